@@ -16,8 +16,12 @@ export interface Usage {
   cache_creation_input_tokens: number;
 }
 
-/** Where a total came from: summed from the session's events, or reported by the agent runtime. */
-export type TotalsSource = 'events' | 'sdk';
+/**
+ * Where a total came from: `events` = summed from the session's events; `sdk` = reported by the
+ * agent runtime (e.g. the Claude Agent SDK's own cost estimate); `reported` = set on the root
+ * span by other instrumentation.
+ */
+export type TotalsSource = 'events' | 'sdk' | 'reported';
 
 export interface Totals extends Usage {
   cost_usd: number;
@@ -79,6 +83,8 @@ export interface LlmMessageEvent extends EventBase {
   usage: Usage;
   cost_usd?: number;
   error?: string | null;
+  /** Attribute name -> original size, for values the instrumentation cut short. */
+  truncated?: Record<string, number>;
 }
 
 export interface ToolCallEvent extends EventBase {
@@ -90,6 +96,8 @@ export interface ToolCallEvent extends EventBase {
   error: string | null;
   status: 'ok' | 'error' | 'interrupted';
   mcp_server?: string;
+  /** Attribute name -> original size, for values the instrumentation cut short. */
+  truncated?: Record<string, number>;
   started_at: string;
   ended_at: string;
   duration_ms: number;

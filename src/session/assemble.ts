@@ -1,0 +1,580 @@
+/**
+ * assembleSession(): SpanRecords in, one Session out. Pure and deterministic: no SDK, no I/O,
+ * and the same spans in any order give the same document. Both capture paths (the in-process
+ * processor and the receiver) call it, so a session looks the same whichever way it came.
+ */
+import type { AttributeValue, Attributes, SpanEventRecord, SpanRecord } from '../spans/record.js';
+import * as sc from '../spans/semconv.js';
+import { readBoolean as bool, readNumber as num, readString as str, readStringList as strList } from '../spans/read.js';
+import { sanitizeId } from './ids.js';
+import { addUsage, computeTotals, emptyUsage, usageOf } from './totals.js';
+import type {
+  JsonValue,
+  LlmMessageEvent,
+  ModelUsage,
+  Session,
+  SessionEvent,
+  SessionStatus,
+  StepEvent,
+  SubagentEvent,
+  ToolCallEvent,
+  ToolUsePart,
+} from './types.js';
+import { SCHEMA_VERSION } from './types.js';
+
+export interface AssembleOptions {
+  /** The span whose subtree is the session; default: the top-level invoke_agent span, else the trace root. */
+  rootSpanId?: string;
+  /** Overrides the id (default: `ams.session.id` on the root, else the trace id). Sanitized. */
+  sessionId?: string;
+  /** 1 for the first write; the receiver increments it when late spans rewrite a session. */
+  revision?: number;
+  /** Set by the caller when it knows the session is cut short (limits, timeouts, shutdown). */
+  incompleteReason?: string;
+  /** Spans of this session the caller dropped before assembly. */
+  droppedSpans?: number;
+}
+
+interface Node {
+  span: SpanRecord;
+  children: Node[];
+  parent?: Node;
+}
+
+// ---- small readers -------------------------------------------------------------------------
+
+function toJson(v: AttributeValue | undefined): JsonValue {
+  if (v === undefined) return null;
+  if (Array.isArray(v)) return v.map((x) => (x === undefined ? null : x));
+  if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+  return v as JsonValue;
+}
+
+/** Parses JSON that instrumentation stored as a string attribute; keeps the string if it is not JSON. */
+function parseMaybeJson(v: AttributeValue | undefined): JsonValue | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') return toJson(v);
+  const t = v.trimStart();
+  if (t.startsWith('{') || t.startsWith('[')) {
+    try {
+      return JSON.parse(v) as JsonValue;
+    } catch {
+      return v;
+    }
+  }
+  return v;
+}
+
+function iso(ms: number): string {
+  return new Date(Math.round(ms)).toISOString();
+}
+
+function durationMs(span: SpanRecord): number {
+  return Math.max(0, Math.round((span.endTimeMs - span.startTimeMs) * 1000) / 1000);
+}
+
+function opName(span: SpanRecord): string | undefined {
+  const op = str(span.attributes, sc.GEN_AI_OPERATION_NAME);
+  if (op) return op;
+  // Instrumentations that only follow the span-name convention ("chat claude-sonnet-4-5").
+  const first = span.name.split(' ', 1)[0];
+  if (first === sc.OP_INVOKE_AGENT || first === sc.OP_CHAT || first === sc.OP_EXECUTE_TOOL) return first;
+  return undefined;
+}
+
+const isAgent = (s: SpanRecord) => opName(s) === sc.OP_INVOKE_AGENT;
+
+function nameAfterOp(span: SpanRecord, op: string): string | undefined {
+  return span.name.startsWith(`${op} `) ? span.name.slice(op.length + 1) : undefined;
+}
+
+function errorMessage(span: SpanRecord): string | null {
+  if (span.status.code !== 'error') return null;
+  if (span.status.message) return span.status.message;
+  const exc = span.events.find((e) => e.name === sc.EXCEPTION_EVENT);
+  const fromExc = exc && (str(exc.attributes, sc.EXCEPTION_MESSAGE) ?? str(exc.attributes, sc.EXCEPTION_TYPE));
+  return fromExc || str(span.attributes, sc.ERROR_TYPE) || 'error';
+}
+
+function truncatedSizes(attrs: Attributes): Record<string, number> | undefined {
+  let out: Record<string, number> | undefined;
+  for (const key of Object.keys(attrs)) {
+    if (!key.endsWith(sc.AMS_TRUNCATED_SUFFIX)) continue;
+    const size = num(attrs, key);
+    if (size === undefined) continue;
+    (out ??= {})[key.slice(0, -sc.AMS_TRUNCATED_SUFFIX.length)] = size;
+  }
+  return out;
+}
+
+// ---- span -> event mappers -----------------------------------------------------------------
+
+interface OutputPart {
+  type?: string;
+  content?: unknown;
+  id?: string;
+  name?: string;
+  arguments?: unknown;
+}
+
+function llmMessage(span: SpanRecord): LlmMessageEvent {
+  const a = span.attributes;
+  const ev: LlmMessageEvent = {
+    type: 'llm_message',
+    span_id: span.spanId,
+    at: iso(span.startTimeMs),
+    ended_at: iso(span.endTimeMs),
+    duration_ms: durationMs(span),
+    usage: usageOf(a),
+  };
+  const model = str(a, sc.GEN_AI_RESPONSE_MODEL) ?? str(a, sc.GEN_AI_REQUEST_MODEL) ?? nameAfterOp(span, sc.OP_CHAT);
+  if (model) ev.model = model;
+  const responseId = str(a, sc.GEN_AI_RESPONSE_ID);
+  if (responseId) ev.response_id = responseId;
+
+  const thinking: string[] = [];
+  const text: string[] = [];
+  const toolUses: ToolUsePart[] = [];
+  const raw = a[sc.GEN_AI_OUTPUT_MESSAGES];
+  const parsed = parseMaybeJson(raw);
+  if (Array.isArray(parsed)) {
+    for (const msg of parsed) {
+      const parts = msg && typeof msg === 'object' && !Array.isArray(msg) ? msg.parts : undefined;
+      if (!Array.isArray(parts)) continue;
+      for (const p of parts as OutputPart[]) {
+        if (!p || typeof p !== 'object') continue;
+        if (p.type === 'reasoning' && typeof p.content === 'string') thinking.push(p.content);
+        else if (p.type === 'text' && typeof p.content === 'string') text.push(p.content);
+        else if (p.type === 'tool_call') {
+          const use: ToolUsePart = { name: typeof p.name === 'string' ? p.name : 'unknown' };
+          if (typeof p.id === 'string') use.id = p.id;
+          if (p.arguments !== undefined) use.input = p.arguments as JsonValue;
+          toolUses.push(use);
+        }
+      }
+    }
+  } else if (typeof parsed === 'string' && parsed !== '') {
+    // Not the structured format (or cut short): keep what was recorded rather than lose it.
+    text.push(parsed);
+  }
+  if (thinking.length) ev.thinking = thinking.join('\n\n');
+  if (text.length) ev.text = text.join('\n\n');
+  if (toolUses.length) ev.tool_uses = toolUses;
+  const finish = strList(a, sc.GEN_AI_RESPONSE_FINISH_REASONS);
+  if (finish?.length) ev.finish_reasons = finish;
+  const cost = num(a, sc.AMS_COST_USD);
+  if (cost !== undefined) ev.cost_usd = cost;
+  const err = errorMessage(span);
+  if (err) ev.error = err;
+  const truncated = truncatedSizes(a);
+  if (truncated) ev.truncated = truncated;
+  return ev;
+}
+
+function toolCall(span: SpanRecord): ToolCallEvent {
+  const a = span.attributes;
+  const error = errorMessage(span);
+  const declared = str(a, sc.AMS_TOOL_STATUS);
+  const interrupted = bool(a, sc.AMS_TOOL_INTERRUPTED) === true || declared === 'interrupted';
+  const ev: ToolCallEvent = {
+    type: 'tool_call',
+    span_id: span.spanId,
+    name: str(a, sc.GEN_AI_TOOL_NAME) ?? nameAfterOp(span, sc.OP_EXECUTE_TOOL) ?? span.name,
+    error,
+    status: interrupted ? 'interrupted' : error || declared === 'error' ? 'error' : 'ok',
+    started_at: iso(span.startTimeMs),
+    ended_at: iso(span.endTimeMs),
+    duration_ms: durationMs(span),
+  };
+  const id = str(a, sc.GEN_AI_TOOL_CALL_ID);
+  if (id) ev.tool_use_id = id;
+  const input = parseMaybeJson(a[sc.GEN_AI_TOOL_CALL_ARGUMENTS]);
+  if (input !== undefined) ev.input = input;
+  const result = parseMaybeJson(a[sc.GEN_AI_TOOL_CALL_RESULT]);
+  if (result !== undefined) ev.result = result;
+  const mcp = str(a, sc.AMS_TOOL_MCP_SERVER);
+  if (mcp) ev.mcp_server = mcp;
+  if (ev.status === 'error' && !ev.error) ev.error = 'error';
+  const truncated = truncatedSizes(a);
+  if (truncated) ev.truncated = truncated;
+  return ev;
+}
+
+function spanEvents(span: SpanRecord): SessionEvent[] {
+  const out: SessionEvent[] = [];
+  for (const e of span.events) {
+    const mapped = fromSpanEvent(e, span.spanId);
+    if (mapped) out.push(mapped);
+  }
+  return out;
+}
+
+function fromSpanEvent(e: SpanEventRecord, spanId: string): SessionEvent | undefined {
+  if (e.name === sc.EVENT_USER_PROMPT) {
+    const ev: SessionEvent = { type: 'user_prompt', span_id: spanId, at: iso(e.timeMs), prompt: str(e.attributes, sc.AMS_PROMPT) ?? '' };
+    if (bool(e.attributes, sc.AMS_PROMPT_SYNTHETIC)) ev.synthetic = true;
+    return ev;
+  }
+  if (e.name === sc.EVENT_NOTIFICATION) {
+    const ev: SessionEvent = { type: 'notification', span_id: spanId, at: iso(e.timeMs), message: str(e.attributes, sc.AMS_MESSAGE) ?? '' };
+    const kind = str(e.attributes, sc.AMS_NOTIFICATION_KIND);
+    if (kind) ev.kind = kind;
+    return ev;
+  }
+  return undefined;
+}
+
+const KNOWN_EVENT_ATTRS = new Set([sc.GEN_AI_OPERATION_NAME]);
+
+function stepAttributes(attrs: Attributes): Record<string, JsonValue> {
+  const out: Record<string, JsonValue> = {};
+  for (const key of Object.keys(attrs).sort()) {
+    if (KNOWN_EVENT_ATTRS.has(key) || attrs[key] === undefined) continue;
+    out[key] = toJson(attrs[key]);
+  }
+  return out;
+}
+
+// ---- tree walk -----------------------------------------------------------------------------
+
+/** Sort key: time, then prompts before what they caused, then span id, then arrival order. */
+function eventTime(e: SessionEvent): string {
+  return 'at' in e ? e.at : e.started_at;
+}
+const RANK: Record<SessionEvent['type'], number> = {
+  user_prompt: 0,
+  notification: 1,
+  llm_message: 2,
+  tool_call: 2,
+  subagent: 3,
+  step: 2,
+};
+
+function sortEvents(events: SessionEvent[]): SessionEvent[] {
+  return events
+    .map((e, i) => ({ e, i }))
+    .sort((x, y) => {
+      const tx = eventTime(x.e);
+      const ty = eventTime(y.e);
+      if (tx !== ty) return tx < ty ? -1 : 1;
+      const r = RANK[x.e.type] - RANK[y.e.type];
+      if (r) return r;
+      const sx = x.e.span_id ?? '';
+      const sy = y.e.span_id ?? '';
+      if (sx !== sy) return sx < sy ? -1 : 1;
+      return x.i - y.i;
+    })
+    .map((x) => x.e);
+}
+
+function subagent(node: Node): SubagentEvent {
+  const { span } = node;
+  const a = span.attributes;
+  const error = errorMessage(span);
+  const ev: SubagentEvent = {
+    type: 'subagent',
+    span_id: span.spanId,
+    status: error ? 'error' : 'ok',
+    started_at: iso(span.startTimeMs),
+    ended_at: iso(span.endTimeMs),
+    duration_ms: durationMs(span),
+    events: sortEvents([...spanEvents(span), ...childEvents(node)]),
+  };
+  const agentId = str(a, sc.GEN_AI_AGENT_ID);
+  if (agentId) ev.agent_id = agentId;
+  const name = str(a, sc.GEN_AI_AGENT_NAME) ?? nameAfterOp(span, sc.OP_INVOKE_AGENT);
+  if (name) ev.name = name;
+  const type = str(a, sc.AMS_SUBAGENT_TYPE) ?? name;
+  if (type) ev.agent_type = type;
+  const why = str(a, sc.AMS_SUBAGENT_PROMPT);
+  if (why !== undefined) ev.why = why;
+  const description = str(a, sc.AMS_SUBAGENT_DESCRIPTION) ?? str(a, sc.GEN_AI_AGENT_DESCRIPTION);
+  if (description) ev.description = description;
+  const transcript = str(a, sc.AMS_SUBAGENT_TRANSCRIPT_PATH);
+  if (transcript) ev.transcript_path = transcript;
+  const parent = node.parent?.span;
+  const toolUseId = parent && opName(parent) === sc.OP_EXECUTE_TOOL ? str(parent.attributes, sc.GEN_AI_TOOL_CALL_ID) : undefined;
+  if (toolUseId) ev.tool_use_id = toolUseId;
+  if (error) ev.error = error;
+  return ev;
+}
+
+/**
+ * The events a node's children contribute to its level. Chat and tool spans are leaves in the
+ * document, so their descendants surface at the same level (a subagent started by the Agent tool
+ * appears right after that tool call); generic steps and subagents keep their own nested list.
+ */
+function childEvents(node: Node): SessionEvent[] {
+  const out: SessionEvent[] = [];
+  for (const child of node.children) {
+    const { span } = child;
+    const op = opName(span);
+    if (op === sc.OP_INVOKE_AGENT) {
+      out.push(subagent(child));
+      continue;
+    }
+    out.push(...spanEvents(span));
+    if (op === sc.OP_CHAT) {
+      out.push(llmMessage(span));
+      out.push(...childEvents(child));
+    } else if (op === sc.OP_EXECUTE_TOOL) {
+      out.push(toolCall(span));
+      out.push(...childEvents(child));
+    } else {
+      out.push(step(child));
+    }
+  }
+  return out;
+}
+
+function step(node: Node): StepEvent {
+  const { span } = node;
+  const error = errorMessage(span);
+  const ev: StepEvent = {
+    type: 'step',
+    span_id: span.spanId,
+    name: span.name,
+    kind: span.kind,
+    status: error ? 'error' : 'ok',
+    attributes: stepAttributes(span.attributes),
+    started_at: iso(span.startTimeMs),
+    ended_at: iso(span.endTimeMs),
+    duration_ms: durationMs(span),
+  };
+  if (error) ev.error = error;
+  const nested = childEvents(node);
+  if (nested.length) ev.events = sortEvents(nested);
+  return ev;
+}
+
+// ---- root selection ------------------------------------------------------------------------
+
+function compareSpans(a: SpanRecord, b: SpanRecord): number {
+  if (a.startTimeMs !== b.startTimeMs) return a.startTimeMs - b.startTimeMs;
+  return a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0;
+}
+
+function buildTree(records: SpanRecord[]): Map<string, Node> {
+  const nodes = new Map<string, Node>();
+  for (const span of [...records].sort(compareSpans)) {
+    if (!nodes.has(span.spanId)) nodes.set(span.spanId, { span, children: [] });
+  }
+  for (const node of nodes.values()) {
+    const pid = node.span.parentSpanId;
+    const parent = pid ? nodes.get(pid) : undefined;
+    if (parent && parent !== node) {
+      node.parent = parent;
+      parent.children.push(node);
+    }
+  }
+  return nodes;
+}
+
+function hasAgentAncestor(node: Node): boolean {
+  for (let p = node.parent; p; p = p.parent) if (isAgent(p.span)) return true;
+  return false;
+}
+
+function topOf(node: Node): Node {
+  let n = node;
+  while (n.parent) n = n.parent;
+  return n;
+}
+
+interface RootChoice {
+  root: Node;
+  /** Spans outside the root's subtree that belong with it: subtrees whose parent never arrived. */
+  orphans: Node[];
+  /** Set when no real root exists and a stand-in was made. */
+  synthetic: boolean;
+}
+
+function chooseRoot(nodes: Map<string, Node>, rootSpanId: string | undefined): RootChoice {
+  const sorted = [...nodes.values()];
+  let root = rootSpanId ? nodes.get(rootSpanId) : undefined;
+  root ??= sorted.find((n) => isAgent(n.span) && !hasAgentAncestor(n));
+  const tops = sorted.filter((n) => !n.parent);
+  if (!root) {
+    const realRoots = tops.filter((n) => !n.span.parentSpanId || n.span.parentIsRemote);
+    if (realRoots.length >= 1 && tops.length === 1) root = realRoots[0];
+  }
+  if (!root) {
+    // Rootless: stand in a synthetic root spanning every top-level subtree.
+    const first = tops[0]!.span;
+    const start = Math.min(...tops.map((n) => n.span.startTimeMs));
+    const end = Math.max(...sorted.map((n) => n.span.endTimeMs));
+    const synthetic: Node = {
+      span: {
+        traceId: first.traceId,
+        spanId: '',
+        name: 'trace',
+        kind: 'internal',
+        startTimeMs: start,
+        endTimeMs: end,
+        status: { code: 'unset' },
+        attributes: {},
+        events: [],
+        resource: first.resource,
+      },
+      children: tops,
+    };
+    return { root: synthetic, orphans: [], synthetic: true };
+  }
+  const rootTop = topOf(root);
+  // A subtree whose top names a parent we never saw is an orphan: it belongs to this trace's
+  // session but its link to the root is missing.
+  const orphans = tops.filter(
+    (n) => n !== rootTop && n.span.parentSpanId && !n.span.parentIsRemote && !(rootTop === root && n.span.parentSpanId === root.span.spanId),
+  );
+  return { root, orphans, synthetic: false };
+}
+
+function countSubtree(node: Node): number {
+  let n = 1;
+  for (const c of node.children) n += countSubtree(c);
+  return n;
+}
+
+// ---- header --------------------------------------------------------------------------------
+
+function metadataOf(attrs: Attributes): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const key of Object.keys(attrs).sort()) {
+    if (!key.startsWith(sc.AMS_METADATA_PREFIX)) continue;
+    const v = attrs[key];
+    if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) {
+      out[key.slice(sc.AMS_METADATA_PREFIX.length)] = v;
+    }
+  }
+  return out;
+}
+
+function modelUsageOf(attrs: Attributes): Record<string, ModelUsage> | undefined {
+  const parsed = parseMaybeJson(attrs[sc.AMS_MODEL_USAGE]);
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
+  const out: Record<string, ModelUsage> = {};
+  for (const model of Object.keys(parsed).sort()) {
+    const u = parsed[model];
+    if (!u || typeof u !== 'object' || Array.isArray(u)) continue;
+    const n = (k: string) => (typeof u[k] === 'number' ? (u[k] as number) : 0);
+    out[model] = {
+      input_tokens: n('input_tokens'),
+      output_tokens: n('output_tokens'),
+      cache_read_input_tokens: n('cache_read_input_tokens'),
+      cache_creation_input_tokens: n('cache_creation_input_tokens'),
+      cost_usd: n('cost_usd'),
+    };
+  }
+  return out;
+}
+
+function modelsFromEvents(events: SessionEvent[], into: Record<string, ModelUsage> = {}): Record<string, ModelUsage> {
+  for (const e of events) {
+    if (e.type === 'llm_message') {
+      const key = e.model ?? 'unknown';
+      const m = (into[key] ??= { ...emptyUsage(), cost_usd: 0 });
+      addUsage(m, e.usage);
+      m.cost_usd += e.cost_usd ?? 0;
+    } else if ((e.type === 'subagent' || e.type === 'step') && e.events) {
+      modelsFromEvents(e.events, into);
+    }
+  }
+  return into;
+}
+
+function firstAttr(nodes: Iterable<Node>, key: string): string | undefined {
+  for (const n of nodes) {
+    const v = str(n.span.attributes, key);
+    if (v) return v;
+  }
+  return undefined;
+}
+
+// ---- entry point ---------------------------------------------------------------------------
+
+/**
+ * Builds the session for one agent run from its spans. `records` may hold more than the session
+ * (a whole trace): only the chosen root's subtree, plus orphaned subtrees, is used.
+ */
+export function assembleSession(records: readonly SpanRecord[], options: AssembleOptions = {}): Session {
+  if (records.length === 0) throw new Error('assembleSession: no spans');
+  const nodes = buildTree(records as SpanRecord[]);
+  const { root, orphans, synthetic } = chooseRoot(nodes, options.rootSpanId);
+  const r = root.span;
+  const ra = r.attributes;
+  const members = [root, ...orphans];
+  const kept = members.reduce((n, m) => n + countSubtree(m), 0) - (synthetic ? 1 : 0);
+
+  const topEvents: SessionEvent[] = [...spanEvents(r), ...childEvents(root)];
+  for (const o of orphans) {
+    const holder: Node = { span: r, children: [o] };
+    topEvents.push(...childEvents(holder));
+  }
+  const events = sortEvents(topEvents);
+
+  const startMs = Math.min(...members.map((m) => m.span.startTimeMs));
+  const endMs = Math.max(...members.map((m) => m.span.endTimeMs));
+  const totals = computeTotals(events, ra, endMs - startMs);
+  const reported = modelUsageOf(ra);
+  const models = reported && Object.keys(reported).length ? reported : modelsFromEvents(events);
+
+  const incompleteReasons: string[] = [];
+  if (options.incompleteReason) incompleteReasons.push(options.incompleteReason);
+  if (synthetic) incompleteReasons.push('root span never arrived');
+  if (orphans.length) incompleteReasons.push(`${orphans.length} span subtree(s) arrived without their parent`);
+  if (options.droppedSpans) incompleteReasons.push(`${options.droppedSpans} span(s) dropped`);
+  const rootError = synthetic ? null : errorMessage(r);
+  const reason = str(ra, sc.AMS_STATUS_REASON);
+  let status: SessionStatus = 'ok';
+  if (rootError || reason) status = 'error';
+  else if (incompleteReasons.length) status = 'incomplete';
+  const statusReasons = [...(rootError || reason ? [reason && rootError && rootError !== reason ? `${reason}: ${rootError}` : (reason ?? rootError)!] : []), ...incompleteReasons];
+
+  const allNodes = [...nodes.values()];
+  const agentName =
+    str(ra, sc.GEN_AI_AGENT_NAME) ?? nameAfterOp(r, sc.OP_INVOKE_AGENT) ?? str(r.resource, sc.SERVICE_NAME) ?? 'agent';
+  const rawId = options.sessionId ?? str(ra, sc.AMS_SESSION_ID) ?? r.traceId;
+
+  const session: Session = {
+    schema_version: SCHEMA_VERSION,
+    id: sanitizeId(rawId),
+    trace_id: r.traceId,
+    revision: options.revision ?? 1,
+    status,
+    agent: { name: agentName },
+    tags: [...new Set(strList(ra, sc.AMS_TAGS) ?? [])],
+    metadata: metadataOf(ra),
+    models,
+    started_at: iso(startMs),
+    ended_at: iso(endMs),
+    totals,
+    spans: { kept, dropped: options.droppedSpans ?? 0 },
+    events,
+  };
+  if (!synthetic) session.root_span_id = r.spanId;
+  const conversation = str(ra, sc.GEN_AI_CONVERSATION_ID) ?? firstAttr(allNodes, sc.GEN_AI_CONVERSATION_ID);
+  if (conversation) session.conversation_id = conversation;
+  if (statusReasons.length) session.status_reason = statusReasons.join('; ');
+  const version = str(ra, sc.GEN_AI_AGENT_VERSION);
+  if (version) session.agent.version = version;
+  const service = str(r.resource, sc.SERVICE_NAME);
+  if (service) session.service = service;
+  const environment = str(ra, sc.AMS_ENVIRONMENT) ?? str(r.resource, sc.DEPLOYMENT_ENVIRONMENT_NAME) ?? str(r.resource, 'deployment.environment');
+  if (environment) session.environment = environment;
+  const model = str(ra, sc.GEN_AI_REQUEST_MODEL) ?? str(ra, sc.GEN_AI_RESPONSE_MODEL) ?? mostUsedModel(models);
+  if (model) session.model = model;
+  return session;
+}
+
+function mostUsedModel(models: Record<string, ModelUsage>): string | undefined {
+  let best: string | undefined;
+  let bestTokens = -1;
+  for (const [name, u] of Object.entries(models)) {
+    const t = u.input_tokens + u.output_tokens;
+    if (t > bestTokens && name !== 'unknown') {
+      best = name;
+      bestTokens = t;
+    }
+  }
+  return best;
+}

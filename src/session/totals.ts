@@ -1,0 +1,133 @@
+/**
+ * Session totals: summed from events, except figures the root span reports itself (e.g. the
+ * Claude Agent SDK's own token and cost accounting), which win and are labelled by source. When
+ * the two disagree, the event sums are kept next to them so the difference is visible.
+ */
+import type { Attributes } from '../spans/record.js';
+import { readNumber, readString } from '../spans/read.js';
+import * as sc from '../spans/semconv.js';
+import type { SessionEvent, Totals, TotalsSource, Usage } from './types.js';
+
+export function emptyUsage(): Usage {
+  return { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 };
+}
+
+export function addUsage(into: Usage, u: Usage): void {
+  into.input_tokens += u.input_tokens;
+  into.output_tokens += u.output_tokens;
+  into.cache_read_input_tokens += u.cache_read_input_tokens;
+  into.cache_creation_input_tokens += u.cache_creation_input_tokens;
+}
+
+const USAGE_ATTRS: Record<keyof Usage, string> = {
+  input_tokens: sc.GEN_AI_USAGE_INPUT_TOKENS,
+  output_tokens: sc.GEN_AI_USAGE_OUTPUT_TOKENS,
+  cache_read_input_tokens: sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+  cache_creation_input_tokens: sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+};
+
+export function usageOf(attrs: Attributes): Usage {
+  const u = emptyUsage();
+  for (const k of Object.keys(USAGE_ATTRS) as (keyof Usage)[]) u[k] = readNumber(attrs, USAGE_ATTRS[k]) ?? 0;
+  return u;
+}
+
+function reportsUsage(attrs: Attributes): boolean {
+  return Object.values(USAGE_ATTRS).some((k) => attrs[k] !== undefined);
+}
+
+interface Sums {
+  usage: Usage;
+  cost: number;
+  llmCalls: number;
+  toolCalls: number;
+  subagents: number;
+  errors: number;
+  apiMs: number;
+}
+
+function sum(events: SessionEvent[], s: Sums): Sums {
+  for (const e of events) {
+    switch (e.type) {
+      case 'llm_message':
+        addUsage(s.usage, e.usage);
+        s.cost += e.cost_usd ?? 0;
+        s.llmCalls += 1;
+        s.apiMs += e.duration_ms;
+        if (e.error) s.errors += 1;
+        break;
+      case 'tool_call':
+        s.toolCalls += 1;
+        if (e.status === 'error') s.errors += 1;
+        break;
+      case 'subagent':
+        s.subagents += 1;
+        if (e.status === 'error') s.errors += 1;
+        sum(e.events, s);
+        break;
+      case 'step':
+        if (e.status === 'error') s.errors += 1;
+        if (e.events) sum(e.events, s);
+        break;
+      default:
+        break;
+    }
+  }
+  return s;
+}
+
+const round6 = (n: number) => Math.round(n * 1e6) / 1e6;
+
+export function computeTotals(events: SessionEvent[], rootAttrs: Attributes, spanDurationMs: number): Totals {
+  const s = sum(events, { usage: emptyUsage(), cost: 0, llmCalls: 0, toolCalls: 0, subagents: 0, errors: 0, apiMs: 0 });
+  const source: TotalsSource = readString(rootAttrs, sc.AMS_USAGE_SOURCE) === 'sdk' ? 'sdk' : 'reported';
+  const sources: Totals['sources'] = {};
+
+  let usage = s.usage;
+  if (reportsUsage(rootAttrs)) {
+    usage = usageOf(rootAttrs);
+    sources.tokens = source;
+  }
+  let cost = round6(s.cost);
+  const reportedCost = readNumber(rootAttrs, sc.AMS_COST_USD);
+  if (reportedCost !== undefined) {
+    cost = round6(reportedCost);
+    sources.cost_usd = source;
+  }
+  let turns = s.llmCalls;
+  const reportedTurns = readNumber(rootAttrs, sc.AMS_TURNS);
+  if (reportedTurns !== undefined) {
+    turns = reportedTurns;
+    sources.turns = source;
+  }
+  let duration = Math.round(spanDurationMs);
+  const reportedDuration = readNumber(rootAttrs, sc.AMS_DURATION_MS);
+  if (reportedDuration !== undefined) {
+    duration = reportedDuration;
+    sources.duration_ms = source;
+  }
+  let apiDuration = Math.round(s.apiMs);
+  const reportedApi = readNumber(rootAttrs, sc.AMS_API_DURATION_MS);
+  if (reportedApi !== undefined) {
+    apiDuration = reportedApi;
+    sources.api_duration_ms = source;
+  }
+
+  const totals: Totals = {
+    ...usage,
+    cost_usd: cost,
+    turns,
+    tool_calls: s.toolCalls,
+    subagents: s.subagents,
+    errors: s.errors,
+    duration_ms: duration,
+    api_duration_ms: apiDuration,
+    sources,
+  };
+  const eventCost = round6(s.cost);
+  const differs =
+    (sources.tokens && (Object.keys(USAGE_ATTRS) as (keyof Usage)[]).some((k) => usage[k] !== s.usage[k])) ||
+    (sources.cost_usd && cost !== eventCost);
+  if (differs) totals.event_sums = { ...s.usage, cost_usd: eventCost };
+  return totals;
+}
