@@ -1,0 +1,31 @@
+/** O(1) reads of an SDK span for the buffer: ids, parentage, and whether it is GenAI. */
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import * as sc from '../spans/semconv.js';
+import type { SpanInfo } from './trace-buffer.js';
+
+type SpanLike = Pick<ReadableSpan, 'spanContext' | 'parentSpanContext' | 'attributes' | 'name'>;
+
+export function isAgentSpan(span: Pick<ReadableSpan, 'attributes' | 'name'>): boolean {
+  const op = span.attributes[sc.GEN_AI_OPERATION_NAME];
+  return op === sc.OP_INVOKE_AGENT || (op === undefined && span.name.startsWith(`${sc.OP_INVOKE_AGENT} `));
+}
+
+export function describeSdkSpan(span: SpanLike): SpanInfo {
+  const ctx = span.spanContext();
+  const parent = span.parentSpanContext;
+  return {
+    traceId: ctx.traceId,
+    spanId: ctx.spanId,
+    parentSpanId: parent?.spanId || undefined,
+    isLocalRoot: !parent || !parent.spanId || parent.isRemote === true,
+    isAgent: isAgentSpan(span),
+  };
+}
+
+/** A GenAI span carries at least one `gen_ai.*` attribute (checked without allocating). */
+export function isGenAiSdkSpan(span: Pick<ReadableSpan, 'attributes' | 'name'>): boolean {
+  const a = span.attributes;
+  if (a[sc.GEN_AI_OPERATION_NAME] !== undefined || a[sc.GEN_AI_PROVIDER_NAME] !== undefined || a[sc.GEN_AI_SYSTEM] !== undefined) return true;
+  for (const key in a) if (key.startsWith(sc.GEN_AI_PREFIX)) return true;
+  return span.name.startsWith(`${sc.OP_INVOKE_AGENT} `);
+}

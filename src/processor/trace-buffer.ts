@@ -1,0 +1,477 @@
+/**
+ * TraceBuffer: groups ended spans by trace and decides when a session is complete. Shared by the
+ * in-process SessionSpanProcessor (items are SDK ReadableSpans, described cheaply and converted
+ * only at assembly) and the receiver (items are SpanRecords decoded from OTLP, in any order).
+ *
+ * Completion rules (README "When a session is written"):
+ * - a session root is a top-level invoke_agent span; in a trace without one, the local trace root;
+ * - when a root ends, its session is emitted after `waitMs` (late children still make it);
+ * - a trace that has seen no new span for `idleMs` is emitted as it is (rootless: incomplete);
+ * - a trace open longer than `maxAgeMs` is emitted as incomplete;
+ * - with `retainMs`, an emitted trace is kept that long: a late span re-emits its session with
+ *   revision + 1; without it, late spans are counted as dropped.
+ * Memory is bounded by `maxTraces` (the oldest trace is emitted as incomplete to make room) and
+ * `maxSpansPerTrace` (further spans are counted and the session marked incomplete).
+ */
+import type { SpanRecord } from '../spans/record.js';
+
+/** What the buffer needs to know about a span, read in O(1). */
+export interface SpanInfo {
+  traceId: string;
+  spanId: string;
+  parentSpanId?: string;
+  /** No parent, or a parent in another process. */
+  isLocalRoot: boolean;
+  /** gen_ai.operation.name = invoke_agent. */
+  isAgent: boolean;
+}
+
+export interface SessionBatch {
+  traceId: string;
+  /** The session root; undefined when the root never arrived (rootless trace). */
+  rootSpanId?: string;
+  /** Session id the buffer chose (stable across revisions of the same session). */
+  sessionId: string;
+  records: SpanRecord[];
+  revision: number;
+  incompleteReason?: string;
+  droppedSpans: number;
+}
+
+export interface TraceBufferOptions<T> {
+  describe(item: T): SpanInfo;
+  toRecord(item: T): SpanRecord;
+  onSessionReady(batch: SessionBatch): void;
+  waitMs: number;
+  maxAgeMs: number;
+  maxTraces: number;
+  maxSpansPerTrace: number;
+  idleMs?: number;
+  retainMs?: number;
+  /** Called with a reason whenever spans are dropped (for logging; counters are in stats()). */
+  onDrop?(count: number, reason: DropReason): void;
+  now?: () => number;
+}
+
+export type DropReason = 'max_spans_per_trace' | 'late' | 'evicted_unwritable';
+
+export interface TraceBufferStats {
+  openTraces: number;
+  bufferedSpans: number;
+  sessionsEmitted: number;
+  sessionsIncomplete: number;
+  tracesEvicted: number;
+  tracesExpired: number;
+  droppedSpans: Record<DropReason, number>;
+}
+
+interface RootState {
+  sessionId?: string;
+  /** Revision last emitted (0 = never). */
+  revision: number;
+  /** Number of subtree spans at the last emission, to tell whether a rewrite is needed. */
+  emittedSpans: number;
+}
+
+interface TraceState<T> {
+  traceId: string;
+  items: T[];
+  infos: SpanInfo[];
+  /** spanId -> parentSpanId for every span seen (started or ended). */
+  parents: Map<string, string | undefined>;
+  agents: Set<string>;
+  /** Agent spans started but not ended (in-process only). */
+  openAgents: Set<string>;
+  roots: Map<string, RootState>;
+  ended: Set<string>;
+  firstAt: number;
+  lastAt: number;
+  dropped: number;
+  timer?: NodeJS.Timeout;
+  timerAt?: number;
+  /** Set once something was emitted and nothing new is pending. */
+  emittedAt?: number;
+  /** Sessions assigned ids so far; the first takes the trace id. */
+  idsAssigned: number;
+}
+
+const UNROOTED = '';
+
+export class TraceBuffer<T> {
+  private readonly traces = new Map<string, TraceState<T>>();
+  /** Traces already written and forgotten: their late spans are counted, not buffered. */
+  private readonly closed = new Map<string, { at: number; idsAssigned: number }>();
+  private spans = 0;
+  private readonly counters = {
+    sessionsEmitted: 0,
+    sessionsIncomplete: 0,
+    tracesEvicted: 0,
+    tracesExpired: 0,
+    droppedSpans: { max_spans_per_trace: 0, late: 0, evicted_unwritable: 0 } as Record<DropReason, number>,
+  };
+  private readonly now: () => number;
+  private sweeper?: NodeJS.Timeout;
+  private closedDown = false;
+
+  constructor(private readonly opts: TraceBufferOptions<T>) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** In-process hint: a span started. Lets the buffer know an agent's ancestry before it ends. */
+  started(info: SpanInfo, createIfAbsent: boolean): void {
+    let t = this.traces.get(info.traceId);
+    if (!t) {
+      if (!createIfAbsent || this.closedDown) return;
+      t = this.create(info.traceId);
+    }
+    t.parents.set(info.spanId, info.parentSpanId);
+    if (info.isAgent) {
+      t.agents.add(info.spanId);
+      t.openAgents.add(info.spanId);
+    }
+  }
+
+  /** True when the trace is already being buffered. */
+  has(traceId: string): boolean {
+    return this.traces.has(traceId);
+  }
+
+  /** Receiver back-pressure: can `newTraces` more traces be opened without evicting one? */
+  canAccept(newTraces: number): boolean {
+    return this.traces.size + newTraces <= this.opts.maxTraces;
+  }
+
+  add(item: T, info: SpanInfo = this.opts.describe(item)): void {
+    if (this.closedDown) return;
+    let t = this.traces.get(info.traceId);
+    if (!t) {
+      if (this.closed.has(info.traceId) && !this.opts.retainMs) {
+        // A wrapper span (e.g. the HTTP request around the agent) ending after the session was
+        // written is expected and belongs to no session; anything else arrived too late.
+        if (!info.isLocalRoot) this.drop(1, 'late');
+        return;
+      }
+      t = this.create(info.traceId);
+    }
+    const now = this.now();
+    t.lastAt = now;
+    t.parents.set(info.spanId, info.parentSpanId);
+    if (info.isAgent) {
+      t.agents.add(info.spanId);
+      t.openAgents.delete(info.spanId);
+    }
+    if (t.items.length >= this.opts.maxSpansPerTrace) {
+      t.dropped += 1;
+      this.drop(1, 'max_spans_per_trace');
+    } else {
+      t.items.push(item);
+      t.infos.push(info);
+      this.spans += 1;
+    }
+    t.ended.add(info.spanId);
+
+    const mayCompleteSession = info.isAgent || info.isLocalRoot || t.emittedAt !== undefined;
+    if (mayCompleteSession) this.schedule(t, now + this.opts.waitMs);
+    else if (this.opts.idleMs !== undefined) this.schedule(t, now + this.opts.idleMs);
+  }
+
+  /** Emits every session whose root has ended (forceFlush). With `all`, also open ones, as incomplete. */
+  flush(all: boolean, reason = 'flushed before the session ended'): void {
+    for (const t of [...this.traces.values()]) {
+      this.evaluate(t, all ? reason : undefined, all);
+      this.afterEvaluate(t);
+    }
+  }
+
+  stats(): TraceBufferStats {
+    return {
+      openTraces: this.traces.size,
+      bufferedSpans: this.spans,
+      sessionsEmitted: this.counters.sessionsEmitted,
+      sessionsIncomplete: this.counters.sessionsIncomplete,
+      tracesEvicted: this.counters.tracesEvicted,
+      tracesExpired: this.counters.tracesExpired,
+      droppedSpans: { ...this.counters.droppedSpans },
+    };
+  }
+
+  /** Emits everything (incomplete where unfinished) and stops all timers. */
+  close(reason = 'shutdown before the session ended'): void {
+    if (this.closedDown) return;
+    this.flush(true, reason);
+    for (const t of this.traces.values()) this.forget(t);
+    this.closedDown = true;
+    if (this.sweeper) clearInterval(this.sweeper);
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  private create(traceId: string): TraceState<T> {
+    if (this.traces.size >= this.opts.maxTraces) this.evictOldest();
+    const now = this.now();
+    const t: TraceState<T> = {
+      traceId,
+      items: [],
+      infos: [],
+      parents: new Map(),
+      agents: new Set(),
+      openAgents: new Set(),
+      roots: new Map(),
+      ended: new Set(),
+      firstAt: now,
+      lastAt: now,
+      dropped: 0,
+      // A trace can hold several sessions over time; keep their ids distinct.
+      idsAssigned: this.closed.get(traceId)?.idsAssigned ?? 0,
+    };
+    this.closed.delete(traceId);
+    this.traces.set(traceId, t);
+    this.ensureSweeper();
+    return t;
+  }
+
+  private evictOldest(): void {
+    const oldest = this.traces.values().next().value;
+    if (!oldest) return;
+    this.counters.tracesEvicted += 1;
+    this.evaluate(oldest, 'evicted: maxTraces reached while the session was open', true);
+    this.forget(oldest);
+  }
+
+  /** maxAgeMs is enforced by one unref'd sweep instead of a timer per trace. */
+  private ensureSweeper(): void {
+    if (this.sweeper || !Number.isFinite(this.opts.maxAgeMs)) return;
+    const every = Math.max(50, Math.min(this.opts.maxAgeMs / 4, 30_000));
+    this.sweeper = setInterval(() => this.sweep(), every);
+    this.sweeper.unref?.();
+  }
+
+  private sweep(): void {
+    const now = this.now();
+    for (const t of [...this.traces.values()]) {
+      if (now - t.firstAt < this.opts.maxAgeMs) break; // insertion order = age order
+      if (t.emittedAt !== undefined && t.openAgents.size === 0) continue; // retained, not open
+      this.counters.tracesExpired += 1;
+      this.evaluate(t, `expired: open longer than maxAgeMs (${this.opts.maxAgeMs} ms)`, true);
+      this.forget(t);
+    }
+    for (const [id, { at }] of this.closed) {
+      if (now - at < Math.max(this.opts.maxAgeMs, 60_000)) break;
+      this.closed.delete(id);
+    }
+    if (this.traces.size === 0 && this.sweeper) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
+  }
+
+  private schedule(t: TraceState<T>, at: number): void {
+    // Keep the earliest due time: an early wake-up just re-evaluates and re-arms.
+    if (t.timer && t.timerAt !== undefined && t.timerAt <= at) return;
+    if (t.timer) clearTimeout(t.timer);
+    t.timerAt = at;
+    t.timer = setTimeout(() => this.onTimer(t), Math.max(0, at - this.now()));
+    t.timer.unref?.();
+  }
+
+  private onTimer(t: TraceState<T>): void {
+    t.timer = undefined;
+    t.timerAt = undefined;
+    if (this.traces.get(t.traceId) !== t) return;
+    const idle = this.opts.idleMs !== undefined && this.now() - t.lastAt >= this.opts.idleMs;
+    this.evaluate(t, idle ? 'idle timeout: the root span never arrived' : undefined, idle);
+    this.afterEvaluate(t);
+  }
+
+  private afterEvaluate(t: TraceState<T>): void {
+    if (this.traces.get(t.traceId) !== t) return;
+    const pending = t.openAgents.size > 0 || this.unemittedRoots(t).length > 0;
+    if (pending) {
+      if (this.opts.idleMs !== undefined) this.schedule(t, t.lastAt + this.opts.idleMs);
+      return;
+    }
+    if (t.emittedAt === undefined) {
+      // Nothing emitted and no root in sight: wait for the idle timeout (receiver) or for the
+      // local root to end (in-process, scheduled by add()).
+      if (this.opts.idleMs !== undefined) this.schedule(t, t.lastAt + this.opts.idleMs);
+      return;
+    }
+    if (this.opts.retainMs) {
+      this.schedule(t, t.lastAt + this.opts.retainMs);
+      if (this.now() - t.lastAt >= this.opts.retainMs) this.forget(t);
+      return;
+    }
+    this.forget(t);
+  }
+
+  private forget(t: TraceState<T>): void {
+    if (t.timer) clearTimeout(t.timer);
+    t.timer = undefined;
+    if (this.traces.get(t.traceId) !== t) return;
+    this.traces.delete(t.traceId);
+    this.spans -= t.items.length;
+    if (t.emittedAt !== undefined || t.dropped) this.closed.set(t.traceId, { at: this.now(), idsAssigned: t.idsAssigned });
+  }
+
+  private drop(count: number, reason: DropReason): void {
+    this.counters.droppedSpans[reason] += count;
+    this.opts.onDrop?.(count, reason);
+  }
+
+  /** Session roots: agent spans with no agent ancestor; in an agentless trace, the local root. */
+  private sessionRoots(t: TraceState<T>): string[] {
+    const roots: string[] = [];
+    for (const id of t.agents) {
+      let nested = false;
+      const seen = new Set<string>([id]);
+      for (let p = t.parents.get(id); p !== undefined && !seen.has(p); p = t.parents.get(p)) {
+        if (t.agents.has(p)) {
+          nested = true;
+          break;
+        }
+        seen.add(p);
+      }
+      if (!nested) roots.push(id);
+    }
+    if (roots.length === 0) {
+      for (const info of t.infos) if (info.isLocalRoot) roots.push(info.spanId);
+    }
+    return roots;
+  }
+
+  private unemittedRoots(t: TraceState<T>): string[] {
+    return this.sessionRoots(t).filter((r) => t.ended.has(r) && (t.roots.get(r)?.revision ?? 0) === 0);
+  }
+
+  /**
+   * Emits the sessions of a trace that are ready. With `force`, emits whatever is held (roots not
+   * yet ended and rootless spans included) and marks those sessions incomplete with `reason`.
+   */
+  private evaluate(t: TraceState<T>, reason: string | undefined, force: boolean): void {
+    if (this.traces.get(t.traceId) !== t) return;
+    const roots = this.sessionRoots(t);
+    const children = new Map<string, string[]>();
+    for (const [id, parent] of t.parents) {
+      if (parent === undefined) continue;
+      let list = children.get(parent);
+      if (!list) children.set(parent, (list = []));
+      list.push(id);
+    }
+    const indexOf = new Map<string, number>();
+    t.infos.forEach((info, i) => indexOf.set(info.spanId, i));
+    const claimed = new Set<number>();
+    const orphans = this.orphans(t, indexOf, children);
+    let emitted = false;
+
+    roots.forEach((root, n) => {
+      const rootEnded = t.ended.has(root);
+      if (!rootEnded && !force) return;
+      const members = this.subtree(root, children, indexOf);
+      // Subtrees whose parent never arrived go with the first root; the assembler flags them.
+      if (n === 0) members.push(...orphans);
+      members.forEach((i) => claimed.add(i));
+      let state = t.roots.get(root);
+      if (state && state.revision > 0) {
+        if (!this.opts.retainMs) {
+          // Without retention the earlier spans are gone: a rewrite would lose them. Count instead.
+          if (members.length) this.drop(members.length, 'late');
+          return;
+        }
+        if (members.length === state.emittedSpans) return; // nothing new
+      }
+      if (members.length === 0) return;
+      if (!state) {
+        state = { revision: 0, emittedSpans: 0 };
+        const prior = t.roots.get(UNROOTED);
+        if (prior) {
+          // A rootless version was written before this root arrived: this rewrites it.
+          state.sessionId = prior.sessionId;
+          state.revision = prior.revision;
+          t.roots.delete(UNROOTED);
+        }
+      }
+      // An ended root means a complete session, however the emission was triggered.
+      const why = rootEnded ? undefined : (reason ?? 'the session root span never ended');
+      this.emit(t, root, state, members.sort((a, b) => a - b), why);
+      emitted = true;
+    });
+
+    const rootedBefore = [...t.roots.keys()].some((k) => k !== UNROOTED);
+    if (force && roots.length === 0 && !rootedBefore) {
+      // A rootless trace: everything held becomes one incomplete session.
+      const rest = t.infos.map((_, i) => i).filter((i) => !claimed.has(i));
+      const state = t.roots.get(UNROOTED) ?? { revision: 0, emittedSpans: 0 };
+      if (rest.length && !(state.revision > 0 && rest.length === state.emittedSpans)) {
+        this.emit(t, UNROOTED, state, rest, reason ?? 'the root span never arrived');
+        emitted = true;
+      }
+      rest.forEach((i) => claimed.add(i));
+    }
+    if (emitted) t.emittedAt = this.now();
+    if (!this.opts.retainMs) this.release(t, claimed);
+  }
+
+  /** Spans whose chain of parents ends at a parent this trace never saw (and not a remote one). */
+  private orphans(t: TraceState<T>, indexOf: Map<string, number>, children: Map<string, string[]>): number[] {
+    const out: number[] = [];
+    t.infos.forEach((info) => {
+      if (info.isLocalRoot || info.parentSpanId === undefined) return;
+      if (t.parents.has(info.parentSpanId)) return;
+      out.push(...this.subtree(info.spanId, children, indexOf));
+    });
+    return out;
+  }
+
+  /** Without retention, spans of emitted sessions are released at once. */
+  private release(t: TraceState<T>, claimed: Set<number>): void {
+    if (claimed.size === 0) return;
+    const keptItems: T[] = [];
+    const keptInfos: SpanInfo[] = [];
+    t.infos.forEach((info, i) => {
+      if (claimed.has(i)) return;
+      keptItems.push(t.items[i]!);
+      keptInfos.push(info);
+    });
+    this.spans -= t.items.length - keptItems.length;
+    t.items = keptItems;
+    t.infos = keptInfos;
+  }
+
+  private subtree(root: string, children: Map<string, string[]>, indexOf: Map<string, number>): number[] {
+    const out: number[] = [];
+    const stack = [root];
+    const seen = new Set<string>();
+    while (stack.length) {
+      const id = stack.pop()!;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const i = indexOf.get(id);
+      if (i !== undefined) out.push(i);
+      const kids = children.get(id);
+      if (kids) stack.push(...kids);
+    }
+    return out;
+  }
+
+  private emit(t: TraceState<T>, root: string, state: RootState, members: number[], reason: string | undefined): void {
+    if (!state.sessionId) {
+      state.sessionId = t.idsAssigned === 0 ? t.traceId : `${t.traceId}-${root || 'rootless'}`;
+      t.idsAssigned += 1;
+    }
+    state.revision += 1;
+    state.emittedSpans = members.length;
+    t.roots.set(root, state);
+    const batch: SessionBatch = {
+      traceId: t.traceId,
+      sessionId: state.sessionId,
+      records: members.map((i) => this.opts.toRecord(t.items[i]!)),
+      revision: state.revision,
+      droppedSpans: t.dropped,
+    };
+    if (root !== UNROOTED) batch.rootSpanId = root;
+    if (reason) batch.incompleteReason = reason;
+    this.counters.sessionsEmitted += 1;
+    if (reason || t.dropped) this.counters.sessionsIncomplete += 1;
+    this.opts.onSessionReady(batch);
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * The storage layout, identical for every backend:
+ *   {prefix}/sessions/{YYYY}/{MM}/{DD}/{id}.json   the full session (date = started_at, UTC)
+ *   {prefix}/index/{id}.json                       its index entry
+ * Ids are sanitized again here, so no attribute value can escape the prefix whatever produced it.
+ */
+import { isSafeId, sanitizeId } from '../session/ids.js';
+import type { Session } from '../session/types.js';
+
+function join(prefix: string, rest: string): string {
+  const p = prefix.replace(/^\/+|\/+$/g, '');
+  return p ? `${p}/${rest}` : rest;
+}
+
+export function safeId(id: string): string {
+  return isSafeId(id) ? id : sanitizeId(id);
+}
+
+export function sessionKey(prefix: string, session: Pick<Session, 'id' | 'started_at'>): string {
+  const d = new Date(session.started_at);
+  const date = Number.isNaN(d.getTime()) ? new Date(0) : d;
+  const yyyy = String(date.getUTCFullYear()).padStart(4, '0');
+  const mm = String(date.getUTCMonth() + 1).padStart(2, '0');
+  const dd = String(date.getUTCDate()).padStart(2, '0');
+  return join(prefix, `sessions/${yyyy}/${mm}/${dd}/${safeId(session.id)}.json`);
+}
+
+export function indexKey(prefix: string, id: string): string {
+  return join(prefix, `index/${safeId(id)}.json`);
+}
+
+export function indexFolder(prefix: string): string {
+  return join(prefix, 'index/');
+}

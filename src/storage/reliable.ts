@@ -1,0 +1,231 @@
+/**
+ * Retry with backoff, then spool to local disk and replay: a session is not lost because the
+ * bucket was unreachable. Wraps any SessionStorage.
+ *
+ * While an outage is known, new sessions go straight to the spool (no retry storm, no growing
+ * queue in memory); a replay timer probes the storage with backoff and drains the spool when it
+ * answers again. The spool survives restarts: a new instance replays what an old one left.
+ */
+import { diag } from '@opentelemetry/api';
+import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { Session } from '../session/types.js';
+import { safeId } from './keys.js';
+import { writeFileAtomic } from './local.js';
+import type { SessionStorage } from './types.js';
+
+export interface RetryOptions {
+  /** Attempts per write before spooling (default 3). */
+  attempts?: number;
+  /** First backoff delay; doubles per attempt up to maxDelayMs (default 100 ms, 2 s). */
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** First replay probe after an outage; doubles up to maxReplayIntervalMs (default 1 s, 60 s). */
+  replayIntervalMs?: number;
+  maxReplayIntervalMs?: number;
+  /** Most sessions the spool holds; beyond it a session is dropped, counted and logged (default 10,000). */
+  maxSpooled?: number;
+}
+
+export interface ReliableStorageStats {
+  written: number;
+  retries: number;
+  spooled: number;
+  replayed: number;
+  dropped: number;
+  pendingInSpool: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref?.());
+
+export class ReliableStorage implements SessionStorage {
+  private outage = false;
+  private replayTimer?: NodeJS.Timeout;
+  private replayDelay: number;
+  private replaying?: Promise<void>;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly counters = { written: 0, retries: 0, spooled: 0, replayed: 0, dropped: 0 };
+  private spoolCount = 0;
+  private readonly ready: Promise<void>;
+  private readonly o: Required<RetryOptions>;
+
+  constructor(
+    private readonly inner: SessionStorage,
+    private readonly keyOf: (session: Session) => string,
+    readonly spoolDir: string,
+    options: RetryOptions = {},
+  ) {
+    this.o = {
+      attempts: options.attempts ?? 3,
+      baseDelayMs: options.baseDelayMs ?? 100,
+      maxDelayMs: options.maxDelayMs ?? 2000,
+      replayIntervalMs: options.replayIntervalMs ?? 1000,
+      maxReplayIntervalMs: options.maxReplayIntervalMs ?? 60_000,
+      maxSpooled: options.maxSpooled ?? 10_000,
+    };
+    this.replayDelay = this.o.replayIntervalMs;
+    // Sessions spooled by an earlier process are replayed too.
+    this.ready = this.countSpool().then((n) => {
+      if (n > 0) this.scheduleReplay(0);
+    });
+  }
+
+  putSession(session: Session): Promise<string> {
+    const p = this.put(session);
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p)).catch(() => undefined);
+    return p;
+  }
+
+  private async put(session: Session): Promise<string> {
+    await this.ready;
+    if (this.outage) {
+      await this.spool(session);
+      return this.keyOf(session);
+    }
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= this.o.attempts; attempt++) {
+      try {
+        const key = await this.inner.putSession(session);
+        this.counters.written += 1;
+        await this.unspool(session);
+        return key;
+      } catch (err) {
+        lastError = err;
+        if (attempt < this.o.attempts) {
+          this.counters.retries += 1;
+          await sleep(Math.min(this.o.maxDelayMs, this.o.baseDelayMs * 2 ** (attempt - 1)));
+        }
+      }
+    }
+    this.outage = true;
+    diag.warn(`ams-otel: storage unreachable after ${this.o.attempts} attempts (${describe(lastError)}); spooling to ${this.spoolDir} and replaying later`);
+    await this.spool(session);
+    this.scheduleReplay(this.replayDelay);
+    return this.keyOf(session);
+  }
+
+  stats(): ReliableStorageStats {
+    return { ...this.counters, pendingInSpool: this.spoolCount };
+  }
+
+  /** Waits for writes in flight and tries once to drain the spool. */
+  async flush(): Promise<void> {
+    await this.ready;
+    await Promise.allSettled([...this.inFlight]);
+    if (this.spoolCount > 0) await this.replay();
+    await this.inner.flush?.();
+  }
+
+  async close(): Promise<void> {
+    if (this.replayTimer) clearTimeout(this.replayTimer);
+    this.replayTimer = undefined;
+    await this.inner.close?.();
+  }
+
+  // ---- spool -------------------------------------------------------------------------------
+
+  private fileOf(id: string): string {
+    return path.join(this.spoolDir, `${safeId(id)}.json`);
+  }
+
+  private async countSpool(): Promise<number> {
+    try {
+      const names = await readdir(this.spoolDir);
+      this.spoolCount = names.filter((n) => n.endsWith('.json')).length;
+    } catch {
+      this.spoolCount = 0;
+    }
+    return this.spoolCount;
+  }
+
+  private async spool(session: Session): Promise<void> {
+    const file = this.fileOf(session.id);
+    const existing = await readSpooled(file);
+    if (existing && existing.revision > session.revision) return; // a newer revision is already waiting
+    if (!existing && this.spoolCount >= this.o.maxSpooled) {
+      this.counters.dropped += 1;
+      diag.error(`ams-otel: spool full (${this.o.maxSpooled} sessions); dropped session ${session.id} (${this.counters.dropped} dropped in total)`);
+      return;
+    }
+    await mkdir(this.spoolDir, { recursive: true });
+    await writeFileAtomic(file, JSON.stringify(session));
+    if (!existing) this.spoolCount += 1;
+    this.counters.spooled += 1;
+  }
+
+  /** A direct write succeeded: an older spooled revision of the same session must not replay over it. */
+  private async unspool(session: Session): Promise<void> {
+    if (this.spoolCount === 0) return;
+    const file = this.fileOf(session.id);
+    const existing = await readSpooled(file);
+    if (existing && existing.revision <= session.revision) {
+      await rm(file, { force: true });
+      this.spoolCount = Math.max(0, this.spoolCount - 1);
+    }
+  }
+
+  private scheduleReplay(delay: number): void {
+    if (this.replayTimer) return;
+    this.replayTimer = setTimeout(() => {
+      this.replayTimer = undefined;
+      void this.replay().catch((err) => diag.error(`ams-otel: spool replay failed: ${describe(err)}`));
+    }, delay);
+    this.replayTimer.unref?.();
+  }
+
+  /** Replays the spool oldest-first; stops at the first failure and backs off. */
+  replay(): Promise<void> {
+    this.replaying ??= this.replayOnce().finally(() => (this.replaying = undefined));
+    return this.replaying;
+  }
+
+  private async replayOnce(): Promise<void> {
+    let names: string[];
+    try {
+      names = (await readdir(this.spoolDir)).filter((n) => n.endsWith('.json')).sort();
+    } catch {
+      names = [];
+    }
+    for (const name of names) {
+      const file = path.join(this.spoolDir, name);
+      const session = await readSpooled(file);
+      if (!session) {
+        await rm(file, { force: true });
+        continue;
+      }
+      try {
+        await this.inner.putSession(session);
+      } catch (err) {
+        this.outage = true;
+        this.replayDelay = Math.min(this.o.maxReplayIntervalMs, this.replayDelay * 2);
+        diag.debug(`ams-otel: storage still unreachable (${describe(err)}); next replay in ${this.replayDelay} ms`);
+        this.scheduleReplay(this.replayDelay);
+        await this.countSpool();
+        return;
+      }
+      // Only remove it if no newer revision was spooled meanwhile.
+      const now = await readSpooled(file);
+      if (now && now.revision === session.revision) await rm(file, { force: true });
+      this.counters.replayed += 1;
+    }
+    await this.countSpool();
+    this.outage = this.spoolCount > 0;
+    this.replayDelay = this.o.replayIntervalMs;
+    if (this.outage) this.scheduleReplay(this.replayDelay);
+    else diag.info('ams-otel: storage reachable again; spool replayed');
+  }
+}
+
+async function readSpooled(file: string): Promise<Session | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as Session;
+  } catch {
+    return undefined;
+  }
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) return err.name && err.name !== 'Error' ? `${err.name}: ${err.message}` : err.message;
+  return String(err);
+}

@@ -1,0 +1,143 @@
+/**
+ * S3Storage: the same layout in any S3-compatible bucket through the real @aws-sdk/client-s3.
+ * AWS: bucket + region (credentials from the standard AWS chain). Cloudflare R2: endpoint
+ * `https://<account>.r2.cloudflarestorage.com`, region `auto`. MinIO / other servers: endpoint +
+ * path-style URLs (on by default whenever an endpoint is given).
+ */
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { S3ClientConfig } from '@aws-sdk/client-s3';
+import os from 'node:os';
+import path from 'node:path';
+import { resolve, SETTINGS } from '../config/env.js';
+import type { Env } from '../config/env.js';
+import { toIndexEntry } from '../session/index-entry.js';
+import type { Session, SessionIndexEntry } from '../session/types.js';
+import { indexFolder, indexKey, safeId, sessionKey } from './keys.js';
+import { ReliableStorage } from './reliable.js';
+import type { ReliableStorageStats, RetryOptions } from './reliable.js';
+import type { SessionReader, SessionStorage } from './types.js';
+
+export interface S3StorageOptions {
+  /** Default `AMS_S3_BUCKET`. Required one way or the other. */
+  bucket?: string;
+  /** Key prefix; default `AMS_S3_PREFIX` or `ams`. */
+  prefix?: string;
+  /** Default `AMS_S3_ENDPOINT_URL`. */
+  endpoint?: string;
+  /** Default `AMS_S3_REGION`, else the AWS chain, else `us-east-1` when an endpoint is set. */
+  region?: string;
+  /** Default `AMS_S3_FORCE_PATH_STYLE`, else on when an endpoint is set. */
+  forcePathStyle?: boolean;
+  /** Credentials; default the standard AWS chain. */
+  credentials?: S3ClientConfig['credentials'];
+  /** A client of your own (its config wins over the fields above). */
+  client?: S3Client;
+  /** Where sessions wait during an outage; default `AMS_SPOOL_DIR` or `<tmpdir>/ams-otel-spool/<bucket>`. */
+  spoolDir?: string;
+  retry?: RetryOptions;
+  env?: Env;
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+export class S3Storage implements SessionStorage, SessionReader {
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly client: S3Client;
+  private readonly reliable: ReliableStorage;
+
+  constructor(options: S3StorageOptions = {}) {
+    const env = options.env;
+    const bucket = resolve(SETTINGS.s3Bucket, options.bucket, env);
+    if (!bucket) throw new Error('ams-otel: S3Storage needs a bucket (option `bucket` or AMS_S3_BUCKET)');
+    this.bucket = bucket;
+    this.prefix = resolve(SETTINGS.s3Prefix, options.prefix, env);
+    const endpoint = resolve(SETTINGS.s3Endpoint, options.endpoint, env);
+    const region = resolve(SETTINGS.s3Region, options.region, env) ?? (env ?? process.env).AWS_REGION ?? (endpoint ? 'us-east-1' : undefined);
+    this.client =
+      options.client ??
+      new S3Client({
+        endpoint,
+        region,
+        forcePathStyle: resolve(SETTINGS.s3ForcePathStyle, options.forcePathStyle, env) ?? Boolean(endpoint),
+        credentials: options.credentials,
+        // Our own retry + spool sits above; keep the client's quick so an outage is seen fast.
+        maxAttempts: 2,
+        requestHandler: { connectionTimeout: 3000, requestTimeout: 15_000 },
+      });
+    const spoolDir = resolve(SETTINGS.spoolDir, options.spoolDir, env) ?? path.join(os.tmpdir(), 'ams-otel-spool', safeId(bucket));
+    const direct: SessionStorage = { putSession: (s) => this.putDirect(s) };
+    this.reliable = new ReliableStorage(direct, (s) => sessionKey(this.prefix, s), spoolDir, options.retry);
+  }
+
+  /** Writes with retry; during an outage the session is spooled and replayed later. Never loses it. */
+  putSession(session: Session): Promise<string> {
+    return this.reliable.putSession(session);
+  }
+
+  flush(): Promise<void> {
+    return this.reliable.flush();
+  }
+
+  async close(): Promise<void> {
+    await this.reliable.close();
+  }
+
+  stats(): ReliableStorageStats {
+    return this.reliable.stats();
+  }
+
+  /** One attempt at writing the document and its index entry (no retry, no spool). */
+  async putDirect(session: Session): Promise<string> {
+    const key = sessionKey(this.prefix, session);
+    const idxKey = indexKey(this.prefix, session.id);
+    if (session.revision > 1) {
+      const previous = await this.getJson<SessionIndexEntry>(idxKey);
+      if (previous && previous.key !== key) await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: previous.key }));
+    }
+    await this.client.send(
+      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(session, null, 2) + '\n', ContentType: JSON_TYPE }),
+    );
+    await this.client.send(
+      new PutObjectCommand({ Bucket: this.bucket, Key: idxKey, Body: JSON.stringify(toIndexEntry(session, key)) + '\n', ContentType: JSON_TYPE }),
+    );
+    return key;
+  }
+
+  async *listIndex(): AsyncIterable<SessionIndexEntry> {
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: indexFolder(this.prefix), ContinuationToken: token }),
+      );
+      const keys = (page.Contents ?? []).map((o) => o.Key).filter((k): k is string => !!k && k.endsWith('.json'));
+      // Fetch a page's entries with bounded parallelism.
+      for (let i = 0; i < keys.length; i += 16) {
+        const entries = await Promise.all(keys.slice(i, i + 16).map((k) => this.getJson<SessionIndexEntry>(k)));
+        for (const e of entries) if (e) yield e;
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  getIndexEntry(id: string): Promise<SessionIndexEntry | undefined> {
+    return this.getJson<SessionIndexEntry>(indexKey(this.prefix, id));
+  }
+
+  async getSession(id: string): Promise<Session | undefined> {
+    const entry = await this.getIndexEntry(id);
+    return entry ? this.getJson<Session>(entry.key) : undefined;
+  }
+
+  private async getJson<T>(key: string): Promise<T | undefined> {
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const body = await res.Body?.transformToString('utf8');
+      return body ? (JSON.parse(body) as T) : undefined;
+    } catch (err) {
+      const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+      if (e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return undefined;
+      throw err;
+    }
+  }
+}
