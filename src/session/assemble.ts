@@ -119,14 +119,14 @@ interface OutputPart {
 
 function llmMessage(span: SpanRecord): LlmMessageEvent {
   const a = span.attributes;
-  const ev: LlmMessageEvent = {
+  const ev: LlmMessageEvent = timed({
     type: 'llm_message',
     span_id: span.spanId,
     at: iso(span.startTimeMs),
     ended_at: iso(span.endTimeMs),
     duration_ms: durationMs(span),
     usage: usageOf(a),
-  };
+  }, span.startTimeMs);
   const model = str(a, sc.GEN_AI_RESPONSE_MODEL) ?? str(a, sc.GEN_AI_REQUEST_MODEL) ?? nameAfterOp(span, sc.OP_CHAT);
   if (model) ev.model = model;
   const responseId = str(a, sc.GEN_AI_RESPONSE_ID);
@@ -176,7 +176,7 @@ function toolCall(span: SpanRecord): ToolCallEvent {
   const error = errorMessage(span);
   const declared = str(a, sc.AMS_TOOL_STATUS);
   const interrupted = bool(a, sc.AMS_TOOL_INTERRUPTED) === true || declared === 'interrupted';
-  const ev: ToolCallEvent = {
+  const ev: ToolCallEvent = timed({
     type: 'tool_call',
     span_id: span.spanId,
     name: str(a, sc.GEN_AI_TOOL_NAME) ?? nameAfterOp(span, sc.OP_EXECUTE_TOOL) ?? span.name,
@@ -185,7 +185,7 @@ function toolCall(span: SpanRecord): ToolCallEvent {
     started_at: iso(span.startTimeMs),
     ended_at: iso(span.endTimeMs),
     duration_ms: durationMs(span),
-  };
+  }, span.startTimeMs);
   const id = str(a, sc.GEN_AI_TOOL_CALL_ID);
   if (id) ev.tool_use_id = id;
   const input = parseMaybeJson(a[sc.GEN_AI_TOOL_CALL_ARGUMENTS]);
@@ -211,12 +211,12 @@ function spanEvents(span: SpanRecord): SessionEvent[] {
 
 function fromSpanEvent(e: SpanEventRecord, spanId: string): SessionEvent | undefined {
   if (e.name === sc.EVENT_USER_PROMPT) {
-    const ev: SessionEvent = { type: 'user_prompt', span_id: spanId, at: iso(e.timeMs), prompt: str(e.attributes, sc.AMS_PROMPT) ?? '' };
+    const ev: SessionEvent = timed({ type: 'user_prompt', span_id: spanId, at: iso(e.timeMs), prompt: str(e.attributes, sc.AMS_PROMPT) ?? '' }, e.timeMs);
     if (bool(e.attributes, sc.AMS_PROMPT_SYNTHETIC)) ev.synthetic = true;
     return ev;
   }
   if (e.name === sc.EVENT_NOTIFICATION) {
-    const ev: SessionEvent = { type: 'notification', span_id: spanId, at: iso(e.timeMs), message: str(e.attributes, sc.AMS_MESSAGE) ?? '' };
+    const ev: SessionEvent = timed({ type: 'notification', span_id: spanId, at: iso(e.timeMs), message: str(e.attributes, sc.AMS_MESSAGE) ?? '' }, e.timeMs);
     const kind = str(e.attributes, sc.AMS_NOTIFICATION_KIND);
     if (kind) ev.kind = kind;
     return ev;
@@ -237,9 +237,19 @@ function stepAttributes(attrs: Attributes): Record<string, JsonValue> {
 
 // ---- tree walk -----------------------------------------------------------------------------
 
+/**
+ * Exact start times (sub-millisecond) of events built here; the ISO strings in the document are
+ * rounded to the millisecond, too coarse to order spans that start close together.
+ */
+const startMs = new WeakMap<SessionEvent, number>();
+function timed<E extends SessionEvent>(e: E, ms: number): E {
+  startMs.set(e, ms);
+  return e;
+}
+
 /** Sort key: time, then prompts before what they caused, then span id, then arrival order. */
-function eventTime(e: SessionEvent): string {
-  return 'at' in e ? e.at : e.started_at;
+function eventTime(e: SessionEvent): number {
+  return startMs.get(e) ?? Date.parse('at' in e ? e.at : e.started_at);
 }
 const RANK: Record<SessionEvent['type'], number> = {
   user_prompt: 0,
@@ -256,7 +266,7 @@ function sortEvents(events: SessionEvent[]): SessionEvent[] {
     .sort((x, y) => {
       const tx = eventTime(x.e);
       const ty = eventTime(y.e);
-      if (tx !== ty) return tx < ty ? -1 : 1;
+      if (tx !== ty) return tx - ty;
       const r = RANK[x.e.type] - RANK[y.e.type];
       if (r) return r;
       const sx = x.e.span_id ?? '';
@@ -271,7 +281,7 @@ function subagent(node: Node): SubagentEvent {
   const { span } = node;
   const a = span.attributes;
   const error = errorMessage(span);
-  const ev: SubagentEvent = {
+  const ev: SubagentEvent = timed({
     type: 'subagent',
     span_id: span.spanId,
     status: error ? 'error' : 'ok',
@@ -279,7 +289,7 @@ function subagent(node: Node): SubagentEvent {
     ended_at: iso(span.endTimeMs),
     duration_ms: durationMs(span),
     events: sortEvents([...spanEvents(span), ...childEvents(node)]),
-  };
+  }, span.startTimeMs);
   const agentId = str(a, sc.GEN_AI_AGENT_ID);
   if (agentId) ev.agent_id = agentId;
   const name = str(a, sc.GEN_AI_AGENT_NAME) ?? nameAfterOp(span, sc.OP_INVOKE_AGENT);
@@ -330,7 +340,7 @@ function childEvents(node: Node): SessionEvent[] {
 function step(node: Node): StepEvent {
   const { span } = node;
   const error = errorMessage(span);
-  const ev: StepEvent = {
+  const ev: StepEvent = timed({
     type: 'step',
     span_id: span.spanId,
     name: span.name,
@@ -340,7 +350,7 @@ function step(node: Node): StepEvent {
     started_at: iso(span.startTimeMs),
     ended_at: iso(span.endTimeMs),
     duration_ms: durationMs(span),
-  };
+  }, span.startTimeMs);
   if (error) ev.error = error;
   const nested = childEvents(node);
   if (nested.length) ev.events = sortEvents(nested);
