@@ -1,0 +1,108 @@
+/**
+ * End-to-end harness for the Claude instrumentation: the real SDK (real CLI binary) against the
+ * scripted API, spans through a real NodeTracerProvider + SessionSpanProcessor into LocalStorage
+ * in a temp folder, and the written session JSON read back from disk.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import type { Options, SDKMessage } from '@anthropic-ai/claude-agent-sdk';
+import { LocalStorage, SessionSpanProcessor } from '../../src/index.js';
+import type { Session, SessionEvent } from '../../src/index.js';
+import { tracedQuery } from '../../src/claude/index.js';
+import type { TracedQueryParams } from '../../src/claude/index.js';
+import { startScriptedApi } from './scripted-api.js';
+import type { ScriptedApi } from './scripted-api.js';
+import { claudeSandbox } from './claude-env.js';
+import type { ClaudeSandbox } from './claude-env.js';
+
+export interface Harness {
+  api: ScriptedApi;
+  sandbox: ClaudeSandbox;
+  storage: LocalStorage;
+  provider: NodeTracerProvider;
+  processor: SessionSpanProcessor;
+  written: Array<{ session: Session; key: string }>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(): Promise<Harness> {
+  const api = await startScriptedApi({ log: process.env.AMS_TEST_LOG ? (l) => console.log(l) : undefined });
+  const sandbox = claudeSandbox(api.url);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ams-sessions-'));
+  const storage = new LocalStorage({ dir });
+  const written: Array<{ session: Session; key: string }> = [];
+  const processor = new SessionSpanProcessor({ storage, onSession: (w) => written.push(w) });
+  const provider = new NodeTracerProvider({ spanProcessors: [processor] });
+  return {
+    api,
+    sandbox,
+    storage,
+    provider,
+    processor,
+    written,
+    async close() {
+      await provider.shutdown();
+      await api.close();
+      sandbox.cleanup();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface RunResult {
+  messages: SDKMessage[];
+  error?: unknown;
+  traceId: string;
+  /** The session as written to disk. */
+  session: Session;
+  /** Path of the written JSON. */
+  file: string;
+}
+
+/** Runs tracedQuery to the end (or until `stopAfter` says stop) and returns the written session. */
+export async function runTraced(
+  h: Harness,
+  params: Omit<TracedQueryParams, 'options'> & { options?: Options; stopAfter?: (m: SDKMessage) => boolean | Promise<boolean> },
+): Promise<RunResult> {
+  const { stopAfter, options, ...rest } = params;
+  const q = tracedQuery({ ...rest, tracerProvider: h.provider, options: { ...h.sandbox.options, ...options } });
+  const messages: SDKMessage[] = [];
+  let error: unknown;
+  try {
+    for await (const m of q) {
+      messages.push(m);
+      if (await stopAfter?.(m)) break;
+    }
+  } catch (err) {
+    error = err;
+  }
+  const traceId = q.tracer.traceId;
+  const { session, file } = await sessionOf(h, traceId);
+  return { messages, error, traceId, session, file };
+}
+
+/** Flushes the processor and reads the session of a trace back from disk. */
+export async function sessionOf(h: Harness, traceId: string): Promise<{ session: Session; file: string }> {
+  await h.processor.forceFlush();
+  const w = h.written.find((x) => x.session.trace_id === traceId);
+  if (!w) throw new Error(`no session written for trace ${traceId} (written: ${h.written.map((x) => x.session.trace_id).join(', ')})`);
+  const file = h.storage.pathOf(w.key);
+  const session = JSON.parse(fs.readFileSync(file, 'utf8')) as Session;
+  return { session, file };
+}
+
+/** Every event of a session, depth first (subagent events included). */
+export function allEvents(events: SessionEvent[]): SessionEvent[] {
+  return events.flatMap((e) => (e.type === 'subagent' || (e.type === 'step' && e.events) ? [e, ...allEvents(e.events ?? [])] : [e]));
+}
+
+export function eventsOfType<T extends SessionEvent['type']>(events: SessionEvent[], type: T): Extract<SessionEvent, { type: T }>[] {
+  return allEvents(events).filter((e): e is Extract<SessionEvent, { type: T }> => e.type === type);
+}
+
+/** The SDK's result messages of a run. */
+export function resultsOf(messages: SDKMessage[]): Extract<SDKMessage, { type: 'result' }>[] {
+  return messages.filter((m): m is Extract<SDKMessage, { type: 'result' }> => m.type === 'result');
+}
