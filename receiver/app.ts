@@ -1,0 +1,199 @@
+/**
+ * createReceiver(): the OTLP/HTTP trace receiver as an Express app, plus start/stop helpers.
+ *
+ *   POST /v1/traces   application/x-protobuf | application/json, optionally gzip, chunked or not
+ *   GET  /health      200 while the process serves HTTP
+ *   GET  /ready       200 when accepting spans; 503 while starting (WAL replay), full or stopping
+ *
+ * Order of checks on POST (cheap first, body last): 503 stopping/starting -> 401 token -> 415
+ * content type / encoding -> 413 size (declared, received, decompressed) -> 400 malformed ->
+ * 503 full -> WAL -> 200 (with partial_success when spans had invalid ids).
+ */
+import { diag } from '@opentelemetry/api';
+import express from 'express';
+import type { Express, NextFunction, Request, Response } from 'express';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { OtlpShapeError, otlpToSpanRecords } from '../src/spans/otlp.js';
+import type { SpanRecord } from '../src/spans/record.js';
+import { storageFromEnv } from '../src/storage/from-env.js';
+import type { SessionStorage } from '../src/storage/types.js';
+import { bearerChecker } from './http/auth.js';
+import { contentEncodingOf, decompress, readRawBody } from './http/body.js';
+import type { BodyEncoding, BodyLimits } from './http/body.js';
+import { ENCODING_LOCAL, HttpError, errorMiddleware } from './http/errors.js';
+import { CONTENT_TYPE, OtlpDecodeError, decodeRequest, encodeResponse } from './otlp/codec.js';
+import type { OtlpEncoding, PartialSuccess } from './otlp/codec.js';
+import { resolveReceiverOptions } from './options.js';
+import type { ReceiverOptions, ResolvedReceiverOptions } from './options.js';
+import { SessionPipeline, WAL_FLAG_GZIP, WAL_FLAG_JSON } from './pipeline.js';
+import type { PipelineStats } from './pipeline.js';
+
+export const TRACES_PATH = '/v1/traces';
+
+export interface ListeningReceiver {
+  server: Server;
+  host: string;
+  port: number;
+  /** Base URL, e.g. http://127.0.0.1:4319 (POST spans to `${url}/v1/traces`). */
+  url: string;
+}
+
+export interface ReceiverControls {
+  /** Resolved configuration (options > env > defaults). */
+  readonly config: ResolvedReceiverOptions;
+  /** Resolves when the WAL has been replayed and spans are accepted (start() awaits it). */
+  readonly ready: Promise<void>;
+  /** Listens on config.host:config.port (or the given ones). */
+  start(listen?: { host?: string; port?: number }): Promise<ListeningReceiver>;
+  /**
+   * Stops accepting (503), writes everything pending (unfinished sessions as incomplete), closes
+   * the WAL and the server if start() opened one. Runs once.
+   */
+  stop(): Promise<void>;
+  /** Writes sessions whose root has ended without waiting for waitMs; awaits the writes. */
+  flush(): Promise<void>;
+  stats(): PipelineStats;
+}
+
+/** An Express app (mount it or let start() listen) with the receiver's lifecycle attached. */
+export type ReceiverApp = Express & ReceiverControls;
+
+/** Decodes one body as received (possibly gzip) into span records, plus what was rejected. */
+async function decodeBody(
+  raw: Buffer,
+  encoding: OtlpEncoding,
+  bodyEncoding: BodyEncoding,
+  limits: BodyLimits,
+): Promise<{ records: SpanRecord[]; partial: PartialSuccess }> {
+  const body = await decompress(raw, bodyEncoding, limits);
+  try {
+    const conv = otlpToSpanRecords(decodeRequest(body, encoding));
+    return { records: conv.records, partial: { rejectedSpans: conv.rejectedSpans, errorMessage: conv.errorMessage } };
+  } catch (err) {
+    if (err instanceof OtlpDecodeError) throw new HttpError(400, err.message);
+    if (err instanceof OtlpShapeError) {
+      throw new HttpError(400, `${encoding === 'json' ? 'malformed OTLP/JSON' : 'malformed OTLP protobuf'}: ${err.message}`);
+    }
+    throw err;
+  }
+}
+
+function encodingOf(contentType: string | undefined): OtlpEncoding | undefined {
+  const type = (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase();
+  if (type === 'application/x-protobuf' || type === 'application/protobuf') return 'protobuf';
+  if (type === 'application/json') return 'json';
+  return undefined;
+}
+
+export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
+  const config = resolveReceiverOptions(options);
+  const storage: SessionStorage = options.storage ?? storageFromEnv(options.env ?? process.env);
+  const ownsStorage = options.storage === undefined;
+  const pipeline = new SessionPipeline(config, storage, options.onSessionWritten);
+  const limits: BodyLimits = { maxBodyBytes: config.maxBodyBytes, maxDecompressedBytes: config.maxDecompressedBytes };
+  const checkToken = bearerChecker(config.token);
+  const retryAfter = { 'Retry-After': String(config.retryAfterSeconds) };
+
+  let isReady = false;
+  let stopping = false;
+  let server: Server | undefined;
+  let stopPromise: Promise<void> | undefined;
+
+  const ready = pipeline
+    .start(async (payload, flags) => {
+      const encoding: OtlpEncoding = flags & WAL_FLAG_JSON ? 'json' : 'protobuf';
+      const { records } = await decodeBody(payload, encoding, flags & WAL_FLAG_GZIP ? 'gzip' : 'identity', limits);
+      return records;
+    })
+    .then(() => {
+      isReady = true;
+    });
+  // A WAL that cannot be opened leaves the receiver not ready (503) rather than losing spans.
+  ready.catch((err: unknown) => diag.error(`ams receiver: could not open the write-ahead log: ${String(err)}`));
+
+  const app = express();
+  app.disable('x-powered-by');
+
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  app.get('/ready', (_req, res) => {
+    const why = stopping ? 'stopping' : !isReady ? 'starting (replaying the write-ahead log)' : !pipeline.hasCapacity() ? 'at capacity' : undefined;
+    if (why) res.status(503).set(retryAfter).json({ status: 'unavailable', reason: why });
+    else res.json({ status: 'ready' });
+  });
+
+  app.post(TRACES_PATH, (req: Request, res: Response, next: NextFunction) => {
+    void (async () => {
+      const encoding = encodingOf(req.headers['content-type']);
+      if (encoding) res.locals[ENCODING_LOCAL] = encoding;
+      if (stopping) throw new HttpError(503, 'receiver is shutting down', retryAfter);
+      if (!isReady) throw new HttpError(503, 'receiver is starting (replaying the write-ahead log)', retryAfter);
+      checkToken(req.headers);
+      if (!encoding) {
+        throw new HttpError(
+          415,
+          `unsupported Content-Type "${req.headers['content-type'] ?? ''}": use application/x-protobuf or application/json`,
+        );
+      }
+      const bodyEncoding = contentEncodingOf(req);
+      const raw = await readRawBody(req, limits);
+      const { records, partial } = await decodeBody(raw, encoding, bodyEncoding, limits);
+      if (records.length > 0) {
+        await pipeline.accept(records, raw, (encoding === 'json' ? WAL_FLAG_JSON : 0) | (bodyEncoding === 'gzip' ? WAL_FLAG_GZIP : 0));
+      }
+      res.status(200).type(CONTENT_TYPE[encoding]).send(encodeResponse(encoding, partial));
+    })().catch(next);
+  });
+
+  app.all(TRACES_PATH, (_req, res, next) => {
+    res.set('Allow', 'POST');
+    next(new HttpError(405, `use POST ${TRACES_PATH}`));
+  });
+
+  app.use((req, _res, next) => {
+    next(new HttpError(404, `no route for ${req.method} ${req.path} (OTLP traces go to POST ${TRACES_PATH})`));
+  });
+
+  app.use(errorMiddleware((err) => diag.error(`ams receiver: internal error: ${String((err as Error)?.stack ?? err)}`)));
+
+  const controls: ReceiverControls = {
+    config,
+    ready,
+    async start(listen = {}) {
+      await ready;
+      const host = listen.host ?? config.host;
+      const port = listen.port ?? config.port;
+      const s = app.listen(port, host);
+      server = s;
+      await new Promise<void>((resolve, reject) => {
+        s.once('listening', resolve);
+        s.once('error', reject);
+      });
+      const addr = s.address() as AddressInfo;
+      const urlHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+      return { server: s, host: addr.address, port: addr.port, url: `http://${urlHost}:${addr.port}` };
+    },
+    stop() {
+      stopPromise ??= (async () => {
+        stopping = true;
+        await ready.catch(() => {});
+        await pipeline.shutdown();
+        if (ownsStorage) await storage.close?.();
+        if (server) {
+          const s = server;
+          await new Promise<void>((resolve) => {
+            s.close(() => resolve());
+            s.closeIdleConnections();
+          });
+        }
+      })();
+      return stopPromise;
+    },
+    flush: () => pipeline.flush(),
+    stats: () => pipeline.stats(),
+  };
+  return Object.assign(app, controls);
+}

@@ -1,0 +1,399 @@
+/**
+ * The receiver's pipeline behind the HTTP layer: accepted requests go to the write-ahead log, their
+ * span records into the shared TraceBuffer; sessions the buffer completes are assembled with the
+ * same assembleSession() as in-process and written to storage. The WAL is released as sessions
+ * reach storage, and the same accounting bounds memory (open traces, spans, bytes).
+ */
+import { context, diag } from '@opentelemetry/api';
+import { globalErrorHandler, suppressTracing } from '@opentelemetry/core';
+import { TraceBuffer } from '../src/processor/trace-buffer.js';
+import type { SessionBatch, SpanInfo } from '../src/processor/trace-buffer.js';
+import { assembleSession } from '../src/session/assemble.js';
+import type { SpanRecord } from '../src/spans/record.js';
+import * as sc from '../src/spans/semconv.js';
+import type { SessionStorage } from '../src/storage/types.js';
+import { HttpError } from './http/errors.js';
+import type { ResolvedReceiverOptions, SessionWrittenEvent } from './options.js';
+import { WriteAheadLog } from './wal/wal.js';
+import type { ReplayStats } from './wal/wal.js';
+
+/** How often traces the buffer has let go of are checked so their WAL records can be released. */
+const SWEEP_INTERVAL_MS = 1000;
+
+export function describeRecord(r: SpanRecord): SpanInfo {
+  const op = r.attributes[sc.GEN_AI_OPERATION_NAME];
+  return {
+    traceId: r.traceId,
+    spanId: r.spanId,
+    parentSpanId: r.parentSpanId,
+    isLocalRoot: r.parentSpanId === undefined || r.parentIsRemote === true,
+    isAgent: op === sc.OP_INVOKE_AGENT || (op === undefined && r.name.startsWith(`${sc.OP_INVOKE_AGENT} `)),
+  };
+}
+
+/** A GenAI span carries at least one `gen_ai.*` attribute (same rule as in-process). */
+export function isGenAiRecord(r: SpanRecord): boolean {
+  for (const key in r.attributes) if (key.startsWith(sc.GEN_AI_PREFIX)) return true;
+  return r.name.startsWith(`${sc.OP_INVOKE_AGENT} `);
+}
+
+/** Per trace: which WAL records hold its spans that no session written so far covers. */
+interface TraceAccount {
+  /** WAL sequence numbers, ascending, with the request bytes attributed to this trace. */
+  seqs: number[];
+  bytes: number[];
+  spans: number;
+  /** Storage writes started and not finished. */
+  inflight: number;
+  /** A write failed: keep the WAL records for the next start's replay. */
+  failed: boolean;
+  rootReceivedAt?: number;
+}
+
+export interface PipelineStats {
+  openTraces: number;
+  bufferedSpans: number;
+  bufferedBytes: number;
+  sessionsWritten: number;
+  sessionsSkippedNotGenAi: number;
+  writeFailures: number;
+  rejectedFull: number;
+  walBytes: number;
+  walSegments: number;
+  replayed?: ReplayStats;
+}
+
+/** WAL record flag bits: how to decode the payload on replay. */
+export const WAL_FLAG_JSON = 1;
+export const WAL_FLAG_GZIP = 2;
+
+export class SessionPipeline {
+  private buffer!: TraceBuffer<SpanRecord>;
+  private wal?: WriteAheadLog;
+  private localSeq = 0;
+  private readonly accounts = new Map<string, TraceAccount>();
+  private bufferedBytes = 0;
+  private readonly writeQueue: Array<() => Promise<void>> = [];
+  private readonly writing = new Set<Promise<void>>();
+  /** Writes of the same session run in order, so revision 2 never lands before revision 1. */
+  private readonly sessionChains = new Map<string, Promise<void>>();
+  private sweeper?: NodeJS.Timeout;
+  private releaseScheduled = false;
+  private replayed?: ReplayStats;
+  private closing = false;
+  private readonly appending = new Set<Promise<void>>();
+  private readonly counters = { sessionsWritten: 0, sessionsSkippedNotGenAi: 0, writeFailures: 0, rejectedFull: 0 };
+
+  constructor(
+    private readonly o: ResolvedReceiverOptions,
+    private readonly storage: SessionStorage,
+    private readonly onWritten?: (e: SessionWrittenEvent) => void,
+  ) {
+    this.buffer = new TraceBuffer<SpanRecord>({
+      describe: describeRecord,
+      toRecord: (r) => r,
+      onSessionReady: (batch) => this.onSessionReady(batch),
+      onDrop: (count, reason) => diag.warn(`ams receiver: dropped ${count} span(s): ${reason}`),
+      waitMs: o.waitMs,
+      idleMs: o.idleMs,
+      maxAgeMs: o.maxAgeMs,
+      retainMs: o.retainMs || undefined,
+      // Written traces kept for retainMs also count in the buffer; the open ones are bounded by
+      // accept() (503), so the buffer gets room for retained ones and evicts those first (oldest).
+      maxTraces: o.maxTraces * 2,
+      maxSpansPerTrace: o.maxSpansPerTrace,
+    });
+  }
+
+  /**
+   * Opens the WAL and replays it into the buffer. `decode` turns a stored body back into records
+   * (the same decoding as a live request).
+   */
+  async start(decode: (payload: Buffer, flags: number) => Promise<SpanRecord[]>): Promise<void> {
+    if (this.o.walDir !== false) {
+      const pending: Array<{ payload: Buffer; flags: number; seq: number }> = [];
+      const { wal, replay } = await WriteAheadLog.open(this.o.walDir, { fsync: this.o.walFsync }, (payload, flags, seq) =>
+        pending.push({ payload, flags, seq }),
+      );
+      this.wal = wal;
+      this.replayed = replay;
+      for (const p of pending) {
+        try {
+          this.ingest(await decode(p.payload, p.flags), p.payload.length, p.seq);
+        } catch (err) {
+          diag.error(`ams receiver: could not replay WAL record ${p.seq}: ${String(err)}`);
+        }
+      }
+      if (replay.records) diag.info(`ams receiver: replayed ${replay.records} request(s) from ${this.o.walDir}`);
+      this.scheduleRelease();
+    }
+    this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
+    this.sweeper.unref();
+  }
+
+  /** Throws 503 when accepting `records` would exceed a bound. */
+  checkCapacity(records: SpanRecord[], bytes: number): void {
+    const retry = { 'Retry-After': String(this.o.retryAfterSeconds) };
+    let newTraces = 0;
+    const seen = new Set<string>();
+    for (const r of records) {
+      if (seen.has(r.traceId)) continue;
+      seen.add(r.traceId);
+      if (!this.accounts.has(r.traceId)) newTraces++;
+    }
+    let why: string | undefined;
+    if (this.accounts.size + newTraces > this.o.maxTraces) why = `${this.accounts.size} traces open (maxTraces ${this.o.maxTraces})`;
+    else if (this.buffer.stats().bufferedSpans + records.length > this.o.maxBufferedSpans) {
+      why = `${this.buffer.stats().bufferedSpans} spans buffered (maxBufferedSpans ${this.o.maxBufferedSpans})`;
+    } else if (this.bufferedBytes > 0 && this.bufferedBytes + bytes > this.o.maxBufferedBytes) {
+      why = `${this.bufferedBytes} bytes not yet written (maxBufferedBytes ${this.o.maxBufferedBytes})`;
+    }
+    if (why) {
+      this.counters.rejectedFull++;
+      throw new HttpError(503, `receiver is at capacity: ${why}; retry later`, retry);
+    }
+  }
+
+  /** Logs the request body, then buffers its records. Resolves once the body is in the WAL. */
+  async accept(records: SpanRecord[], body: Buffer, flags: number): Promise<void> {
+    if (this.closing) throw new HttpError(503, 'receiver is shutting down', { 'Retry-After': String(this.o.retryAfterSeconds) });
+    this.checkCapacity(records, body.length);
+    if (!this.wal) {
+      this.ingest(records, body.length, ++this.localSeq);
+      return;
+    }
+    // shutdown() waits for appends in flight, so what they log is buffered before the final flush.
+    const appended = this.wal.append(body, flags).then((seq) => this.ingest(records, body.length, seq));
+    this.appending.add(appended);
+    try {
+      await appended;
+    } finally {
+      this.appending.delete(appended);
+    }
+  }
+
+  private ingest(records: SpanRecord[], bytes: number, seq: number): void {
+    if (records.length === 0) return;
+    const now = Date.now();
+    const perTrace = new Map<string, number>();
+    for (const r of records) perTrace.set(r.traceId, (perTrace.get(r.traceId) ?? 0) + 1);
+    for (const [traceId, n] of perTrace) {
+      let a = this.accounts.get(traceId);
+      if (!a) this.accounts.set(traceId, (a = { seqs: [], bytes: [], spans: 0, inflight: 0, failed: false }));
+      const share = (bytes * n) / records.length;
+      if (a.seqs[a.seqs.length - 1] === seq) a.bytes[a.bytes.length - 1]! += share;
+      else {
+        a.seqs.push(seq);
+        a.bytes.push(share);
+      }
+      a.spans += n;
+      this.bufferedBytes += share;
+    }
+    for (const r of records) {
+      const info = describeRecord(r);
+      if (info.isLocalRoot) this.accounts.get(r.traceId)!.rootReceivedAt = now;
+      this.buffer.add(r, info);
+    }
+    // Spans the buffer refused at once (late, trace already forgotten) need no WAL record.
+    for (const traceId of perTrace.keys()) {
+      const a = this.accounts.get(traceId)!;
+      if (!this.buffer.has(traceId) && a.inflight === 0 && !a.failed) this.cover(traceId, seq);
+    }
+  }
+
+  private onSessionReady(batch: SessionBatch): void {
+    const a = this.accounts.get(batch.traceId);
+    // Everything logged for this trace so far is covered by this write when the batch holds every
+    // span received for it; otherwise (several sessions in one trace) the sweep releases it later.
+    const coveredSeq = a && batch.records.length + batch.droppedSpans >= a.spans ? a.seqs[a.seqs.length - 1] : undefined;
+    const rootReceivedAt = batch.rootSpanId !== undefined ? a?.rootReceivedAt : undefined;
+    if (a) a.inflight++;
+    const task = async (): Promise<void> => {
+      let ok = false;
+      try {
+        ok = await this.write(batch, rootReceivedAt);
+      } finally {
+        const acc = this.accounts.get(batch.traceId);
+        if (acc) {
+          acc.inflight--;
+          if (!ok) acc.failed = true;
+          else if (coveredSeq !== undefined) this.cover(batch.traceId, coveredSeq);
+        }
+        this.scheduleRelease();
+      }
+    };
+    const prev = this.sessionChains.get(batch.sessionId) ?? Promise.resolve();
+    const chained = prev.then(
+      () =>
+        new Promise<void>((resolve) => {
+          this.writeQueue.push(() => task().finally(resolve));
+          this.pump();
+        }),
+    );
+    this.sessionChains.set(batch.sessionId, chained);
+    void chained.finally(() => {
+      if (this.sessionChains.get(batch.sessionId) === chained) this.sessionChains.delete(batch.sessionId);
+    });
+  }
+
+  private pump(): void {
+    while (this.writing.size < this.o.maxConcurrentWrites && this.writeQueue.length) {
+      const run = this.writeQueue.shift()!;
+      const p = run().finally(() => {
+        this.writing.delete(p);
+        this.pump();
+      });
+      this.writing.add(p);
+    }
+  }
+
+  /** Assembles and stores one session. Resolves true when the spans need no WAL record any more. */
+  private async write(batch: SessionBatch, rootReceivedAt: number | undefined): Promise<boolean> {
+    if (!batch.records.some(isGenAiRecord)) {
+      // Not an agent session (no gen_ai.* span): nothing to write.
+      this.counters.sessionsSkippedNotGenAi++;
+      return true;
+    }
+    let session;
+    try {
+      session = assembleSession(batch.records, {
+        rootSpanId: batch.rootSpanId,
+        sessionId: batch.sessionId,
+        revision: batch.revision,
+        incompleteReason: batch.incompleteReason,
+        droppedSpans: batch.droppedSpans,
+      });
+    } catch (err) {
+      // Retrying cannot help a batch the assembler refuses: report it and let the WAL go.
+      report(err);
+      return true;
+    }
+    try {
+      const key = await context.with(suppressTracing(context.active()), () => this.storage.putSession(session));
+      this.counters.sessionsWritten++;
+      if (session.status === 'incomplete') diag.warn(`ams receiver: session ${session.id} written as incomplete: ${session.status_reason}`);
+      try {
+        this.onWritten?.({
+          sessionId: session.id,
+          traceId: batch.traceId,
+          key,
+          revision: session.revision,
+          status: session.status,
+          spans: batch.records.length,
+          rootReceivedAt,
+          writtenAt: Date.now(),
+        });
+      } catch (err) {
+        report(err);
+      }
+      return true;
+    } catch (err) {
+      this.counters.writeFailures++;
+      report(err);
+      return false;
+    }
+  }
+
+  /** WAL records of a trace up to `seq` are covered by a written session. */
+  private cover(traceId: string, seq: number): void {
+    const a = this.accounts.get(traceId);
+    if (!a) return;
+    let i = 0;
+    while (i < a.seqs.length && a.seqs[i]! <= seq) {
+      this.bufferedBytes -= a.bytes[i]!;
+      i++;
+    }
+    a.seqs.splice(0, i);
+    a.bytes.splice(0, i);
+    if (a.seqs.length === 0 && a.inflight === 0) this.accounts.delete(traceId);
+    else if (a.seqs.length === 0) a.spans = 0;
+    if (this.accounts.size === 0) this.bufferedBytes = 0; // no float drift when idle
+  }
+
+  /** Traces the buffer has let go of (written and past retainMs) hold no WAL record any more. */
+  private sweep(): void {
+    for (const [traceId, a] of this.accounts) {
+      if (a.inflight === 0 && !a.failed && !this.buffer.has(traceId)) this.cover(traceId, Number.MAX_SAFE_INTEGER);
+    }
+    this.scheduleRelease();
+  }
+
+  private scheduleRelease(): void {
+    if (!this.wal || this.releaseScheduled) return;
+    this.releaseScheduled = true;
+    setImmediate(() => {
+      this.releaseScheduled = false;
+      if (!this.wal) return;
+      let low = this.wal.lastSeq + 1;
+      for (const a of this.accounts.values()) if (a.seqs.length && a.seqs[0]! < low) low = a.seqs[0]!;
+      this.wal.release(low);
+    }).unref();
+  }
+
+  get ready(): boolean {
+    return !this.closing;
+  }
+
+  /** True while every bound has room for at least one more small request. */
+  hasCapacity(): boolean {
+    return (
+      !this.closing &&
+      this.accounts.size < this.o.maxTraces &&
+      this.buffer.stats().bufferedSpans < this.o.maxBufferedSpans &&
+      this.bufferedBytes < this.o.maxBufferedBytes
+    );
+  }
+
+  stats(): PipelineStats {
+    const s: PipelineStats = {
+      openTraces: this.accounts.size,
+      bufferedSpans: this.buffer.stats().bufferedSpans,
+      bufferedBytes: Math.round(this.bufferedBytes),
+      ...this.counters,
+      walBytes: this.wal?.sizeBytes ?? 0,
+      walSegments: this.wal?.segmentCount ?? 0,
+    };
+    if (this.replayed) s.replayed = this.replayed;
+    return s;
+  }
+
+  /** Waits for every write started so far. */
+  async drain(): Promise<void> {
+    while (this.writing.size || this.writeQueue.length || this.sessionChains.size) {
+      this.pump();
+      await Promise.allSettled([...this.writing, ...this.sessionChains.values()]);
+    }
+  }
+
+  /** Writes sessions whose root has ended now (skipping waitMs) and waits for the writes. */
+  async flush(): Promise<void> {
+    this.buffer.flush(false);
+    await this.drain();
+    await this.storage.flush?.();
+  }
+
+  /** Writes everything pending (unfinished sessions as incomplete), waits, closes the WAL. */
+  async shutdown(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.sweeper) clearInterval(this.sweeper);
+    await Promise.allSettled([...this.appending]);
+    this.buffer.close('receiver shut down before the session ended');
+    await this.drain();
+    await this.storage.flush?.();
+    if (this.wal) {
+      let low = this.wal.lastSeq + 1;
+      for (const a of this.accounts.values()) if (a.seqs.length && a.seqs[0]! < low) low = a.seqs[0]!;
+      this.wal.release(low);
+      await this.wal.close();
+    }
+  }
+}
+
+function report(err: unknown): void {
+  try {
+    globalErrorHandler(err instanceof Error ? err : new Error(String(err)));
+  } catch {
+    // A user's error handler that throws must not take the receiver down.
+  }
+}
