@@ -65,6 +65,12 @@ function parseMaybeJson(v: AttributeValue | undefined): JsonValue | undefined {
   return v;
 }
 
+/** Drops keys whose value is undefined, keeping the literal's key order (the document's reading order). */
+function compact<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
+  return o as { [K in keyof T]: Exclude<T[K], undefined> };
+}
+
 function iso(ms: number): string {
   return new Date(Math.round(ms)).toISOString();
 }
@@ -119,24 +125,10 @@ interface OutputPart {
 
 function llmMessage(span: SpanRecord): LlmMessageEvent {
   const a = span.attributes;
-  const ev: LlmMessageEvent = timed({
-    type: 'llm_message',
-    span_id: span.spanId,
-    at: iso(span.startTimeMs),
-    ended_at: iso(span.endTimeMs),
-    duration_ms: durationMs(span),
-    usage: usageOf(a),
-  }, span.startTimeMs);
-  const model = str(a, sc.GEN_AI_RESPONSE_MODEL) ?? str(a, sc.GEN_AI_REQUEST_MODEL) ?? nameAfterOp(span, sc.OP_CHAT);
-  if (model) ev.model = model;
-  const responseId = str(a, sc.GEN_AI_RESPONSE_ID);
-  if (responseId) ev.response_id = responseId;
-
   const thinking: string[] = [];
   const text: string[] = [];
   const toolUses: ToolUsePart[] = [];
-  const raw = a[sc.GEN_AI_OUTPUT_MESSAGES];
-  const parsed = parseMaybeJson(raw);
+  const parsed = parseMaybeJson(a[sc.GEN_AI_OUTPUT_MESSAGES]);
   if (Array.isArray(parsed)) {
     for (const msg of parsed) {
       const parts = msg && typeof msg === 'object' && !Array.isArray(msg) ? msg.parts : undefined;
@@ -146,10 +138,13 @@ function llmMessage(span: SpanRecord): LlmMessageEvent {
         if (p.type === 'reasoning' && typeof p.content === 'string') thinking.push(p.content);
         else if (p.type === 'text' && typeof p.content === 'string') text.push(p.content);
         else if (p.type === 'tool_call') {
-          const use: ToolUsePart = { name: typeof p.name === 'string' ? p.name : 'unknown' };
-          if (typeof p.id === 'string') use.id = p.id;
-          if (p.arguments !== undefined) use.input = p.arguments as JsonValue;
-          toolUses.push(use);
+          toolUses.push(
+            compact({
+              id: typeof p.id === 'string' ? p.id : undefined,
+              name: typeof p.name === 'string' ? p.name : 'unknown',
+              input: p.arguments as JsonValue | undefined,
+            }),
+          );
         }
       }
     }
@@ -157,47 +152,50 @@ function llmMessage(span: SpanRecord): LlmMessageEvent {
     // Not the structured format (or cut short): keep what was recorded rather than lose it.
     text.push(parsed);
   }
-  if (thinking.length) ev.thinking = thinking.join('\n\n');
-  if (text.length) ev.text = text.join('\n\n');
-  if (toolUses.length) ev.tool_uses = toolUses;
   const finish = strList(a, sc.GEN_AI_RESPONSE_FINISH_REASONS);
-  if (finish?.length) ev.finish_reasons = finish;
-  const cost = num(a, sc.AMS_COST_USD);
-  if (cost !== undefined) ev.cost_usd = cost;
-  const err = errorMessage(span);
-  if (err) ev.error = err;
-  const truncated = truncatedSizes(a);
-  if (truncated) ev.truncated = truncated;
-  return ev;
+  const ev: LlmMessageEvent = compact({
+    type: 'llm_message',
+    span_id: span.spanId,
+    at: iso(span.startTimeMs),
+    ended_at: iso(span.endTimeMs),
+    duration_ms: durationMs(span),
+    model: str(a, sc.GEN_AI_RESPONSE_MODEL) ?? str(a, sc.GEN_AI_REQUEST_MODEL) ?? nameAfterOp(span, sc.OP_CHAT),
+    response_id: str(a, sc.GEN_AI_RESPONSE_ID),
+    thinking: thinking.length ? thinking.join('\n\n') : undefined,
+    text: text.length ? text.join('\n\n') : undefined,
+    tool_uses: toolUses.length ? toolUses : undefined,
+    finish_reasons: finish?.length ? finish : undefined,
+    usage: usageOf(a),
+    cost_usd: num(a, sc.AMS_COST_USD),
+    error: errorMessage(span) ?? undefined,
+    truncated: truncatedSizes(a),
+  } as const);
+  return timed(ev, span.startTimeMs);
 }
 
 function toolCall(span: SpanRecord): ToolCallEvent {
   const a = span.attributes;
-  const error = errorMessage(span);
   const declared = str(a, sc.AMS_TOOL_STATUS);
   const interrupted = bool(a, sc.AMS_TOOL_INTERRUPTED) === true || declared === 'interrupted';
-  const ev: ToolCallEvent = timed({
+  let error = errorMessage(span);
+  const status = interrupted ? 'interrupted' : error || declared === 'error' ? 'error' : 'ok';
+  if (status === 'error' && !error) error = 'error';
+  const ev: ToolCallEvent = compact({
     type: 'tool_call',
     span_id: span.spanId,
+    tool_use_id: str(a, sc.GEN_AI_TOOL_CALL_ID),
     name: str(a, sc.GEN_AI_TOOL_NAME) ?? nameAfterOp(span, sc.OP_EXECUTE_TOOL) ?? span.name,
+    status,
     error,
-    status: interrupted ? 'interrupted' : error || declared === 'error' ? 'error' : 'ok',
+    mcp_server: str(a, sc.AMS_TOOL_MCP_SERVER),
     started_at: iso(span.startTimeMs),
     ended_at: iso(span.endTimeMs),
     duration_ms: durationMs(span),
-  }, span.startTimeMs);
-  const id = str(a, sc.GEN_AI_TOOL_CALL_ID);
-  if (id) ev.tool_use_id = id;
-  const input = parseMaybeJson(a[sc.GEN_AI_TOOL_CALL_ARGUMENTS]);
-  if (input !== undefined) ev.input = input;
-  const result = parseMaybeJson(a[sc.GEN_AI_TOOL_CALL_RESULT]);
-  if (result !== undefined) ev.result = result;
-  const mcp = str(a, sc.AMS_TOOL_MCP_SERVER);
-  if (mcp) ev.mcp_server = mcp;
-  if (ev.status === 'error' && !ev.error) ev.error = 'error';
-  const truncated = truncatedSizes(a);
-  if (truncated) ev.truncated = truncated;
-  return ev;
+    input: parseMaybeJson(a[sc.GEN_AI_TOOL_CALL_ARGUMENTS]),
+    result: parseMaybeJson(a[sc.GEN_AI_TOOL_CALL_RESULT]),
+    truncated: truncatedSizes(a),
+  } as const);
+  return timed(ev, span.startTimeMs);
 }
 
 function spanEvents(span: SpanRecord): SessionEvent[] {
@@ -211,15 +209,14 @@ function spanEvents(span: SpanRecord): SessionEvent[] {
 
 function fromSpanEvent(e: SpanEventRecord, spanId: string): SessionEvent | undefined {
   if (e.name === sc.EVENT_USER_PROMPT) {
-    const ev: SessionEvent = timed({ type: 'user_prompt', span_id: spanId, at: iso(e.timeMs), prompt: str(e.attributes, sc.AMS_PROMPT) ?? '' }, e.timeMs);
-    if (bool(e.attributes, sc.AMS_PROMPT_SYNTHETIC)) ev.synthetic = true;
-    return ev;
+    const synthetic = bool(e.attributes, sc.AMS_PROMPT_SYNTHETIC) ? true : undefined;
+    const prompt = str(e.attributes, sc.AMS_PROMPT) ?? '';
+    return timed(compact({ type: 'user_prompt', span_id: spanId, at: iso(e.timeMs), synthetic, prompt } as const), e.timeMs);
   }
   if (e.name === sc.EVENT_NOTIFICATION) {
-    const ev: SessionEvent = timed({ type: 'notification', span_id: spanId, at: iso(e.timeMs), message: str(e.attributes, sc.AMS_MESSAGE) ?? '' }, e.timeMs);
     const kind = str(e.attributes, sc.AMS_NOTIFICATION_KIND);
-    if (kind) ev.kind = kind;
-    return ev;
+    const message = str(e.attributes, sc.AMS_MESSAGE) ?? '';
+    return timed(compact({ type: 'notification', span_id: spanId, at: iso(e.timeMs), kind, message } as const), e.timeMs);
   }
   return undefined;
 }
@@ -281,32 +278,26 @@ function subagent(node: Node): SubagentEvent {
   const { span } = node;
   const a = span.attributes;
   const error = errorMessage(span);
-  const ev: SubagentEvent = timed({
+  const name = str(a, sc.GEN_AI_AGENT_NAME) ?? nameAfterOp(span, sc.OP_INVOKE_AGENT);
+  const parent = node.parent?.span;
+  const ev: SubagentEvent = compact({
     type: 'subagent',
     span_id: span.spanId,
+    tool_use_id: parent && opName(parent) === sc.OP_EXECUTE_TOOL ? str(parent.attributes, sc.GEN_AI_TOOL_CALL_ID) : undefined,
+    agent_id: str(a, sc.GEN_AI_AGENT_ID),
+    agent_type: str(a, sc.AMS_SUBAGENT_TYPE) ?? name,
+    name,
+    description: str(a, sc.AMS_SUBAGENT_DESCRIPTION) ?? str(a, sc.GEN_AI_AGENT_DESCRIPTION),
+    why: str(a, sc.AMS_SUBAGENT_PROMPT),
+    transcript_path: str(a, sc.AMS_SUBAGENT_TRANSCRIPT_PATH),
     status: error ? 'error' : 'ok',
+    error: error ?? undefined,
     started_at: iso(span.startTimeMs),
     ended_at: iso(span.endTimeMs),
     duration_ms: durationMs(span),
     events: sortEvents([...spanEvents(span), ...childEvents(node)]),
-  }, span.startTimeMs);
-  const agentId = str(a, sc.GEN_AI_AGENT_ID);
-  if (agentId) ev.agent_id = agentId;
-  const name = str(a, sc.GEN_AI_AGENT_NAME) ?? nameAfterOp(span, sc.OP_INVOKE_AGENT);
-  if (name) ev.name = name;
-  const type = str(a, sc.AMS_SUBAGENT_TYPE) ?? name;
-  if (type) ev.agent_type = type;
-  const why = str(a, sc.AMS_SUBAGENT_PROMPT);
-  if (why !== undefined) ev.why = why;
-  const description = str(a, sc.AMS_SUBAGENT_DESCRIPTION) ?? str(a, sc.GEN_AI_AGENT_DESCRIPTION);
-  if (description) ev.description = description;
-  const transcript = str(a, sc.AMS_SUBAGENT_TRANSCRIPT_PATH);
-  if (transcript) ev.transcript_path = transcript;
-  const parent = node.parent?.span;
-  const toolUseId = parent && opName(parent) === sc.OP_EXECUTE_TOOL ? str(parent.attributes, sc.GEN_AI_TOOL_CALL_ID) : undefined;
-  if (toolUseId) ev.tool_use_id = toolUseId;
-  if (error) ev.error = error;
-  return ev;
+  } as const);
+  return timed(ev, span.startTimeMs);
 }
 
 /**
@@ -340,21 +331,21 @@ function childEvents(node: Node): SessionEvent[] {
 function step(node: Node): StepEvent {
   const { span } = node;
   const error = errorMessage(span);
-  const ev: StepEvent = timed({
+  const nested = childEvents(node);
+  const ev: StepEvent = compact({
     type: 'step',
     span_id: span.spanId,
     name: span.name,
     kind: span.kind,
     status: error ? 'error' : 'ok',
-    attributes: stepAttributes(span.attributes),
+    error: error ?? undefined,
     started_at: iso(span.startTimeMs),
     ended_at: iso(span.endTimeMs),
     duration_ms: durationMs(span),
-  }, span.startTimeMs);
-  if (error) ev.error = error;
-  const nested = childEvents(node);
-  if (nested.length) ev.events = sortEvents(nested);
-  return ev;
+    attributes: stepAttributes(span.attributes),
+    events: nested.length ? sortEvents(nested) : undefined,
+  } as const);
+  return timed(ev, span.startTimeMs);
 }
 
 // ---- root selection ------------------------------------------------------------------------
@@ -484,7 +475,7 @@ function modelsFromEvents(events: SessionEvent[], into: Record<string, ModelUsag
       const key = e.model ?? 'unknown';
       const m = (into[key] ??= { ...emptyUsage(), cost_usd: 0 });
       addUsage(m, e.usage);
-      m.cost_usd += e.cost_usd ?? 0;
+      m.cost_usd = Math.round((m.cost_usd + (e.cost_usd ?? 0)) * 1e9) / 1e9;
     } else if ((e.type === 'subagent' || e.type === 'step') && e.events) {
       modelsFromEvents(e.events, into);
     }
@@ -525,6 +516,8 @@ export function assembleSession(records: readonly SpanRecord[], options: Assembl
   const startMs = Math.min(...members.map((m) => m.span.startTimeMs));
   const endMs = Math.max(...members.map((m) => m.span.endTimeMs));
   const totals = computeTotals(events, ra, endMs - startMs);
+  const rootError = synthetic ? null : errorMessage(r);
+  if (rootError) totals.errors += 1; // the run itself failed: counted with the errors inside it
   const reported = modelUsageOf(ra);
   const models = reported && Object.keys(reported).length ? reported : modelsFromEvents(events);
 
@@ -533,7 +526,7 @@ export function assembleSession(records: readonly SpanRecord[], options: Assembl
   if (synthetic) incompleteReasons.push('root span never arrived');
   if (orphans.length) incompleteReasons.push(`${orphans.length} span subtree(s) arrived without their parent`);
   if (options.droppedSpans) incompleteReasons.push(`${options.droppedSpans} span(s) dropped`);
-  const rootError = synthetic ? null : errorMessage(r);
+
   const reason = str(ra, sc.AMS_STATUS_REASON);
   let status: SessionStatus = 'ok';
   if (rootError || reason) status = 'error';
@@ -545,35 +538,28 @@ export function assembleSession(records: readonly SpanRecord[], options: Assembl
     str(ra, sc.GEN_AI_AGENT_NAME) ?? nameAfterOp(r, sc.OP_INVOKE_AGENT) ?? str(r.resource, sc.SERVICE_NAME) ?? 'agent';
   const rawId = options.sessionId ?? str(ra, sc.AMS_SESSION_ID) ?? r.traceId;
 
-  const session: Session = {
+  return compact({
     schema_version: SCHEMA_VERSION,
     id: sanitizeId(rawId),
     trace_id: r.traceId,
+    root_span_id: synthetic ? undefined : r.spanId,
+    conversation_id: str(ra, sc.GEN_AI_CONVERSATION_ID) ?? firstAttr(allNodes, sc.GEN_AI_CONVERSATION_ID),
     revision: options.revision ?? 1,
     status,
-    agent: { name: agentName },
+    status_reason: statusReasons.length ? statusReasons.join('; ') : undefined,
+    agent: compact({ name: agentName, version: str(ra, sc.GEN_AI_AGENT_VERSION) }),
+    service: str(r.resource, sc.SERVICE_NAME),
+    environment: str(ra, sc.AMS_ENVIRONMENT) ?? str(r.resource, sc.DEPLOYMENT_ENVIRONMENT_NAME) ?? str(r.resource, 'deployment.environment'),
     tags: [...new Set(strList(ra, sc.AMS_TAGS) ?? [])],
     metadata: metadataOf(ra),
+    model: str(ra, sc.GEN_AI_REQUEST_MODEL) ?? str(ra, sc.GEN_AI_RESPONSE_MODEL) ?? mostUsedModel(models),
     models,
     started_at: iso(startMs),
     ended_at: iso(endMs),
     totals,
     spans: { kept, dropped: options.droppedSpans ?? 0 },
     events,
-  };
-  if (!synthetic) session.root_span_id = r.spanId;
-  const conversation = str(ra, sc.GEN_AI_CONVERSATION_ID) ?? firstAttr(allNodes, sc.GEN_AI_CONVERSATION_ID);
-  if (conversation) session.conversation_id = conversation;
-  if (statusReasons.length) session.status_reason = statusReasons.join('; ');
-  const version = str(ra, sc.GEN_AI_AGENT_VERSION);
-  if (version) session.agent.version = version;
-  const service = str(r.resource, sc.SERVICE_NAME);
-  if (service) session.service = service;
-  const environment = str(ra, sc.AMS_ENVIRONMENT) ?? str(r.resource, sc.DEPLOYMENT_ENVIRONMENT_NAME) ?? str(r.resource, 'deployment.environment');
-  if (environment) session.environment = environment;
-  const model = str(ra, sc.GEN_AI_REQUEST_MODEL) ?? str(ra, sc.GEN_AI_RESPONSE_MODEL) ?? mostUsedModel(models);
-  if (model) session.model = model;
-  return session;
+  } as const) satisfies Session;
 }
 
 function mostUsedModel(models: Record<string, ModelUsage>): string | undefined {

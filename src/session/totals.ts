@@ -76,22 +76,23 @@ function sum(events: SessionEvent[], s: Sums): Sums {
   return s;
 }
 
-const round6 = (n: number) => Math.round(n * 1e6) / 1e6;
+/** Costs are kept to the nano-dollar: enough for per-token prices, free of float noise. */
+const roundCost = (n: number) => Math.round(n * 1e9) / 1e9;
 
 export function computeTotals(events: SessionEvent[], rootAttrs: Attributes, spanDurationMs: number): Totals {
   const s = sum(events, { usage: emptyUsage(), cost: 0, llmCalls: 0, toolCalls: 0, subagents: 0, errors: 0, apiMs: 0 });
   const source: TotalsSource = readString(rootAttrs, sc.AMS_USAGE_SOURCE) === 'sdk' ? 'sdk' : 'reported';
-  const sources: Totals['sources'] = {};
+  const sources: Totals['sources'] = { tokens: 'events', cost_usd: 'events', turns: 'events', duration_ms: 'events', api_duration_ms: 'events' };
 
   let usage = s.usage;
   if (reportsUsage(rootAttrs)) {
     usage = usageOf(rootAttrs);
     sources.tokens = source;
   }
-  let cost = round6(s.cost);
+  let cost = roundCost(s.cost);
   const reportedCost = readNumber(rootAttrs, sc.AMS_COST_USD);
   if (reportedCost !== undefined) {
-    cost = round6(reportedCost);
+    cost = roundCost(reportedCost);
     sources.cost_usd = source;
   }
   let turns = s.llmCalls;
@@ -124,7 +125,7 @@ export function computeTotals(events: SessionEvent[], rootAttrs: Attributes, spa
     api_duration_ms: apiDuration,
     sources,
   };
-  const eventCost = round6(s.cost);
+  const eventCost = roundCost(s.cost);
   const differs =
     (sources.tokens && (Object.keys(USAGE_ATTRS) as (keyof Usage)[]).some((k) => usage[k] !== s.usage[k])) ||
     (sources.cost_usd && cost !== eventCost);
