@@ -148,7 +148,9 @@ export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
     })().catch(next);
   });
 
-  app.all(TRACES_PATH, (_req, res, next) => {
+  app.all(TRACES_PATH, (req, res, next) => {
+    const encoding = encodingOf(req.headers['content-type']);
+    if (encoding) res.locals[ENCODING_LOCAL] = encoding;
     res.set('Allow', 'POST');
     next(new HttpError(405, `use POST ${TRACES_PATH}`));
   });

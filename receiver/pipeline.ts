@@ -42,7 +42,8 @@ interface TraceAccount {
   /** WAL sequence numbers, ascending, with the request bytes attributed to this trace. */
   seqs: number[];
   bytes: number[];
-  spans: number;
+  /** Distinct span ids received (exporters resend spans on retry). */
+  spanIds: Set<string>;
   /** Storage writes started and not finished. */
   inflight: number;
   /** A write failed: keep the WAL records for the next start's replay. */
@@ -179,19 +180,20 @@ export class SessionPipeline {
     for (const r of records) perTrace.set(r.traceId, (perTrace.get(r.traceId) ?? 0) + 1);
     for (const [traceId, n] of perTrace) {
       let a = this.accounts.get(traceId);
-      if (!a) this.accounts.set(traceId, (a = { seqs: [], bytes: [], spans: 0, inflight: 0, failed: false }));
+      if (!a) this.accounts.set(traceId, (a = { seqs: [], bytes: [], spanIds: new Set(), inflight: 0, failed: false }));
       const share = (bytes * n) / records.length;
       if (a.seqs[a.seqs.length - 1] === seq) a.bytes[a.bytes.length - 1]! += share;
       else {
         a.seqs.push(seq);
         a.bytes.push(share);
       }
-      a.spans += n;
       this.bufferedBytes += share;
     }
     for (const r of records) {
       const info = describeRecord(r);
-      if (info.isLocalRoot) this.accounts.get(r.traceId)!.rootReceivedAt = now;
+      const a = this.accounts.get(r.traceId)!;
+      a.spanIds.add(r.spanId);
+      if (info.isLocalRoot) a.rootReceivedAt = now;
       this.buffer.add(r, info);
     }
     // Spans the buffer refused at once (late, trace already forgotten) need no WAL record.
@@ -205,7 +207,7 @@ export class SessionPipeline {
     const a = this.accounts.get(batch.traceId);
     // Everything logged for this trace so far is covered by this write when the batch holds every
     // span received for it; otherwise (several sessions in one trace) the sweep releases it later.
-    const coveredSeq = a && batch.records.length + batch.droppedSpans >= a.spans ? a.seqs[a.seqs.length - 1] : undefined;
+    const coveredSeq = a && batch.records.length + batch.droppedSpans >= a.spanIds.size ? a.seqs[a.seqs.length - 1] : undefined;
     const rootReceivedAt = batch.rootSpanId !== undefined ? a?.rootReceivedAt : undefined;
     if (a) a.inflight++;
     const task = async (): Promise<void> => {
@@ -306,7 +308,7 @@ export class SessionPipeline {
     a.seqs.splice(0, i);
     a.bytes.splice(0, i);
     if (a.seqs.length === 0 && a.inflight === 0) this.accounts.delete(traceId);
-    else if (a.seqs.length === 0) a.spans = 0;
+    else if (a.seqs.length === 0) a.spanIds.clear();
     if (this.accounts.size === 0) this.bufferedBytes = 0; // no float drift when idle
   }
 
