@@ -97,9 +97,9 @@ export class SessionSpanProcessor implements SpanProcessor {
     if (!this.enabled || this.isShutdown) return;
     try {
       const traceId = span.spanContext().traceId;
-      if (this.buffer.has(traceId)) this.buffer.started(describeSdkSpan(span), false);
+      if (this.buffer.has(traceId)) this.buffer.started(span, describeSdkSpan(span), false);
       // Only a GenAI span opens a trace: anything else costs one map lookup.
-      else if (isGenAiSdkSpan(span)) this.buffer.started(describeSdkSpan(span), true);
+      else if (isGenAiSdkSpan(span)) this.buffer.started(span, describeSdkSpan(span), true);
     } catch (err) {
       report(err);
     }

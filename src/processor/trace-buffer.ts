@@ -80,8 +80,8 @@ interface TraceState<T> {
   /** spanId -> parentSpanId for every span seen (started or ended). */
   parents: Map<string, string | undefined>;
   agents: Set<string>;
-  /** Agent spans started but not ended (in-process only). */
-  openAgents: Set<string>;
+  /** Agent spans started but not ended (in-process only), kept so a forced write can still read their attributes. */
+  openAgents: Map<string, T>;
   roots: Map<string, RootState>;
   ended: Set<string>;
   firstAt: number;
@@ -117,8 +117,11 @@ export class TraceBuffer<T> {
     this.now = opts.now ?? Date.now;
   }
 
-  /** In-process hint: a span started. Lets the buffer know an agent's ancestry before it ends. */
-  started(info: SpanInfo, createIfAbsent: boolean): void {
+  /**
+   * In-process hint: a span started. Lets the buffer know an agent's ancestry before it ends, and
+   * keeps open agent spans so a forced write (shutdown, limits) can still name the session.
+   */
+  started(item: T, info: SpanInfo, createIfAbsent: boolean): void {
     let t = this.traces.get(info.traceId);
     if (!t) {
       if (!createIfAbsent || this.closedDown) return;
@@ -127,7 +130,7 @@ export class TraceBuffer<T> {
     t.parents.set(info.spanId, info.parentSpanId);
     if (info.isAgent) {
       t.agents.add(info.spanId);
-      t.openAgents.add(info.spanId);
+      t.openAgents.set(info.spanId, item);
     }
   }
 
@@ -215,7 +218,7 @@ export class TraceBuffer<T> {
       infos: [],
       parents: new Map(),
       agents: new Set(),
-      openAgents: new Set(),
+      openAgents: new Map(),
       roots: new Map(),
       ended: new Set(),
       firstAt: now,
@@ -392,7 +395,7 @@ export class TraceBuffer<T> {
       }
       // An ended root means a complete session, however the emission was triggered.
       const why = rootEnded ? undefined : (reason ?? 'the session root span never ended');
-      this.emit(t, root, state, members.sort((a, b) => a - b), why);
+      this.emit(t, root, state, members.sort((a, b) => a - b), why, rootEnded ? undefined : t.openAgents.get(root));
       emitted = true;
     });
 
@@ -453,7 +456,7 @@ export class TraceBuffer<T> {
     return out;
   }
 
-  private emit(t: TraceState<T>, root: string, state: RootState, members: number[], reason: string | undefined): void {
+  private emit(t: TraceState<T>, root: string, state: RootState, members: number[], reason: string | undefined, openRoot?: T): void {
     if (!state.sessionId) {
       state.sessionId = t.idsAssigned === 0 ? t.traceId : `${t.traceId}-${root || 'rootless'}`;
       t.idsAssigned += 1;
@@ -468,6 +471,8 @@ export class TraceBuffer<T> {
       revision: state.revision,
       droppedSpans: t.dropped,
     };
+    // A root still running is included as it is now (its end time becomes "now").
+    if (openRoot !== undefined) batch.records.push(this.opts.toRecord(openRoot));
     if (root !== UNROOTED) batch.rootSpanId = root;
     if (reason) batch.incompleteReason = reason;
     this.counters.sessionsEmitted += 1;

@@ -392,10 +392,11 @@ interface RootChoice {
 
 function chooseRoot(nodes: Map<string, Node>, rootSpanId: string | undefined): RootChoice {
   const sorted = [...nodes.values()];
-  let root = rootSpanId ? nodes.get(rootSpanId) : undefined;
-  root ??= sorted.find((n) => isAgent(n.span) && !hasAgentAncestor(n));
   const tops = sorted.filter((n) => !n.parent);
-  if (!root) {
+  // A named root that is not among the spans (it never ended or never arrived) gets a stand-in
+  // below, rather than promoting one of its descendants.
+  let root = rootSpanId ? nodes.get(rootSpanId) : sorted.find((n) => isAgent(n.span) && !hasAgentAncestor(n));
+  if (!root && !rootSpanId) {
     const realRoots = tops.filter((n) => !n.span.parentSpanId || n.span.parentIsRemote);
     if (realRoots.length >= 1 && tops.length === 1) root = realRoots[0];
   }
@@ -523,7 +524,7 @@ export function assembleSession(records: readonly SpanRecord[], options: Assembl
 
   const incompleteReasons: string[] = [];
   if (options.incompleteReason) incompleteReasons.push(options.incompleteReason);
-  if (synthetic) incompleteReasons.push('root span never arrived');
+  if (synthetic && !options.incompleteReason) incompleteReasons.push('root span never arrived');
   if (orphans.length) incompleteReasons.push(`${orphans.length} span subtree(s) arrived without their parent`);
   if (options.droppedSpans) incompleteReasons.push(`${options.droppedSpans} span(s) dropped`);
 

@@ -31,7 +31,8 @@ export function fromReadableSpan(span: ReadableSpan): SpanRecord {
     name: span.name,
     kind: KIND_NAMES[span.kind] ?? 'internal',
     startTimeMs: hrTimeToEpochMs(span.startTime),
-    endTimeMs: hrTimeToEpochMs(span.endTime),
+    // A span still open (forced write at shutdown or a limit) ends "now" in the document.
+    endTimeMs: span.ended ? hrTimeToEpochMs(span.endTime) : Date.now(),
     status: { code: STATUS_NAMES[span.status.code] ?? 'unset', message: span.status.message },
     attributes: span.attributes as Attributes,
     events: span.events.map((e) => ({
