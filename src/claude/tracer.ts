@@ -206,13 +206,15 @@ export class ClaudeTracer {
    * pass the others on (`if (tracer.recordMessage(m)) handle(m)`). Never throws.
    */
   recordMessage(message: SDKMessage): boolean {
-    const m = message as unknown as Json;
+    const m = obj(message);
+    if (!m) return true;
     try {
       if (!this.finished) this.onMessage(m, Date.now());
+      return this.isForCaller(m);
     } catch (err) {
       diag.error('ams-otel/claude: failed to record a message', err);
+      return true;
     }
-    return this.isForCaller(m);
   }
 
   /** Ends every open span and then the root. Idempotent; never throws. */
