@@ -2,6 +2,7 @@
 export { SessionSpanProcessor } from './processor/SessionSpanProcessor.js';
 export type { SessionSpanProcessorOptions, SessionSpanProcessorStats } from './processor/SessionSpanProcessor.js';
 export { TraceBuffer } from './processor/trace-buffer.js';
+export { describeRecord } from './processor/describe.js';
 export type { SessionBatch, SpanInfo, TraceBufferOptions, TraceBufferStats, DropReason } from './processor/trace-buffer.js';
 
 export { assembleSession } from './session/assemble.js';

@@ -1,5 +1,6 @@
 /** O(1) reads of an SDK span for the buffer: ids, parentage, and whether it is GenAI. */
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import type { SpanRecord } from '../spans/record.js';
 import * as sc from '../spans/semconv.js';
 import type { SpanInfo } from './trace-buffer.js';
 
@@ -28,4 +29,16 @@ export function isGenAiSdkSpan(span: Pick<ReadableSpan, 'attributes' | 'name'>):
   if (a[sc.GEN_AI_OPERATION_NAME] !== undefined || a[sc.GEN_AI_PROVIDER_NAME] !== undefined || a[sc.GEN_AI_SYSTEM] !== undefined) return true;
   for (const key in a) if (key.startsWith(sc.GEN_AI_PREFIX)) return true;
   return span.name.startsWith(`${sc.OP_INVOKE_AGENT} `);
+}
+
+/** The same reads for a SpanRecord (the receiver's items). */
+export function describeRecord(record: SpanRecord): SpanInfo {
+  const op = record.attributes[sc.GEN_AI_OPERATION_NAME];
+  return {
+    traceId: record.traceId,
+    spanId: record.spanId,
+    parentSpanId: record.parentSpanId,
+    isLocalRoot: !record.parentSpanId || record.parentIsRemote === true,
+    isAgent: op === sc.OP_INVOKE_AGENT || (op === undefined && record.name.startsWith(`${sc.OP_INVOKE_AGENT} `)),
+  };
 }

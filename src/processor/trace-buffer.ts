@@ -80,6 +80,10 @@ interface TraceState<T> {
   /** spanId -> parentSpanId for every span seen (started or ended). */
   parents: Map<string, string | undefined>;
   agents: Set<string>;
+  /** Agents known to be top-level since they started (in-process: ancestors start first). */
+  topLevel: Set<string>;
+  /** Spans with no parent, or a remote one. */
+  localRoots: Set<string>;
   /** Agent spans started but not ended (in-process only), kept so a forced write can still read their attributes. */
   openAgents: Map<string, T>;
   roots: Map<string, RootState>;
@@ -128,7 +132,11 @@ export class TraceBuffer<T> {
       t = this.create(info.traceId);
     }
     t.parents.set(info.spanId, info.parentSpanId);
+    if (info.isLocalRoot) t.localRoots.add(info.spanId);
     if (info.isAgent) {
+      // Every span of this trace that started since it was opened is in `parents`, and an agent
+      // started earlier would have opened it: an agent with no agent ancestor there is top-level.
+      if (this.ancestry(t, info.spanId) !== 'nested') t.topLevel.add(info.spanId);
       t.agents.add(info.spanId);
       t.openAgents.set(info.spanId, item);
     }
@@ -159,6 +167,7 @@ export class TraceBuffer<T> {
     const now = this.now();
     t.lastAt = now;
     t.parents.set(info.spanId, info.parentSpanId);
+    if (info.isLocalRoot) t.localRoots.add(info.spanId);
     if (info.isAgent) {
       t.agents.add(info.spanId);
       t.openAgents.delete(info.spanId);
@@ -218,6 +227,8 @@ export class TraceBuffer<T> {
       infos: [],
       parents: new Map(),
       agents: new Set(),
+      topLevel: new Set(),
+      localRoots: new Set(),
       openAgents: new Map(),
       roots: new Map(),
       ended: new Set(),
@@ -321,25 +332,57 @@ export class TraceBuffer<T> {
     this.opts.onDrop?.(count, reason);
   }
 
-  /** Session roots: agent spans with no agent ancestor; in an agentless trace, the local root. */
-  private sessionRoots(t: TraceState<T>): string[] {
+  /**
+   * Session roots: agent spans with no agent ancestor; in an agentless trace, the local root.
+   * An agent whose chain of parents has a gap (a parent not seen yet, as when a subagent's span
+   * reaches the receiver before its Agent tool span) is not a root yet: only `force` takes it.
+   */
+  private sessionRoots(t: TraceState<T>, force = false): string[] {
     const roots: string[] = [];
     for (const id of t.agents) {
-      let nested = false;
-      const seen = new Set<string>([id]);
-      for (let p = t.parents.get(id); p !== undefined && !seen.has(p); p = t.parents.get(p)) {
-        if (t.agents.has(p)) {
-          nested = true;
-          break;
-        }
-        seen.add(p);
+      if (t.topLevel.has(id)) {
+        roots.push(id);
+        continue;
       }
-      if (!nested) roots.push(id);
+      const verdict = this.ancestry(t, id);
+      if (verdict === 'top') roots.push(id);
+      else if (verdict === 'unresolved' && force) {
+        // Forced with a gap above the agent: the session hangs off the missing ancestor (the
+        // assembler stands in for it), so siblings under the same gap stay in one session.
+        const gap = this.missingAncestor(t, id);
+        if (!roots.includes(gap)) roots.push(gap);
+      }
     }
     if (roots.length === 0) {
       for (const info of t.infos) if (info.isLocalRoot) roots.push(info.spanId);
     }
     return roots;
+  }
+
+  private missingAncestor(t: TraceState<T>, id: string): string {
+    let cur = id;
+    const seen = new Set<string>();
+    while (t.parents.has(cur) && !seen.has(cur)) {
+      seen.add(cur);
+      const parent = t.parents.get(cur);
+      if (parent === undefined) break;
+      cur = parent;
+    }
+    return cur;
+  }
+
+  private ancestry(t: TraceState<T>, id: string): 'top' | 'nested' | 'unresolved' {
+    const seen = new Set<string>();
+    for (let cur = id; !seen.has(cur); ) {
+      seen.add(cur);
+      if (t.localRoots.has(cur)) return 'top';
+      if (!t.parents.has(cur)) return 'unresolved';
+      const parent = t.parents.get(cur);
+      if (parent === undefined) return 'top';
+      if (t.agents.has(parent)) return 'nested';
+      cur = parent;
+    }
+    return 'unresolved'; // a cycle: malformed input
   }
 
   private unemittedRoots(t: TraceState<T>): string[] {
@@ -352,7 +395,7 @@ export class TraceBuffer<T> {
    */
   private evaluate(t: TraceState<T>, reason: string | undefined, force: boolean): void {
     if (this.traces.get(t.traceId) !== t) return;
-    const roots = this.sessionRoots(t);
+    const roots = this.sessionRoots(t, force);
     const children = new Map<string, string[]>();
     for (const [id, parent] of t.parents) {
       if (parent === undefined) continue;
