@@ -3,7 +3,6 @@
  * loopback HTTP. Spans go through the real pipeline into LocalStorage in a temp folder.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -17,6 +16,8 @@ import type { ListeningReceiver, ReceiverApp } from '../receiver/index.js';
 import { OTLP_TRACE_PROTO } from '../receiver/otlp/proto-source.js';
 import { decodeStatus } from '../receiver/otlp/codec.js';
 import { captureAgentTrace } from './fixtures/otlp/agent-trace.js';
+import { post } from './fixtures/otlp/http.js';
+import type { Reply } from './fixtures/otlp/http.js';
 
 const TOKEN = 's3cret-token';
 const LIMITS = { maxBodyBytes: 64 * 1024, maxDecompressedBytes: 256 * 1024 };
@@ -24,26 +25,6 @@ const LIMITS = { maxBodyBytes: 64 * 1024, maxDecompressedBytes: 256 * 1024 };
 const root = protobuf.parse(OTLP_TRACE_PROTO).root;
 const RequestType = root.lookupType('opentelemetry.proto.ExportTraceServiceRequest');
 const TRACE = Buffer.from('0af7651916cd43dd8448eb211c80319c', 'hex');
-
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-}
-
-/** Raw node:http so tests control Content-Length, chunking and headers exactly. */
-function post(url: string, body: Buffer | Buffer[], headers: Record<string, string>, method = 'POST'): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-    });
-    req.on('error', reject);
-    for (const part of Array.isArray(body) ? body : [body]) req.write(part);
-    req.end();
-  });
-}
 
 function message(reply: Reply): string {
   const type = String(reply.headers['content-type'] ?? '');
