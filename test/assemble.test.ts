@@ -151,3 +151,15 @@ describe('assembleSession semantics', () => {
     expect(() => assembleSession([])).toThrow(/no spans/);
   });
 });
+
+describe('timestamps', () => {
+  it('format exactly like Date#toISOString, across day boundaries and rounding', () => {
+    const values = [0, 1, 999.6, 86_399_999.4, 86_400_000, 1767225599999.5, 1767225600000, 1767225600000.2, 4102444799999, 951782400000];
+    for (const ms of values) {
+      const s = assembleSession([
+        { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), name: 'chat m', kind: 'client', startTimeMs: ms, endTimeMs: ms, status: { code: 'unset' }, attributes: {}, events: [], resource: {} },
+      ]);
+      expect(s.started_at).toBe(new Date(Math.round(ms)).toISOString());
+    }
+  });
+});

@@ -131,6 +131,8 @@ export class ClaudeTracer {
   /** tool_use blocks seen in assistant messages: the fallback when no hook fired for a call. */
   private readonly toolUses = new Map<string, { name: string; input: unknown; at: number; agent: AgentState }>();
   private readonly chats = new Map<string, ChatState>();
+  /** Chats not ended yet, per context: the hot path never scans every chat of a long run. */
+  private readonly openChats = new Map<string, Set<ChatState>>();
   /** Open streamed chat per context, for stream events that carry no message id. */
   private readonly streamingChat = new Map<string, ChatState>();
   private readonly deniedNotified = new Set<string>();
@@ -453,9 +455,7 @@ export class ClaudeTracer {
     const ctx = s(m.parent_tool_use_id) ?? '';
     const id = s(msg.id) ?? s(m.uuid) ?? `anon-${now}`;
     // Non-streamed contexts: a new message id means the previous response is complete.
-    for (const other of this.chats.values()) {
-      if (other.ctx === ctx && other.id !== id && !other.ended && !other.streamed) this.endChat(other);
-    }
+    for (const other of this.openIn(ctx)) if (other.id !== id && !other.streamed) this.endChat(other);
     const chat = this.chatFor(id, ctx, s(m.agent_id), now);
     const model = s(msg.model);
     if (model && model !== '<synthetic>') chat.model = model;
@@ -471,7 +471,7 @@ export class ClaudeTracer {
       for (const block of msg.content) {
         const b = obj(block);
         if (!b) continue;
-        chat.blocks.push(b);
+        if (!chat.ended) chat.blocks.push(b);
         if (b.type === 'tool_use' && s(b.id)) {
           const agent = this.agentForMessage(ctx, s(m.agent_id), now);
           this.toolUses.set(String(b.id), { name: s(b.name) ?? 'unknown', input: b.input, at: now, agent });
@@ -487,7 +487,7 @@ export class ClaudeTracer {
   private onUser(m: Json, now: number): void {
     const ctx = s(m.parent_tool_use_id) ?? '';
     // Anything after a response in the same context means that response is complete.
-    for (const chat of this.chats.values()) if (chat.ctx === ctx && !chat.ended && !chat.streamed) this.endChat(chat);
+    for (const chat of this.openIn(ctx)) if (!chat.streamed) this.endChat(chat);
     if (ctx) this.agentForMessage(ctx, s(m.agent_id), now);
     const content = obj(m.message)?.content;
     if (!Array.isArray(content)) return;
@@ -520,7 +520,7 @@ export class ClaudeTracer {
   private onResult(m: Json, now: number): void {
     this.results.add(m as ResultLike);
     // Results close the main thread's turn; background subagents keep going.
-    for (const chat of this.chats.values()) if (!chat.ended && chat.ctx === '' && !chat.streamed) this.endChat(chat);
+    for (const chat of this.openIn('')) if (!chat.streamed) this.endChat(chat);
     const subtype = s(m.subtype) ?? 'unknown';
     if ((subtype !== 'success' || m.is_error === true) && !this.resultError) {
       const errors = Array.isArray(m.errors) ? m.errors.filter((e): e is string => typeof e === 'string') : [];
@@ -661,6 +661,9 @@ export class ClaudeTracer {
     }
     tool.span.setAttributes(attrs);
     tool.span.end(now);
+    // Free what is no longer needed; an Agent call's input still describes its subagent.
+    if (!AGENT_TOOLS.has(tool.name)) tool.input = undefined;
+    this.toolUses.delete(id);
   }
 
   private notifyDenied(agent: AgentState, toolUseId: string, toolName: string, reason: string, now: number): void {
@@ -688,18 +691,27 @@ export class ClaudeTracer {
     });
     const chat: ChatState = { id, ctx, span, blocks: [], streamed: false, lastAt: now, ended: false };
     this.chats.set(id, chat);
+    let open = this.openChats.get(ctx);
+    if (!open) this.openChats.set(ctx, (open = new Set()));
+    open.add(chat);
     span.setParent(agent.span);
     return chat;
   }
 
   private endChatsOf(agent: AgentState): void {
-    if (!agent.toolUseId) return;
-    for (const chat of this.chats.values()) if (chat.ctx === agent.toolUseId && !chat.ended) this.endChat(chat);
+    if (agent.toolUseId) for (const chat of this.openIn(agent.toolUseId)) this.endChat(chat);
+  }
+
+  /** A snapshot of the open chats of a context (safe to end them while iterating). */
+  private openIn(ctx: string): ChatState[] {
+    const open = this.openChats.get(ctx);
+    return open ? [...open] : [];
   }
 
   private endChat(chat: ChatState): void {
     if (chat.ended) return;
     chat.ended = true;
+    this.openChats.get(chat.ctx)?.delete(chat);
     const { span } = chat;
     const attrs: Attributes = {};
     if (chat.model) {
@@ -727,6 +739,8 @@ export class ClaudeTracer {
     }
     span.setAttributes(attrs);
     span.end(chat.lastAt);
+    // Keep the id (late duplicates of an ended response are ignored), drop the content.
+    chat.blocks = [];
   }
 
   /** gen_ai.output.messages in the OTel GenAI format; each part cut on its own so the JSON stays valid. */
@@ -785,7 +799,7 @@ export class ClaudeTracer {
       }
     }
     for (const agent of this.agentsByToolUse.values()) agent.span.ensureParent(root);
-    for (const chat of this.chats.values()) if (!chat.ended) this.endChat(chat);
+    for (const open of this.openChats.values()) for (const chat of [...open]) this.endChat(chat);
     for (const tool of this.tools.values()) {
       if (tool.ended) continue;
       // Still running when the run ended: interrupted by the end of the query.

@@ -65,14 +65,32 @@ function parseMaybeJson(v: AttributeValue | undefined): JsonValue | undefined {
   return v;
 }
 
-/** Drops keys whose value is undefined, keeping the literal's key order (the document's reading order). */
+/**
+ * Drops keys whose value is undefined, keeping the literal's key order (the document's reading
+ * order). Copies rather than `delete`s: deleting turns objects into slow dictionary objects.
+ */
 function compact<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
-  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
-  return o as { [K in keyof T]: Exclude<T[K], undefined> };
+  const out: Record<string, unknown> = {};
+  for (const k in o) if (o[k] !== undefined) out[k] = o[k];
+  return out as { [K in keyof T]: Exclude<T[K], undefined> };
 }
 
+const DAY_MS = 86_400_000;
+let isoDay = NaN;
+let isoPrefix = '';
+const pad = (n: number, w: number) => String(n).padStart(w, '0');
+/** toISOString() with the date part cached per day: events of one session share a day. */
 function iso(ms: number): string {
-  return new Date(Math.round(ms)).toISOString();
+  const t = Math.round(ms);
+  const day = Math.floor(t / DAY_MS);
+  if (day !== isoDay || !(t >= 0)) {
+    const full = new Date(t).toISOString();
+    if (!(t >= 0) || full.length !== 24) return full;
+    isoDay = day;
+    isoPrefix = full.slice(0, 11);
+  }
+  const r = t - day * DAY_MS;
+  return `${isoPrefix}${pad(Math.floor(r / 3_600_000), 2)}:${pad(Math.floor(r / 60_000) % 60, 2)}:${pad(Math.floor(r / 1000) % 60, 2)}.${pad(r % 1000, 3)}Z`;
 }
 
 function durationMs(span: SpanRecord): number {
@@ -170,7 +188,7 @@ function llmMessage(span: SpanRecord): LlmMessageEvent {
     error: errorMessage(span) ?? undefined,
     truncated: truncatedSizes(a),
   } as const);
-  return timed(ev, span.startTimeMs);
+  return ev;
 }
 
 function toolCall(span: SpanRecord): ToolCallEvent {
@@ -195,28 +213,26 @@ function toolCall(span: SpanRecord): ToolCallEvent {
     result: parseMaybeJson(a[sc.GEN_AI_TOOL_CALL_RESULT]),
     truncated: truncatedSizes(a),
   } as const);
-  return timed(ev, span.startTimeMs);
+  return ev;
 }
 
-function spanEvents(span: SpanRecord): SessionEvent[] {
-  const out: SessionEvent[] = [];
+function spanEvents(span: SpanRecord, out: Keyed[]): void {
   for (const e of span.events) {
     const mapped = fromSpanEvent(e, span.spanId);
-    if (mapped) out.push(mapped);
+    if (mapped) out.push(keyed(mapped, e.timeMs));
   }
-  return out;
 }
 
 function fromSpanEvent(e: SpanEventRecord, spanId: string): SessionEvent | undefined {
   if (e.name === sc.EVENT_USER_PROMPT) {
     const synthetic = bool(e.attributes, sc.AMS_PROMPT_SYNTHETIC) ? true : undefined;
     const prompt = str(e.attributes, sc.AMS_PROMPT) ?? '';
-    return timed(compact({ type: 'user_prompt', span_id: spanId, at: iso(e.timeMs), synthetic, prompt } as const), e.timeMs);
+    return compact({ type: 'user_prompt', span_id: spanId, at: iso(e.timeMs), synthetic, prompt } as const);
   }
   if (e.name === sc.EVENT_NOTIFICATION) {
     const kind = str(e.attributes, sc.AMS_NOTIFICATION_KIND);
     const message = str(e.attributes, sc.AMS_MESSAGE) ?? '';
-    return timed(compact({ type: 'notification', span_id: spanId, at: iso(e.timeMs), kind, message } as const), e.timeMs);
+    return compact({ type: 'notification', span_id: spanId, at: iso(e.timeMs), kind, message } as const);
   }
   return undefined;
 }
@@ -235,19 +251,16 @@ function stepAttributes(attrs: Attributes): Record<string, JsonValue> {
 // ---- tree walk -----------------------------------------------------------------------------
 
 /**
- * Exact start times (sub-millisecond) of events built here; the ISO strings in the document are
- * rounded to the millisecond, too coarse to order spans that start close together.
+ * An event with its sort key: the exact (sub-millisecond) start time, since the ISO strings in the
+ * document are rounded to the millisecond, too coarse to order spans that start close together.
  */
-const startMs = new WeakMap<SessionEvent, number>();
-function timed<E extends SessionEvent>(e: E, ms: number): E {
-  startMs.set(e, ms);
-  return e;
+interface Keyed {
+  t: number;
+  rank: number;
+  e: SessionEvent;
 }
 
-/** Sort key: time, then prompts before what they caused, then span id, then arrival order. */
-function eventTime(e: SessionEvent): number {
-  return startMs.get(e) ?? Date.parse('at' in e ? e.at : e.started_at);
-}
+/** Prompts before what they caused; subagents after the tool call that started them. */
 const RANK: Record<SessionEvent['type'], number> = {
   user_prompt: 0,
   notification: 1,
@@ -257,21 +270,22 @@ const RANK: Record<SessionEvent['type'], number> = {
   step: 2,
 };
 
-function sortEvents(events: SessionEvent[]): SessionEvent[] {
-  return events
-    .map((e, i) => ({ e, i }))
-    .sort((x, y) => {
-      const tx = eventTime(x.e);
-      const ty = eventTime(y.e);
-      if (tx !== ty) return tx - ty;
-      const r = RANK[x.e.type] - RANK[y.e.type];
-      if (r) return r;
-      const sx = x.e.span_id ?? '';
-      const sy = y.e.span_id ?? '';
-      if (sx !== sy) return sx < sy ? -1 : 1;
-      return x.i - y.i;
-    })
-    .map((x) => x.e);
+function keyed(e: SessionEvent, t: number): Keyed {
+  return { t, rank: RANK[e.type], e };
+}
+
+/** Sort key: time, then rank, then span id, then arrival order (Array.prototype.sort is stable). */
+function sortEvents(events: Keyed[]): SessionEvent[] {
+  events.sort((x, y) => {
+    if (x.t !== y.t) return x.t - y.t;
+    if (x.rank !== y.rank) return x.rank - y.rank;
+    const sx = x.e.span_id ?? '';
+    const sy = y.e.span_id ?? '';
+    return sx < sy ? -1 : sx > sy ? 1 : 0;
+  });
+  const out = new Array<SessionEvent>(events.length);
+  for (let i = 0; i < events.length; i++) out[i] = events[i]!.e;
+  return out;
 }
 
 function subagent(node: Node): SubagentEvent {
@@ -295,9 +309,17 @@ function subagent(node: Node): SubagentEvent {
     started_at: iso(span.startTimeMs),
     ended_at: iso(span.endTimeMs),
     duration_ms: durationMs(span),
-    events: sortEvents([...spanEvents(span), ...childEvents(node)]),
+    events: levelEvents(node),
   } as const);
-  return timed(ev, span.startTimeMs);
+  return ev;
+}
+
+/** A node's own span events plus what its children contribute, in order. */
+function levelEvents(node: Node): SessionEvent[] {
+  const out: Keyed[] = [];
+  spanEvents(node.span, out);
+  childEvents(node, out);
+  return sortEvents(out);
 }
 
 /**
@@ -305,33 +327,32 @@ function subagent(node: Node): SubagentEvent {
  * document, so their descendants surface at the same level (a subagent started by the Agent tool
  * appears right after that tool call); generic steps and subagents keep their own nested list.
  */
-function childEvents(node: Node): SessionEvent[] {
-  const out: SessionEvent[] = [];
+function childEvents(node: Node, out: Keyed[]): void {
   for (const child of node.children) {
     const { span } = child;
     const op = opName(span);
     if (op === sc.OP_INVOKE_AGENT) {
-      out.push(subagent(child));
+      out.push(keyed(subagent(child), span.startTimeMs));
       continue;
     }
-    out.push(...spanEvents(span));
+    spanEvents(span, out);
     if (op === sc.OP_CHAT) {
-      out.push(llmMessage(span));
-      out.push(...childEvents(child));
+      out.push(keyed(llmMessage(span), span.startTimeMs));
+      childEvents(child, out);
     } else if (op === sc.OP_EXECUTE_TOOL) {
-      out.push(toolCall(span));
-      out.push(...childEvents(child));
+      out.push(keyed(toolCall(span), span.startTimeMs));
+      childEvents(child, out);
     } else {
-      out.push(step(child));
+      out.push(keyed(step(child), span.startTimeMs));
     }
   }
-  return out;
 }
 
 function step(node: Node): StepEvent {
   const { span } = node;
   const error = errorMessage(span);
-  const nested = childEvents(node);
+  const nested: Keyed[] = [];
+  childEvents(node, nested);
   const ev: StepEvent = compact({
     type: 'step',
     span_id: span.spanId,
@@ -345,7 +366,7 @@ function step(node: Node): StepEvent {
     attributes: stepAttributes(span.attributes),
     events: nested.length ? sortEvents(nested) : undefined,
   } as const);
-  return timed(ev, span.startTimeMs);
+  return ev;
 }
 
 // ---- root selection ------------------------------------------------------------------------
@@ -507,11 +528,10 @@ export function assembleSession(records: readonly SpanRecord[], options: Assembl
   const members = [root, ...orphans];
   const kept = members.reduce((n, m) => n + countSubtree(m), 0) - (synthetic ? 1 : 0);
 
-  const topEvents: SessionEvent[] = [...spanEvents(r), ...childEvents(root)];
-  for (const o of orphans) {
-    const holder: Node = { span: r, children: [o] };
-    topEvents.push(...childEvents(holder));
-  }
+  const topEvents: Keyed[] = [];
+  spanEvents(r, topEvents);
+  childEvents(root, topEvents);
+  for (const o of orphans) childEvents({ span: r, children: [o] }, topEvents);
   const events = sortEvents(topEvents);
 
   const startMs = Math.min(...members.map((m) => m.span.startTimeMs));

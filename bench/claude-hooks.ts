@@ -1,0 +1,121 @@
+/**
+ * Hook overhead of the Claude instrumentation, per tool call.
+ *
+ *   npx tsx bench/claude-hooks.ts [--calls 2000] [--runs 5] [--tools 24]
+ *
+ * 1. In process: what our hook bodies and message recording cost per tool call (PreToolUse +
+ *    PostToolUse + the assistant/tool_result messages), with a real NodeTracerProvider and
+ *    SessionSpanProcessor writing to a temp folder.
+ * 2. End to end: the real SDK + CLI against the scripted API, one response with N tool calls,
+ *    plain query() vs tracedQuery(), alternating runs. This includes the CLI -> SDK round trip
+ *    for each hook callback, which any hook pays.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { query } from '@anthropic-ai/claude-agent-sdk';
+import type { HookCallbackMatcher, HookEvent, HookInput, SDKMessage } from '@anthropic-ai/claude-agent-sdk';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { LocalStorage, SessionSpanProcessor } from '../src/index.js';
+import { ClaudeTracer, instrumentOptions, tracedQuery } from '../src/claude/index.js';
+import { startScriptedApi } from '../test/support/scripted-api.js';
+import type { ScriptedBlock } from '../test/support/scripted-api.js';
+import { claudeSandbox } from '../test/support/claude-env.js';
+
+const arg = (name: string, fallback: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const CALLS = arg('calls', 2000);
+const RUNS = arg('runs', 5);
+const TOOLS = arg('tools', 24);
+
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+const median = (xs: number[]) => pct(xs, 50);
+
+async function inProcess(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ams-bench-'));
+  const provider = new NodeTracerProvider({ spanProcessors: [new SessionSpanProcessor({ storage: new LocalStorage({ dir }) })] });
+  const tracer = new ClaudeTracer({ tracerProvider: provider });
+  instrumentOptions({}, tracer);
+  const signal = new AbortController().signal;
+  const hook = (e: HookEvent) => (tracer.hooks[e] as HookCallbackMatcher[])[0]!.hooks[0]!;
+  const pre = hook('PreToolUse');
+  const post = hook('PostToolUse');
+  const base = { session_id: 'bench-session', transcript_path: '/tmp/t.jsonl', cwd: '/tmp' };
+  const samples: number[] = [];
+  for (let i = 0; i < CALLS + 200; i++) {
+    const id = `toolu_bench_${i}`;
+    const input = { command: `echo ${i}`, description: 'bench' };
+    const assistant = {
+      type: 'assistant',
+      parent_tool_use_id: null,
+      session_id: 'bench-session',
+      uuid: `u${i}`,
+      message: { id: `msg_${i}`, model: 'claude-sonnet-4-5', role: 'assistant', content: [{ type: 'tool_use', id, name: 'Bash', input }], usage: { input_tokens: 10, output_tokens: 1 } },
+    } as unknown as SDKMessage;
+    const result = {
+      type: 'user',
+      parent_tool_use_id: null,
+      session_id: 'bench-session',
+      uuid: `r${i}`,
+      message: { role: 'user', content: [{ type: 'tool_result', tool_use_id: id, content: String(i), is_error: false }] },
+    } as unknown as SDKMessage;
+    const t0 = performance.now();
+    tracer.recordMessage(assistant);
+    await pre({ ...base, hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: input, tool_use_id: id } as HookInput, id, { signal });
+    await post({ ...base, hook_event_name: 'PostToolUse', tool_name: 'Bash', tool_input: input, tool_response: { stdout: String(i), stderr: '' }, tool_use_id: id } as HookInput, id, { signal });
+    tracer.recordMessage(result);
+    const dt = performance.now() - t0;
+    if (i >= 200) samples.push(dt * 1000); // after warm-up, in µs
+  }
+  const t0 = performance.now();
+  tracer.finish();
+  const finishMs = performance.now() - t0;
+  await provider.shutdown();
+  fs.rmSync(dir, { recursive: true, force: true });
+  const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
+  console.log(`in process, per tool call (hooks + messages + chat span), ${CALLS} calls:`);
+  console.log(`  mean ${mean.toFixed(1)} µs   p50 ${pct(samples, 50).toFixed(1)} µs   p99 ${pct(samples, 99).toFixed(1)} µs   max ${Math.max(...samples).toFixed(1)} µs`);
+  console.log(`  finish() with ${CALLS + 200} tool spans: ${finishMs.toFixed(1)} ms`);
+}
+
+async function endToEnd(): Promise<void> {
+  const api = await startScriptedApi();
+  const sandbox = claudeSandbox(api.url);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ams-bench-'));
+  const provider = new NodeTracerProvider({ spanProcessors: [new SessionSpanProcessor({ storage: new LocalStorage({ dir }) })] });
+  const file = path.join(String(sandbox.options.cwd), 'small.txt');
+  fs.writeFileSync(file, 'hello\n');
+  const script = (tag: string) => {
+    const blocks: ScriptedBlock[] = Array.from({ length: TOOLS }, (_, i) => ({ type: 'tool_use', id: `toolu_${tag}_${i}`, name: 'Read', input: { file_path: file } }));
+    api.script([
+      { prompt: tag, blocks },
+      { after: blocks.map((b) => (b as { id: string }).id), blocks: [{ type: 'text', text: 'done' }] },
+    ]);
+  };
+  const plain: number[] = [];
+  const traced: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    for (const mode of ['plain', 'traced'] as const) {
+      const tag = `[bench:${mode}:${r}]`;
+      script(tag);
+      const t0 = performance.now();
+      const q = mode === 'plain' ? query({ prompt: tag, options: sandbox.options }) : tracedQuery({ prompt: tag, options: sandbox.options, tracerProvider: provider });
+      for await (const m of q) void m;
+      (mode === 'plain' ? plain : traced).push(performance.now() - t0);
+    }
+  }
+  await provider.shutdown();
+  await api.close();
+  sandbox.cleanup();
+  fs.rmSync(dir, { recursive: true, force: true });
+  const delta = median(traced) - median(plain);
+  console.log(`end to end, real SDK + CLI, ${TOOLS} tool calls per run, ${RUNS} runs each (median):`);
+  console.log(`  plain query() ${median(plain).toFixed(0)} ms   tracedQuery() ${median(traced).toFixed(0)} ms   delta ${delta.toFixed(0)} ms = ${(delta / TOOLS).toFixed(2)} ms per tool call`);
+  console.log(`  runs: plain [${plain.map((x) => x.toFixed(0)).join(', ')}]  traced [${traced.map((x) => x.toFixed(0)).join(', ')}]`);
+}
+
+await inProcess();
+await endToEnd();
