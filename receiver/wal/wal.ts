@@ -183,13 +183,15 @@ export class WriteAheadLog {
   private async work(): Promise<void> {
     try {
       for (;;) {
-        if (this.queue.length) await this.writeBatch(this.queue.splice(0));
-        else if (this.hasReleasable()) await this.deleteReleased();
+        if (this.hasReleasable()) await this.deleteReleased();
+        else if (this.queue.length) await this.writeBatch(this.queue.splice(0));
         else break;
       }
     } finally {
       this.working = false;
-      for (const resolve of this.idle.splice(0)) resolve();
+      // Work that arrived between the last check and here would otherwise wait for the next kick.
+      if (this.queue.length || this.hasReleasable()) this.kick();
+      else for (const resolve of this.idle.splice(0)) resolve();
     }
   }
 

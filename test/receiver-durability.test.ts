@@ -1,0 +1,119 @@
+/**
+ * Durability: the receiver runs as a child process (the real `receiver/main.ts` entry point),
+ * acknowledges spans, and is killed with SIGKILL before its wait window ends. Restarted on the
+ * same write-ahead log, it writes the session with every acknowledged span. SIGTERM writes what
+ * is pending and exits 0.
+ */
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Session } from '../src/session/types.js';
+import { LocalStorage } from '../src/storage/local.js';
+import { captureAgentTrace } from './fixtures/otlp/agent-trace.js';
+import { post } from './fixtures/otlp/http.js';
+
+const MAIN = new URL('../receiver/main.ts', import.meta.url).pathname;
+const children: ChildProcess[] = [];
+
+/** Starts `receiver/main.ts` with flags; resolves with the child and its base URL. */
+function startChild(args: string[]): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('AMS_')) env[k] = v;
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--port', '0', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      const m = /listening on (http:\/\/[^\s/]+)\/v1\/traces/.exec(out);
+      if (m) resolve({ child, url: m[1]!, output: () => out });
+    };
+    child.stderr!.on('data', onData);
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`receiver exited early (${code}):\n${out}`)));
+  });
+}
+
+function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+}
+
+async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const send = async (url: string, spans: ReadableSpan[]): Promise<number> =>
+  (await post(`${url}/v1/traces`, Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!), { 'content-type': 'application/x-protobuf' })).status;
+
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
+describe('receiver durability (child process)', () => {
+  it('kill -9 before the wait window ends loses no acknowledged span', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ams-recv-kill-'));
+    const data = join(dir, 'data');
+    const wal = join(dir, 'wal');
+    try {
+      const { spans, traceId } = await captureAgentTrace();
+      const isRoot = (s: ReadableSpan): boolean => s.parentSpanContext === undefined;
+      const first = await startChild(['--local-dir', data, '--wal-dir', wal, '--wait-ms', '600000']);
+      // Three requests: children in two, then the root.
+      const children1 = spans.filter((s) => !isRoot(s));
+      expect(await send(first.url, children1.slice(0, 3))).toBe(200);
+      expect(await send(first.url, children1.slice(3))).toBe(200);
+      expect(await send(first.url, spans.filter(isRoot))).toBe(200);
+      first.child.kill('SIGKILL');
+      expect((await exited(first.child)).signal).toBe('SIGKILL');
+
+      const storage = new LocalStorage({ dir: data, env: {} });
+      expect(await storage.getSession(traceId)).toBeUndefined();
+      expect(readdirSync(wal).filter((n) => n.endsWith('.log')).length).toBeGreaterThan(0);
+
+      const second = await startChild(['--local-dir', data, '--wal-dir', wal, '--wait-ms', '100']);
+      expect(second.output()).toMatch(/replayed 3 request\(s\)/);
+      const session = await eventually<Session>(() => storage.getSession(traceId), 'the replayed session');
+      expect(session).toMatchObject({ id: traceId, status: 'ok', revision: 1, spans: { kept: 8, dropped: 0 } });
+      // Once written, the log is released.
+      await eventually(async () => (readdirSync(wal).some((n) => n.endsWith('.log')) ? undefined : true), 'the WAL to be released');
+
+      second.child.kill('SIGTERM');
+      expect(await exited(second.child)).toEqual({ code: 0, signal: null });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('SIGTERM writes pending sessions (as incomplete) and exits 0', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ams-recv-term-'));
+    const data = join(dir, 'data');
+    try {
+      const { spans, traceId } = await captureAgentTrace();
+      const { child, output } = await startChild(['--local-dir', data, '--wal-dir', join(dir, 'wal'), '--wait-ms', '600000', '--idle-ms', '600000']);
+      expect(await send(`http://${/listening on http:\/\/([^\s/]+)/.exec(output())![1]}`, spans.filter((s) => s.parentSpanContext !== undefined))).toBe(200);
+      child.kill('SIGTERM');
+      expect(await exited(child)).toEqual({ code: 0, signal: null });
+      expect(output()).toMatch(/SIGTERM, writing pending sessions[\s\S]*stopped/);
+      const storage = new LocalStorage({ dir: data, env: {} });
+      const index = [];
+      for await (const e of storage.listIndex()) index.push(e);
+      expect(index).toHaveLength(1);
+      expect(index[0]).toMatchObject({ trace_id: traceId, status: 'incomplete' });
+      expect(existsSync(join(dir, 'wal'))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
