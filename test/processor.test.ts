@@ -207,17 +207,17 @@ describe('SessionSpanProcessor with a real NodeTracerProvider', () => {
     const manager = new AsyncLocalStorageContextManager().enable();
     context.setGlobalContextManager(manager);
     let recording: boolean | undefined;
-    let tracerRef: Tracer | undefined;
+    const ref: { tracer?: Tracer } = {};
     const storage: SessionStorage = {
       putSession: async () => {
-        const inner: Span = tracerRef!.startSpan('s3.PutObject', { attributes: { [sc.GEN_AI_OPERATION_NAME]: 'chat' } });
+        const inner: Span = ref.tracer!.startSpan('s3.PutObject', { attributes: { [sc.GEN_AI_OPERATION_NAME]: 'chat' } });
         recording = inner.isRecording();
         inner.end();
         return 'key';
       },
     };
     const { processor, provider, tracer, written } = setup({ storage });
-    tracerRef = tracer;
+    ref.tracer = tracer;
     emitAgentRun(tracer);
     await processor.forceFlush();
     expect(written).toHaveLength(1);
