@@ -1,7 +1,7 @@
 /**
  * Hook overhead of the Claude instrumentation, per tool call.
  *
- *   npx tsx bench/claude-hooks.ts [--calls 2000] [--runs 5] [--tools 24]
+ *   npx tsx bench/claude-hooks.ts [--calls 5000] [--runs 7] [--tools 24]
  *
  * 1. In process: what our hook bodies and message recording cost per tool call (PreToolUse +
  *    PostToolUse + the assistant/tool_result messages), with a real NodeTracerProvider and
@@ -27,8 +27,8 @@ const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : fallback;
 };
-const CALLS = arg('calls', 2000);
-const RUNS = arg('runs', 5);
+const CALLS = arg('calls', 5000);
+const RUNS = arg('runs', 7);
 const TOOLS = arg('tools', 24);
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
