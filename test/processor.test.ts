@@ -130,6 +130,19 @@ describe('SessionSpanProcessor with a real NodeTracerProvider', () => {
     await provider.shutdown();
   });
 
+  it('bounds spans across traces: past maxBufferedSpans the oldest open trace is written as incomplete', async () => {
+    const { processor, provider, tracer, written } = setup({ maxBufferedSpans: 25 });
+    const runs = [0, 1, 2].map((i) => emitAgentRun(tracer, { agent: `a${i}`, endRoot: false })); // 10 ended spans each
+    await processor.forceFlush();
+    expect(processor.stats().bufferedSpans).toBeLessThanOrEqual(25);
+    expect(written.map((s) => [s.agent.name, s.status])).toEqual([['a0', 'incomplete']]);
+    for (const r of runs) r.root.end();
+    await processor.forceFlush();
+    expect(written.map((s) => s.agent.name).sort()).toEqual(['a0', 'a1', 'a2']);
+    expect(processor.stats().droppedSpans.late).toBe(1); // a0's root, ended after its forced write
+    await provider.shutdown();
+  });
+
   it('writes a trace open longer than maxAgeMs as incomplete (fake timers)', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
     const { processor, provider, tracer, written } = setup({ maxAgeMs: 60_000 });

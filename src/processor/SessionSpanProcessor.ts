@@ -29,6 +29,8 @@ export interface SessionSpanProcessorOptions {
   maxTraces?: number;
   /** Most spans kept per trace; more are counted and the session marked incomplete (default 5,000). */
   maxSpansPerTrace?: number;
+  /** Spans buffered across all traces; past it the oldest trace is written as incomplete (default 200,000). */
+  maxBufferedSpans?: number;
   /** A trace open longer than this is written as incomplete (default 1 hour). */
   maxAgeMs?: number;
   /** Most sessions waiting to be written; more are dropped and counted (default 1,000). */
@@ -53,6 +55,7 @@ const DEFAULTS = {
   waitMs: 0,
   maxTraces: 1000,
   maxSpansPerTrace: 5000,
+  maxBufferedSpans: 200_000,
   maxAgeMs: 60 * 60 * 1000,
   maxPendingWrites: 1000,
   writeConcurrency: 4,
@@ -75,6 +78,7 @@ export class SessionSpanProcessor implements SpanProcessor {
       waitMs: options.waitMs ?? DEFAULTS.waitMs,
       maxTraces: options.maxTraces ?? DEFAULTS.maxTraces,
       maxSpansPerTrace: options.maxSpansPerTrace ?? DEFAULTS.maxSpansPerTrace,
+      maxBufferedSpans: options.maxBufferedSpans ?? DEFAULTS.maxBufferedSpans,
       maxAgeMs: options.maxAgeMs ?? DEFAULTS.maxAgeMs,
       maxPendingWrites: options.maxPendingWrites ?? DEFAULTS.maxPendingWrites,
       writeConcurrency: Math.max(1, options.writeConcurrency ?? DEFAULTS.writeConcurrency),
@@ -90,6 +94,7 @@ export class SessionSpanProcessor implements SpanProcessor {
       maxAgeMs: this.o.maxAgeMs,
       maxTraces: this.o.maxTraces,
       maxSpansPerTrace: this.o.maxSpansPerTrace,
+      maxBufferedSpans: this.o.maxBufferedSpans,
     });
   }
 

@@ -11,7 +11,8 @@
  * - with `retainMs`, an emitted trace is kept that long: a late span re-emits its session with
  *   revision + 1; without it, late spans are counted as dropped.
  * Memory is bounded by `maxTraces` (the oldest trace is emitted as incomplete to make room) and
- * `maxSpansPerTrace` (further spans are counted and the session marked incomplete).
+ * `maxSpansPerTrace` (further spans are counted and the session marked incomplete) and
+ * `maxBufferedSpans` across traces (the oldest trace is emitted as incomplete to make room).
  */
 import type { SpanRecord } from '../spans/record.js';
 
@@ -46,6 +47,8 @@ export interface TraceBufferOptions<T> {
   maxAgeMs: number;
   maxTraces: number;
   maxSpansPerTrace: number;
+  /** Spans buffered across all traces; past it the oldest trace is written to make room (default 200,000). */
+  maxBufferedSpans?: number;
   idleMs?: number;
   retainMs?: number;
   /** Called with a reason whenever spans are dropped (for logging; counters are in stats()). */
@@ -100,6 +103,9 @@ interface TraceState<T> {
 }
 
 const UNROOTED = '';
+/** How long written traces are remembered, so a late span is counted rather than opening a new trace. */
+const CLOSED_RETENTION_MS = 60_000;
+const MAX_CLOSED = 10_000;
 
 export class TraceBuffer<T> {
   private readonly traces = new Map<string, TraceState<T>>();
@@ -159,7 +165,7 @@ export class TraceBuffer<T> {
       if (this.closed.has(info.traceId) && !this.opts.retainMs) {
         // A wrapper span (e.g. the HTTP request around the agent) ending after the session was
         // written is expected and belongs to no session; anything else arrived too late.
-        if (!info.isLocalRoot) this.drop(1, 'late');
+        if (!info.isLocalRoot || info.isAgent) this.drop(1, 'late');
         return;
       }
       t = this.create(info.traceId);
@@ -181,8 +187,14 @@ export class TraceBuffer<T> {
       this.spans += 1;
     }
     t.ended.add(info.spanId);
+    while (this.spans > (this.opts.maxBufferedSpans ?? 200_000) && this.traces.size > 1) {
+      if (!this.evictOldest(t)) break;
+    }
 
-    const mayCompleteSession = info.isAgent || info.isLocalRoot || t.emittedAt !== undefined;
+    // Only a span that can end a session schedules work: a top-level agent (a nested one never
+    // completes a session), a local root, or anything arriving after a write (a rewrite).
+    const topAgent = info.isAgent && (t.topLevel.size === 0 || t.topLevel.has(info.spanId));
+    const mayCompleteSession = topAgent || info.isLocalRoot || t.emittedAt !== undefined;
     if (mayCompleteSession) this.schedule(t, now + this.opts.waitMs);
     else if (this.opts.idleMs !== undefined) this.schedule(t, now + this.opts.idleMs);
   }
@@ -244,12 +256,20 @@ export class TraceBuffer<T> {
     return t;
   }
 
-  private evictOldest(): void {
-    const oldest = this.traces.values().next().value;
-    if (!oldest) return;
+  /** Emits the oldest trace (other than `keep`) as incomplete and forgets it. */
+  private evictOldest(keep?: TraceState<T>): boolean {
+    let oldest: TraceState<T> | undefined;
+    for (const t of this.traces.values()) {
+      if (t !== keep) {
+        oldest = t;
+        break;
+      }
+    }
+    if (!oldest) return false;
     this.counters.tracesEvicted += 1;
-    this.evaluate(oldest, 'evicted: maxTraces reached while the session was open', true);
+    this.evaluate(oldest, 'evicted: buffer limits (maxTraces / maxBufferedSpans) reached while the session was open', true);
     this.forget(oldest);
+    return true;
   }
 
   /** maxAgeMs is enforced by one unref'd sweep instead of a timer per trace. */
@@ -270,7 +290,7 @@ export class TraceBuffer<T> {
       this.forget(t);
     }
     for (const [id, { at }] of this.closed) {
-      if (now - at < Math.max(this.opts.maxAgeMs, 60_000)) break;
+      if (now - at < CLOSED_RETENTION_MS) break;
       this.closed.delete(id);
     }
     if (this.traces.size === 0 && this.sweeper) {
@@ -324,7 +344,10 @@ export class TraceBuffer<T> {
     if (this.traces.get(t.traceId) !== t) return;
     this.traces.delete(t.traceId);
     this.spans -= t.items.length;
-    if (t.emittedAt !== undefined || t.dropped) this.closed.set(t.traceId, { at: this.now(), idsAssigned: t.idsAssigned });
+    if (t.emittedAt !== undefined || t.dropped) {
+      this.closed.set(t.traceId, { at: this.now(), idsAssigned: t.idsAssigned });
+      if (this.closed.size > MAX_CLOSED) this.closed.delete(this.closed.keys().next().value!);
+    }
   }
 
   private drop(count: number, reason: DropReason): void {
@@ -396,6 +419,7 @@ export class TraceBuffer<T> {
   private evaluate(t: TraceState<T>, reason: string | undefined, force: boolean): void {
     if (this.traces.get(t.traceId) !== t) return;
     const roots = this.sessionRoots(t, force);
+    if (!force && !roots.some((r) => t.ended.has(r))) return; // nothing can be ready: skip the walk
     const children = new Map<string, string[]>();
     for (const [id, parent] of t.parents) {
       if (parent === undefined) continue;
