@@ -33,7 +33,9 @@ try {
   error = err;
   throw err;
 } finally {
-  // Ends every open span, then the root: the session is written.
+  // Lets pending reads (subagent transcripts, for exact usage) land, then ends every open span
+  // and the root: the session is written.
+  await tracer.flush();
   tracer.finish(error === undefined ? {} : { error });
   await backend.close();
   await provider.shutdown();

@@ -50,6 +50,7 @@ export function tracedQuery(params: TracedQueryParams): TracedQuery {
       error = err;
       throw err;
     } finally {
+      await tracer.flush();
       tracer.finish(failed ? { error } : { abandoned: !done });
     }
   }

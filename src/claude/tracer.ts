@@ -13,6 +13,7 @@
  *
  * Nothing here throws into the SDK or the caller: every entry point catches and reports via diag.
  */
+import { readFile, stat } from 'node:fs/promises';
 import { SpanKind, SpanStatusCode, context, diag, trace } from '@opentelemetry/api';
 import type { Attributes, Context, Exception, Tracer } from '@opentelemetry/api';
 import type { HookCallback, HookCallbackMatcher, HookEvent, HookInput, Options, SDKMessage } from '@anthropic-ai/claude-agent-sdk';
@@ -53,6 +54,10 @@ const HOOK_EVENTS: HookEvent[] = [
   'Notification',
   'PermissionDenied',
 ];
+/** Waits before reading a subagent transcript again when a response is not in it yet. */
+const TRANSCRIPT_RETRY_MS = [50, 150, 400];
+/** Transcripts larger than this are not read for usage figures. */
+const MAX_TRANSCRIPT_BYTES = 32 * 1024 * 1024;
 /** UserPromptSubmit sources that a person did not type. */
 const SYNTHETIC_SOURCES = new Set(['system', 'loop_wakeup', 'schedule_wakeup', 'poll_event']);
 
@@ -70,6 +75,11 @@ interface AgentState {
   type?: string;
   background?: boolean;
   stopped: boolean;
+  /** Final per-call usage read from the subagent's transcript after SubagentStop. */
+  transcriptUsage?: Map<string, UsageFigures>;
+  usageLoad?: 'pending' | 'done';
+  /** When SubagentStop fired (its span ends then, even if finish() comes first). */
+  stoppedAt?: number;
 }
 
 interface ToolState {
@@ -97,6 +107,8 @@ interface ChatState {
   usage?: UsageFigures;
   /** Usage came from message_start + message_delta (exact), not from an assistant message. */
   streamed: boolean;
+  /** Where the usage figures came from (see endChat). */
+  usageSource?: 'stream' | 'message_start' | 'transcript';
   stopReason?: string;
   error?: { type: string; message: string };
   lastAt: number;
@@ -112,6 +124,29 @@ function usageFrom(u: unknown, base?: UsageFigures): UsageFigures | undefined {
     if (v !== undefined) out[k] = v;
   }
   return out;
+}
+
+/** Final usage per response id from a transcript (JSONL: one line per content block). */
+function parseTranscriptUsage(text: string): Map<string, UsageFigures> {
+  const usage = new Map<string, UsageFigures>();
+  for (const line of text.split('\n')) {
+    if (!line.includes('"assistant"')) continue;
+    try {
+      const entry = obj(JSON.parse(line));
+      const message = obj(entry?.message);
+      const id = s(message?.id);
+      const figures = usageFrom(message?.usage);
+      // Later lines of the same response win: the last one carries the final figures.
+      if (entry?.type === 'assistant' && id && figures) usage.set(id, figures);
+    } catch {
+      // a partial last line while the CLI is still writing: skip it
+    }
+  }
+  return usage;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 function errorText(e: unknown): string {
@@ -133,6 +168,10 @@ export class ClaudeTracer {
   private readonly chats = new Map<string, ChatState>();
   /** Chats not ended yet, per context: the hot path never scans every chat of a long run. */
   private readonly openChats = new Map<string, Set<ChatState>>();
+  /** Subagent responses that are complete but wait for their final usage (SubagentStop). */
+  private readonly awaitingUsage = new Map<string, ChatState[]>();
+  /** Transcript reads in flight (flush() waits for them). */
+  private readonly pending = new Set<Promise<void>>();
   /** Open streamed chat per context, for stream events that carry no message id. */
   private readonly streamingChat = new Map<string, ChatState>();
   private readonly deniedNotified = new Set<string>();
@@ -306,9 +345,21 @@ export class ClaudeTracer {
           if (agent === this.root) break;
           const path = s(i.agent_transcript_path);
           if (path) agent.span.setAttribute(sc.AMS_SUBAGENT_TRANSCRIPT_PATH, path);
-          this.endChatsOf(agent);
           agent.stopped = true;
-          agent.span.end(now);
+          agent.stoppedAt = now;
+          // Subagent responses are not streamed to the SDK, so their messages carry
+          // message_start usage only; the transcript has the final figures. Read it off the hook's
+          // path (never awaited here), then end the subagent's spans with their recorded times.
+          const finalize = () => {
+            if (this.finished) return;
+            this.endChatsOf(agent);
+            agent.span.end(now);
+          };
+          if (path) void this.loadTranscriptUsage(agent, path).then(finalize);
+          else {
+            agent.usageLoad = 'done';
+            finalize();
+          }
           break;
         }
         case 'Notification': {
@@ -455,7 +506,7 @@ export class ClaudeTracer {
     const ctx = s(m.parent_tool_use_id) ?? '';
     const id = s(msg.id) ?? s(m.uuid) ?? `anon-${now}`;
     // Non-streamed contexts: a new message id means the previous response is complete.
-    for (const other of this.openIn(ctx)) if (other.id !== id && !other.streamed) this.endChat(other);
+    for (const other of this.openIn(ctx)) if (other.id !== id && !other.streamed) this.settleChat(other);
     const chat = this.chatFor(id, ctx, s(m.agent_id), now);
     const model = s(msg.model);
     if (model && model !== '<synthetic>') chat.model = model;
@@ -487,7 +538,7 @@ export class ClaudeTracer {
   private onUser(m: Json, now: number): void {
     const ctx = s(m.parent_tool_use_id) ?? '';
     // Anything after a response in the same context means that response is complete.
-    for (const chat of this.openIn(ctx)) if (!chat.streamed) this.endChat(chat);
+    for (const chat of this.openIn(ctx)) if (!chat.streamed) this.settleChat(chat);
     if (ctx) this.agentForMessage(ctx, s(m.agent_id), now);
     const content = obj(m.message)?.content;
     if (!Array.isArray(content)) return;
@@ -699,7 +750,83 @@ export class ClaudeTracer {
   }
 
   private endChatsOf(agent: AgentState): void {
-    if (agent.toolUseId) for (const chat of this.openIn(agent.toolUseId)) this.endChat(chat);
+    if (!agent.toolUseId) return;
+    const waiting = this.awaitingUsage.get(agent.toolUseId) ?? [];
+    this.awaitingUsage.delete(agent.toolUseId);
+    for (const chat of [...waiting, ...this.openIn(agent.toolUseId)]) {
+      this.applyTranscriptUsage(agent, chat);
+      this.endChat(chat);
+    }
+  }
+
+  /** Responses of a subagent not ended yet. */
+  private chatsOf(agent: AgentState): ChatState[] {
+    if (!agent.toolUseId) return [];
+    return [...(this.awaitingUsage.get(agent.toolUseId) ?? []), ...this.openIn(agent.toolUseId)];
+  }
+
+  /** A response is complete: end it, or for a subagent hold it until its final usage is known. */
+  private settleChat(chat: ChatState): void {
+    if (chat.ended) return;
+    const agent = chat.ctx ? this.agentsByToolUse.get(chat.ctx) : undefined;
+    if (!agent || agent.usageLoad === 'done') {
+      if (agent) this.applyTranscriptUsage(agent, chat);
+      this.endChat(chat);
+      return;
+    }
+    this.openChats.get(chat.ctx)?.delete(chat);
+    let list = this.awaitingUsage.get(chat.ctx);
+    if (!list) this.awaitingUsage.set(chat.ctx, (list = []));
+    list.push(chat);
+  }
+
+  private applyTranscriptUsage(agent: AgentState, chat: ChatState): void {
+    const usage = agent.transcriptUsage?.get(chat.id);
+    if (!usage || chat.streamed) return;
+    chat.usage = usage;
+    chat.usageSource = 'transcript';
+  }
+
+  /** Reads final per-response usage from a subagent transcript (JSONL); failures only cost exactness. */
+  private loadTranscriptUsage(agent: AgentState, path: string): Promise<void> {
+    agent.usageLoad = 'pending';
+    const load = (async () => {
+      try {
+        // A transcript this large is not worth holding in memory for usage figures.
+        if ((await stat(path)).size > MAX_TRANSCRIPT_BYTES) return;
+        // Probed: the subagent's last response reaches the transcript just after SubagentStop,
+        // so read again (briefly) while a known response is missing.
+        for (let attempt = 0; ; attempt++) {
+          const usage = parseTranscriptUsage(await readFile(path, 'utf8'));
+          agent.transcriptUsage = usage;
+          const missing = this.chatsOf(agent).some((c) => !usage.has(c.id));
+          if (!missing || attempt >= TRANSCRIPT_RETRY_MS.length || this.finished) break;
+          await sleep(TRANSCRIPT_RETRY_MS[attempt]!);
+        }
+      } catch (err) {
+        diag.debug(`ams-otel/claude: could not read subagent transcript ${path}: ${errorText(err)}`);
+      } finally {
+        agent.usageLoad = 'done';
+      }
+    })();
+    this.pending.add(load);
+    void load.finally(() => this.pending.delete(load));
+    return load;
+  }
+
+  /**
+   * Waits (at most `timeoutMs`) for background work that makes spans more exact, such as reading
+   * subagent transcripts for final usage. Call before finish(); tracedQuery does. Never rejects.
+   */
+  async flush(timeoutMs = 2000): Promise<void> {
+    if (!this.pending.size) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+    });
+    await Promise.race([Promise.allSettled([...this.pending]).then(() => undefined), timeout]);
+    clearTimeout(timer);
   }
 
   /** A snapshot of the open chats of a context (safe to end them while iterating). */
@@ -725,8 +852,8 @@ export class ClaudeTracer {
       attrs[sc.GEN_AI_USAGE_OUTPUT_TOKENS] = chat.usage.output_tokens;
       attrs[sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = chat.usage.cache_read_input_tokens;
       attrs[sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = chat.usage.cache_creation_input_tokens;
-      // Exact per call when streamed; otherwise message_start figures (output not final).
-      attrs[sc.AMS_USAGE_SOURCE] = chat.streamed ? 'stream' : 'message_start';
+      // stream / transcript: exact per call; message_start: output tokens not final.
+      attrs[sc.AMS_USAGE_SOURCE] = chat.usageSource ?? (chat.streamed ? 'stream' : 'message_start');
     }
     const output = this.outputMessages(chat);
     if (output) {
@@ -800,6 +927,11 @@ export class ClaudeTracer {
     }
     for (const agent of this.agentsByToolUse.values()) agent.span.ensureParent(root);
     for (const open of this.openChats.values()) for (const chat of [...open]) this.endChat(chat);
+    for (const waiting of this.awaitingUsage.values()) for (const chat of waiting) this.endChat(chat);
+    this.awaitingUsage.clear();
+    // Tool calls the model asked for that never reported back (e.g. the caller left before our
+    // PreToolUse hook ran): they were cut short by the end of the query too.
+    for (const [id, seen] of this.toolUses) if (!this.tools.has(id)) this.startTool(id, seen.name, seen.input, seen.agent, undefined, seen.at);
     for (const tool of this.tools.values()) {
       if (tool.ended) continue;
       // Still running when the run ended: interrupted by the end of the query.
@@ -809,7 +941,7 @@ export class ClaudeTracer {
       tool.span.end(now);
     }
     for (const agent of new Set([...this.agentsById.values(), ...this.agentsByToolUse.values()])) {
-      if (!agent.span.ended) agent.span.end(now);
+      if (!agent.span.ended) agent.span.end(agent.stoppedAt ?? now);
     }
 
     if (this.results.size) {
