@@ -73,6 +73,8 @@ const line = (e: SessionEvent, depth: number): string[] => {
       return [`${pad}↳ subagent ${e.agent_type} (${e.agent_id}) — why: "${e.why}"`, ...e.events.flatMap((c) => line(c, depth + 1))];
     case 'notification':
       return [`${pad}! [${e.kind}] ${e.message}`];
+    case 'failure':
+      return [`${pad}✗ ${e.category}/${e.code}${e.message ? `: ${e.message}` : ''}`];
     case 'step':
       return [`${pad}- ${e.name}`];
   }

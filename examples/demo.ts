@@ -36,6 +36,8 @@ const line = (e: SessionEvent, depth: number): string[] => {
       return [`${pad}↳ subagent ${e.agent_type}: why "${e.why}"`, ...e.events.flatMap((c) => line(c, depth + 1))];
     case 'notification':
       return [`${pad}! ${e.message}`];
+    case 'failure':
+      return [`${pad}✗ ${e.category}/${e.code}${e.message ? `: ${e.message}` : ''}`];
     case 'step':
       return [`${pad}- ${e.name}`];
   }

@@ -6,9 +6,12 @@
 import type { AttributeValue, Attributes, SpanEventRecord, SpanRecord } from '../spans/record.js';
 import * as sc from '../spans/semconv.js';
 import { readBoolean as bool, readNumber as num, readString as str, readStringList as strList } from '../spans/read.js';
+import { normalizeRecords } from '../spans/normalize.js';
 import { sanitizeId } from './ids.js';
 import { addUsage, computeTotals, emptyUsage, usageOf } from './totals.js';
 import type {
+  FailureCategory,
+  FailureEvent,
   JsonValue,
   LlmMessageEvent,
   ModelUsage,
@@ -234,7 +237,25 @@ function fromSpanEvent(e: SpanEventRecord, spanId: string): SessionEvent | undef
     const message = str(e.attributes, sc.AMS_MESSAGE) ?? '';
     return compact({ type: 'notification', span_id: spanId, at: iso(e.timeMs), kind, message } as const);
   }
+  if (e.name === sc.EVENT_FAILURE) return failureEvent(e, spanId);
   return undefined;
+}
+
+const FAILURE_CATEGORIES = new Set<string>(['tool', 'model', 'retrieval', 'orchestration']);
+
+function failureEvent(e: SpanEventRecord, spanId: string): FailureEvent {
+  const declared = str(e.attributes, sc.AMS_FAILURE_TYPE);
+  const attempt = num(e.attributes, sc.AMS_FAILURE_ATTEMPT);
+  return compact({
+    type: 'failure',
+    span_id: spanId,
+    at: iso(e.timeMs),
+    category: (declared && FAILURE_CATEGORIES.has(declared) ? declared : 'orchestration') as FailureCategory,
+    code: str(e.attributes, sc.AMS_FAILURE_CODE) || 'error',
+    message: str(e.attributes, sc.AMS_FAILURE_MESSAGE),
+    step: str(e.attributes, sc.AMS_FAILURE_STEP),
+    attempt: attempt !== undefined && Number.isInteger(attempt) && attempt >= 1 ? attempt : undefined,
+  } as const);
 }
 
 const KNOWN_EVENT_ATTRS = new Set([sc.GEN_AI_OPERATION_NAME]);
@@ -264,6 +285,7 @@ interface Keyed {
 const RANK: Record<SessionEvent['type'], number> = {
   user_prompt: 0,
   notification: 1,
+  failure: 2,
   llm_message: 2,
   tool_call: 2,
   subagent: 3,
@@ -521,7 +543,8 @@ function firstAttr(nodes: Iterable<Node>, key: string): string | undefined {
  */
 export function assembleSession(records: readonly SpanRecord[], options: AssembleOptions = {}): Session {
   if (records.length === 0) throw new Error('assembleSession: no spans');
-  const nodes = buildTree(records as SpanRecord[]);
+  // Other instrumentations' conventions (deprecated gen_ai.*, OpenInference) -> current gen_ai.*.
+  const nodes = buildTree(normalizeRecords(records));
   const { root, orphans, synthetic } = chooseRoot(nodes, options.rootSpanId);
   const r = root.span;
   const ra = r.attributes;

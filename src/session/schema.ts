@@ -150,6 +150,22 @@ const notification = {
   additionalProperties: false,
 } as const;
 
+const failure = {
+  type: 'object',
+  required: ['type', 'at', 'category', 'code'],
+  properties: {
+    type: { const: 'failure' },
+    span_id: spanId,
+    at: iso,
+    category: { enum: ['tool', 'model', 'retrieval', 'orchestration'] },
+    code: { type: 'string' },
+    message: { type: 'string' },
+    step: { type: 'string' },
+    attempt: { type: 'integer', minimum: 1 },
+  },
+  additionalProperties: false,
+} as const;
+
 const step = {
   type: 'object',
   required: ['type', 'name', 'kind', 'status', 'attributes', 'started_at', 'ended_at', 'duration_ms'],
@@ -209,7 +225,7 @@ export const sessionSchema = {
   additionalProperties: false,
   definitions: {
     event: {
-      oneOf: [userPrompt, llmMessage, toolCall, subagent, notification, step],
+      oneOf: [userPrompt, llmMessage, toolCall, subagent, notification, failure, step],
     },
   },
 } as const;

@@ -128,6 +128,26 @@ export interface NotificationEvent extends EventBase {
   kind?: string;
 }
 
+/** What failed, for `failure` events (the failure taxonomy). */
+export type FailureCategory = 'tool' | 'model' | 'retrieval' | 'orchestration';
+
+/**
+ * A classified failure (`recordFailure()` or a failed generic step). Informational: totals.errors
+ * counts failed spans, not these, so a failure recorded on a failed span is not counted twice.
+ */
+export interface FailureEvent extends EventBase {
+  type: 'failure';
+  at: string;
+  category: FailureCategory;
+  /** Short machine code: 'timeout', 'schema', 'rate_limit', 'http_503', 'error', ... */
+  code: string;
+  message?: string;
+  /** Name of the step it belongs to. */
+  step?: string;
+  /** Attempt number of that step, for retries. */
+  attempt?: number;
+}
+
 /** Any other span: kept so a session never misses what happened. */
 export interface StepEvent extends EventBase {
   type: 'step';
@@ -148,6 +168,7 @@ export type SessionEvent =
   | ToolCallEvent
   | SubagentEvent
   | NotificationEvent
+  | FailureEvent
   | StepEvent;
 
 export interface AgentInfo {

@@ -96,3 +96,66 @@ export const AMS_PROMPT = 'ams.prompt';
 export const AMS_MESSAGE = 'ams.message';
 export const AMS_NOTIFICATION_KIND = 'ams.notification.kind';
 export const AMS_PROMPT_SYNTHETIC = 'ams.prompt.synthetic';
+
+// ---- generic API, failures, streams, other instrumentations (src/generic, src/spans/normalize) --
+/** Span event: a classified failure (`recordFailure`); becomes a `failure` session event. */
+export const EVENT_FAILURE = 'ams.failure';
+/** On that event: 'tool' | 'model' | 'retrieval' | 'orchestration'. */
+export const AMS_FAILURE_TYPE = 'ams.failure.type';
+/** On that event: a short machine code ('timeout', 'schema', 'rate_limit', 'http_500', ...). */
+export const AMS_FAILURE_CODE = 'ams.failure.code';
+export const AMS_FAILURE_MESSAGE = 'ams.failure.message';
+/** On that event: the step the failure belongs to (name). */
+export const AMS_FAILURE_STEP = 'ams.failure.step';
+/** On that event: the attempt number of the step that failed (retries). */
+export const AMS_FAILURE_ATTEMPT = 'ams.failure.attempt';
+/** What a generic step is: 'step' | 'retrieval' | 'stream' | ... (generic API). */
+export const AMS_STEP_KIND = 'ams.step.kind';
+/** Retries: attempt number (1 = first try) and the span id of the attempt this one retries. */
+export const AMS_ATTEMPT = 'ams.attempt';
+export const AMS_RETRY_OF = 'ams.retry_of';
+/** JSON text of a generic step's input and output (traced(), decorators, step()). */
+export const AMS_INPUT = 'ams.input';
+export const AMS_OUTPUT = 'ams.output';
+/** stream(): JSON array of kept events, and counts (seen, kept, dropped by the bound). */
+export const AMS_STREAM_EVENTS = 'ams.stream.events';
+export const AMS_STREAM_COUNT = 'ams.stream.count';
+export const AMS_STREAM_DROPPED = 'ams.stream.dropped';
+
+/** Deprecated GenAI forms (before gen_ai.input/output.messages and gen_ai.usage.input_tokens). */
+export const GEN_AI_PROMPT_PREFIX = 'gen_ai.prompt.';
+export const GEN_AI_COMPLETION_PREFIX = 'gen_ai.completion.';
+export const GEN_AI_PROMPT = 'gen_ai.prompt';
+export const GEN_AI_COMPLETION = 'gen_ai.completion';
+export const GEN_AI_USAGE_PROMPT_TOKENS = 'gen_ai.usage.prompt_tokens';
+export const GEN_AI_USAGE_COMPLETION_TOKENS = 'gen_ai.usage.completion_tokens';
+/** Unofficial cache counters some instrumentations (OpenLLMetry) emit. */
+export const GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS_LEGACY = 'gen_ai.usage.cache_read_input_tokens';
+export const GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS_LEGACY = 'gen_ai.usage.cache_creation_input_tokens';
+/** Span events of the 2024 GenAI conventions that carried content. */
+export const EVENT_GEN_AI_CONTENT_PROMPT = 'gen_ai.content.prompt';
+export const EVENT_GEN_AI_CONTENT_COMPLETION = 'gen_ai.content.completion';
+/** OpenLLMetry: 'chat' | 'completion' | 'embedding'. */
+export const LLM_REQUEST_TYPE = 'llm.request.type';
+
+/** OpenInference (Arize Phoenix) names. */
+export const OI_SPAN_KIND = 'openinference.span.kind';
+export const OI_INPUT_VALUE = 'input.value';
+export const OI_OUTPUT_VALUE = 'output.value';
+export const OI_LLM_MODEL_NAME = 'llm.model_name';
+export const OI_LLM_PROVIDER = 'llm.provider';
+export const OI_LLM_SYSTEM = 'llm.system';
+export const OI_LLM_INPUT_MESSAGES = 'llm.input_messages';
+export const OI_LLM_OUTPUT_MESSAGES = 'llm.output_messages';
+export const OI_TOKEN_PROMPT = 'llm.token_count.prompt';
+export const OI_TOKEN_COMPLETION = 'llm.token_count.completion';
+export const OI_TOKEN_CACHE_READ = 'llm.token_count.prompt_details.cache_read';
+export const OI_TOKEN_CACHE_WRITE = 'llm.token_count.prompt_details.cache_write';
+export const OI_TOOL_NAME = 'tool.name';
+export const OI_TOOL_DESCRIPTION = 'tool.description';
+export const OI_TOOL_CALL_ID = 'tool_call.id';
+export const OI_AGENT_NAME = 'agent.name';
+export const OI_SESSION_ID = 'session.id';
+export const OI_USER_ID = 'user.id';
+export const OI_METADATA = 'metadata';
+export const OI_TAGS = 'tag.tags';
