@@ -59,8 +59,11 @@ export interface ScriptedTurn {
   stopReason?: 'end_turn' | 'tool_use' | 'max_tokens' | 'stop_sequence';
   /** Usage: message_start carries input/cache tokens and output 1; message_delta the final output. */
   usage?: ScriptedUsage;
-  /** Answer with an HTTP error instead (e.g. 529 overloaded_error). */
-  error?: { status: number; type: string; message: string };
+  /**
+   * Answer with an HTTP error instead (e.g. 529 overloaded_error). Not retryable unless
+   * `retryable` (the `x-should-retry` header tells the client which).
+   */
+  error?: { status: number; type: string; message: string; retryable?: boolean };
   /** Wait before answering (and between frames, spread evenly). */
   delayMs?: number;
   /** How many requests this turn may answer (default 1; Infinity for "always"). */
@@ -283,7 +286,7 @@ export async function startScriptedApi(options: { log?: (line: string) => void }
 
     if (turn.error) {
       if (delay) await sleep(delay);
-      res.writeHead(turn.error.status, { 'content-type': 'application/json', 'x-should-retry': 'false' });
+      res.writeHead(turn.error.status, { 'content-type': 'application/json', 'x-should-retry': turn.error.retryable ? 'true' : 'false' });
       res.end(JSON.stringify({ type: 'error', error: { type: turn.error.type, message: turn.error.message } }));
       return;
     }
