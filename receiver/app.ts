@@ -14,7 +14,6 @@ import express from 'express';
 import type { Express, NextFunction, Request, Response } from 'express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { OtlpShapeError, otlpToSpanRecords } from '../src/spans/otlp.js';
 import type { SpanRecord } from '../src/spans/record.js';
 import { storageFromEnv } from '../src/storage/from-env.js';
 import type { SessionStorage } from '../src/storage/types.js';
@@ -22,7 +21,7 @@ import { bearerChecker } from './http/auth.js';
 import { contentEncodingOf, decompress, readRawBody } from './http/body.js';
 import type { BodyEncoding, BodyLimits } from './http/body.js';
 import { ENCODING_LOCAL, HttpError, errorMiddleware } from './http/errors.js';
-import { CONTENT_TYPE, OtlpDecodeError, decodeRequest, encodeResponse } from './otlp/codec.js';
+import { CONTENT_TYPE, OtlpDecodeError, decodeTraceRequest, encodeResponse } from './otlp/codec.js';
 import type { OtlpEncoding, PartialSuccess } from './otlp/codec.js';
 import { resolveReceiverOptions } from './options.js';
 import type { ReceiverOptions, ResolvedReceiverOptions } from './options.js';
@@ -68,13 +67,10 @@ async function decodeBody(
 ): Promise<{ records: SpanRecord[]; partial: PartialSuccess }> {
   const body = await decompress(raw, bodyEncoding, limits);
   try {
-    const conv = otlpToSpanRecords(decodeRequest(body, encoding));
+    const conv = decodeTraceRequest(body, encoding);
     return { records: conv.records, partial: { rejectedSpans: conv.rejectedSpans, errorMessage: conv.errorMessage } };
   } catch (err) {
     if (err instanceof OtlpDecodeError) throw new HttpError(400, err.message);
-    if (err instanceof OtlpShapeError) {
-      throw new HttpError(400, `${encoding === 'json' ? 'malformed OTLP/JSON' : 'malformed OTLP protobuf'}: ${err.message}`);
-    }
     throw err;
   }
 }

@@ -26,7 +26,7 @@ export interface ReceiverOptions {
   /** Traces with spans not yet written; more answers 503. */
   maxTraces?: number;
   maxSpansPerTrace?: number;
-  /** Spans held in memory, across traces; more answers 503. */
+  /** Spans held in memory, open and retained; open (unwritten) spans past 80% of it answer 503. */
   maxBufferedSpans?: number;
   /** Accepted request bytes whose sessions are not yet written; more answers 503. */
   maxBufferedBytes?: number;
@@ -117,10 +117,10 @@ export const RECEIVER_CONFIG: { [K in keyof ResolvedReceiverOptions]-?: Row<K> }
   waitMs: { env: 'AMS_RECEIVER_WAIT_MS', default: () => 2000, parse: nonNegativeInt, doc: 'after a session root ends, wait for late children' },
   idleMs: { env: 'AMS_RECEIVER_IDLE_MS', default: () => 30_000, parse: positiveInt, doc: 'rootless trace written as incomplete after this long without a new span' },
   maxAgeMs: { env: 'AMS_RECEIVER_MAX_AGE_MS', default: () => 3_600_000, parse: positiveInt, doc: 'trace open longer than this is written as incomplete' },
-  retainMs: { env: 'AMS_RECEIVER_RETAIN_MS', default: () => 60_000, parse: nonNegativeInt, doc: 'keep written spans this long; a late span rewrites the session (revision + 1)' },
+  retainMs: { env: 'AMS_RECEIVER_RETAIN_MS', default: () => 30_000, parse: nonNegativeInt, doc: 'keep written spans this long; a late span rewrites the session (revision + 1)' },
   maxTraces: { env: 'AMS_RECEIVER_MAX_TRACES', default: () => 10_000, parse: positiveInt, doc: 'traces with unwritten spans (503 beyond)' },
   maxSpansPerTrace: { env: 'AMS_RECEIVER_MAX_SPANS_PER_TRACE', default: () => 20_000, parse: positiveInt, doc: 'further spans are dropped and the session marked incomplete' },
-  maxBufferedSpans: { env: 'AMS_RECEIVER_MAX_BUFFERED_SPANS', default: () => 1_000_000, parse: positiveInt, doc: 'spans held in memory (503 beyond)' },
+  maxBufferedSpans: { env: 'AMS_RECEIVER_MAX_BUFFERED_SPANS', default: () => 500_000, parse: positiveInt, doc: 'spans held in memory, written ones kept for retainMs included (oldest evicted beyond); unwritten spans past 80% of it answer 503' },
   maxBufferedBytes: { env: 'AMS_RECEIVER_MAX_BUFFERED_BYTES', default: () => 256 * MiB, parse: positiveInt, doc: 'accepted request bytes not yet written as sessions (503 beyond)' },
   maxBodyBytes: { env: 'AMS_RECEIVER_MAX_BODY_BYTES', default: () => 16 * MiB, parse: positiveInt, doc: 'MAX_BODY_BYTES: body as received (413 beyond)' },
   maxDecompressedBytes: { env: 'AMS_RECEIVER_MAX_DECOMPRESSED_BYTES', default: () => 64 * MiB, parse: positiveInt, doc: 'MAX_DECOMPRESSED_BYTES: body after gunzip (413 beyond)' },

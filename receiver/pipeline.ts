@@ -6,11 +6,11 @@
  */
 import { context, diag } from '@opentelemetry/api';
 import { globalErrorHandler, suppressTracing } from '@opentelemetry/core';
+import { describeRecord, isGenAiSdkSpan } from '../src/processor/describe.js';
 import { TraceBuffer } from '../src/processor/trace-buffer.js';
-import type { SessionBatch, SpanInfo } from '../src/processor/trace-buffer.js';
+import type { SessionBatch } from '../src/processor/trace-buffer.js';
 import { assembleSession } from '../src/session/assemble.js';
 import type { SpanRecord } from '../src/spans/record.js';
-import * as sc from '../src/spans/semconv.js';
 import type { SessionStorage } from '../src/storage/types.js';
 import { HttpError } from './http/errors.js';
 import type { ResolvedReceiverOptions, SessionWrittenEvent } from './options.js';
@@ -20,21 +20,10 @@ import type { ReplayStats } from './wal/wal.js';
 /** How often traces the buffer has let go of are checked so their WAL records can be released. */
 const SWEEP_INTERVAL_MS = 1000;
 
-export function describeRecord(r: SpanRecord): SpanInfo {
-  const op = r.attributes[sc.GEN_AI_OPERATION_NAME];
-  return {
-    traceId: r.traceId,
-    spanId: r.spanId,
-    parentSpanId: r.parentSpanId,
-    isLocalRoot: r.parentSpanId === undefined || r.parentIsRemote === true,
-    isAgent: op === sc.OP_INVOKE_AGENT || (op === undefined && r.name.startsWith(`${sc.OP_INVOKE_AGENT} `)),
-  };
-}
-
-/** A GenAI span carries at least one `gen_ai.*` attribute (same rule as in-process). */
-export function isGenAiRecord(r: SpanRecord): boolean {
-  for (const key in r.attributes) if (key.startsWith(sc.GEN_AI_PREFIX)) return true;
-  return r.name.startsWith(`${sc.OP_INVOKE_AGENT} `);
+/** A GenAI span carries at least one `gen_ai.*` attribute (the in-process rule, on a record). */
+function isGenAiRecord(r: SpanRecord): boolean {
+  // SpanRecord attributes are a superset of the SDK's (kvlist/bytes arrive as strings).
+  return isGenAiSdkSpan(r as unknown as Parameters<typeof isGenAiSdkSpan>[0]);
 }
 
 /** Per trace: which WAL records hold its spans that no session written so far covers. */
@@ -52,7 +41,11 @@ interface TraceAccount {
 }
 
 export interface PipelineStats {
+  /** Traces with spans not yet written. */
   openTraces: number;
+  /** Spans not yet written. */
+  openSpans: number;
+  /** Spans held by the buffer: open plus written ones retained for late arrivals. */
   bufferedSpans: number;
   bufferedBytes: number;
   sessionsWritten: number;
@@ -64,6 +57,12 @@ export interface PipelineStats {
   replayed?: ReplayStats;
 }
 
+/**
+ * Share of maxBufferedSpans that spans not yet written may take before accept() answers 503; the
+ * rest is room for written traces kept for retainMs, so back-pressure comes before eviction.
+ */
+const OPEN_SPANS_SHARE = 0.8;
+
 /** WAL record flag bits: how to decode the payload on replay. */
 export const WAL_FLAG_JSON = 1;
 export const WAL_FLAG_GZIP = 2;
@@ -74,6 +73,8 @@ export class SessionPipeline {
   private localSeq = 0;
   private readonly accounts = new Map<string, TraceAccount>();
   private bufferedBytes = 0;
+  /** Distinct spans received whose session is not yet written (sum over accounts). */
+  private openSpans = 0;
   private readonly writeQueue: Array<() => Promise<void>> = [];
   private readonly writing = new Set<Promise<void>>();
   /** Writes of the same session run in order, so revision 2 never lands before revision 1. */
@@ -103,6 +104,9 @@ export class SessionPipeline {
       // accept() (503), so the buffer gets room for retained ones and evicts those first (oldest).
       maxTraces: o.maxTraces * 2,
       maxSpansPerTrace: o.maxSpansPerTrace,
+      // Hard bound on spans held, open and retained: past it the oldest trace goes first (usually
+      // one already written). accept() answers 503 well before open traces alone get there.
+      maxBufferedSpans: o.maxBufferedSpans,
     });
   }
 
@@ -144,8 +148,8 @@ export class SessionPipeline {
     }
     let why: string | undefined;
     if (this.accounts.size + newTraces > this.o.maxTraces) why = `${this.accounts.size} traces open (maxTraces ${this.o.maxTraces})`;
-    else if (this.buffer.stats().bufferedSpans + records.length > this.o.maxBufferedSpans) {
-      why = `${this.buffer.stats().bufferedSpans} spans buffered (maxBufferedSpans ${this.o.maxBufferedSpans})`;
+    else if (this.openSpans + records.length > this.openSpansLimit) {
+      why = `${this.openSpans} spans not yet written (${OPEN_SPANS_SHARE * 100}% of maxBufferedSpans ${this.o.maxBufferedSpans})`;
     } else if (this.bufferedBytes > 0 && this.bufferedBytes + bytes > this.o.maxBufferedBytes) {
       why = `${this.bufferedBytes} bytes not yet written (maxBufferedBytes ${this.o.maxBufferedBytes})`;
     }
@@ -192,7 +196,10 @@ export class SessionPipeline {
     for (const r of records) {
       const info = describeRecord(r);
       const a = this.accounts.get(r.traceId)!;
-      a.spanIds.add(r.spanId);
+      if (!a.spanIds.has(r.spanId)) {
+        a.spanIds.add(r.spanId);
+        this.openSpans++;
+      }
       if (info.isLocalRoot) a.rootReceivedAt = now;
       this.buffer.add(r, info);
     }
@@ -307,9 +314,15 @@ export class SessionPipeline {
     }
     a.seqs.splice(0, i);
     a.bytes.splice(0, i);
-    if (a.seqs.length === 0 && a.inflight === 0) this.accounts.delete(traceId);
-    else if (a.seqs.length === 0) a.spanIds.clear();
-    if (this.accounts.size === 0) this.bufferedBytes = 0; // no float drift when idle
+    if (a.seqs.length === 0) {
+      this.openSpans -= a.spanIds.size;
+      a.spanIds.clear();
+      if (a.inflight === 0) this.accounts.delete(traceId);
+    }
+    if (this.accounts.size === 0) {
+      this.bufferedBytes = 0; // no float drift when idle
+      this.openSpans = 0;
+    }
   }
 
   /** Traces the buffer has let go of (written and past retainMs) hold no WAL record any more. */
@@ -332,6 +345,10 @@ export class SessionPipeline {
     }).unref();
   }
 
+  private get openSpansLimit(): number {
+    return Math.floor(this.o.maxBufferedSpans * OPEN_SPANS_SHARE);
+  }
+
   get ready(): boolean {
     return !this.closing;
   }
@@ -341,7 +358,7 @@ export class SessionPipeline {
     return (
       !this.closing &&
       this.accounts.size < this.o.maxTraces &&
-      this.buffer.stats().bufferedSpans < this.o.maxBufferedSpans &&
+      this.openSpans < this.openSpansLimit &&
       this.bufferedBytes < this.o.maxBufferedBytes
     );
   }
@@ -349,6 +366,7 @@ export class SessionPipeline {
   stats(): PipelineStats {
     const s: PipelineStats = {
       openTraces: this.accounts.size,
+      openSpans: this.openSpans,
       bufferedSpans: this.buffer.stats().bufferedSpans,
       bufferedBytes: Math.round(this.bufferedBytes),
       ...this.counters,

@@ -6,7 +6,7 @@ import { fromReadableSpan } from '../src/spans/readable.js';
 import { OtlpShapeError, otlpToSpanRecords } from '../src/spans/otlp.js';
 import type { SpanRecord } from '../src/spans/record.js';
 import { OTLP_TRACE_PROTO } from '../receiver/otlp/proto-source.js';
-import { OtlpDecodeError, decodeJsonRequest, decodeProtobufRequest, decodeStatus, encodeResponse, encodeStatus } from '../receiver/otlp/codec.js';
+import { OtlpDecodeError, decodeJsonRequest, decodeProtobufRequest, decodeStatus, decodeTraceRequest, encodeResponse, encodeStatus } from '../receiver/otlp/codec.js';
 import { captureAgentTrace } from './fixtures/otlp/agent-trace.js';
 
 /** Drops keys whose value is undefined and an empty status message: both mean "absent". */
@@ -133,26 +133,47 @@ describe('invalid spans and malformed requests', () => {
     ).toThrow(/resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]\.startTimeUnixNano: expected unsigned nanoseconds/);
     expect(() => otlpToSpanRecords({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: 7 }] }] }] })).toThrow(/spans\[0\]\.traceId: expected a hex string/);
     expect(() => decodeJsonRequest(Buffer.from('{"resourceSpans": ['))).toThrow(OtlpDecodeError);
+    expect(() => decodeTraceRequest(Buffer.from(`{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "${TRACE.toString('hex')}", "spanId": "${SPAN.toString('hex')}", "attributes": [{"key": "k", "value": {"intValue": "x"}}]}]}]}]}`), 'json')).toThrow(
+      'malformed OTLP/JSON: resourceSpans[0].scopeSpans[0].spans[0].attributes[0].value.intValue: expected an integer, got string "x"',
+    );
     expect(() => decodeJsonRequest(Buffer.from('[]'))).toThrow(/expected an ExportTraceServiceRequest object/);
   });
 
   it('refuses truncated protobuf and known fields with the wrong wire type', () => {
-    const good = requestWithSpans([{ traceId: TRACE, spanId: SPAN, name: 'a span' }]);
-    expect(() => decodeProtobufRequest(good.subarray(0, good.length - 3))).toThrow(/malformed protobuf: index out of range/);
+    const good = Buffer.from(requestWithSpans([{ traceId: TRACE, spanId: SPAN, name: 'a span' }]));
+    expect(() => decodeTraceRequest(good.subarray(0, good.length - 3), 'protobuf')).toThrow(/^malformed protobuf: index out of range/);
     // resource_spans (field 1) sent as a varint instead of a length-delimited message
-    expect(() => decodeProtobufRequest(Uint8Array.from([0x08, 0x05]))).toThrow(/ExportTraceServiceRequest field 1 \(resourceSpans\) has wire type 0/);
+    expect(() => decodeTraceRequest(Buffer.from([0x08, 0x05]), 'protobuf')).toThrow(
+      'malformed protobuf: request: field 1 (resourceSpans) has wire type 0, which does not fit its type ResourceSpans',
+    );
     // Span.trace_id (field 1) as fixed32, nested three levels deep
     const w = protobuf.Writer.create();
     w.uint32((1 << 3) | 5).fixed32(7);
     const badSpan = w.finish();
     const nested = protobuf.Writer.create();
     nested.uint32((1 << 3) | 2).fork().uint32((2 << 3) | 2).fork().uint32((2 << 3) | 2).bytes(badSpan).ldelim().ldelim();
-    expect(() => decodeProtobufRequest(nested.finish())).toThrow(/resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\] field 1 \(traceId\) has wire type 5/);
+    expect(() => decodeTraceRequest(Buffer.from(nested.finish()), 'protobuf')).toThrow(
+      /^malformed protobuf: resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]: field 1 \(traceId\) has wire type 5/,
+    );
     // Unknown field numbers are forward compatibility, not an error.
     const unknown = protobuf.Writer.create();
     unknown.uint32((99 << 3) | 0).uint32(1);
-    expect(otlpToSpanRecords(decodeProtobufRequest(unknown.finish())).records).toEqual([]);
+    expect(decodeTraceRequest(Buffer.from(unknown.finish()), 'protobuf').records).toEqual([]);
+    expect(decodeProtobufRequest(good)).toBeDefined();
     void SpanType;
+  });
+
+  it('names where a protobuf attribute value is mistyped', () => {
+    // AnyValue.string_value (field 1) as a varint, inside span attribute 0
+    const anyValue = Uint8Array.from([0x08, 0x01]);
+    const keyValue = protobuf.Writer.create().uint32((1 << 3) | 2).string('k').uint32((2 << 3) | 2).bytes(anyValue).finish();
+    const span = protobuf.Writer.create().uint32((1 << 3) | 2).bytes(TRACE).uint32((2 << 3) | 2).bytes(SPAN).uint32((9 << 3) | 2).bytes(keyValue).finish();
+    const scopeSpans = protobuf.Writer.create().uint32((2 << 3) | 2).bytes(span).finish();
+    const resourceSpans = protobuf.Writer.create().uint32((2 << 3) | 2).bytes(scopeSpans).finish();
+    const req = protobuf.Writer.create().uint32((1 << 3) | 2).bytes(resourceSpans).finish();
+    expect(() => decodeTraceRequest(Buffer.from(req), 'protobuf')).toThrow(
+      /resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]\.attributes\[0\]\.value: field 1 \(stringValue\) has wire type 0/,
+    );
   });
 });
 

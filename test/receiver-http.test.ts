@@ -128,7 +128,7 @@ describe('receiver HTTP', () => {
   const bomb = gzipSync(Buffer.alloc(LIMITS.maxDecompressedBytes + 1));
   const cases: Array<{ name: string; body: () => Buffer | Buffer[]; headers: Record<string, string>; status: number; msg: RegExp; method?: string }> = [
     { name: 'truncated protobuf', body: () => goodProto.subarray(0, goodProto.length - 7), headers: PB, status: 400, msg: /^malformed protobuf: index out of range/ },
-    { name: 'wrong wire type', body: () => Buffer.from([0x08, 0x05]), headers: PB, status: 400, msg: /field 1 \(resourceSpans\) has wire type 0/ },
+    { name: 'wrong wire type', body: () => Buffer.from([0x08, 0x05]), headers: PB, status: 400, msg: /^malformed protobuf: request: field 1 \(resourceSpans\) has wire type 0/ },
     { name: 'not JSON', body: () => Buffer.from('{"resourceSpans": [ '), headers: JS, status: 400, msg: /^malformed JSON: / },
     { name: 'JSON array at the top', body: () => Buffer.from('[1,2]'), headers: JS, status: 400, msg: /expected an ExportTraceServiceRequest object/ },
     {

@@ -3,11 +3,12 @@
  * and google.rpc.Status out, in the request's encoding.
  *
  * Protobuf decoding is protobufjs reflection over receiver/proto/otlp_trace.proto
- * (@opentelemetry/otlp-transformer only encodes). protobufjs skips a known field that arrives with
- * the wrong wire type as if it were unknown; an exporter never does that, so the receiver keeps
- * unknown fields and refuses such a payload (400) rather than silently dropping spans.
+ * (@opentelemetry/otlp-transformer only encodes), then src/spans/otlp.ts turns either encoding
+ * into SpanRecords.
  */
 import protobuf from 'protobufjs';
+import { OtlpShapeError, otlpToSpanRecords } from '../../src/spans/otlp.js';
+import type { OtlpConversion, UnknownFieldsHook } from '../../src/spans/otlp.js';
 import { OTLP_TRACE_PROTO } from './proto-source.js';
 
 export type OtlpEncoding = 'protobuf' | 'json';
@@ -31,103 +32,31 @@ const RequestType = root.lookupType(`${PKG}ExportTraceServiceRequest`);
 const ResponseType = root.lookupType(`${PKG}ExportTraceServiceResponse`);
 const RpcStatusType = root.lookupType(`${PKG}RpcStatus`);
 
-/** Message types whose decoded instances the wire-type check walks, by the field that holds them. */
-interface Walk {
-  type: protobuf.Type;
-  children: Array<{ field: string; walk: () => Walk }>;
-}
-
-function walkOf(typeName: string, children: Array<[string, () => Walk]>): Walk {
-  return { type: root.lookupType(`${PKG}${typeName}`), children: children.map(([field, walk]) => ({ field, walk })) };
-}
-
-const anyValueWalk: Walk = walkOf('AnyValue', [
-  ['arrayValue', () => arrayValueWalk],
-  ['kvlistValue', () => kvlistWalk],
-]);
-const keyValueWalk: Walk = walkOf('KeyValue', [['value', () => anyValueWalk]]);
-const arrayValueWalk: Walk = walkOf('ArrayValue', [['values', () => anyValueWalk]]);
-const kvlistWalk: Walk = walkOf('KeyValueList', [['values', () => keyValueWalk]]);
-const requestWalk: Walk = walkOf('ExportTraceServiceRequest', [
-  [
-    'resourceSpans',
-    () =>
-      walkOf('ResourceSpans', [
-        ['resource', () => walkOf('Resource', [['attributes', () => keyValueWalk]])],
-        [
-          'scopeSpans',
-          () =>
-            walkOf('ScopeSpans', [
-              ['scope', () => walkOf('InstrumentationScope', [['attributes', () => keyValueWalk]])],
-              [
-                'spans',
-                () =>
-                  walkOf('Span', [
-                    ['attributes', () => keyValueWalk],
-                    ['events', () => walkOf('Span.Event', [['attributes', () => keyValueWalk]])],
-                    ['links', () => walkOf('Span.Link', [['attributes', () => keyValueWalk]])],
-                    ['status', () => walkOf('Status', [])],
-                  ]),
-              ],
-            ]),
-        ],
-      ]),
-  ],
-]);
-
-// Resolve the lazy children once, so the walk itself allocates nothing.
-const resolved = new Map<Walk, Array<{ field: string; walk: Walk }>>();
-function childrenOf(w: Walk): Array<{ field: string; walk: Walk }> {
-  let c = resolved.get(w);
-  if (c === undefined) {
-    c = w.children.map((x) => ({ field: x.field, walk: x.walk() }));
-    resolved.set(w, c);
+/**
+ * protobufjs skips a known field that arrives with the wrong wire type as if it were unknown. The
+ * receiver decodes with unknown fields kept, and the adapter hands them here per message: a field
+ * number the message knows means a wire-type mismatch, and the request is refused.
+ */
+export const refuseMistypedFields: UnknownFieldsHook = (kind, raw) => {
+  const type = root.lookupType(`${PKG}${kind}`);
+  for (const bytes of raw) {
+    const tag = new protobuf.Reader(bytes).uint32();
+    const fieldNo = tag >>> 3;
+    const known = type.fieldsById[fieldNo];
+    if (known !== undefined) return `field ${fieldNo} (${known.name}) has wire type ${tag & 7}, which does not fit its type ${known.type}`;
   }
-  return c;
-}
+  return undefined;
+};
 
-interface MaybeUnknowns {
-  $unknowns?: Uint8Array[];
-}
-
-/** Throws when a message kept an unknown field whose number is known: a wire-type mismatch. */
-function checkWireTypes(msg: unknown, w: Walk, path: string): void {
-  if (msg === null || typeof msg !== 'object') return;
-  const unknowns = (msg as MaybeUnknowns).$unknowns;
-  if (unknowns !== undefined) {
-    for (const raw of unknowns) {
-      const tag = new protobuf.Reader(raw).uint32();
-      const fieldNo = tag >>> 3;
-      const known = w.type.fieldsById[fieldNo];
-      if (known !== undefined) {
-        throw new OtlpDecodeError(
-          `malformed protobuf: ${path} field ${fieldNo} (${known.name}) has wire type ${tag & 7}, which does not fit its type ${known.type}`,
-        );
-      }
-    }
-  }
-  for (const child of childrenOf(w)) {
-    const v = (msg as Record<string, unknown>)[child.field];
-    if (Array.isArray(v)) {
-      for (let i = 0; i < v.length; i++) checkWireTypes(v[i], child.walk, `${path}.${child.field}[${i}]`);
-    } else if (v !== undefined && v !== null) {
-      checkWireTypes(v, child.walk, `${path}.${child.field}`);
-    }
-  }
-}
-
-/** Decodes a protobuf ExportTraceServiceRequest; the result is the adapter's input shape. */
+/** Decodes a protobuf ExportTraceServiceRequest (unknown fields kept); the adapter's input shape. */
 export function decodeProtobufRequest(body: Uint8Array): unknown {
-  let msg: protobuf.Message;
   try {
     const reader = protobuf.Reader.create(body);
     reader.discardUnknown = false;
-    msg = RequestType.decode(reader);
+    return RequestType.decode(reader);
   } catch (err) {
     throw new OtlpDecodeError(`malformed protobuf: ${(err as Error).message}`);
   }
-  checkWireTypes(msg, requestWalk, 'ExportTraceServiceRequest');
-  return msg;
 }
 
 /** Parses an OTLP/JSON request body. Shape errors surface later, from the adapter. */
@@ -144,8 +73,27 @@ export function decodeJsonRequest(body: Buffer): unknown {
   return parsed;
 }
 
-export function decodeRequest(body: Buffer, encoding: OtlpEncoding): unknown {
-  return encoding === 'protobuf' ? decodeProtobufRequest(body) : decodeJsonRequest(body);
+/**
+ * Body (already decompressed) -> span records, plus what was rejected. Throws OtlpDecodeError with
+ * a message for the 400 answer when the body is not an ExportTraceServiceRequest.
+ */
+export function decodeTraceRequest(body: Buffer, encoding: OtlpEncoding): OtlpConversion {
+  if (encoding === 'protobuf') {
+    const msg = decodeProtobufRequest(body);
+    try {
+      return otlpToSpanRecords(msg, { onUnknownFields: refuseMistypedFields });
+    } catch (err) {
+      if (err instanceof OtlpShapeError) throw new OtlpDecodeError(`malformed protobuf: ${err.message}`);
+      throw err;
+    }
+  }
+  const parsed = decodeJsonRequest(body);
+  try {
+    return otlpToSpanRecords(parsed);
+  } catch (err) {
+    if (err instanceof OtlpShapeError) throw new OtlpDecodeError(`malformed OTLP/JSON: ${err.message}`);
+    throw err;
+  }
 }
 
 export interface PartialSuccess {

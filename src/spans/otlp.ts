@@ -109,6 +109,53 @@ const STATUS_NAMES: Record<string, SpanStatusCode> = {
 
 const hasOwn = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
 
+/**
+ * Where a shape error happened, built only when one is thrown: the walk passes constant field
+ * names down and each enclosing level prepends its own segment while the error unwinds, so a
+ * well-formed request allocates no path strings at all.
+ */
+class PathFail extends Error {
+  readonly segments: string[];
+  constructor(segment: string, readonly detail: string) {
+    super(detail);
+    this.segments = segment ? [segment] : [];
+  }
+}
+
+function within(err: unknown, segment: string): unknown {
+  if (err instanceof PathFail) err.segments.unshift(segment);
+  return err;
+}
+
+/**
+ * Receives protobufjs's preserved unknown fields of a message, by message kind (see the codec);
+ * returns an error detail to refuse the request, undefined to accept.
+ */
+export type UnknownFieldsHook = (kind: OtlpMessageKind, raw: readonly Uint8Array[]) => string | undefined;
+export type OtlpMessageKind =
+  | 'ExportTraceServiceRequest'
+  | 'ResourceSpans'
+  | 'Resource'
+  | 'ScopeSpans'
+  | 'InstrumentationScope'
+  | 'Span'
+  | 'Span.Event'
+  | 'Status'
+  | 'KeyValue'
+  | 'AnyValue'
+  | 'ArrayValue'
+  | 'KeyValueList';
+
+let unknownHook: UnknownFieldsHook | undefined;
+
+/** protobufjs keeps unknown fields (when asked to) in a non-enumerable `$unknowns` array. */
+function checkUnknowns(o: Record<string, unknown>, kind: OtlpMessageKind): void {
+  const raw = o.$unknowns;
+  if (raw === undefined || unknownHook === undefined) return;
+  const problem = unknownHook(kind, raw as Uint8Array[]);
+  if (problem !== undefined) throw new PathFail('', problem);
+}
+
 /** `o.camel`, or `o.snake` for JSON senders that use the proto field names. */
 function field(o: Record<string, unknown>, camel: string, snake?: string): unknown {
   const v = o[camel];
@@ -116,21 +163,23 @@ function field(o: Record<string, unknown>, camel: string, snake?: string): unkno
   return o[snake];
 }
 
-function asObject(v: unknown, path: string): Record<string, unknown> | undefined {
+function asObject(v: unknown, segment: string): Record<string, unknown> | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'object' || Array.isArray(v)) throw new OtlpShapeError(path, `expected an object, got ${describe(v)}`);
+  if (typeof v !== 'object' || Array.isArray(v)) throw new PathFail(segment, `expected an object, got ${describe(v)}`);
   return v as Record<string, unknown>;
 }
 
-function asArray(v: unknown, path: string): unknown[] {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw new OtlpShapeError(path, `expected an array, got ${describe(v)}`);
+const NONE: readonly unknown[] = [];
+
+function asArray(v: unknown, segment: string): readonly unknown[] {
+  if (v === undefined || v === null) return NONE;
+  if (!Array.isArray(v)) throw new PathFail(segment, `expected an array, got ${describe(v)}`);
   return v;
 }
 
-function asString(v: unknown, path: string): string | undefined {
+function asString(v: unknown, segment: string): string | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') throw new OtlpShapeError(path, `expected a string, got ${describe(v)}`);
+  if (typeof v !== 'string') throw new PathFail(segment, `expected a string, got ${describe(v)}`);
   return v;
 }
 
@@ -148,7 +197,7 @@ const HEX_RE = /^[0-9a-fA-F]*$/;
  * Id as lowercase hex, or undefined when absent/empty, or null when invalid
  * (wrong length, not hex, or all zero: OTLP and W3C both call an all-zero id invalid).
  */
-function idHex(v: unknown, bytes: number, path: string): string | undefined | null {
+function idHex(v: unknown, bytes: number, segment: string): string | undefined | null {
   if (v === undefined || v === null) return undefined;
   let hex: string;
   if (typeof v === 'string') {
@@ -163,7 +212,7 @@ function idHex(v: unknown, bytes: number, path: string): string | undefined | nu
     // protobufjs's prototype default for an unset bytes field.
     return undefined;
   } else {
-    throw new OtlpShapeError(path, `expected a hex string, got ${describe(v)}`);
+    throw new PathFail(segment, `expected a hex string, got ${describe(v)}`);
   }
   for (let i = 0; i < hex.length; i++) if (hex.charCodeAt(i) !== 48) return hex;
   return null;
@@ -172,8 +221,8 @@ function idHex(v: unknown, bytes: number, path: string): string | undefined | nu
 // ---- time -----------------------------------------------------------------------------------
 
 /**
- * Epoch milliseconds from [seconds, nanoseconds], with the same arithmetic as the SDK's HrTime,
- * so a receiver-side record carries the very same double as the in-process one.
+ * Epoch milliseconds from [seconds, nanoseconds], with the same arithmetic as the SDK's HrTime
+ * (src/spans/readable.ts), so a receiver-side record carries the very same double as in-process.
  */
 export function secondsNanosToMs(seconds: number, nanos: number): number {
   return seconds * 1e3 + nanos / 1e6;
@@ -182,36 +231,37 @@ export function secondsNanosToMs(seconds: number, nanos: number): number {
 /** 2^32 = 4294 * 1e6 + 967296: splits a {low, high} nanosecond count exactly, without BigInt. */
 const TWO32_MS = 4294;
 const TWO32_REM = 967296;
+const NANOS_RE = /^\d{1,20}$/;
 
-function nanosToMs(v: unknown, path: string): number {
+function nanosToMs(v: unknown, segment: string): number {
   if (v === undefined || v === null) return 0;
-  if (typeof v === 'string') {
-    if (!/^\d{1,20}$/.test(v)) throw new OtlpShapeError(path, `expected unsigned nanoseconds, got ${describe(v)}`);
-    if (v.length <= 9) return secondsNanosToMs(0, Number(v));
-    return secondsNanosToMs(Number(v.slice(0, -9)), Number(v.slice(-9)));
-  }
-  if (typeof v === 'number') {
-    if (!Number.isFinite(v) || v < 0) throw new OtlpShapeError(path, `expected unsigned nanoseconds, got ${describe(v)}`);
-    const s = Math.floor(v / 1e9);
-    return secondsNanosToMs(s, v - s * 1e9);
-  }
   if (typeof v === 'object' && typeof (v as OtlpLongBits).low === 'number' && typeof (v as OtlpLongBits).high === 'number') {
     const low = (v as OtlpLongBits).low >>> 0;
     const high = (v as OtlpLongBits).high >>> 0;
-    // ns = high * 2^32 + low = (high * 4294 + floor(t / 1e6)) ms + (t % 1e6) ns, t < 2^53
+    // ns = high * 2^32 + low = (high * 4294 + floor(t / 1e6)) ms + (t % 1e6) ns, with t < 2^53
     const t = high * TWO32_REM + low;
     const ms = high * TWO32_MS + Math.floor(t / 1e6);
     const subMsNanos = t % 1e6;
     const s = Math.floor(ms / 1e3);
     return secondsNanosToMs(s, (ms - s * 1e3) * 1e6 + subMsNanos);
   }
-  throw new OtlpShapeError(path, `expected nanoseconds, got ${describe(v)}`);
+  if (typeof v === 'string') {
+    if (!NANOS_RE.test(v)) throw new PathFail(segment, `expected unsigned nanoseconds, got ${describe(v)}`);
+    if (v.length <= 9) return secondsNanosToMs(0, Number(v));
+    return secondsNanosToMs(Number(v.slice(0, -9)), Number(v.slice(-9)));
+  }
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v) || v < 0) throw new PathFail(segment, `expected unsigned nanoseconds, got ${describe(v)}`);
+    const s = Math.floor(v / 1e9);
+    return secondsNanosToMs(s, v - s * 1e9);
+  }
+  throw new PathFail(segment, `expected nanoseconds, got ${describe(v)}`);
 }
 
-function int64ToNumberOrString(v: unknown, path: string): number | string {
+function int64ToNumberOrString(v: unknown): number | string {
   if (typeof v === 'number') return v;
   if (typeof v === 'string') {
-    if (!/^-?\d+$/.test(v)) throw new OtlpShapeError(path, `expected an integer, got ${describe(v)}`);
+    if (!/^-?\d+$/.test(v)) throw new PathFail('.intValue', `expected an integer, got ${describe(v)}`);
     const n = Number(v);
     return Number.isSafeInteger(n) ? n : v;
   }
@@ -220,59 +270,89 @@ function int64ToNumberOrString(v: unknown, path: string): number | string {
     // int64 two's complement: high is signed.
     const n = (high | 0) * 4294967296 + (low >>> 0);
     if (Number.isSafeInteger(n)) return n;
-    const big = (BigInt(high | 0) << 32n) + BigInt(low >>> 0);
-    return big.toString();
+    return ((BigInt(high | 0) << 32n) + BigInt(low >>> 0)).toString();
   }
-  throw new OtlpShapeError(path, `expected an integer, got ${describe(v)}`);
+  throw new PathFail('.intValue', `expected an integer, got ${describe(v)}`);
 }
 
 // ---- attributes -----------------------------------------------------------------------------
 
 type Scalar = string | number | boolean | null;
 
-function anyValueToJson(v: unknown, path: string, depth: number): unknown {
-  const o = asObject(v, path);
+function anyValueToJson(v: unknown, depth: number): unknown {
+  const o = asObject(v, '');
   if (o === undefined) return null;
-  if (hasOwn(o, 'stringValue') || hasOwn(o, 'string_value')) return asString(field(o, 'stringValue', 'string_value'), path) ?? '';
+  checkUnknowns(o, 'AnyValue');
+  // Protobuf-decoded values hold exactly one own property; JSON ones too, unless malformed.
+  const s = o.stringValue;
+  // (protobufjs puts '' on the prototype for unset string members: '' needs the own-property check)
+  if (typeof s === 'string' && s !== '') return s;
+  if (hasOwn(o, 'stringValue') || hasOwn(o, 'string_value')) return asString(field(o, 'stringValue', 'string_value'), '.stringValue') ?? '';
   if (hasOwn(o, 'boolValue') || hasOwn(o, 'bool_value')) {
     const b = field(o, 'boolValue', 'bool_value');
-    if (typeof b !== 'boolean') throw new OtlpShapeError(path, `expected a boolean, got ${describe(b)}`);
+    if (typeof b !== 'boolean') throw new PathFail('.boolValue', `expected a boolean, got ${describe(b)}`);
     return b;
   }
-  if (hasOwn(o, 'intValue') || hasOwn(o, 'int_value')) return int64ToNumberOrString(field(o, 'intValue', 'int_value'), path);
+  if (hasOwn(o, 'intValue') || hasOwn(o, 'int_value')) return int64ToNumberOrString(field(o, 'intValue', 'int_value'));
   if (hasOwn(o, 'doubleValue') || hasOwn(o, 'double_value')) {
     const d = field(o, 'doubleValue', 'double_value');
     if (typeof d === 'number') return d;
     // proto3 JSON spells non-finite doubles as strings.
     if (d === 'NaN' || d === 'Infinity' || d === '-Infinity') return Number(d);
     if (typeof d === 'string' && d.trim() !== '' && Number.isFinite(Number(d))) return Number(d);
-    throw new OtlpShapeError(path, `expected a number, got ${describe(d)}`);
+    throw new PathFail('.doubleValue', `expected a number, got ${describe(d)}`);
   }
   if (hasOwn(o, 'bytesValue') || hasOwn(o, 'bytes_value')) {
     const b = field(o, 'bytesValue', 'bytes_value');
     if (typeof b === 'string') return b;
     if (b instanceof Uint8Array) return Buffer.from(b.buffer, b.byteOffset, b.length).toString('base64');
-    throw new OtlpShapeError(path, `expected base64 bytes, got ${describe(b)}`);
+    throw new PathFail('.bytesValue', `expected base64 bytes, got ${describe(b)}`);
   }
   if (hasOwn(o, 'arrayValue') || hasOwn(o, 'array_value')) {
-    const arr = asObject(field(o, 'arrayValue', 'array_value'), `${path}.arrayValue`);
-    const values = asArray(arr?.values, `${path}.arrayValue.values`);
-    if (depth >= MAX_VALUE_DEPTH) return '[nested too deep]';
-    return values.map((x, i) => anyValueToJson(x, `${path}.arrayValue.values[${i}]`, depth + 1));
+    try {
+      const arr = asObject(field(o, 'arrayValue', 'array_value'), '');
+      if (arr) checkUnknowns(arr, 'ArrayValue');
+      const values = asArray(arr?.values, '.values');
+      if (depth >= MAX_VALUE_DEPTH) return '[nested too deep]';
+      const out: unknown[] = [];
+      for (let i = 0; i < values.length; i++) {
+        try {
+          out.push(anyValueToJson(values[i], depth + 1));
+        } catch (err) {
+          throw within(err, `.values[${i}]`);
+        }
+      }
+      return out;
+    } catch (err) {
+      throw within(err, '.arrayValue');
+    }
   }
   if (hasOwn(o, 'kvlistValue') || hasOwn(o, 'kvlist_value')) {
-    const kv = asObject(field(o, 'kvlistValue', 'kvlist_value'), `${path}.kvlistValue`);
-    const values = asArray(kv?.values, `${path}.kvlistValue.values`);
-    if (depth >= MAX_VALUE_DEPTH) return '{nested too deep}';
-    const out: Record<string, unknown> = {};
-    values.forEach((x, i) => {
-      const p = `${path}.kvlistValue.values[${i}]`;
-      const e = asObject(x, p);
-      if (e === undefined) return;
-      const key = asString(e.key, `${p}.key`) ?? '';
-      out[key] = anyValueToJson(e.value, `${p}.value`, depth + 1);
-    });
-    return out;
+    try {
+      const kv = asObject(field(o, 'kvlistValue', 'kvlist_value'), '');
+      if (kv) checkUnknowns(kv, 'KeyValueList');
+      const values = asArray(kv?.values, '.values');
+      if (depth >= MAX_VALUE_DEPTH) return '{nested too deep}';
+      const out: Record<string, unknown> = {};
+      for (let i = 0; i < values.length; i++) {
+        try {
+          const e = asObject(values[i], '');
+          if (e === undefined) continue;
+          checkUnknowns(e, 'KeyValue');
+          const key = asString(e.key, '.key') ?? '';
+          try {
+            out[key] = anyValueToJson(e.value, depth + 1);
+          } catch (err) {
+            throw within(err, '.value');
+          }
+        } catch (err) {
+          throw within(err, `.values[${i}]`);
+        }
+      }
+      return out;
+    } catch (err) {
+      throw within(err, '.kvlistValue');
+    }
   }
   return null;
 }
@@ -282,8 +362,8 @@ function anyValueToJson(v: unknown, path: string, depth: number): unknown {
  * homogeneous arrays); OTLP maps (kvlist), nested arrays and bytes have no SDK form, so they are
  * kept as JSON / base64 strings rather than lost.
  */
-function toAttributeValue(v: unknown, path: string): AttributeValue | undefined {
-  const j = anyValueToJson(v, path, 0);
+function toAttributeValue(v: unknown): AttributeValue | undefined {
+  const j = anyValueToJson(v, 0);
   if (j === null) return undefined;
   if (typeof j === 'string' || typeof j === 'number' || typeof j === 'boolean') return j;
   if (Array.isArray(j)) {
@@ -297,49 +377,82 @@ function toAttributeValue(v: unknown, path: string): AttributeValue | undefined 
   return JSON.stringify(j);
 }
 
-function toAttributes(list: unknown, path: string): Attributes {
+function toAttributes(list: unknown, segment: string): Attributes {
   const out: Attributes = {};
-  const arr = asArray(list, path);
+  const arr = asArray(list, segment);
   for (let i = 0; i < arr.length; i++) {
-    const p = `${path}[${i}]`;
-    const kv = asObject(arr[i], p);
-    if (kv === undefined) continue;
-    const key = asString(kv.key, `${p}.key`);
-    if (key === undefined) continue;
-    const value = toAttributeValue(kv.value, `${p}.value`);
-    if (value !== undefined) out[key] = value;
+    try {
+      const kv = asObject(arr[i], '');
+      if (kv === undefined) continue;
+      checkUnknowns(kv, 'KeyValue');
+      const key = asString(kv.key, '.key');
+      if (key === undefined) continue;
+      let value: AttributeValue | undefined;
+      try {
+        value = toAttributeValue(kv.value);
+      } catch (err) {
+        throw within(err, '.value');
+      }
+      if (value !== undefined) out[key] = value;
+    } catch (err) {
+      throw within(err, `${segment}[${i}]`);
+    }
   }
   return out;
 }
 
 // ---- spans ----------------------------------------------------------------------------------
 
-function toKind(v: unknown, path: string): SpanKindName {
+function toKind(v: unknown): SpanKindName {
   if (v === undefined || v === null) return 'internal';
   if (typeof v === 'number') return KINDS[v] ?? 'internal';
   if (typeof v === 'string' && KIND_NAMES[v] !== undefined) return KIND_NAMES[v];
-  throw new OtlpShapeError(path, `expected a SpanKind, got ${describe(v)}`);
+  throw new PathFail('.kind', `expected a SpanKind, got ${describe(v)}`);
 }
 
-function toStatus(v: unknown, path: string): SpanRecord['status'] {
-  const o = asObject(v, path);
+function toStatus(v: unknown): SpanRecord['status'] {
+  const o = asObject(v, '.status');
   if (o === undefined) return { code: 'unset' };
+  checkUnknowns(o, 'Status');
   const c = o.code;
   let code: SpanStatusCode;
   if (c === undefined || c === null) code = 'unset';
   else if (typeof c === 'number') code = STATUS[c] ?? 'unset';
   else if (typeof c === 'string' && STATUS_NAMES[c] !== undefined) code = STATUS_NAMES[c];
-  else throw new OtlpShapeError(`${path}.code`, `expected a StatusCode, got ${describe(c)}`);
-  const message = asString(o.message, `${path}.message`);
+  else throw new PathFail('.status.code', `expected a StatusCode, got ${describe(c)}`);
+  const message = asString(o.message, '.status.message');
   return message ? { code, message } : { code };
+}
+
+export interface OtlpConversionOptions {
+  /**
+   * Called with the unknown fields protobufjs preserved on a message (decode with
+   * `discardUnknown = false`); the receiver's codec uses it to refuse mistyped known fields.
+   */
+  onUnknownFields?: UnknownFieldsHook;
 }
 
 /**
  * Converts one ExportTraceServiceRequest (decoded protobuf or parsed JSON) to span records.
  * Throws OtlpShapeError for a malformed request; invalid ids only reject their span.
  */
-export function otlpToSpanRecords(request: unknown): OtlpConversion {
-  const req = asObject(request, 'request');
+export function otlpToSpanRecords(request: unknown, options: OtlpConversionOptions = {}): OtlpConversion {
+  unknownHook = options.onUnknownFields;
+  try {
+    return convert(request);
+  } catch (err) {
+    if (err instanceof PathFail) {
+      const path = err.segments.join('').replace(/^\./, '') || 'request';
+      throw new OtlpShapeError(path, err.detail);
+    }
+    throw err;
+  } finally {
+    unknownHook = undefined;
+  }
+}
+
+function convert(request: unknown): OtlpConversion {
+  const req = asObject(request, '');
   const records: SpanRecord[] = [];
   let rejectedSpans = 0;
   const reasons: string[] = [];
@@ -348,34 +461,54 @@ export function otlpToSpanRecords(request: unknown): OtlpConversion {
     if (reasons.length < MAX_REJECTION_MESSAGES && !reasons.includes(reason)) reasons.push(reason);
   };
   if (req === undefined) return { records, rejectedSpans };
+  checkUnknowns(req, 'ExportTraceServiceRequest');
 
-  const resourceSpans = asArray(field(req, 'resourceSpans', 'resource_spans'), 'resourceSpans');
+  const resourceSpans = asArray(field(req, 'resourceSpans', 'resource_spans'), '.resourceSpans');
   for (let r = 0; r < resourceSpans.length; r++) {
-    const rPath = `resourceSpans[${r}]`;
-    const rs = asObject(resourceSpans[r], rPath);
-    if (rs === undefined) continue;
-    const resourceObj = asObject(rs.resource, `${rPath}.resource`);
-    const resource = toAttributes(resourceObj?.attributes, `${rPath}.resource.attributes`);
-    const scopeSpans = asArray(field(rs, 'scopeSpans', 'scope_spans'), `${rPath}.scopeSpans`);
-    for (let s = 0; s < scopeSpans.length; s++) {
-      const sPath = `${rPath}.scopeSpans[${s}]`;
-      const ss = asObject(scopeSpans[s], sPath);
-      if (ss === undefined) continue;
-      const scopeObj = asObject(ss.scope, `${sPath}.scope`);
-      let scope: SpanRecord['scope'];
-      if (scopeObj !== undefined) {
-        const name = asString(scopeObj.name, `${sPath}.scope.name`) ?? '';
-        const version = asString(scopeObj.version, `${sPath}.scope.version`);
-        scope = version ? { name, version } : { name };
+    try {
+      const rs = asObject(resourceSpans[r], '');
+      if (rs === undefined) continue;
+      checkUnknowns(rs, 'ResourceSpans');
+      const resourceObj = asObject(rs.resource, '.resource');
+      if (resourceObj) checkUnknowns(resourceObj, 'Resource');
+      let resource: Attributes;
+      try {
+        resource = toAttributes(resourceObj?.attributes, '.attributes');
+      } catch (err) {
+        throw within(err, '.resource');
       }
-      const spans = asArray(ss.spans, `${sPath}.spans`);
-      for (let i = 0; i < spans.length; i++) {
-        const path = `${sPath}.spans[${i}]`;
-        const span = asObject(spans[i], path);
-        if (span === undefined) continue;
-        const record = toRecord(span, path, resource, scope, reject);
-        if (record !== undefined) records.push(record);
+      const scopeSpans = asArray(field(rs, 'scopeSpans', 'scope_spans'), '.scopeSpans');
+      for (let s = 0; s < scopeSpans.length; s++) {
+        try {
+          const ss = asObject(scopeSpans[s], '');
+          if (ss === undefined) continue;
+          checkUnknowns(ss, 'ScopeSpans');
+          const scopeObj = asObject(ss.scope, '.scope');
+          let scope: SpanRecord['scope'];
+          if (scopeObj !== undefined) {
+            checkUnknowns(scopeObj, 'InstrumentationScope');
+            const name = asString(scopeObj.name, '.scope.name') ?? '';
+            const version = asString(scopeObj.version, '.scope.version');
+            scope = version ? { name, version } : { name };
+          }
+          const spans = asArray(ss.spans, '.spans');
+          for (let i = 0; i < spans.length; i++) {
+            try {
+              const span = asObject(spans[i], '');
+              if (span === undefined) continue;
+              checkUnknowns(span, 'Span');
+              const record = toRecord(span, resource, scope, reject);
+              if (record !== undefined) records.push(record);
+            } catch (err) {
+              throw within(err, `.spans[${i}]`);
+            }
+          }
+        } catch (err) {
+          throw within(err, `.scopeSpans[${s}]`);
+        }
       }
+    } catch (err) {
+      throw within(err, `.resourceSpans[${r}]`);
     }
   }
   const out: OtlpConversion = { records, rejectedSpans };
@@ -385,14 +518,13 @@ export function otlpToSpanRecords(request: unknown): OtlpConversion {
 
 function toRecord(
   span: Record<string, unknown>,
-  path: string,
   resource: Attributes,
   scope: SpanRecord['scope'],
   reject: (reason: string) => void,
 ): SpanRecord | undefined {
-  const traceId = idHex(field(span, 'traceId', 'trace_id'), 16, `${path}.traceId`);
-  const spanId = idHex(field(span, 'spanId', 'span_id'), 8, `${path}.spanId`);
-  const parentSpanId = idHex(field(span, 'parentSpanId', 'parent_span_id'), 8, `${path}.parentSpanId`);
+  const traceId = idHex(field(span, 'traceId', 'trace_id'), 16, '.traceId');
+  const spanId = idHex(field(span, 'spanId', 'span_id'), 8, '.spanId');
+  const parentSpanId = idHex(field(span, 'parentSpanId', 'parent_span_id'), 8, '.parentSpanId');
   if (traceId === undefined || traceId === null) {
     reject('invalid trace_id (need 16 bytes / 32 hex characters, not all zero)');
     return undefined;
@@ -406,28 +538,32 @@ function toRecord(
     return undefined;
   }
 
-  const eventsIn = asArray(span.events, `${path}.events`);
+  const eventsIn = asArray(span.events, '.events');
   const events: SpanEventRecord[] = [];
   for (let e = 0; e < eventsIn.length; e++) {
-    const ePath = `${path}.events[${e}]`;
-    const ev = asObject(eventsIn[e], ePath);
-    if (ev === undefined) continue;
-    events.push({
-      name: asString(ev.name, `${ePath}.name`) ?? '',
-      timeMs: nanosToMs(field(ev, 'timeUnixNano', 'time_unix_nano'), `${ePath}.timeUnixNano`),
-      attributes: toAttributes(ev.attributes, `${ePath}.attributes`),
-    });
+    try {
+      const ev = asObject(eventsIn[e], '');
+      if (ev === undefined) continue;
+      checkUnknowns(ev, 'Span.Event');
+      events.push({
+        name: asString(ev.name, '.name') ?? '',
+        timeMs: nanosToMs(field(ev, 'timeUnixNano', 'time_unix_nano'), '.timeUnixNano'),
+        attributes: toAttributes(ev.attributes, '.attributes'),
+      });
+    } catch (err) {
+      throw within(err, `.events[${e}]`);
+    }
   }
 
   const record: SpanRecord = {
     traceId,
     spanId,
-    name: asString(span.name, `${path}.name`) ?? '',
-    kind: toKind(span.kind, `${path}.kind`),
-    startTimeMs: nanosToMs(field(span, 'startTimeUnixNano', 'start_time_unix_nano'), `${path}.startTimeUnixNano`),
-    endTimeMs: nanosToMs(field(span, 'endTimeUnixNano', 'end_time_unix_nano'), `${path}.endTimeUnixNano`),
-    status: toStatus(span.status, `${path}.status`),
-    attributes: toAttributes(span.attributes, `${path}.attributes`),
+    name: asString(span.name, '.name') ?? '',
+    kind: toKind(span.kind),
+    startTimeMs: nanosToMs(field(span, 'startTimeUnixNano', 'start_time_unix_nano'), '.startTimeUnixNano'),
+    endTimeMs: nanosToMs(field(span, 'endTimeUnixNano', 'end_time_unix_nano'), '.endTimeUnixNano'),
+    status: toStatus(span.status),
+    attributes: toAttributes(span.attributes, '.attributes'),
     events,
     resource,
   };

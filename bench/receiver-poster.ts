@@ -1,0 +1,52 @@
+/**
+ * The load generator for bench/receiver.ts, run as its own process so it does not share the
+ * receiver's event loop: posts length-prefixed OTLP protobuf payloads from a file, `concurrency`
+ * at a time over keep-alive connections, and prints one JSON line with what it saw.
+ *
+ *   node --import tsx bench/receiver-poster.ts <payload-file> <url> <concurrency>
+ */
+import { readFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+
+const [file, url, concurrencyArg] = process.argv.slice(2);
+const concurrency = Number(concurrencyArg ?? 4);
+const data = readFileSync(file!);
+const payloads: Buffer[] = [];
+for (let pos = 0; pos < data.length; ) {
+  const len = data.readUInt32LE(pos);
+  payloads.push(data.subarray(pos + 4, pos + 4 + len));
+  pos += 4 + len;
+}
+const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
+
+function post(body: Buffer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(url!, { method: 'POST', agent, headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const statuses: Record<number, number> = {};
+let next = 0;
+const started = performance.now();
+const startedEpoch = Date.now();
+async function worker(): Promise<void> {
+  while (next < payloads.length) {
+    const body = payloads[next++]!;
+    let status = await post(body);
+    // 503 = back-pressure: honour it like an exporter would (briefly, to keep the run short).
+    while (status === 503) {
+      await new Promise((r) => setTimeout(r, 20));
+      status = await post(body);
+    }
+    statuses[status] = (statuses[status] ?? 0) + 1;
+  }
+}
+await Promise.all(Array.from({ length: concurrency }, () => worker()));
+const ms = performance.now() - started;
+agent.destroy();
+process.stdout.write(`${JSON.stringify({ requests: payloads.length, ms, startedEpoch, statuses })}\n`);
