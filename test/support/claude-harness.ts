@@ -15,6 +15,7 @@ import type { TracedQueryParams } from '../../src/claude/index.js';
 import { startScriptedApi } from './scripted-api.js';
 import type { ScriptedApi } from './scripted-api.js';
 import { claudeSandbox } from './claude-env.js';
+import { expectValidIndexEntry, expectValidSession } from './schema.js';
 import type { ClaudeSandbox } from './claude-env.js';
 
 export interface Harness {
@@ -83,13 +84,16 @@ export async function runTraced(
   return { messages, error, traceId, session, file };
 }
 
-/** Flushes the processor and reads the session of a trace back from disk. */
+/** Flushes the processor and reads the session of a trace back from disk (schema-checked). */
 export async function sessionOf(h: Harness, traceId: string): Promise<{ session: Session; file: string }> {
   await h.processor.forceFlush();
   const w = h.written.find((x) => x.session.trace_id === traceId);
   if (!w) throw new Error(`no session written for trace ${traceId} (written: ${h.written.map((x) => x.session.trace_id).join(', ')})`);
   const file = h.storage.pathOf(w.key);
   const session = JSON.parse(fs.readFileSync(file, 'utf8')) as Session;
+  // Every written document (and its index entry) must match the project's JSON Schema.
+  expectValidSession(session);
+  expectValidIndexEntry(await h.storage.getIndexEntry(session.id));
   return { session, file };
 }
 
