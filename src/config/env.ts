@@ -69,6 +69,7 @@ export const SETTINGS = {
     parse: parseString,
     doc: 'where sessions wait while storage is unreachable; default `<tmpdir>/ams-otel-spool/<bucket>`',
   },
+  enabled: { env: 'AMS_ENABLED', default: true, parse: parseBoolean, doc: '`false` switches capture off: nothing is buffered or written (tests, CI)' },
   redact: { env: 'AMS_REDACT', default: false, parse: parseBoolean, doc: 'PII / secret redaction' },
   captureContent: { env: 'AMS_CAPTURE_CONTENT', default: true, parse: parseBoolean, doc: 'record prompts, messages, tool input and output' },
   captureThinking: { env: 'AMS_CAPTURE_THINKING', default: true, parse: parseBoolean, doc: 'record model thinking' },

@@ -10,8 +10,13 @@ import { context, diag } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
 import { globalErrorHandler, suppressTracing } from '@opentelemetry/core';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { resolve, SETTINGS } from '../config/env.js';
+import type { PrivacyOptions, ResolvedPrivacy } from '../privacy/options.js';
+import { resolvePrivacy } from '../privacy/options.js';
+import { applyPrivacy } from '../privacy/redact.js';
 import { assembleSession } from '../session/assemble.js';
 import type { Session } from '../session/types.js';
+import { isOpenInferenceAttributes } from '../spans/normalize.js';
 import { fromReadableSpan } from '../spans/readable.js';
 import { storageFromEnv } from '../storage/from-env.js';
 import type { SessionStorage } from '../storage/types.js';
@@ -20,7 +25,8 @@ import { DropLog } from './drop-log.js';
 import { TraceBuffer } from './trace-buffer.js';
 import type { SessionBatch, TraceBufferStats } from './trace-buffer.js';
 
-export interface SessionSpanProcessorOptions {
+/** Privacy options (redact, redactKeys, captureContent, captureThinking, mask) apply before every write. */
+export interface SessionSpanProcessorOptions extends PrivacyOptions {
   /** Where sessions go; default storageFromEnv() (local `./ams-data` unless S3 is configured). */
   storage?: SessionStorage;
   /** Extra wait after the root span ends before writing, for stragglers (default 0). */
@@ -39,7 +45,7 @@ export interface SessionSpanProcessorOptions {
   writeConcurrency?: number;
   /** Called after each session is written (or handed to storage's spool). Must not throw; if it does, it is reported. */
   onSession?(args: { session: Session; key: string }): void;
-  /** `false` turns the processor into a no-op (e.g. in tests). Default true. */
+  /** `false` turns the processor into a no-op (e.g. in tests). Env `AMS_ENABLED`; default true. */
   enabled?: boolean;
 }
 
@@ -69,6 +75,7 @@ export class SessionSpanProcessor implements SpanProcessor {
   private readonly drops = new DropLog();
   private readonly o: typeof DEFAULTS;
   private readonly enabled: boolean;
+  private readonly privacy: ResolvedPrivacy;
   private isShutdown = false;
   private shutdownPromise?: Promise<void>;
   private counters = { sessionsWritten: 0, writeFailures: 0, sessionsDropped: 0 };
@@ -83,7 +90,8 @@ export class SessionSpanProcessor implements SpanProcessor {
       maxPendingWrites: options.maxPendingWrites ?? DEFAULTS.maxPendingWrites,
       writeConcurrency: Math.max(1, options.writeConcurrency ?? DEFAULTS.writeConcurrency),
     };
-    this.enabled = options.enabled !== false;
+    this.enabled = resolve(SETTINGS.enabled, options.enabled);
+    this.privacy = resolvePrivacy(options);
     this.storage = options.storage ?? (this.enabled ? storageFromEnv() : { putSession: async () => '' });
     this.buffer = new TraceBuffer<ReadableSpan>({
       describe: describeSdkSpan,
@@ -104,7 +112,7 @@ export class SessionSpanProcessor implements SpanProcessor {
       const traceId = span.spanContext().traceId;
       if (this.buffer.has(traceId)) this.buffer.started(span, describeSdkSpan(span), false);
       // Only a GenAI span opens a trace: anything else costs one map lookup.
-      else if (isGenAiSdkSpan(span)) this.buffer.started(span, describeSdkSpan(span), true);
+      else if (isSessionSpan(span)) this.buffer.started(span, describeSdkSpan(span), true);
     } catch (err) {
       report(err);
     }
@@ -113,7 +121,7 @@ export class SessionSpanProcessor implements SpanProcessor {
   onEnd(span: ReadableSpan): void {
     if (!this.enabled || this.isShutdown) return;
     try {
-      if (!this.buffer.has(span.spanContext().traceId) && !isGenAiSdkSpan(span)) return;
+      if (!this.buffer.has(span.spanContext().traceId) && !isSessionSpan(span)) return;
       this.buffer.add(span);
     } catch (err) {
       report(err);
@@ -186,13 +194,14 @@ export class SessionSpanProcessor implements SpanProcessor {
 
   private async write(batch: SessionBatch): Promise<void> {
     try {
-      const session = assembleSession(batch.records, {
+      // Privacy applies before anything leaves the process; if it fails, nothing is written.
+      const session = applyPrivacy(assembleSession(batch.records, {
         rootSpanId: batch.rootSpanId,
         sessionId: batch.sessionId,
         revision: batch.revision,
         incompleteReason: batch.incompleteReason,
         droppedSpans: batch.droppedSpans,
-      });
+      }), this.privacy);
       if (session.status === 'incomplete') diag.warn(`ams-otel: session ${session.id} written as incomplete: ${session.status_reason}`);
       const key = await context.with(suppressTracing(context.active()), () => this.storage.putSession(session));
       this.counters.sessionsWritten += 1;
@@ -206,6 +215,11 @@ export class SessionSpanProcessor implements SpanProcessor {
       report(err);
     }
   }
+}
+
+/** GenAI by the gen_ai.* rule, or an OpenInference span (normalized at assembly). */
+function isSessionSpan(span: Pick<ReadableSpan, 'attributes' | 'name'>): boolean {
+  return isGenAiSdkSpan(span) || isOpenInferenceAttributes(span.attributes);
 }
 
 function report(err: unknown): void {

@@ -40,9 +40,14 @@ interface Message {
 
 const CHAT_OPS = new Set(['chat', 'text_completion', 'generate_content', 'completion']);
 
+/** OpenInference marks its spans with a kind (set at span start) or an LLM model name. */
+export function isOpenInferenceAttributes(attrs: Attributes): boolean {
+  return attrs[sc.OI_SPAN_KIND] !== undefined || attrs[sc.OI_LLM_MODEL_NAME] !== undefined;
+}
+
 /** True when a span carries any GenAI signal this project understands (gen_ai.*, OpenInference). */
 export function isGenAiLikeAttributes(attrs: Attributes): boolean {
-  if (attrs[sc.OI_SPAN_KIND] !== undefined || attrs[sc.OI_LLM_MODEL_NAME] !== undefined) return true;
+  if (isOpenInferenceAttributes(attrs)) return true;
   for (const key in attrs) if (key.startsWith(sc.GEN_AI_PREFIX)) return true;
   return false;
 }
