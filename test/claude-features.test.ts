@@ -168,4 +168,42 @@ describe('instrumentation features with the real SDK', () => {
     expect(call!.input).toBeUndefined();
     expect(eventsOfType(run.session.events, 'llm_message')).toHaveLength(2);
   });
+
+  it('records a tool call stopped by Query.interrupt() as interrupted', async () => {
+    h.api.script([
+      { name: 'slow tool', prompt: '[scenario:interrupt]', blocks: [{ type: 'tool_use', id: 'toolu_int_1', name: 'Bash', input: { command: 'sleep 5; echo late', description: 'slow' } }] },
+    ]);
+    let toolStarted!: () => void;
+    const running = new Promise<void>((resolve) => (toolStarted = resolve));
+    let finished!: () => void;
+    const done = new Promise<void>((resolve) => (finished = resolve));
+    async function* input(): AsyncGenerator<SDKUserMessage> {
+      yield userMessage('[scenario:interrupt] go');
+      await done;
+    }
+    const q = tracedQuery({
+      prompt: input(),
+      tracerProvider: h.provider,
+      options: { ...h.sandbox.options, hooks: { PreToolUse: [{ hooks: [async () => (toolStarted(), {})] }] } },
+    });
+    const interrupting = running.then(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await q.interrupt();
+    });
+    const started = Date.now();
+    for await (const m of q) {
+      if (m.type === 'result') {
+        finished();
+        break;
+      }
+    }
+    await interrupting;
+    expect(Date.now() - started).toBeLessThan(5000);
+    const { session } = await sessionOf(h, q.tracer.traceId);
+    const [call] = eventsOfType(session.events, 'tool_call');
+    expect(call).toMatchObject({ tool_use_id: 'toolu_int_1', status: 'interrupted' });
+    // The SDK reports the interrupted turn as error_during_execution; the session says so.
+    expect(session.status).toBe('error');
+    expect(session.status_reason).toMatch(/^error_during_execution/);
+  });
 });

@@ -555,12 +555,16 @@ export class ClaudeTracer {
       const meta = metas.find((x) => x?.id === id);
       const decision = obj(meta?.permission_decision);
       const denied = decision?.decision === 'reject';
+      // Probed: Query.interrupt() during a tool call yields an error tool_result whose meta says
+      // `non_execution_kind: "user-rejected"` with no permission decision (no PostToolUseFailure).
+      const interrupted = !denied && meta?.non_execution_kind === 'user-rejected';
       const text = typeof b.content === 'string' ? b.content : Array.isArray(b.content) ? b.content.map((c) => s(obj(c)?.text) ?? '').join('') : jsonText(b.content);
       const seen = this.toolUses.get(id);
       const agent = seen?.agent ?? this.agentForMessage(ctx, s(m.agent_id), now);
       if (b.is_error === true) {
         const cleaned = text.replace(/^<tool_use_error>|<\/tool_use_error>$/g, '');
-        this.endTool(id, { error: cleaned, errorType: denied ? 'permission_denied' : 'tool_error' }, now, { name: seen?.name, input: seen?.input, agent, startedAt: seen?.at });
+        const errorType = denied ? 'permission_denied' : interrupted ? 'interrupted' : 'tool_error';
+        this.endTool(id, { error: cleaned, errorType, interrupted }, now, { name: seen?.name, input: seen?.input, agent, startedAt: seen?.at });
         if (denied) this.notifyDenied(agent, id, seen?.name ?? tool?.name ?? 'tool', cleaned, now);
       } else {
         this.endTool(id, { result: m.tool_use_result ?? text }, now, { name: seen?.name, input: seen?.input, agent, startedAt: seen?.at });
