@@ -1,0 +1,73 @@
+/** The `ams` command: one function per subcommand, dispatched here. */
+import type { Env } from '../config/env.js';
+import { FilterError } from '../query/filter.js';
+import { ReaderConfigError } from '../query/reader.js';
+import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError } from './common.js';
+import { demo } from './commands/demo.js';
+import { exportCmd } from './commands/export.js';
+import { ls } from './commands/ls.js';
+import { show } from './commands/show.js';
+import { tail } from './commands/tail.js';
+import { view } from './commands/view.js';
+
+export const USAGE = `Usage: ams <command> [options]
+
+Commands:
+  ls                list sessions, newest first, with filters (--json for scripts)
+  show <id>         one session as a tree (session id, trace id or conversation id)
+  tail              follow new sessions as they are written
+  export            every index entry (or --full session) as JSON Lines
+  view              the web viewer and its query API on http://127.0.0.1:4320/
+  receiver          the OTLP/HTTP receiver (sessions from any OpenTelemetry collector)
+  demo              write a demo session (from a clone of the repository)
+
+ams <command> --help shows a command's options. Storage: ./ams-data by default, or
+AMS_LOCAL_DIR / AMS_S3_BUCKET (+ AMS_S3_PREFIX, AMS_S3_ENDPOINT_URL, AMS_S3_REGION).`;
+
+async function receiver(argv: string[], env: Env): Promise<number> {
+  // Loaded on demand: the reading commands do not pay for Express + protobuf start-up.
+  const { runReceiverFromCli } = await import('../../receiver/server.js');
+  const running = await runReceiverFromCli(argv, env, { print: (line) => process.stderr.write(`${line}\n`) });
+  if (!running) return EXIT_OK;
+  // runReceiverFromCli stops on SIGTERM/SIGINT; wait for the server to close.
+  await new Promise<void>((resolve) => running.server.once('close', () => resolve()));
+  return EXIT_OK;
+}
+
+export async function run(argv: string[], env: Env): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'ls':
+      case 'list':
+        return await ls(rest, env);
+      case 'show':
+        return await show(rest, env);
+      case 'tail':
+        return await tail(rest, env);
+      case 'export':
+        return await exportCmd(rest, env);
+      case 'view':
+        return await view(rest, env);
+      case 'receiver':
+        return await receiver(rest, env);
+      case 'demo':
+        return await demo(rest);
+      case undefined:
+      case 'help':
+      case '-h':
+      case '--help':
+        process.stdout.write(`${USAGE}\n`);
+        return command === undefined ? EXIT_USAGE : EXIT_OK;
+      default:
+        process.stderr.write(`ams: unknown command "${command}"\n\n${USAGE}\n`);
+        return EXIT_USAGE;
+    }
+  } catch (err) {
+    const usage = err instanceof UsageError || err instanceof FilterError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    const msg = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`ams ${command}: ${msg}${usage ? `\n(ams ${command} --help for options)` : ''}\n`);
+    if (err instanceof ReaderConfigError) return EXIT_USAGE;
+    return usage ? EXIT_USAGE : EXIT_FAIL;
+  }
+}

@@ -1,0 +1,12 @@
+/** The read side: filters, queries, lookups and following, over any SessionReader. */
+export { FilterError, compileFilter, matchesFilter, parseFilter, parseTime } from './filter.js';
+export type { RawFilter, SessionFilter } from './filter.js';
+export { facets, querySessions, sortNewestFirst, summarize } from './query.js';
+export type { Facets, Page, QueryResult, QuerySummary } from './query.js';
+export { MIN_PREFIX, lookupEntry, lookupSession } from './lookup.js';
+export type { Lookup, MatchedBy } from './lookup.js';
+export { localIndexDir, readAllIndex } from './scan.js';
+export { ReaderConfigError, describeReader, readerFromEnv } from './reader.js';
+export type { StoreReader } from './reader.js';
+export { followIndex } from './follow.js';
+export type { FollowOptions } from './follow.js';

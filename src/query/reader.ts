@@ -1,0 +1,31 @@
+/**
+ * The storage to read from, chosen by the same settings as the writers (storageFromEnv), but
+ * built for reading: an S3 reader gets a spool folder of its own that does not exist, so a
+ * read-only command never replays sessions another process spooled (that is the writer's job).
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { resolve, SETTINGS } from '../config/env.js';
+import type { Env } from '../config/env.js';
+import { LocalStorage } from '../storage/local.js';
+import { S3Storage } from '../storage/s3.js';
+
+export type StoreReader = LocalStorage | S3Storage;
+
+export class ReaderConfigError extends Error {}
+
+export function readerFromEnv(env: Env = process.env): StoreReader {
+  const kind = resolve(SETTINGS.storage, undefined, env) ?? (resolve(SETTINGS.s3Bucket, undefined, env) ? 's3' : 'local');
+  if (kind === 's3') {
+    if (!resolve(SETTINGS.s3Bucket, undefined, env)) throw new ReaderConfigError('AMS_STORAGE=s3 needs AMS_S3_BUCKET (or --s3-bucket)');
+    return new S3Storage({ env, spoolDir: path.join(os.tmpdir(), `ams-reader-no-spool-${process.pid}-${Date.now()}`) });
+  }
+  return new LocalStorage({ env });
+}
+
+/** One line saying where sessions are read from, for messages. */
+export function describeReader(reader: StoreReader): string {
+  return reader instanceof LocalStorage
+    ? `${reader.dir}${reader.prefix ? `/${reader.prefix}` : ''}`
+    : `s3://${reader.bucket}/${reader.prefix}`;
+}
