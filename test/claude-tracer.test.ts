@@ -12,7 +12,7 @@ import { diag, DiagLogLevel } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { HookCallbackMatcher, HookEvent, HookInput, Options, SDKMessage } from '@anthropic-ai/claude-agent-sdk';
-import { ClaudeTracer, instrumentOptions } from '../src/claude/index.js';
+import { ClaudeTracer, instrumentOptions, tracedQuery } from '../src/claude/index.js';
 import type { ClaudeTracerOptions } from '../src/claude/index.js';
 import { resolveConfig } from '../src/claude/config.js';
 import { truncate } from '../src/claude/truncate.js';
@@ -182,6 +182,60 @@ describe('ClaudeTracer guarantees', () => {
     expect(tracer2.recordMessage(ev)).toBe(true);
     tracer.finish();
     tracer2.finish();
+  });
+});
+
+describe('notifications and errors', () => {
+  it('puts notifications and denials on the span of the agent they belong to', async () => {
+    const { exporter, tracer } = setup();
+    const base = { session_id: 's1', transcript_path: '/t', cwd: '/' };
+    await callHook(tracer, 'Notification', { ...base, hook_event_name: 'Notification', message: 'Claude is waiting for your input', notification_type: 'idle_prompt' });
+    await callHook(tracer, 'SubagentStart', { ...base, hook_event_name: 'SubagentStart', agent_id: 'a1', agent_type: 'reviewer' });
+    await callHook(tracer, 'PermissionDenied', { ...base, hook_event_name: 'PermissionDenied', agent_id: 'a1', agent_type: 'reviewer', tool_name: 'Write', tool_input: {}, tool_use_id: 'toolu_w', reason: 'auto mode said no' });
+    // The same denial from the message stream is not recorded twice.
+    tracer.recordMessage({ type: 'system', subtype: 'permission_denied', tool_name: 'Write', tool_use_id: 'toolu_w', agent_id: 'a1', message: 'denied', uuid: 'u', session_id: 's1' } as unknown as SDKMessage);
+    tracer.recordMessage({ type: 'system', subtype: 'notification', key: 'rate-limit', text: 'Approaching the rate limit', priority: 'high', uuid: 'u2', session_id: 's1' } as unknown as SDKMessage);
+    tracer.finish();
+    const spans = exporter.getFinishedSpans();
+    const root = spans.find((s) => s.name === 'invoke_agent claude-agent')!;
+    const sub = spans.find((s) => s.name === 'invoke_agent reviewer')!;
+    const notes = (span: ReadableSpan) => span.events.filter((e) => e.name === sc.EVENT_NOTIFICATION).map((e) => [e.attributes?.[sc.AMS_NOTIFICATION_KIND], e.attributes?.[sc.AMS_MESSAGE]]);
+    expect(notes(root)).toEqual([
+      ['idle_prompt', 'Claude is waiting for your input'],
+      ['rate-limit', 'Approaching the rate limit'],
+    ]);
+    expect(notes(sub)).toEqual([['permission_denied', 'Write denied: auto mode said no']]);
+    // A subagent whose link to a tool call never arrived still ends up in the run, under the root.
+    expect(sub.parentSpanContext?.spanId).toBe(root.spanContext().spanId);
+    expect(root.attributes[sc.GEN_AI_CONVERSATION_ID]).toBe('s1');
+  });
+
+  it('records an error thrown by the query and rethrows the very same error', async () => {
+    // A stand-in for query(): the real SDK's errors are covered end to end (maxTurns, 529); here
+    // the point is identity, which needs an error object the test owns.
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const boom = new TypeError('transport closed');
+    const fakeQuery = (() => {
+      async function* gen(): AsyncGenerator<SDKMessage, void> {
+        yield { type: 'system', subtype: 'init', session_id: 'sess-9', model: 'claude-x', uuid: 'u' } as unknown as SDKMessage;
+        throw boom;
+      }
+      return gen();
+    }) as unknown as NonNullable<Parameters<typeof tracedQuery>[0]['query']>;
+    const q = tracedQuery({ prompt: 'hi', query: fakeQuery, tracerProvider: provider });
+    let caught: unknown;
+    try {
+      for await (const _ of q) void _;
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBe(boom);
+    const root = exporter.getFinishedSpans().find((s) => s.name === 'invoke_agent claude-agent')!;
+    expect(root.status).toMatchObject({ code: 2, message: 'transport closed' });
+    expect(root.attributes[sc.ERROR_TYPE]).toBe('TypeError');
+    expect(root.attributes[sc.GEN_AI_REQUEST_MODEL]).toBe('claude-x');
+    expect(root.events.some((e) => e.name === 'exception')).toBe(true);
   });
 });
 
