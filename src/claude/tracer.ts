@@ -389,6 +389,8 @@ export class ClaudeTracer {
 
   private onMessage(m: Json, now: number): void {
     this.noteConversation(s(m.session_id));
+    // Replays of earlier history (resume, local command echoes) happened before this run.
+    if (m.isReplay === true) return;
     switch (m.type) {
       case 'system':
         this.onSystem(m, now);
