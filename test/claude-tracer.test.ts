@@ -99,6 +99,16 @@ describe('ClaudeTracer replaying a recorded real run', () => {
     expect(shape(exporter.getFinishedSpans())).toEqual(EXPECTED_SHAPE);
   });
 
+  it('builds the same tree from the message stream alone (recordMessage without hooks)', async () => {
+    const { exporter, tracer } = setup();
+    await replay(tracer, recorded.filter((e) => e.kind === 'message'));
+    const spans = exporter.getFinishedSpans();
+    expect(shape(spans)).toEqual(EXPECTED_SHAPE);
+    const failed = spans.find((s) => s.attributes[sc.GEN_AI_TOOL_CALL_ID] === 'toolu_demo_missing')!;
+    expect(failed.attributes[sc.AMS_TOOL_STATUS]).toBe('error');
+    expect(failed.status.message).toMatch(/does-not-exist/);
+  });
+
   it('omits content and thinking when the switches are off, and keeps the structure', async () => {
     const { exporter, tracer } = setup({ captureContent: false, captureThinking: false });
     await replay(tracer, recorded);
