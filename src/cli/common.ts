@@ -78,7 +78,7 @@ export function envWithFlags(values: Values, env: Env): Env {
   return merged;
 }
 
-export function readerFor(values: Values, env: Env): StoreReader {
+export function readerFor(values: Values, env: Env): Promise<StoreReader> {
   return readerFromEnv(envWithFlags(values, env));
 }
 

@@ -3,12 +3,6 @@ import type { Env } from '../config/env.js';
 import { FilterError } from '../query/filter.js';
 import { ReaderConfigError } from '../query/reader.js';
 import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError } from './common.js';
-import { demo } from './commands/demo.js';
-import { exportCmd } from './commands/export.js';
-import { ls } from './commands/ls.js';
-import { show } from './commands/show.js';
-import { tail } from './commands/tail.js';
-import { view } from './commands/view.js';
 
 export const USAGE = `Usage: ams <command> [options]
 
@@ -38,21 +32,22 @@ export async function run(argv: string[], env: Env): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
+      // Each command is loaded on demand: `ams ls` does not pay for Express or the AWS SDK.
       case 'ls':
       case 'list':
-        return await ls(rest, env);
+        return await (await import('./commands/ls.js')).ls(rest, env);
       case 'show':
-        return await show(rest, env);
+        return await (await import('./commands/show.js')).show(rest, env);
       case 'tail':
-        return await tail(rest, env);
+        return await (await import('./commands/tail.js')).tail(rest, env);
       case 'export':
-        return await exportCmd(rest, env);
+        return await (await import('./commands/export.js')).exportCmd(rest, env);
       case 'view':
-        return await view(rest, env);
+        return await (await import('./commands/view.js')).view(rest, env);
       case 'receiver':
         return await receiver(rest, env);
       case 'demo':
-        return await demo(rest);
+        return await (await import('./commands/demo.js')).demo(rest);
       case undefined:
       case 'help':
       case '-h':

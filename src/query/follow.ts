@@ -5,7 +5,6 @@
  * while sessions arrive, slower while idle, slower still after errors. A key whose ETag or
  * mtime changes (a receiver rewrite with a higher revision) is reported again.
  */
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
@@ -13,7 +12,7 @@ import path from 'node:path';
 import type { SessionIndexEntry } from '../session/types.js';
 import { indexFolder } from '../storage/keys.js';
 import { LocalStorage } from '../storage/local.js';
-import { S3Storage } from '../storage/s3.js';
+import type { S3Storage } from '../storage/s3.js';
 import type { SessionReader } from '../storage/types.js';
 import { localIndexDir } from './scan.js';
 
@@ -47,6 +46,8 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 /** Follows until the signal aborts. Entries present when it starts are not reported. */
 export async function followIndex(reader: SessionReader, o: FollowOptions): Promise<void> {
   if (reader instanceof LocalStorage) return followLocal(reader, o);
+  // Loaded here, not at the top: local commands do not pay for the AWS SDK.
+  const { S3Storage } = await import('../storage/s3.js');
   if (reader instanceof S3Storage) return followS3(reader, o);
   return followGeneric(reader, o);
 }
@@ -126,6 +127,7 @@ async function followLocal(storage: LocalStorage, o: FollowOptions): Promise<voi
 async function followS3(storage: S3Storage, o: FollowOptions): Promise<void> {
   const base = o.pollMs ?? 1000;
   const max = o.maxPollMs ?? 15_000;
+  const { ListObjectsV2Command } = await import('@aws-sdk/client-s3');
   const prefix = indexFolder(storage.prefix);
   const listVersions = async (): Promise<Versions> => {
     const out: Versions = new Map();

@@ -8,16 +8,18 @@ import path from 'node:path';
 import { resolve, SETTINGS } from '../config/env.js';
 import type { Env } from '../config/env.js';
 import { LocalStorage } from '../storage/local.js';
-import { S3Storage } from '../storage/s3.js';
+import type { S3Storage } from '../storage/s3.js';
 
 export type StoreReader = LocalStorage | S3Storage;
 
 export class ReaderConfigError extends Error {}
 
-export function readerFromEnv(env: Env = process.env): StoreReader {
+/** Async because the AWS SDK is loaded only when S3 is asked for (it doubles a local command's start-up). */
+export async function readerFromEnv(env: Env = process.env): Promise<StoreReader> {
   const kind = resolve(SETTINGS.storage, undefined, env) ?? (resolve(SETTINGS.s3Bucket, undefined, env) ? 's3' : 'local');
   if (kind === 's3') {
     if (!resolve(SETTINGS.s3Bucket, undefined, env)) throw new ReaderConfigError('AMS_STORAGE=s3 needs AMS_S3_BUCKET (or --s3-bucket)');
+    const { S3Storage } = await import('../storage/s3.js');
     return new S3Storage({ env, spoolDir: path.join(os.tmpdir(), `ams-reader-no-spool-${process.pid}-${Date.now()}`) });
   }
   return new LocalStorage({ env });

@@ -42,7 +42,7 @@ export async function exportCmd(argv: string[], env: Env): Promise<number> {
   const format = typeof v.format === 'string' ? v.format : 'jsonl';
   if (format !== 'jsonl') throw new UsageError(`--format ${format} is not supported; use --format jsonl`);
   const filter = filterFrom(v, positionals);
-  const reader = readerFor(v, env);
+  const reader = await readerFor(v, env);
   const entries = querySessions(await readAllIndex(reader), filter).sessions;
 
   const out = typeof v.out === 'string' ? createWriteStream(v.out) : process.stdout;

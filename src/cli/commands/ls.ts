@@ -31,7 +31,7 @@ export async function ls(argv: string[], env: Env): Promise<number> {
   const filter = filterFrom(v, positionals);
   const limit = intFlag(v, 'limit', 50);
   const offset = intFlag(v, 'offset', 0);
-  const reader = readerFor(v, env);
+  const reader = await readerFor(v, env);
   const entries = await readAllIndex(reader);
   const result = querySessions(entries, filter, { limit, offset });
   if (v.json) {

@@ -30,7 +30,7 @@ export async function show(argv: string[], env: Env): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError('ams show takes exactly one id (session, trace or conversation id)');
   const ref = positionals[0]!;
-  const reader = readerFor(v, env);
+  const reader = await readerFor(v, env);
   const found = await lookupSession(reader, ref);
   if (!found.entry) {
     if (found.candidates.length > 1) {

@@ -32,7 +32,7 @@ export async function tail(argv: string[], env: Env): Promise<number> {
   }
   const match = compileFilter(filterFrom(v, positionals));
   const pollMs = Math.max(50, intFlag(v, 'poll-ms', 1000));
-  const reader = readerFor(v, env);
+  const reader = await readerFor(v, env);
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   process.once('SIGINT', onSignal);

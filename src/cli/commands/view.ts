@@ -31,7 +31,7 @@ export async function view(argv: string[], env: Env): Promise<number> {
   const port = intFlag(v, 'port', 4320);
   if (port > 65535) throw new UsageError('--port must be at most 65535');
   const host = typeof v.host === 'string' ? v.host : '127.0.0.1';
-  const reader = readerFor(v, env);
+  const reader = await readerFor(v, env);
   const app = express();
   app.disable('x-powered-by');
   app.use(createViewerRouter({ reader }));

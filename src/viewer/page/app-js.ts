@@ -217,7 +217,7 @@ export const APP_JS = String.raw`// ams viewer. Session content is untrusted: it
         var row = el('tr', { 'data-id': e.id, className: 'row' }, [
           el('td', { className: 'nowrap' }, [el('a', { href: href, text: fmtTime(e.started_at) })]),
           el('td', null, [badge(e.status)]),
-          el('td', { text: e.agent && e.agent.name }),
+          el('td', { className: 'agent', title: e.agent && e.agent.name, text: e.agent && e.agent.name }),
           el('td', { text: e.environment || '-' }),
           el('td', { text: e.model || '-' }),
           el('td', { className: 'num', text: fmtDuration(t.duration_ms) }),
@@ -232,12 +232,12 @@ export const APP_JS = String.raw`// ams viewer. Session content is untrusted: it
         });
         tbody.appendChild(row);
       });
-      main.appendChild(el('table', { className: 'sessions', id: 'sessions' }, [
+      main.appendChild(el('div', { className: 'table-wrap' }, [el('table', { className: 'sessions', id: 'sessions' }, [
         el('thead', null, [el('tr', null, ['started', 'status', 'agent', 'env', 'model', 'time', 'tokens', 'cost', 'tools', 'prompt'].map(function (h) {
           return el('th', { text: h });
         }))]),
         tbody
-      ]));
+      ])]));
       var nav = el('div', { className: 'pager' }, [
         el('span', { className: 'muted', text: (data.offset + 1) + '–' + (data.offset + data.sessions.length) + ' of ' + data.total.toLocaleString() })
       ]);
@@ -368,8 +368,13 @@ export const APP_JS = String.raw`// ams viewer. Session content is untrusted: it
         if (e.type === 'subagent' || (e.type === 'step' && e.events)) walk(e.events || [], depth + 1);
       });
     })(s.events || [], 0);
-    if (start === undefined) start = rows.length ? Math.min.apply(null, rows.map(function (r) { return r.a; })) : 0;
-    if (end === undefined || end <= start) end = rows.length ? Math.max.apply(null, rows.map(function (r) { return r.b; }).concat([start + 1])) : start + 1;
+    // The scale covers the session and every event, even ones stamped outside it (clock skew).
+    var lows = rows.map(function (r) { return r.a; });
+    var highs = rows.map(function (r) { return r.b; });
+    if (start !== undefined) lows.push(start);
+    if (end !== undefined) highs.push(end);
+    start = lows.length ? Math.min.apply(null, lows) : 0;
+    end = highs.length ? Math.max.apply(null, highs) : start + 1;
     var span = Math.max(1, end - start);
     var box = el('div', { className: 'waterfall', id: 'waterfall' });
     var axis = el('div', { className: 'wf-row wf-axis' }, [el('div', { className: 'wf-label' }), el('div', { className: 'wf-track' }, [0, 0.25, 0.5, 0.75, 1].map(function (f) {

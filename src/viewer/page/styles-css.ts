@@ -27,8 +27,10 @@ table { border-collapse: collapse; width: 100%; background: var(--card); border:
 th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { font-size: 11px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-td.nowrap { white-space: nowrap; }
-td.prompt { max-width: 460px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+td { white-space: nowrap; }
+td.prompt { max-width: 520px; overflow: hidden; text-overflow: ellipsis; }
+.table-wrap { overflow-x: auto; }
+td.agent { max-width: 220px; overflow: hidden; text-overflow: ellipsis; }
 tr.row { cursor: pointer; }
 tr.row:hover { background: #f1f3fa; }
 .badge { display: inline-block; padding: 0 7px; border-radius: 10px; font-size: 11px; font-weight: 600; color: #fff; background: var(--mark); vertical-align: middle; }
@@ -52,7 +54,9 @@ tr.row:hover { background: #f1f3fa; }
 .wf-label { font-size: 12px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .wf-track { position: relative; height: 14px; margin: 0 8px; }
 .wf-axis .wf-track { height: 16px; }
-.wf-tick { position: absolute; top: 0; font-size: 10px; color: var(--muted); transform: translateX(-50%); }
+.wf-tick { position: absolute; top: 0; font-size: 10px; color: var(--muted); transform: translateX(-50%); white-space: nowrap; }
+.wf-tick:first-child { transform: none; }
+.wf-tick:last-child { transform: translateX(-100%); }
 .wf-bar { position: absolute; top: 2px; height: 10px; border-radius: 3px; background: var(--mark); min-width: 2px; }
 .wf-bar.llm { background: var(--llm); }
 .wf-bar.tool { background: var(--tool); }
