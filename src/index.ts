@@ -44,3 +44,43 @@ export type { ReliableStorageStats, RetryOptions } from './storage/reliable.js';
 export { storageFromEnv } from './storage/from-env.js';
 export { sessionKey, indexKey } from './storage/keys.js';
 export type { SessionReader, SessionStorage } from './storage/types.js';
+
+// Generic tracing API (any agent), failures, privacy, sinks, other instrumentations.
+export { startSession, step, toolCall, llmCall, stream, retry, traced, traceMethod, recordFailure, createTracing, configureTracing } from './generic/index.js';
+export { AgentTracing, TRACER_NAME, fromLlmResponse } from './generic/tracing.js';
+export type {
+  CallOptions,
+  LlmHandle,
+  LlmOptions,
+  LlmOutput,
+  RetryOptions,
+  SessionHandle,
+  SessionOptions,
+  SpanHandle,
+  StepOptions,
+  ToolOptions,
+  TracedKind,
+  TracedOptions,
+  TracingOptions,
+  Usage as LlmUsage,
+} from './generic/tracing.js';
+export { classifyError } from './generic/failure.js';
+export type { FailureInfo } from './generic/failure.js';
+export type { StreamHandle, StreamOptions } from './generic/stream.js';
+export type { FailureCategory, FailureEvent } from './session/types.js';
+
+export { applyPrivacy, REDACTED, MASK_FAILED, OMITTED } from './privacy/redact.js';
+export { resolvePrivacy, DEFAULT_REDACT_KEYS } from './privacy/options.js';
+export type { MaskArgs, PrivacyOptions, ResolvedPrivacy } from './privacy/options.js';
+export { DEFAULT_PATTERNS, redactText } from './privacy/patterns.js';
+export type { RedactionPattern } from './privacy/patterns.js';
+export { withPrivacy } from './privacy/storage.js';
+export type { PrivacyStorage, WithPrivacyOptions } from './privacy/storage.js';
+
+export { ConsoleSink, summarizeSession } from './sinks/console.js';
+export type { ConsoleSinkOptions } from './sinks/console.js';
+export { JsonlSink } from './sinks/jsonl.js';
+export type { JsonlSinkOptions } from './sinks/jsonl.js';
+export { fanOut } from './sinks/fan-out.js';
+
+export { normalizeRecords, normalizeSpan, isGenAiLikeRecord } from './spans/normalize.js';

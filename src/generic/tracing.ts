@@ -1,0 +1,610 @@
+/**
+ * The generic tracing API for agents not built on the Claude Agent SDK: sessions, steps, tool and
+ * LLM calls, streams, a function wrapper and method decorators. Everything is an ordinary span
+ * through @opentelemetry/api (so the in-process processor, the collector and the receiver all see
+ * it), named by the GenAI conventions the assembler reads: `invoke_agent {agent}`,
+ * `chat {model}`, `execute_tool {tool}`, and plain spans for steps.
+ *
+ * Sync and async: a callback that returns a promise ends its span when the promise settles; one
+ * that returns a value ends it at once. The span is active inside the callback, so nested calls
+ * (and anything another instrumentation creates) become its children, across `await` as long as
+ * a context manager is registered (NodeTracerProvider.register() installs one).
+ *
+ * Never throws into user code: our own failures go to diag; the user's own errors are recorded
+ * (status, exception, a classified `failure`) and rethrown unchanged.
+ */
+import { context, INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Span, Tracer, TracerProvider } from '@opentelemetry/api';
+import { resolve, SETTINGS } from '../config/env.js';
+import type { Env } from '../config/env.js';
+import * as sc from '../spans/semconv.js';
+import type { FailureCategory, FailureInfo } from './failure.js';
+import { addFailure, classifyError, errorMessageOf } from './failure.js';
+import { BoundedStream } from './stream.js';
+import type { StreamHandle, StreamOptions } from './stream.js';
+import { jsonText, safely, setText, toAttributeValue } from './values.js';
+
+export const TRACER_NAME = 'ams-otel/generic';
+
+export interface TracingOptions {
+  /** Default: the global provider (`trace.getTracerProvider()`), looked up on each call. */
+  tracerProvider?: TracerProvider;
+  /** Record inputs (arguments, prompts). Default: env AMS_CAPTURE_CONTENT, else on. */
+  captureInput?: boolean;
+  /** Record outputs (return values, results, model text, stream data). Default: as captureInput. */
+  captureOutput?: boolean;
+  /** Longest recorded value, in characters; longer ones are cut with a marker. Default 16,384. */
+  maxValueLength?: number;
+  /** Environment to read defaults from (default process.env). */
+  env?: Env;
+}
+
+export interface SessionOptions {
+  /** Agent name (and version). */
+  agent: string | { name: string; version?: string };
+  environment?: string;
+  tags?: readonly string[];
+  metadata?: Readonly<Record<string, string | number | boolean>>;
+  /** Your conversation / thread id (`gen_ai.conversation.id`). */
+  conversationId?: string;
+  /** Explicit session id (safe characters); default: derived from the trace id. */
+  sessionId?: string;
+  /** The user's prompt, recorded as the session's first `user_prompt`. */
+  prompt?: string;
+  /** Main model, shown in the session header. */
+  model?: string;
+}
+
+export interface SpanHandle {
+  /** The OpenTelemetry span, for anything this API does not cover. */
+  readonly span: Span;
+  readonly spanId: string;
+  setInput(value: unknown): void;
+  setOutput(value: unknown): void;
+  setAttribute(key: string, value: unknown): void;
+  /** Records a classified failure on this span (its name is the default `step`). */
+  recordFailure(failure: FailureInfo): void;
+}
+
+export interface SessionHandle extends SpanHandle {
+  /** Adds a user prompt (a new turn). */
+  prompt(text: string): void;
+  /** Adds a notification (status message, warning). */
+  notify(message: string, kind?: string): void;
+}
+
+export interface Usage {
+  inputTokens?: number;
+  outputTokens?: number;
+  cacheReadInputTokens?: number;
+  cacheCreationInputTokens?: number;
+}
+
+export interface LlmOutput {
+  text?: string;
+  thinking?: string;
+  toolCalls?: ReadonlyArray<{ id?: string; name: string; arguments?: unknown }>;
+  finishReason?: string;
+}
+
+export interface LlmHandle extends SpanHandle {
+  setUsage(usage: Usage): void;
+  setCost(usd: number): void;
+  /** The model's answer: text, or parts. Also read from the return value when not set. */
+  setOutput(output: string | LlmOutput): void;
+  setResponseModel(model: string): void;
+}
+
+export interface CallOptions {
+  /** Recorded as the input (unless input capture is off). */
+  input?: unknown;
+  captureInput?: boolean;
+  captureOutput?: boolean;
+  /** Attempt number (1 = first try) when this call is a retry. */
+  attempt?: number;
+  /** Span id of the attempt this one retries. */
+  retryOf?: string;
+  /** Extra span attributes. */
+  attributes?: Readonly<Record<string, unknown>>;
+}
+
+export interface StepOptions extends CallOptions {
+  /** What kind of step: 'step' (default), 'retrieval', or your own label. Failures of a 'retrieval' step are typed retrieval. */
+  kind?: string;
+}
+
+export interface ToolOptions extends CallOptions {
+  /** The model's tool_use id, linking the call to the message that asked for it. */
+  callId?: string;
+}
+
+export interface LlmOptions extends CallOptions {
+  /** `gen_ai.provider.name` (openai, anthropic, ...). */
+  provider?: string;
+}
+
+export type TracedKind = 'step' | 'tool' | 'llm' | 'retrieval' | 'agent';
+
+export interface TracedOptions {
+  kind?: TracedKind;
+  /** Span name (tool name, model, agent); default the function's name. */
+  name?: string;
+  /** Record arguments (one argument as itself, several as an array). */
+  captureInput?: boolean;
+  /** Record the return value. */
+  captureOutput?: boolean;
+}
+
+export interface RetryOptions extends StepOptions {
+  /** Most attempts, including the first (default 3). */
+  attempts?: number;
+  /** Whether an error is worth another attempt (default: always). */
+  retryIf?(args: { error: unknown; attempt: number; code: string }): boolean;
+  /** Wait before attempt n+1, in ms (default 0). */
+  delayMs?: number | ((args: { attempt: number; error: unknown }) => number);
+}
+
+const DEFAULT_MAX_VALUE = 16_384;
+
+type Kind = 'agent' | 'step' | 'tool' | 'llm';
+
+function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
+  return (typeof v === 'object' || typeof v === 'function') && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}
+
+const categoryOf = (kind: Kind, stepKind?: string): FailureCategory =>
+  kind === 'tool' ? 'tool' : kind === 'llm' ? 'model' : stepKind === 'retrieval' ? 'retrieval' : 'orchestration';
+
+export class AgentTracing {
+  private readonly provider?: TracerProvider;
+  private cachedTracer?: Tracer;
+  readonly captureInput: boolean;
+  readonly captureOutput: boolean;
+  readonly maxValueLength: number;
+
+  constructor(options: TracingOptions = {}) {
+    this.provider = options.tracerProvider;
+    const content = resolve(SETTINGS.captureContent, undefined, options.env);
+    this.captureInput = options.captureInput ?? content;
+    this.captureOutput = options.captureOutput ?? options.captureInput ?? content;
+    this.maxValueLength = Math.max(64, options.maxValueLength ?? DEFAULT_MAX_VALUE);
+  }
+
+  private tracer(): Tracer {
+    if (this.provider) return (this.cachedTracer ??= this.provider.getTracer(TRACER_NAME));
+    return trace.getTracer(TRACER_NAME);
+  }
+
+  // ---- public API ----------------------------------------------------------------------------
+
+  /** Runs `fn` as one agent session (an `invoke_agent` span); nested inside another session it is a subagent. */
+  startSession<T>(options: SessionOptions, fn: (session: SessionHandle) => T): T {
+    const agent = typeof options.agent === 'string' ? { name: options.agent } : options.agent;
+    const attrs: Record<string, unknown> = {
+      [sc.GEN_AI_OPERATION_NAME]: sc.OP_INVOKE_AGENT,
+      [sc.GEN_AI_AGENT_NAME]: agent.name,
+      [sc.GEN_AI_AGENT_VERSION]: agent.version,
+      [sc.AMS_ENVIRONMENT]: options.environment,
+      [sc.AMS_TAGS]: options.tags ? [...options.tags] : undefined,
+      [sc.GEN_AI_CONVERSATION_ID]: options.conversationId,
+      [sc.AMS_SESSION_ID]: options.sessionId,
+      [sc.GEN_AI_REQUEST_MODEL]: options.model,
+    };
+    for (const [k, v] of Object.entries(options.metadata ?? {})) attrs[sc.AMS_METADATA_PREFIX + k] = v;
+    return this.run('agent', `${sc.OP_INVOKE_AGENT} ${agent.name}`, SpanKind.INTERNAL, attrs, {}, (span) => {
+      const h = this.handle(span, 'agent', agent.name, {}) as SessionHandle;
+      h.prompt = (text: string) =>
+        safely('prompt', () => {
+          span.addEvent(sc.EVENT_USER_PROMPT, { [sc.AMS_PROMPT]: this.captureInput ? String(text) : '' });
+        });
+      h.notify = (message: string, kind?: string) =>
+        safely('notify', () => {
+          span.addEvent(sc.EVENT_NOTIFICATION, kind === undefined ? { [sc.AMS_MESSAGE]: String(message) } : { [sc.AMS_MESSAGE]: String(message), [sc.AMS_NOTIFICATION_KIND]: kind });
+        });
+      if (options.prompt !== undefined) h.prompt(options.prompt);
+      return h;
+    }, fn);
+  }
+
+  /** Runs `fn` as a named step (retrieval, planning, a chain link, ...). */
+  step<T>(name: string, fn: (step: SpanHandle) => T, options: StepOptions = {}): T {
+    const attrs: Record<string, unknown> = { [sc.AMS_STEP_KIND]: options.kind ?? 'step' };
+    return this.run('step', name, SpanKind.INTERNAL, attrs, options, (span) => this.handle(span, 'step', name, options), fn);
+  }
+
+  /** Runs `fn` as a tool call (`execute_tool {name}`); its return value is the tool result. */
+  toolCall<T>(name: string, fn: (tool: SpanHandle) => T, options: ToolOptions = {}): T {
+    const attrs: Record<string, unknown> = {
+      [sc.GEN_AI_OPERATION_NAME]: sc.OP_EXECUTE_TOOL,
+      [sc.GEN_AI_TOOL_NAME]: name,
+      [sc.GEN_AI_TOOL_CALL_ID]: options.callId,
+    };
+    return this.run('tool', `${sc.OP_EXECUTE_TOOL} ${name}`, SpanKind.INTERNAL, attrs, options, (span) => this.handle(span, 'tool', name, options), fn);
+  }
+
+  /**
+   * Runs `fn` as one model call (`chat {model}`). Set usage and cost on the handle; the output is
+   * taken from setOutput(), else from the return value (a string, or an OpenAI / Anthropic
+   * response object, whose usage is read too).
+   */
+  llmCall<T>(model: string, fn: (call: LlmHandle) => T, options: LlmOptions = {}): T {
+    const attrs: Record<string, unknown> = {
+      [sc.GEN_AI_OPERATION_NAME]: sc.OP_CHAT,
+      [sc.GEN_AI_REQUEST_MODEL]: model,
+      [sc.GEN_AI_PROVIDER_NAME]: options.provider,
+    };
+    return this.run('llm', `${sc.OP_CHAT} ${model}`, SpanKind.CLIENT, attrs, options, (span) => this.handle(span, 'llm', model, options), fn);
+  }
+
+  /** Opens a bounded event stream under the active span; call end() when it is done. */
+  stream(name: string, options: StreamOptions = {}): StreamHandle {
+    let span: Span;
+    try {
+      span = this.tracer().startSpan(name, { kind: SpanKind.INTERNAL, attributes: { [sc.AMS_STEP_KIND]: 'stream' } });
+    } catch (err) {
+      safely('stream', () => {
+        throw err;
+      });
+      span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+    }
+    return new BoundedStream(
+      span,
+      {
+        maxEvents: options.maxEvents ?? 1000,
+        maxEventDataLength: options.maxEventDataLength ?? 1000,
+        captureData: options.captureData ?? this.captureOutput,
+      },
+      (error) =>
+        safely('stream.end', () => {
+          if (error !== undefined) {
+            addFailure(span, { type: 'orchestration', step: name, error });
+            span.recordException(error instanceof Error ? error : { message: errorMessageOf(error) });
+          }
+          span.end();
+        }),
+    );
+  }
+
+  /** Records a classified failure on the active span. */
+  recordFailure(failure: FailureInfo): void {
+    safely('recordFailure', () => {
+      const span = trace.getActiveSpan();
+      if (span) addFailure(span, failure);
+    });
+  }
+
+  /**
+   * Runs `fn` up to `attempts` times; each attempt is its own step span with `ams.attempt` and,
+   * from the second on, `ams.retry_of` = the span id of the attempt it retries. Every failed
+   * attempt records a classified failure. Returns the first success or throws the last error.
+   */
+  async retry<T>(name: string, fn: (attempt: SpanHandle & { attempt: number }) => T | Promise<T>, options: RetryOptions = {}): Promise<T> {
+    const attempts = Math.max(1, Math.floor(options.attempts ?? 3));
+    let previous: string | undefined;
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      let spanId: string | undefined;
+      try {
+        return await this.step(
+          name,
+          (h) => {
+            spanId = h.spanId;
+            return fn(Object.assign(h, { attempt }));
+          },
+          { ...options, attempt, retryOf: previous },
+        );
+      } catch (error) {
+        lastError = error;
+        previous = spanId;
+        const code = classifyError(error);
+        let again = attempt < attempts;
+        if (again && options.retryIf) {
+          try {
+            again = options.retryIf({ error, attempt, code }) === true;
+          } catch {
+            again = false;
+          }
+        }
+        if (!again) break;
+        const delay = typeof options.delayMs === 'function' ? options.delayMs({ attempt, error }) : (options.delayMs ?? 0);
+        if (delay > 0) await new Promise<void>((r) => setTimeout(r, delay));
+      }
+    }
+    throw lastError;
+  }
+
+  /** Wraps a function so each call is traced as `kind` (default 'step'). Keeps `this` and arguments. */
+  traced<A extends unknown[], R>(fn: (...args: A) => R, options: TracedOptions = {}): (...args: A) => R {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the wrapper must keep the caller's `this`
+    const self = this;
+    const name = options.name ?? (fn.name || 'anonymous');
+    return function (this: unknown, ...args: A): R {
+      return self.invoke(options.kind ?? 'step', name, options, () => fn.apply(this, args), args);
+    };
+  }
+
+  /**
+   * Method decorator (TypeScript 5+ standard decorators, and legacy `experimentalDecorators`):
+   * `@tracing.method({ kind: 'tool' })`. The span name defaults to `Class.method`.
+   */
+  method(options: TracedOptions = {}): MethodDecorator & StandardMethodDecorator {
+    return methodDecorator(() => this, options);
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  /** @internal Runs `call` traced as `kind`; used by traced() and the decorators. */
+  invoke<R>(kind: TracedKind, name: string, options: TracedOptions, call: () => R, args: unknown[]): R {
+    const captureInput = options.captureInput ?? this.captureInput;
+    const input = captureInput ? (args.length === 1 ? args[0] : args.length === 0 ? undefined : args) : undefined;
+    const callOptions: CallOptions = { input, captureInput, captureOutput: options.captureOutput };
+    switch (kind) {
+      case 'tool':
+        return this.toolCall(name, call, callOptions);
+      case 'llm':
+        return this.llmCall(name, call, callOptions);
+      case 'agent':
+        return this.startSession({ agent: name, prompt: captureInput && typeof input === 'string' ? input : undefined }, call);
+      case 'retrieval':
+        return this.step(name, call, { ...callOptions, kind: 'retrieval' });
+      default:
+        return this.step(name, call, callOptions);
+    }
+  }
+
+  private handle(span: Span, kind: Kind, name: string, options: CallOptions & { kind?: string }): SpanHandle {
+    const state = { outputSet: false, usageSet: false };
+    const captureInput = options.captureInput ?? this.captureInput;
+    const captureOutput = options.captureOutput ?? this.captureOutput;
+    const max = this.maxValueLength;
+    const h: SpanHandle & Partial<LlmHandle> = {
+      span,
+      spanId: span.spanContext().spanId,
+      setInput: (value: unknown) =>
+        safely('setInput', () => {
+          if (!captureInput || value === undefined) return;
+          if (kind === 'tool') setText(span, sc.GEN_AI_TOOL_CALL_ARGUMENTS, value, max);
+          else if (kind === 'llm') setText(span, sc.GEN_AI_INPUT_MESSAGES, inputMessages(value), max);
+          else setText(span, sc.AMS_INPUT, value, max);
+        }),
+      setOutput: (value: unknown) =>
+        safely('setOutput', () => {
+          state.outputSet = true;
+          if (!captureOutput || value === undefined) return;
+          if (kind === 'tool') setText(span, sc.GEN_AI_TOOL_CALL_RESULT, value, max);
+          else if (kind === 'llm') setLlmOutput(span, value as string | LlmOutput, max);
+          else setText(span, sc.AMS_OUTPUT, value, max);
+        }),
+      setAttribute: (key: string, value: unknown) =>
+        safely('setAttribute', () => {
+          const v = toAttributeValue(value);
+          if (v !== undefined) span.setAttribute(key, v);
+        }),
+      recordFailure: (failure: FailureInfo) => addFailure(span, { step: name, attempt: options.attempt, ...failure }),
+    };
+    if (kind === 'llm') {
+      h.setUsage = (u: Usage) =>
+        safely('setUsage', () => {
+          state.usageSet = true;
+          setUsage(span, u);
+        });
+      h.setCost = (usd: number) =>
+        safely('setCost', () => {
+          if (typeof usd === 'number' && Number.isFinite(usd) && usd >= 0) span.setAttribute(sc.AMS_COST_USD, usd);
+        });
+      h.setResponseModel = (model: string) => safely('setResponseModel', () => span.setAttribute(sc.GEN_AI_RESPONSE_MODEL, String(model)));
+    }
+    if (options.input !== undefined) h.setInput(options.input);
+    handleState.set(h, state);
+    return h;
+  }
+
+  /** Starts the span, runs `fn` inside it, ends it on return / settle / throw. */
+  private run<H extends SpanHandle, T>(
+    kind: Kind,
+    name: string,
+    spanKind: SpanKind,
+    attrs: Record<string, unknown>,
+    options: CallOptions & { kind?: string },
+    makeHandle: (span: Span) => SpanHandle,
+    fn: (h: H) => T,
+  ): T {
+    let span: Span | undefined;
+    let h: SpanHandle | undefined;
+    try {
+      const attributes: Record<string, string | number | boolean | string[]> = {};
+      const all = { ...attrs, ...(options.attributes ?? {}) };
+      if (options.attempt !== undefined) all[sc.AMS_ATTEMPT] = options.attempt;
+      if (options.retryOf !== undefined) all[sc.AMS_RETRY_OF] = options.retryOf;
+      for (const [k, v] of Object.entries(all)) {
+        const av = toAttributeValue(v);
+        if (av !== undefined) attributes[k] = av as string | number | boolean | string[];
+      }
+      span = this.tracer().startSpan(name, { kind: spanKind, attributes });
+      h = makeHandle(span);
+    } catch (err) {
+      safely(`start ${name}`, () => {
+        throw err;
+      });
+    }
+    if (!span || !h) {
+      // Tracing failed to start: run the user's code anyway, with a handle that records nothing.
+      span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+      h = makeHandle(span);
+    }
+    const s = span;
+    const handle = h;
+    const ok = (value: unknown) => safely(`end ${name}`, () => this.finishOk(kind, s, handle, value));
+    const fail = (error: unknown) => safely(`end ${name}`, () => this.finishError(kind, s, name, options, error));
+
+    let result: T;
+    try {
+      result = context.with(trace.setSpan(context.active(), s), () => fn(handle as H));
+    } catch (error) {
+      fail(error);
+      throw error;
+    }
+    if (isPromiseLike(result)) {
+      return result.then(
+        (value) => {
+          ok(value);
+          return value;
+        },
+        (error: unknown) => {
+          fail(error);
+          throw error;
+        },
+      ) as T;
+    }
+    ok(result);
+    return result;
+  }
+
+  private finishOk(kind: Kind, span: Span, h: SpanHandle, value: unknown): void {
+    const state = handleState.get(h);
+    if (kind === 'llm') {
+      const auto = fromLlmResponse(value);
+      if (!state?.usageSet && auto.usage) setUsage(span, auto.usage);
+      if (auto.model) span.setAttribute(sc.GEN_AI_RESPONSE_MODEL, auto.model);
+      if (!state?.outputSet && auto.output) h.setOutput(auto.output);
+    } else if (kind !== 'agent' && !state?.outputSet && value !== undefined) {
+      h.setOutput(value);
+    }
+    span.end();
+  }
+
+  private finishError(kind: Kind, span: Span, name: string, options: CallOptions & { kind?: string }, error: unknown): void {
+    const message = errorMessageOf(error);
+    span.recordException(error instanceof Error ? error : { message });
+    span.setStatus({ code: SpanStatusCode.ERROR, message });
+    span.setAttribute(sc.ERROR_TYPE, error instanceof Error ? error.name || 'Error' : typeof error);
+    addFailure(span, { type: categoryOf(kind, options.kind), step: name, attempt: options.attempt, error });
+    span.end();
+  }
+}
+
+/**
+ * A method decorator whose tracing instance is looked up on each call (so the default instance
+ * can be configured after classes are defined). Handles standard and legacy decorators.
+ */
+export function methodDecorator(get: () => AgentTracing, options: TracedOptions = {}): MethodDecorator & StandardMethodDecorator {
+  const wrap = (original: (...args: unknown[]) => unknown, methodName: string) =>
+    function (this: unknown, ...args: unknown[]): unknown {
+      const cls = (this as { constructor?: { name?: string } } | undefined)?.constructor?.name;
+      const name = options.name ?? (cls && cls !== 'Object' && cls !== 'Function' ? `${cls}.${methodName}` : methodName);
+      return get().invoke(options.kind ?? 'step', name, options, () => original.apply(this, args), args);
+    };
+  return ((target: unknown, ctxOrKey: unknown, descriptor?: PropertyDescriptor) => {
+    if (ctxOrKey && typeof ctxOrKey === 'object' && (ctxOrKey as { kind?: unknown }).kind === 'method') {
+      return wrap(target as (...args: unknown[]) => unknown, String((ctxOrKey as { name: string | symbol }).name));
+    }
+    if (descriptor && typeof descriptor.value === 'function') {
+      descriptor.value = wrap(descriptor.value as (...args: unknown[]) => unknown, String(ctxOrKey));
+      return descriptor;
+    }
+    return undefined;
+  }) as MethodDecorator & StandardMethodDecorator;
+}
+
+/** The TC39 (TypeScript 5+) method decorator signature. */
+export type StandardMethodDecorator = <F extends (...args: never[]) => unknown>(value: F, context: ClassMethodDecoratorContext) => F;
+
+const handleState = new WeakMap<SpanHandle, { outputSet: boolean; usageSet: boolean }>();
+
+// ---- LLM helpers ---------------------------------------------------------------------------
+
+function setUsage(span: Span, u: Usage): void {
+  const put = (key: string, v: unknown) => {
+    if (typeof v === 'number' && Number.isFinite(v) && v >= 0) span.setAttribute(key, v);
+  };
+  put(sc.GEN_AI_USAGE_INPUT_TOKENS, u.inputTokens);
+  put(sc.GEN_AI_USAGE_OUTPUT_TOKENS, u.outputTokens);
+  put(sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, u.cacheReadInputTokens);
+  put(sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, u.cacheCreationInputTokens);
+}
+
+/** Input as GenAI input messages: a string is one user message; message arrays pass through. */
+function inputMessages(value: unknown): unknown {
+  if (typeof value === 'string') return [{ role: 'user', parts: [{ type: 'text', content: value }] }];
+  if (Array.isArray(value)) {
+    return value.map((m: unknown) => {
+      if (!m || typeof m !== 'object') return { role: 'user', parts: [{ type: 'text', content: jsonText(m) }] };
+      const { role, content, parts } = m as { role?: unknown; content?: unknown; parts?: unknown };
+      if (Array.isArray(parts)) return m;
+      return { role: typeof role === 'string' ? role : 'user', parts: [{ type: 'text', content: typeof content === 'string' ? content : jsonText(content) }] };
+    });
+  }
+  return value;
+}
+
+function setLlmOutput(span: Span, out: string | LlmOutput, max: number): void {
+  const o: LlmOutput = typeof out === 'string' ? { text: out } : out && typeof out === 'object' ? out : { text: jsonText(out) };
+  const parts: unknown[] = [];
+  if (typeof o.thinking === 'string' && o.thinking) parts.push({ type: 'reasoning', content: o.thinking });
+  if (typeof o.text === 'string' && o.text) parts.push({ type: 'text', content: o.text });
+  for (const c of o.toolCalls ?? []) parts.push({ type: 'tool_call', id: c.id, name: c.name, arguments: c.arguments });
+  const msg: Record<string, unknown> = { role: 'assistant', parts };
+  if (o.finishReason) {
+    msg.finish_reason = o.finishReason;
+    span.setAttribute(sc.GEN_AI_RESPONSE_FINISH_REASONS, [o.finishReason]);
+  }
+  setText(span, sc.GEN_AI_OUTPUT_MESSAGES, [msg], max);
+}
+
+/** Best-effort reading of common SDK responses: a string, OpenAI chat/responses, Anthropic messages. */
+export function fromLlmResponse(value: unknown): { output?: LlmOutput; usage?: Usage; model?: string } {
+  if (typeof value === 'string') return { output: { text: value } };
+  if (!value || typeof value !== 'object') return {};
+  const r = value as Record<string, unknown>;
+  const out: { output?: LlmOutput; usage?: Usage; model?: string } = {};
+  if (typeof r.model === 'string') out.model = r.model;
+  const u = r.usage as Record<string, unknown> | undefined;
+  if (u && typeof u === 'object') {
+    const n = (...keys: string[]) => {
+      for (const k of keys) if (typeof u[k] === 'number') return u[k] as number;
+      return undefined;
+    };
+    const details = u.prompt_tokens_details as Record<string, unknown> | undefined;
+    out.usage = {
+      inputTokens: n('input_tokens', 'prompt_tokens'),
+      outputTokens: n('output_tokens', 'completion_tokens'),
+      cacheReadInputTokens: n('cache_read_input_tokens') ?? (typeof details?.cached_tokens === 'number' ? details.cached_tokens : undefined),
+      cacheCreationInputTokens: n('cache_creation_input_tokens'),
+    };
+  }
+  // Anthropic: content blocks.
+  if (Array.isArray(r.content)) {
+    const o: LlmOutput = { toolCalls: [] };
+    const text: string[] = [];
+    const thinking: string[] = [];
+    for (const b of r.content as Array<Record<string, unknown>>) {
+      if (b?.type === 'text' && typeof b.text === 'string') text.push(b.text);
+      else if (b?.type === 'thinking' && typeof b.thinking === 'string') thinking.push(b.thinking);
+      else if (b?.type === 'tool_use' && typeof b.name === 'string') (o.toolCalls as unknown[]).push({ id: b.id, name: b.name, arguments: b.input });
+    }
+    if (text.length) o.text = text.join('\n\n');
+    if (thinking.length) o.thinking = thinking.join('\n\n');
+    if (typeof r.stop_reason === 'string') o.finishReason = r.stop_reason;
+    out.output = o;
+    return out;
+  }
+  // OpenAI chat completions.
+  if (Array.isArray(r.choices) && r.choices.length) {
+    const c = r.choices[0] as { message?: { content?: unknown; tool_calls?: unknown }; finish_reason?: unknown };
+    const o: LlmOutput = {};
+    if (typeof c.message?.content === 'string') o.text = c.message.content;
+    if (Array.isArray(c.message?.tool_calls)) {
+      o.toolCalls = (c.message.tool_calls as Array<{ id?: string; function?: { name?: string; arguments?: string } }>).map((t) => ({
+        id: t.id,
+        name: t.function?.name ?? 'unknown',
+        arguments: t.function?.arguments,
+      }));
+    }
+    if (typeof c.finish_reason === 'string') o.finishReason = c.finish_reason;
+    out.output = o;
+    return out;
+  }
+  // OpenAI responses API.
+  if (typeof r.output_text === 'string') out.output = { text: r.output_text };
+  return out;
+}
