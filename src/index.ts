@@ -53,7 +53,7 @@ export type {
   LlmHandle,
   LlmOptions,
   LlmOutput,
-  RetryOptions,
+  RetryOptions as RetryStepOptions,
   SessionHandle,
   SessionOptions,
   SpanHandle,
