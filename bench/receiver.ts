@@ -6,25 +6,32 @@
  * A separate process (bench/receiver-poster.ts) posts OTLP protobuf requests of 512 spans over
  * loopback to a receiver in this process (write-ahead log on, LocalStorage in a temp folder,
  * waitMs 0 so completion is not delayed on purpose). Each request holds whole agent traces
- * (64 spans each). Figures:
+ * (8 of 64 spans by default). Figures:
  * - full path: spans/s from the first request sent to the last session written
  *   (HTTP + WAL + decode + buffer + assembly + local storage);
- * - decode-only: the same payloads through protobuf decode + OTLP -> SpanRecord, in process;
- * - ratio = full / decode-only (target >= 0.5);
+ * - decode-only, two ways, same payloads, same run:
+ *   (a) in process: protobuf decode + OTLP -> SpanRecord in a loop, nothing else;
+ *   (b) over HTTP: the same poster against an endpoint that only reads and decodes the body;
+ * - ratios full / decode-only (target >= 0.5), by wall clock and by this process's CPU time
+ *   (process.cpuUsage: steadier when other work shares the machine);
  * - root received -> session written, p50/p99 (the configured waitMs excluded: it is 0 here).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
+import express from 'express';
 import { otlpToSpanRecords } from '../src/spans/otlp.js';
 import { LocalStorage } from '../src/storage/local.js';
 import { createReceiver } from '../receiver/index.js';
 import type { SessionWrittenEvent } from '../receiver/index.js';
-import { decodeProtobufRequest } from '../receiver/otlp/codec.js';
+import { readRawBody } from '../receiver/http/body.js';
+import { decodeProtobufRequest, decodeTraceRequest } from '../receiver/otlp/codec.js';
 import { emitAgentTrace, providerWith } from '../test/fixtures/otlp/agent-trace.js';
 
 const arg = (name: string, fallback: number): number => {
@@ -34,11 +41,15 @@ const arg = (name: string, fallback: number): number => {
 const REQUESTS = arg('requests', 240);
 const CONCURRENCY = arg('concurrency', 4);
 const TRACES_PER_REQUEST = arg('traces-per-request', 8);
-const ROUNDS = 29; // 2 * 29 + 6 = 64 spans per trace
-const SPANS_PER_TRACE = 2 * ROUNDS + 6;
+/** --null-storage: sessions are assembled but not stored (to see what storage costs). */
+const NULL_STORAGE = process.argv.includes('--null-storage');
+/** emitAgentTrace makes 2 * rounds + 4 spans: rounds sized so a request holds ~512 spans. */
+const ROUNDS = Math.max(1, Math.floor((512 / TRACES_PER_REQUEST - 4) / 2));
+const SPANS_PER_TRACE = 2 * ROUNDS + 4;
 
 const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+const cpuMs = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000;
 
 function buildPayloads(): Buffer[] {
   const exporter = new InMemorySpanExporter();
@@ -53,11 +64,60 @@ function buildPayloads(): Buffer[] {
   return payloads;
 }
 
-function decodeOnly(payloads: Buffer[]): number {
+interface Rate {
+  wall: number;
+  cpu: number;
+}
+
+/** Decode-only in process: spans/s by wall clock and by CPU time. */
+function decodeOnly(payloads: Buffer[]): Rate {
   let spans = 0;
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   for (const p of payloads) spans += otlpToSpanRecords(decodeProtobufRequest(p)).records.length;
-  return spans / ((performance.now() - t0) / 1000);
+  const cpu = cpuMs(process.cpuUsage(c0));
+  return { wall: spans / ((performance.now() - t0) / 1000), cpu: spans / (cpu / 1000) };
+}
+
+interface PostResult {
+  requests: number;
+  ms: number;
+  startedEpoch: number;
+  statuses: Record<string, number>;
+}
+
+function runPoster(file: string, url: string): Promise<PostResult> {
+  const poster = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'receiver-poster.ts'), file, url, String(CONCURRENCY)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  poster.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve, reject) =>
+    poster.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as PostResult) : reject(new Error(`poster exited ${code}`)))),
+  );
+}
+
+/** Decode-only over HTTP: read the body, decode it to records, answer 200. */
+async function decodeOnlyOverHttp(file: string, totalSpans: number): Promise<Rate> {
+  const app = express();
+  let decoded = 0;
+  app.post('/v1/traces', (req, res, next) => {
+    readRawBody(req, { maxBodyBytes: 64 << 20, maxDecompressedBytes: 64 << 20 })
+      .then((body) => {
+        decoded += decodeTraceRequest(body, 'protobuf').records.length;
+        res.status(200).type('application/x-protobuf').end();
+      })
+      .catch(next);
+  });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const c0 = process.cpuUsage();
+  const result = await runPoster(file, `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`);
+  const cpu = cpuMs(process.cpuUsage(c0));
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (decoded !== totalSpans) throw new Error(`decode-only server saw ${decoded} spans, expected ${totalSpans} (${JSON.stringify(result.statuses)})`);
+  return { wall: totalSpans / (result.ms / 1000), cpu: totalSpans / (cpu / 1000) };
 }
 
 async function main(): Promise<void> {
@@ -85,7 +145,7 @@ async function main(): Promise<void> {
   let done: () => void = () => {};
   const allWritten = new Promise<void>((resolve) => (done = resolve));
   const receiver = createReceiver({
-    storage: new LocalStorage({ dir: join(dir, 'data'), env: {} }),
+    storage: NULL_STORAGE ? { putSession: async (session) => session.id } : new LocalStorage({ dir: join(dir, 'data'), env: {} }),
     walDir: join(dir, 'wal'),
     waitMs: 0,
     env: {},
@@ -95,29 +155,30 @@ async function main(): Promise<void> {
     },
   });
   const { url } = await receiver.start({ port: 0 });
-
-  const poster = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'receiver-poster.ts'), file, `${url}/v1/traces`, String(CONCURRENCY)], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let out = '';
-  poster.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const posted = new Promise<{ requests: number; ms: number; startedEpoch: number; statuses: Record<string, number> }>((resolve, reject) =>
-    poster.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as never) : reject(new Error(`poster exited ${code}`)))),
-  );
-  const result = await posted;
+  const c0 = process.cpuUsage();
+  const result = await runPoster(file, `${url}/v1/traces`);
   await allWritten;
+  const fullCpuMs = cpuMs(process.cpuUsage(c0));
   const fullMs = Math.max(...written.map((e) => e.writtenAt)) - result.startedEpoch;
-  const full = totalSpans / (fullMs / 1000);
+  const full: Rate = { wall: totalSpans / (fullMs / 1000), cpu: totalSpans / (fullCpuMs / 1000) };
   const stats = receiver.stats();
   await receiver.stop();
 
   const decode = decodeOnly(payloads);
+  const http = await decodeOnlyOverHttp(file, totalSpans);
   const latencies = written.filter((e) => e.rootReceivedAt !== undefined).map((e) => e.writtenAt - e.rootReceivedAt!);
 
-  console.log(`\n## receiver: ${REQUESTS} OTLP/protobuf requests x ${spansPerRequest} spans (${TRACES_PER_REQUEST} traces of ${SPANS_PER_TRACE}), concurrency ${CONCURRENCY}`);
-  console.log(`full path (HTTP + WAL + decode + buffer + assembly + local storage): ${fmt(full)} spans/s  (${fmt(totalSpans)} spans, ${totalTraces} sessions in ${fmt(fullMs)} ms; posting alone took ${fmt(result.ms)} ms; statuses ${JSON.stringify(result.statuses)}; 503 retries ${stats.rejectedFull})`);
-  console.log(`decode-only (protobuf -> SpanRecord, same payloads, in process): ${fmt(decode)} spans/s`);
-  console.log(`ratio full / decode-only: ${(full / decode).toFixed(2)}  (target >= 0.5)`);
+  console.log(`\n## receiver${NULL_STORAGE ? ' (storage: none)' : ''}: ${REQUESTS} OTLP/protobuf requests x ${spansPerRequest} spans (${TRACES_PER_REQUEST} traces of ${SPANS_PER_TRACE}), concurrency ${CONCURRENCY}`);
+  console.log(
+    `full path (HTTP + WAL + decode + buffer + assembly + local storage): ${fmt(full.wall)} spans/s wall, ${fmt(full.cpu)} spans per CPU-second` +
+      `  (${fmt(totalSpans)} spans, ${totalTraces} sessions in ${fmt(fullMs)} ms; posting alone ${fmt(result.ms)} ms; statuses ${JSON.stringify(result.statuses)}; 503s ${stats.rejectedFull})`,
+  );
+  console.log(`decode-only in process (protobuf -> SpanRecord): ${fmt(decode.wall)} spans/s wall, ${fmt(decode.cpu)} per CPU-second`);
+  console.log(`decode-only over HTTP (same poster; read + decode + 200): ${fmt(http.wall)} spans/s wall, ${fmt(http.cpu)} per CPU-second`);
+  console.log(
+    `ratio full / decode-only (target >= 0.5): in process ${(full.wall / decode.wall).toFixed(2)} wall, ${(full.cpu / decode.cpu).toFixed(2)} CPU; ` +
+      `over HTTP ${(full.wall / http.wall).toFixed(2)} wall, ${(full.cpu / http.cpu).toFixed(2)} CPU`,
+  );
   console.log(`root received -> session written: p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms  (waitMs 0)`);
   rmSync(dir, { recursive: true, force: true });
 }

@@ -141,10 +141,14 @@ export class SessionPipeline {
     const retry = { 'Retry-After': String(this.o.retryAfterSeconds) };
     let newTraces = 0;
     const seen = new Set<string>();
+    let last = '';
     for (const r of records) {
-      if (seen.has(r.traceId)) continue;
-      seen.add(r.traceId);
-      if (!this.accounts.has(r.traceId)) newTraces++;
+      // Spans of a trace usually come together: skip the set for runs of the same trace.
+      if (r.traceId === last) continue;
+      last = r.traceId;
+      if (seen.has(last)) continue;
+      seen.add(last);
+      if (!this.accounts.has(last)) newTraces++;
     }
     let why: string | undefined;
     if (this.accounts.size + newTraces > this.o.maxTraces) why = `${this.accounts.size} traces open (maxTraces ${this.o.maxTraces})`;
@@ -181,7 +185,18 @@ export class SessionPipeline {
     if (records.length === 0) return;
     const now = Date.now();
     const perTrace = new Map<string, number>();
-    for (const r of records) perTrace.set(r.traceId, (perTrace.get(r.traceId) ?? 0) + 1);
+    let last = '';
+    let run = 0;
+    for (const r of records) {
+      if (r.traceId === last) {
+        run++;
+        continue;
+      }
+      if (run) perTrace.set(last, (perTrace.get(last) ?? 0) + run);
+      last = r.traceId;
+      run = 1;
+    }
+    perTrace.set(last, (perTrace.get(last) ?? 0) + run);
     for (const [traceId, n] of perTrace) {
       let a = this.accounts.get(traceId);
       if (!a) this.accounts.set(traceId, (a = { seqs: [], bytes: [], spanIds: new Set(), inflight: 0, failed: false }));
@@ -193,9 +208,13 @@ export class SessionPipeline {
       }
       this.bufferedBytes += share;
     }
+    let a: TraceAccount | undefined;
     for (const r of records) {
       const info = describeRecord(r);
-      const a = this.accounts.get(r.traceId)!;
+      if (a === undefined || r.traceId !== last) {
+        a = this.accounts.get(r.traceId)!;
+        last = r.traceId;
+      }
       if (!a.spanIds.has(r.spanId)) {
         a.spanIds.add(r.spanId);
         this.openSpans++;
