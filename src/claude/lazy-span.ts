@@ -8,22 +8,27 @@
  * everything under it are recorded here with their real timestamps and created as real spans once
  * the parent is known, replaying what happened to them. Spans whose parent is known at once are
  * created immediately, so a long session still exports as it goes.
+ *
+ * Once a created span has ended, only its SpanContext is kept (enough to parent late children):
+ * a run with thousands of tool calls must not hold every span and its 64 KiB results in memory.
  */
 import { SpanStatusCode, context, trace } from '@opentelemetry/api';
-import type { Attributes, AttributeValue, Context, Exception, Span, SpanKind, SpanStatus, Tracer } from '@opentelemetry/api';
+import type { Attributes, AttributeValue, Context, Exception, Span, SpanContext, SpanKind, SpanStatus, Tracer } from '@opentelemetry/api';
 
 type Op = (span: Span) => void;
 
 export class LazySpan {
+  /** The live span: set from creation until it ends. */
   private span: Span | undefined;
+  private spanContextValue: SpanContext | undefined;
   private readonly ops: Op[] = [];
   private readonly children: LazySpan[] = [];
   private parent: LazySpan | undefined;
   private parentContext: Context | undefined;
   private endTime: number | undefined;
-  private statusSet = false;
   private status: SpanStatus | undefined;
-  readonly attributes: Attributes;
+  /** Attributes given before creation (passed to startSpan) and those set since; emptied at the end. */
+  attributes: Attributes;
 
   constructor(
     private readonly tracer: Tracer,
@@ -44,7 +49,7 @@ export class LazySpan {
   }
 
   get materialized(): boolean {
-    return this.span !== undefined;
+    return this.spanContextValue !== undefined;
   }
 
   get hasParent(): boolean {
@@ -55,38 +60,35 @@ export class LazySpan {
     return this.endTime !== undefined;
   }
 
-  get hasStatus(): boolean {
-    return this.statusSet;
-  }
-
-  /** The real span, once created. */
-  get otelSpan(): Span | undefined {
-    return this.span;
+  /** The created span's context (also after it ended). */
+  get spanContext(): SpanContext | undefined {
+    return this.spanContextValue;
   }
 
   /** Sets the parent (once); creates this span and its waiting children if the parent exists. */
   setParent(parent: LazySpan): void {
     if (this.hasParent || parent === this) return;
     this.parent = parent;
-    if (parent.span) this.materialize();
+    if (parent.materialized) this.materialize();
     else parent.children.push(this);
   }
 
-  /** Adds a child: created now if this span exists, else when it does. */
-  adopt(child: LazySpan): void {
-    child.setParent(this);
-  }
-
+  /** Until creation, operations wait; while live they apply; after the end they are dropped. */
   private run(op: Op): void {
     if (this.span) op(this.span);
-    else this.ops.push(op);
+    else if (!this.materialized) this.ops.push(op);
   }
 
   setAttribute(key: string, value: AttributeValue | undefined): void {
     if (value === undefined) return;
+    if (!this.materialized) {
+      // Before creation, attributes are passed to startSpan (so they survive an early end()).
+      this.attributes[key] = value;
+      return;
+    }
+    if (!this.span) return;
     this.attributes[key] = value;
-    // Before creation, attributes are passed to startSpan (so they survive an early end()).
-    if (this.span && this.endTime === undefined) this.span.setAttribute(key, value);
+    this.span.setAttribute(key, value);
   }
 
   setAttributes(attrs: Attributes): void {
@@ -94,8 +96,8 @@ export class LazySpan {
   }
 
   updateName(name: string): void {
-    this.name = name;
-    if (this.span && this.endTime === undefined) this.span.updateName(name);
+    if (!this.materialized) this.name = name;
+    else this.span?.updateName(name);
   }
 
   addEvent(name: string, attributes: Attributes, time: number = Date.now()): void {
@@ -103,9 +105,8 @@ export class LazySpan {
   }
 
   setStatus(status: SpanStatus): void {
-    this.statusSet = true;
-    this.status = status;
-    if (this.span && this.endTime === undefined) this.span.setStatus(status);
+    if (!this.materialized) this.status = status;
+    else this.span?.setStatus(status);
   }
 
   setError(message: string): void {
@@ -120,7 +121,12 @@ export class LazySpan {
     if (this.endTime !== undefined) return;
     this.endTime = Math.max(time, this.startTime);
     const t = this.endTime;
-    this.run((s) => s.end(t));
+    if (this.span) {
+      this.span.end(t);
+      this.release();
+    } else {
+      this.ops.push((s) => s.end(t));
+    }
   }
 
   /** Attaches a parentless span to `fallback` (used when the query ends before a link arrived). */
@@ -128,13 +134,22 @@ export class LazySpan {
     if (!this.hasParent) this.setParent(fallback);
   }
 
+  private release(): void {
+    this.span = undefined;
+    this.attributes = {};
+  }
+
   private materialize(): void {
-    if (this.span) return;
-    const parentCtx = this.parent?.span ? trace.setSpan(context.active(), this.parent.span) : (this.parentContext ?? context.active());
-    this.span = this.tracer.startSpan(this.name, { kind: this.kind, startTime: this.startTime, attributes: this.attributes }, parentCtx);
-    if (this.status) this.span.setStatus(this.status);
+    if (this.materialized) return;
+    const parentSc = this.parent?.spanContextValue;
+    const parentCtx = parentSc ? trace.setSpanContext(context.active(), parentSc) : (this.parentContext ?? context.active());
+    const span = this.tracer.startSpan(this.name, { kind: this.kind, startTime: this.startTime, attributes: this.attributes }, parentCtx);
+    this.span = span;
+    this.spanContextValue = span.spanContext();
+    if (this.status) span.setStatus(this.status);
     const ops = this.ops.splice(0);
-    for (const op of ops) op(this.span);
+    for (const op of ops) op(span);
+    if (this.endTime !== undefined) this.release();
     const waiting = this.children.splice(0);
     for (const child of waiting) child.materialize();
   }

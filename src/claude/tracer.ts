@@ -215,13 +215,13 @@ export class ClaudeTracer {
 
   /** The root span's trace id (for finding the session afterwards). */
   get traceId(): string {
-    return this.root.span.otelSpan?.spanContext().traceId ?? '';
+    return this.root.span.spanContext?.traceId ?? '';
   }
 
   /** Context with the root span active: run your own work in it to nest spans under the run. */
   get context(): Context {
-    const span = this.root.span.otelSpan;
-    return span ? trace.setSpan(context.active(), span) : context.active();
+    const sc0 = this.root.span.spanContext;
+    return sc0 ? trace.setSpanContext(context.active(), sc0) : context.active();
   }
 
   get isFinished(): boolean {
