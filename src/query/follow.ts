@@ -21,6 +21,8 @@ export interface FollowOptions {
   onEntry(entry: SessionIndexEntry): void;
   /** Called for listing errors (the follower keeps going, backing off). */
   onError?(err: unknown): void;
+  /** Called once the entries already there have been listed: anything written after it is reported. */
+  onReady?(): void;
   /** Stops following. */
   signal?: AbortSignal;
   /** First poll interval (default 1000 ms); local storage uses it as the safety-net listing interval x2. */
@@ -72,6 +74,7 @@ async function followLocal(storage: LocalStorage, o: FollowOptions): Promise<voi
   };
   // Baseline: what exists now is history, not news.
   for (const name of await list()) seen.set(name, (await versionOf(name)) ?? '');
+  o.onReady?.();
 
   let queue = Promise.resolve();
   const check = (name: string): void => {
@@ -148,6 +151,7 @@ async function followS3(storage: S3Storage, o: FollowOptions): Promise<void> {
       const now = await listVersions();
       if (!seen) {
         seen = now;
+        o.onReady?.();
       } else {
         const changed = [...now].filter(([k, v]) => seen!.get(k) !== v).map(([k]) => k);
         const entries: SessionIndexEntry[] = [];
@@ -187,6 +191,7 @@ async function followGeneric(reader: SessionReader, o: FollowOptions): Promise<v
       fresh.sort((a, b) => Date.parse(a.ended_at) - Date.parse(b.ended_at));
       for (const e of fresh) if (!o.signal?.aborted) o.onEntry(e);
       delay = seen && fresh.length === 0 ? Math.min(max, Math.round(delay * 1.5)) : base;
+      if (!seen) o.onReady?.();
       seen = now;
     } catch (err) {
       o.onError?.(err);

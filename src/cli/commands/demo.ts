@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { EXIT_FAIL, EXIT_OK } from '../common.js';
 
 /**
@@ -26,7 +27,9 @@ export async function demo(argv: string[]): Promise<number> {
     );
     return EXIT_OK;
   }
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'examples/demo.ts'), ...argv], { stdio: 'inherit', env: process.env });
+  // tsx is resolved from the repository, not from the user's working folder (where ./ams-data goes).
+  const tsx = pathToFileURL(createRequire(path.join(root, 'package.json')).resolve('tsx')).href;
+  const child = spawn(process.execPath, ['--import', tsx, path.join(root, 'examples/demo.ts'), ...argv], { stdio: 'inherit', env: process.env });
   const code = await new Promise<number>((resolve) => {
     child.once('exit', (c) => resolve(c ?? EXIT_FAIL));
     child.once('error', () => resolve(EXIT_FAIL));

@@ -37,11 +37,11 @@ export async function tail(argv: string[], env: Env): Promise<number> {
   const onSignal = () => stop.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  process.stderr.write(`following ${describeReader(reader)} (Ctrl-C to stop)\n`);
   let lastError = '';
   await followIndex(reader, {
     signal: stop.signal,
     pollMs,
+    onReady: () => process.stderr.write(`following ${describeReader(reader)} (Ctrl-C to stop)\n`),
     onEntry: (e) => {
       if (!match(e)) return;
       process.stdout.write(v.json ? `${JSON.stringify(e)}\n` : `${entryLine(e)}\n`);

@@ -1,0 +1,271 @@
+/**
+ * The built `ams` command (npm run build, then node dist/src/cli/main.js) spawned against fixture
+ * stores in a local folder and in s3rver: filters, lookups by every id, --json validated against
+ * the JSON Schema, export line counts, and tail printing a session written after it started.
+ */
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalStorage, S3Storage } from '../src/index.js';
+import type { Session, SessionIndexEntry, SessionStorage } from '../src/index.js';
+import { BASE_MS, RUNS, XSS_ID, buildStore, goldenSession } from './fixtures/stores/build.js';
+import { S3_CREDENTIALS, TestS3 } from './support/s3.js';
+import { expectValidIndexEntry, expectValidSession } from './support/schema.js';
+import { tempDir } from './support/tmp.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+const CLI = path.join(root, 'dist/src/cli/main.js');
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** The environment with every AMS_* setting removed, so only what a test passes applies. */
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AMS_') && !k.startsWith('AWS_')) env[k] = v;
+  return { ...env, ...extra };
+}
+
+function ams(args: string[], env: Record<string, string>): Promise<Result> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { env: cleanEnv(env), cwd: tempDir('cli-cwd'), maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function lines(text: string): string[] {
+  return text.split('\n').filter((l) => l.trim() !== '');
+}
+
+beforeAll(() => {
+  // The tests run what users run: the compiled CLI. tsc emits even when another part of the tree
+  // has a type error; the typecheck in `npm run lint` is what guards that, so only a missing
+  // output fails here.
+  const started = Date.now();
+  try {
+    execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'pipe' });
+  } catch (err) {
+    console.warn(`npm run build reported errors:\n${String((err as { stdout?: Buffer }).stdout ?? err)}`);
+  }
+  expect(existsSync(CLI)).toBe(true);
+  expect(statSync(CLI).mtimeMs).toBeGreaterThanOrEqual(started - 1000);
+}, 120_000);
+
+describe('ams (no store needed)', () => {
+  it('prints usage, and exits 2 for an unknown command', async () => {
+    const help = await ams(['--help'], {});
+    expect(help.code).toBe(0);
+    for (const c of ['ls', 'show', 'tail', 'export', 'view', 'receiver', 'demo']) expect(help.stdout).toMatch(new RegExp(`^  ${c}\\b`, 'm'));
+    const bad = await ams(['frobnicate'], {});
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('unknown command "frobnicate"');
+  });
+
+  it('dispatches `ams receiver` to the receiver CLI', async () => {
+    const r = await ams(['receiver', '--help'], {});
+    expect(r.code).toBe(0);
+    expect(r.stdout + r.stderr).toContain('Usage: ams receiver');
+  });
+
+  it('`ams demo` runs the repository demo and the session it writes is listed', async () => {
+    const dir = tempDir('cli-demo');
+    const r = await ams(['demo'], { AMS_LOCAL_DIR: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^session \S+ \(ok\)/m);
+    const ls = await ams(['ls', '--json'], { AMS_LOCAL_DIR: dir });
+    expect((JSON.parse(ls.stdout) as SessionIndexEntry[]).map((e) => e.agent.name)).toEqual(['support-bot']);
+  }, 60_000);
+});
+
+describe.each(['local', 's3'] as const)('ams against a %s fixture store', (kind) => {
+  let s3: TestS3 | undefined;
+  let storage: SessionStorage;
+  let env: Record<string, string>;
+  let written: Map<string, Session>;
+
+  beforeAll(async () => {
+    if (kind === 's3') {
+      s3 = await new TestS3('cli-store').start();
+      storage = new S3Storage({ bucket: s3.bucket, prefix: 'team', endpoint: s3.endpoint, credentials: S3_CREDENTIALS, spoolDir: tempDir('cli-spool') });
+      env = {
+        AMS_S3_BUCKET: s3.bucket,
+        AMS_S3_PREFIX: 'team',
+        AMS_S3_ENDPOINT_URL: s3.endpoint,
+        AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: S3_CREDENTIALS.secretAccessKey,
+      };
+    } else {
+      const dir = tempDir('cli-store');
+      storage = new LocalStorage({ dir });
+      env = { AMS_LOCAL_DIR: dir };
+    }
+    written = await buildStore(storage);
+  });
+  afterAll(async () => {
+    await storage.close?.();
+    await s3?.stop();
+  });
+
+  const lsJson = async (...args: string[]): Promise<SessionIndexEntry[]> => {
+    const r = await ams(['ls', '--json', '--limit', '0', ...args], env);
+    expect(r.code, r.stderr).toBe(0);
+    return JSON.parse(r.stdout) as SessionIndexEntry[];
+  };
+
+  it('ls --json: every entry, newest first, each valid against the index schema', async () => {
+    const entries = await lsJson();
+    expect(entries).toHaveLength(written.size);
+    for (const e of entries) expectValidIndexEntry(e);
+    const starts = entries.map((e) => Date.parse(e.started_at));
+    expect(starts).toEqual([...starts].sort((a, b) => b - a));
+    expect(new Set(entries.map((e) => e.id))).toEqual(new Set(written.keys()));
+  });
+
+  it('ls filters: agent, env, tag, status, model, since/until, min-cost and text', async () => {
+    const n = async (...args: string[]) => (await lsJson(...args)).length;
+    expect(await n('--agent', 'billing-bot')).toBe(2);
+    expect(await n('--env', 'staging')).toBe(1);
+    expect(await n('--tag', 'batch', '--tag', 'beta')).toBe(1);
+    expect(await n('--status', 'error')).toBe(1);
+    expect(await n('--model', 'claude-opus')).toBe(1);
+    expect(await n('--since', new Date(BASE_MS + 2 * 86_400_000).toISOString(), '--until', '2026-03-14')).toBe(2);
+    expect(await n('--min-cost', '0.02')).toBe(RUNS.length);
+    expect(await n('invoices')).toBe(1);
+    expect(await n('-q', 'refund lyon')).toBe(1);
+    expect(await n('--limit', '2')).toBe(2);
+  });
+
+  it('ls prints an aligned table, newest first, with a limit', async () => {
+    const r = await ams(['ls', '--limit', '3'], env);
+    expect(r.code).toBe(0);
+    const out = lines(r.stdout);
+    expect(out).toHaveLength(4);
+    expect(out[0]).toMatch(/^STARTED\s+ID\s+STATUS\s+AGENT\s+ENV\s+MODEL\s+TIME\s+TOKENS\s+COST\s+TOOLS\s+PROMPT$/);
+    const col = out[0]!.indexOf('STATUS');
+    for (const l of out.slice(1)) expect(l.slice(col)).toMatch(/^(ok|error|incomplete)\s/);
+    expect(out[1]).toContain('2026-03-14 09:00:00Z');
+    expect(r.stderr).toContain(`1-3 of ${written.size} matching sessions`);
+  });
+
+  it('show finds a session by id, trace id and conversation id, and prints the tree', async () => {
+    const run = [...written.values()].find((s) => s.agent.name === 'support-bot' && s.environment === 'staging')!;
+    for (const ref of [run.id, run.trace_id, run.conversation_id!]) {
+      const r = await ams(['show', ref], env);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`session ${run.id}  OK`);
+      expect(r.stdout).toContain('> Refund order 4411 for the customer in Lyon.');
+      // The subagent is nested under its own line, with why it ran, and its tool call indented.
+      expect(r.stdout).toMatch(/^↳ subagent general-purpose \(agent_7f3a\)\s+ok/m);
+      expect(r.stdout).toMatch(/^│ why: Find where the build test moved to\.$/m);
+      expect(r.stdout).toMatch(/^│ ✓ Grep\s+ok\s+120 ms/m);
+      expect(r.stdout).toMatch(/^✗ Read\s+error/m);
+      expect(r.stdout).toMatch(/^ {2}thinking: .*--thinking to unfold\)$/m);
+      expect(r.stdout).toMatch(/^totals: 5 turns · 4 tool calls · 1 subagents · 1 errors/m);
+    }
+    const unfolded = await ams(['show', run.id, '--thinking'], env);
+    expect(unfolded.stdout).toContain('thinking: I should look at the build log and the failing test first.');
+  });
+
+  it('show --json prints the stored document, valid against the session schema', async () => {
+    const golden = goldenSession('agent-with-subagent');
+    const r = await ams(['show', golden.conversation_id!, '--json'], env);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as Session;
+    expectValidSession(doc);
+    expect(doc).toEqual(golden);
+  });
+
+  it('show strips terminal control sequences from session content', async () => {
+    const r = await ams(['show', XSS_ID], env);
+    expect(r.code).toBe(0);
+    // eslint-disable-next-line no-control-regex
+    expect(r.stdout).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
+    expect(r.stdout).toContain('<script>window.__xss=2;alert("tool")</script>');
+  });
+
+  it('show exits 1 with a message for an unknown id; bad flags exit 2', async () => {
+    const r = await ams(['show', 'does-not-exist'], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('no session with id, trace id or conversation id "does-not-exist"');
+    const bad = await ams(['ls', '--status', 'done'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('status must be one of ok, error, incomplete');
+    const flag = await ams(['ls', '--no-such-flag'], env);
+    expect(flag.code).toBe(2);
+  });
+
+  it('export --format jsonl: one line per index entry or full session, filters apply, --out writes a file', async () => {
+    const idx = await ams(['export', '--format', 'jsonl'], env);
+    expect(idx.code).toBe(0);
+    const entries = lines(idx.stdout).map((l) => JSON.parse(l) as SessionIndexEntry);
+    expect(entries).toHaveLength(written.size);
+    for (const e of entries) expectValidIndexEntry(e);
+
+    const full = await ams(['export', '--full', '--agent', 'support-bot'], env);
+    expect(full.code).toBe(0);
+    const docs = lines(full.stdout).map((l) => JSON.parse(l) as Session);
+    expect(docs).toHaveLength([...written.values()].filter((s) => s.agent.name === 'support-bot').length);
+    for (const d of docs) {
+      expectValidSession(d);
+      expect(d).toEqual(written.get(d.id));
+    }
+
+    const file = path.join(tempDir('cli-export'), 'sessions.jsonl');
+    const toFile = await ams(['export', '--out', file, '--status', 'error'], env);
+    expect(toFile.code).toBe(0);
+    expect(toFile.stdout).toBe('');
+    expect(lines(readFileSync(file, 'utf8'))).toHaveLength(1);
+    expect(toFile.stderr).toContain(`wrote 1 index entries to ${file}`);
+
+    const bad = await ams(['export', '--format', 'csv'], env);
+    expect(bad.code).toBe(2);
+  });
+
+  it('tail prints a session written after it started (and only that one)', async () => {
+    const child = spawn(process.execPath, [CLI, 'tail', '--json', '--poll-ms', '100'], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await expect.poll(() => stderr, { timeout: 10_000, interval: 50 }).toContain('following');
+      const fresh: Session = { ...goldenSession('agent-with-subagent'), id: `tail-${kind}`, started_at: new Date().toISOString() };
+      await storage.putSession(fresh);
+      await storage.flush?.();
+      await expect.poll(() => stdout, { timeout: 10_000, interval: 50 }).toContain(`"id":"tail-${kind}"`);
+      const printed = lines(stdout).map((l) => JSON.parse(l) as SessionIndexEntry);
+      expect(printed.map((e) => e.id)).toEqual([fresh.id]);
+      expectValidIndexEntry(printed[0]);
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+  });
+
+  it('view serves the query API over the same store', async () => {
+    const child = spawn(process.execPath, [CLI, 'view', '--port', '0'], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await expect.poll(() => stdout, { timeout: 10_000, interval: 50 }).toMatch(/http:\/\/127\.0\.0\.1:\d+\//);
+      const base = /(http:\/\/127\.0\.0\.1:\d+)\//.exec(stdout)![1]!;
+      const res = await fetch(`${base}/api/sessions?agent=billing-bot`);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { total: number; sessions: SessionIndexEntry[] };
+      expect(body.total).toBe(2);
+      const page = await fetch(`${base}/`);
+      expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+});
