@@ -111,18 +111,27 @@ export async function runReceiverFromCli(
       `${replayed?.records ? `, replayed ${replayed.records} request(s)` : ''})`,
   );
   let signalled = false;
+  const detach = (): void => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  };
   const onSignal = (signal: NodeJS.Signals): void => {
     if (signalled) return;
     signalled = true;
     io.print(`ams receiver: ${signal}, writing pending sessions...`);
     void running.stop().then(() => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
+      detach();
       io.print('ams receiver: stopped');
       io.onStopped?.(signal);
     });
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  return running;
+  return {
+    ...running,
+    stop: async () => {
+      detach();
+      await running.stop();
+    },
+  };
 }
