@@ -35,6 +35,7 @@ describe('tracedQuery with the real SDK', () => {
           { type: 'text', text: 'Hello! How can I help?' },
         ],
         usage: { input_tokens: 120, output_tokens: 30, cache_read_input_tokens: 7, cache_creation_input_tokens: 5 },
+        delayMs: 240,
       },
     ]);
     const run = await runTraced(h, {
@@ -68,6 +69,8 @@ describe('tracedQuery with the real SDK', () => {
       usage: { input_tokens: 120, output_tokens: 30, cache_read_input_tokens: 7, cache_creation_input_tokens: 5 },
     });
     expect(llm[0]!.response_id).toMatch(/^msg_scripted_/);
+    // Timed from the request (message_start minus its time to first token) to message_stop.
+    expect(llm[0]!.duration_ms).toBeGreaterThanOrEqual(200);
     expect(s.events[0]!.type).toBe('user_prompt');
     // The caller did not ask for partial messages: none leak through.
     expect(run.messages.some((x) => x.type === 'stream_event')).toBe(false);

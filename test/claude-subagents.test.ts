@@ -36,6 +36,7 @@ describe('subagents with the real SDK', () => {
       {
         name: 'sub runs a tool',
         prompt: '[sub:fg]',
+        delayMs: 250,
         blocks: [
           { type: 'thinking', thinking: 'I should list the directory.' },
           { type: 'tool_use', id: 'toolu_sub_ls', name: 'Bash', input: { command: 'ls | wc -l', description: 'count' } },
@@ -73,6 +74,8 @@ describe('subagents with the real SDK', () => {
     expect(subChat).toMatchObject({ type: 'llm_message', thinking: 'I should list the directory.' });
     expect(subTool).toMatchObject({ type: 'tool_call', name: 'Bash', tool_use_id: 'toolu_sub_ls', status: 'ok', input: { command: 'ls | wc -l' } });
     expect(subFinal).toMatchObject({ type: 'llm_message', text: 'There are 0 files.' });
+    // Not streamed either: the call is timed from the subagent's input (its prompt) to the response.
+    expect((subChat as { duration_ms: number }).duration_ms).toBeGreaterThanOrEqual(200);
     // Subagent calls are not streamed to the SDK; their final usage comes from the transcript.
     expect((subChat as { usage: object }).usage).toMatchObject({ input_tokens: 300, output_tokens: 40 });
     expect((subFinal as { usage: object }).usage).toMatchObject({ input_tokens: 350, output_tokens: 12 });

@@ -54,6 +54,8 @@ const HOOK_EVENTS: HookEvent[] = [
   'Notification',
   'PermissionDenied',
 ];
+/** A time to first token beyond this is not believed (clock or field trouble). */
+const MAX_TTFT_MS = 10 * 60 * 1000;
 /** Waits before reading a subagent transcript again when a response is not in it yet. */
 const TRANSCRIPT_RETRY_MS = [50, 150, 400];
 /** Transcripts larger than this are not read for usage figures. */
@@ -175,6 +177,11 @@ export class ClaudeTracer {
   /** Open streamed chat per context, for stream events that carry no message id. */
   private readonly streamingChat = new Map<string, ChatState>();
   private readonly deniedNotified = new Set<string>();
+  /**
+   * Per context, when its last input (prompt, tool results) was seen: the CLI sends the next model
+   * request right after it, so that is when a response without stream timing started.
+   */
+  private readonly lastInput = new Map<string, number>();
   private readonly results = new ResultTotals();
   private requestModel: string | undefined;
   private conversationId: string | undefined;
@@ -303,6 +310,7 @@ export class ClaudeTracer {
       switch (i.hook_event_name) {
         case 'UserPromptSubmit': {
           const prompt = s(i.prompt) ?? '';
+          this.lastInput.set(agent === this.root ? '' : (agent.toolUseId ?? agent.key), now);
           const synthetic = SYNTHETIC_SOURCES.has(String(i.source)) || prompt.trimStart().startsWith('<task-notification>');
           const attrs: Attributes = { [sc.AMS_PROMPT_SYNTHETIC]: synthetic };
           if (this.config.captureContent) putString(attrs, sc.AMS_PROMPT, prompt, this.config.maxAttributeLength);
@@ -473,7 +481,10 @@ export class ClaudeTracer {
         const msg = obj(ev.message);
         const id = s(msg?.id) ?? byId;
         if (!id) return;
-        const chat = this.chatFor(id, ctx, s(m.agent_id), now);
+        // message_start arrives after the time to first token: the request went out ttft_ms earlier.
+        const ttft = num(m.ttft_ms);
+        const start = ttft !== undefined && ttft >= 0 && ttft < MAX_TTFT_MS ? now - ttft : now;
+        const chat = this.chatFor(id, ctx, s(m.agent_id), now, start);
         chat.streamed = true;
         chat.model = s(msg?.model) ?? chat.model;
         chat.usage = usageFrom(msg?.usage, chat.usage);
@@ -509,7 +520,7 @@ export class ClaudeTracer {
     const id = s(msg.id) ?? s(m.uuid) ?? `anon-${now}`;
     // Non-streamed contexts: a new message id means the previous response is complete.
     for (const other of this.openIn(ctx)) if (other.id !== id && !other.streamed) this.settleChat(other);
-    const chat = this.chatFor(id, ctx, s(m.agent_id), now);
+    const chat = this.chatFor(id, ctx, s(m.agent_id), now, this.lastInput.get(ctx));
     const model = s(msg.model);
     if (model && model !== '<synthetic>') chat.model = model;
     if (s(m.error) || model === '<synthetic>') {
@@ -541,6 +552,7 @@ export class ClaudeTracer {
     const ctx = s(m.parent_tool_use_id) ?? '';
     // Anything after a response in the same context means that response is complete.
     for (const chat of this.openIn(ctx)) if (!chat.streamed) this.settleChat(chat);
+    this.lastInput.set(ctx, now);
     if (ctx) this.agentForMessage(ctx, s(m.agent_id), now);
     const content = obj(m.message)?.content;
     if (!Array.isArray(content)) return;
@@ -736,12 +748,14 @@ export class ClaudeTracer {
 
   // ---- chats -----------------------------------------------------------------------------
 
-  private chatFor(id: string, ctx: string, agentId: string | undefined, now: number): ChatState {
+  private chatFor(id: string, ctx: string, agentId: string | undefined, now: number, startAt?: number): ChatState {
     const existing = this.chats.get(id);
     if (existing) return existing;
     const agent = this.agentForMessage(ctx, agentId, now);
     const model = this.requestModel ?? 'claude';
-    const span = new LazySpan(this.tracer, `${sc.OP_CHAT} ${model}`, SpanKind.CLIENT, now, {
+    const start = startAt !== undefined && startAt <= now ? startAt : now;
+    this.lastInput.delete(ctx);
+    const span = new LazySpan(this.tracer, `${sc.OP_CHAT} ${model}`, SpanKind.CLIENT, start, {
       [sc.GEN_AI_OPERATION_NAME]: sc.OP_CHAT,
       [sc.GEN_AI_PROVIDER_NAME]: 'anthropic',
       [sc.GEN_AI_REQUEST_MODEL]: model,
