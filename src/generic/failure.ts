@@ -7,7 +7,7 @@ import { trace } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
 import type { FailureCategory } from '../session/types.js';
 import * as sc from '../spans/semconv.js';
-import { cut, safely } from './values.js';
+import { cut, now, safely } from './values.js';
 
 export type { FailureCategory };
 
@@ -99,7 +99,7 @@ export function addFailure(span: Span, failure: FailureInfo): void {
     if (message) attrs[sc.AMS_FAILURE_MESSAGE] = cut(message, MAX_MESSAGE).value;
     if (failure.step) attrs[sc.AMS_FAILURE_STEP] = failure.step;
     if (failure.attempt !== undefined && Number.isInteger(failure.attempt) && failure.attempt >= 1) attrs[sc.AMS_FAILURE_ATTEMPT] = failure.attempt;
-    span.addEvent(sc.EVENT_FAILURE, attrs);
+    span.addEvent(sc.EVENT_FAILURE, attrs, now());
   });
 }
 

@@ -22,7 +22,7 @@ import type { FailureCategory, FailureInfo } from './failure.js';
 import { addFailure, classifyError, errorMessageOf } from './failure.js';
 import { BoundedStream } from './stream.js';
 import type { StreamHandle, StreamOptions } from './stream.js';
-import { jsonText, safely, setText, toAttributeValue } from './values.js';
+import { jsonText, now, safely, setText, toAttributeValue } from './values.js';
 
 export const TRACER_NAME = 'ams-otel/generic';
 
@@ -191,15 +191,16 @@ export class AgentTracing {
       [sc.GEN_AI_REQUEST_MODEL]: options.model,
     };
     for (const [k, v] of Object.entries(options.metadata ?? {})) attrs[sc.AMS_METADATA_PREFIX + k] = v;
-    return this.run('agent', `${sc.OP_INVOKE_AGENT} ${agent.name}`, SpanKind.INTERNAL, attrs, {}, (span) => {
+    return this.run('agent', agent.name, `${sc.OP_INVOKE_AGENT} ${agent.name}`, SpanKind.INTERNAL, attrs, {}, (span) => {
       const h = this.handle(span, 'agent', agent.name, {}) as SessionHandle;
       h.prompt = (text: string) =>
         safely('prompt', () => {
-          span.addEvent(sc.EVENT_USER_PROMPT, { [sc.AMS_PROMPT]: this.captureInput ? String(text) : '' });
+          span.addEvent(sc.EVENT_USER_PROMPT, { [sc.AMS_PROMPT]: this.captureInput ? String(text) : '' }, now());
         });
       h.notify = (message: string, kind?: string) =>
         safely('notify', () => {
-          span.addEvent(sc.EVENT_NOTIFICATION, kind === undefined ? { [sc.AMS_MESSAGE]: String(message) } : { [sc.AMS_MESSAGE]: String(message), [sc.AMS_NOTIFICATION_KIND]: kind });
+          const attrs = kind === undefined ? { [sc.AMS_MESSAGE]: String(message) } : { [sc.AMS_MESSAGE]: String(message), [sc.AMS_NOTIFICATION_KIND]: kind };
+          span.addEvent(sc.EVENT_NOTIFICATION, attrs, now());
         });
       if (options.prompt !== undefined) h.prompt(options.prompt);
       return h;
@@ -209,7 +210,7 @@ export class AgentTracing {
   /** Runs `fn` as a named step (retrieval, planning, a chain link, ...). */
   step<T>(name: string, fn: (step: SpanHandle) => T, options: StepOptions = {}): T {
     const attrs: Record<string, unknown> = { [sc.AMS_STEP_KIND]: options.kind ?? 'step' };
-    return this.run('step', name, SpanKind.INTERNAL, attrs, options, (span) => this.handle(span, 'step', name, options), fn);
+    return this.run('step', name, name, SpanKind.INTERNAL, attrs, options, (span) => this.handle(span, 'step', name, options), fn);
   }
 
   /** Runs `fn` as a tool call (`execute_tool {name}`); its return value is the tool result. */
@@ -219,7 +220,7 @@ export class AgentTracing {
       [sc.GEN_AI_TOOL_NAME]: name,
       [sc.GEN_AI_TOOL_CALL_ID]: options.callId,
     };
-    return this.run('tool', `${sc.OP_EXECUTE_TOOL} ${name}`, SpanKind.INTERNAL, attrs, options, (span) => this.handle(span, 'tool', name, options), fn);
+    return this.run('tool', name, `${sc.OP_EXECUTE_TOOL} ${name}`, SpanKind.INTERNAL, attrs, options, (span) => this.handle(span, 'tool', name, options), fn);
   }
 
   /**
@@ -233,14 +234,14 @@ export class AgentTracing {
       [sc.GEN_AI_REQUEST_MODEL]: model,
       [sc.GEN_AI_PROVIDER_NAME]: options.provider,
     };
-    return this.run('llm', `${sc.OP_CHAT} ${model}`, SpanKind.CLIENT, attrs, options, (span) => this.handle(span, 'llm', model, options), fn);
+    return this.run('llm', model, `${sc.OP_CHAT} ${model}`, SpanKind.CLIENT, attrs, options, (span) => this.handle(span, 'llm', model, options), fn);
   }
 
   /** Opens a bounded event stream under the active span; call end() when it is done. */
   stream(name: string, options: StreamOptions = {}): StreamHandle {
     let span: Span;
     try {
-      span = this.tracer().startSpan(name, { kind: SpanKind.INTERNAL, attributes: { [sc.AMS_STEP_KIND]: 'stream' } });
+      span = this.tracer().startSpan(name, { kind: SpanKind.INTERNAL, attributes: { [sc.AMS_STEP_KIND]: 'stream' }, startTime: now() });
     } catch (err) {
       safely('stream', () => {
         throw err;
@@ -258,9 +259,9 @@ export class AgentTracing {
         safely('stream.end', () => {
           if (error !== undefined) {
             addFailure(span, { type: 'orchestration', step: name, error });
-            span.recordException(error instanceof Error ? error : { message: errorMessageOf(error) });
+            span.recordException(error instanceof Error ? error : { message: errorMessageOf(error) }, now());
           }
-          span.end();
+          span.end(now());
         }),
     );
   }
@@ -402,6 +403,7 @@ export class AgentTracing {
   /** Starts the span, runs `fn` inside it, ends it on return / settle / throw. */
   private run<H extends SpanHandle, T>(
     kind: Kind,
+    label: string,
     name: string,
     spanKind: SpanKind,
     attrs: Record<string, unknown>,
@@ -420,7 +422,7 @@ export class AgentTracing {
         const av = toAttributeValue(v);
         if (av !== undefined) attributes[k] = av as string | number | boolean | string[];
       }
-      span = this.tracer().startSpan(name, { kind: spanKind, attributes });
+      span = this.tracer().startSpan(name, { kind: spanKind, attributes, startTime: now() });
       h = makeHandle(span);
     } catch (err) {
       safely(`start ${name}`, () => {
@@ -435,7 +437,7 @@ export class AgentTracing {
     const s = span;
     const handle = h;
     const ok = (value: unknown) => safely(`end ${name}`, () => this.finishOk(kind, s, handle, value));
-    const fail = (error: unknown) => safely(`end ${name}`, () => this.finishError(kind, s, name, options, error));
+    const fail = (error: unknown) => safely(`end ${name}`, () => this.finishError(kind, s, label, options, error));
 
     let result: T;
     try {
@@ -470,16 +472,21 @@ export class AgentTracing {
     } else if (kind !== 'agent' && !state?.outputSet && value !== undefined) {
       h.setOutput(value);
     }
-    span.end();
+    span.end(now());
   }
 
-  private finishError(kind: Kind, span: Span, name: string, options: CallOptions & { kind?: string }, error: unknown): void {
+  private finishError(kind: Kind, span: Span, label: string, options: CallOptions & { kind?: string }, error: unknown): void {
     const message = errorMessageOf(error);
-    span.recordException(error instanceof Error ? error : { message });
+    span.recordException(error instanceof Error ? error : { message }, now());
     span.setStatus({ code: SpanStatusCode.ERROR, message });
     span.setAttribute(sc.ERROR_TYPE, error instanceof Error ? error.name || 'Error' : typeof error);
-    addFailure(span, { type: categoryOf(kind, options.kind), step: name, attempt: options.attempt, error });
-    span.end();
+    // One failure per error: where it happened, not again at each level it propagates through.
+    const isObject = typeof error === 'object' && error !== null;
+    if (!isObject || !classified.has(error)) {
+      addFailure(span, { type: categoryOf(kind, options.kind), step: label, attempt: options.attempt, error });
+      if (isObject) classified.add(error);
+    }
+    span.end(now());
   }
 }
 
@@ -508,6 +515,9 @@ export function methodDecorator(get: () => AgentTracing, options: TracedOptions 
 
 /** The TC39 (TypeScript 5+) method decorator signature. */
 export type StandardMethodDecorator = <F extends (...args: never[]) => unknown>(value: F, context: ClassMethodDecoratorContext) => F;
+
+/** Errors already recorded as a failure by an inner span. */
+const classified = new WeakSet<object>();
 
 const handleState = new WeakMap<SpanHandle, { outputSet: boolean; usageSet: boolean }>();
 

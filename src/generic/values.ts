@@ -1,7 +1,23 @@
 /** Turning user values into bounded span attribute text. Never throws (cycles, BigInt, getters). */
-import type { Attributes, AttributeValue, Span } from '@opentelemetry/api';
+import type { Attributes, AttributeValue, HrTime, Span } from '@opentelemetry/api';
 import { diag } from '@opentelemetry/api';
 import { AMS_TRUNCATED_SUFFIX } from '../spans/semconv.js';
+
+let lastMs = 0;
+
+/**
+ * One clock for every span and event this API records, strictly increasing. The SDK anchors each
+ * span to Date.now() separately, which lets spans started within a millisecond of each other come
+ * out of order; the assembler orders events by these times, so ours come from one monotonic source.
+ */
+export function now(): HrTime {
+  let ms = performance.timeOrigin + performance.now();
+  if (ms <= lastMs) ms = lastMs + 0.001;
+  lastMs = ms;
+  const sec = Math.floor(ms / 1000);
+  const nanos = Math.min(999_999_999, Math.round((ms - sec * 1000) * 1e6));
+  return [sec, nanos];
+}
 
 /** JSON text of a value; strings stay as they are. */
 export function jsonText(value: unknown): string {
@@ -41,6 +57,10 @@ export function cut(text: string, max: number): { value: string; originalSize?: 
 
 /** Sets `key` to the (cut) JSON text of `value`, and `key.original_size` when cut. */
 export function setText(span: Span, key: string, value: unknown, max: number): void {
+  if (typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) {
+    span.setAttribute(key, value); // kept as a number / boolean in the document
+    return;
+  }
   const t = cut(jsonText(value), max);
   const attrs: Attributes = { [key]: t.value };
   if (t.originalSize !== undefined) attrs[key + AMS_TRUNCATED_SUFFIX] = t.originalSize;
