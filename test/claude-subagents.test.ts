@@ -120,7 +120,7 @@ describe('subagents with the real SDK', () => {
       },
       { name: 'main acknowledges', after: 'toolu_agent_bg', blocks: [{ type: 'text', text: 'Started it in the background.' }] },
       // The subagent is slower than the main thread's first turn, so the first result comes first.
-      { name: 'sub tool', prompt: '[sub:bg]', delayMs: 400, blocks: [{ type: 'tool_use', id: 'toolu_bg_df', name: 'Bash', input: { command: 'echo disk-ok', description: 'df' } }] },
+      { name: 'sub tool', prompt: '[sub:bg]', delayMs: 1200, blocks: [{ type: 'tool_use', id: 'toolu_bg_df', name: 'Bash', input: { command: 'echo disk-ok', description: 'df' } }] },
       { name: 'sub done', after: 'toolu_bg_df', blocks: [{ type: 'text', text: 'Disk is fine.' }] },
       {
         name: 'main sees notification',
