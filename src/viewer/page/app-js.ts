@@ -1,6 +1,6 @@
 /** The viewer's script (classic script, served as a file: the CSP forbids inline code). Kept free of backticks and dollar-braces so it can live in this String.raw literal; a test compiles it. */
 export const APP_JS = String.raw`// ams viewer. Session content is untrusted: it reaches the page through textContent and
-// CSSOM only (never innerHTML), under a CSP that allows no inline code.
+// CSSOM only (never parsed as markup), under a CSP that allows no inline code.
 (function () {
   'use strict';
 
