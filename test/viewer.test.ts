@@ -123,9 +123,9 @@ describe('viewer in Chromium', () => {
     expect(await page.locator('#models tbody tr').count()).toBe(1);
 
     const thinking = page.locator('#events > .ev-llm_message details.thinking').first();
-    expect(await thinking.evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);
+    expect(await thinking.evaluate((d) => (d as unknown as { open: boolean }).open)).toBe(false);
     await thinking.locator('summary').click();
-    expect(await thinking.evaluate((d) => (d as HTMLDetailsElement).open)).toBe(true);
+    expect(await thinking.evaluate((d) => (d as unknown as { open: boolean }).open)).toBe(true);
     expect(await thinking.locator('pre').textContent()).toBe('I should look at the build log and the failing test first.');
 
     mkdirSync(ARTIFACTS, { recursive: true });
@@ -141,7 +141,7 @@ describe('viewer in Chromium', () => {
     // Give any injected handler (img onerror, svg onload) time to fire if it existed.
     await page.waitForTimeout(300);
     expect(incidents).toEqual([]);
-    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as { __xss?: number }).__xss)).toBeUndefined();
     expect(await page.locator('script').count()).toBe(1); // assets/app.js only
     expect(await page.locator('#main img, #main iframe, #main svg, #main b, #main script, #main [onerror], #main [onload], #main [onmouseover]').count()).toBe(0);
     expect(await page.locator('#main a[href^="javascript:"]').count()).toBe(0);
