@@ -190,4 +190,26 @@ describe('subagents with the real SDK', () => {
     expect(toolIds(byTool.toolu_agent_p2!)).toEqual(['toolu_p2_cmd']);
     expect(byTool.toolu_agent_p1!.agent_id).not.toBe(byTool.toolu_agent_p2!.agent_id);
   });
+
+  it('nests a subagent started by a subagent under that subagent', async () => {
+    h.api.script([
+      { name: 'main', prompt: '[scenario:nest]', blocks: [{ type: 'tool_use', id: 'toolu_nest_1', name: 'Agent', input: { description: 'outer', prompt: '[sub:outer] delegate again', subagent_type: 'general-purpose', run_in_background: false } }] },
+      { name: 'outer', prompt: '[sub:outer]', blocks: [{ type: 'tool_use', id: 'toolu_nest_2', name: 'Agent', input: { description: 'inner', prompt: '[sub:inner] run it', subagent_type: 'general-purpose', run_in_background: false } }] },
+      { name: 'inner', prompt: '[sub:inner]', blocks: [{ type: 'tool_use', id: 'toolu_nest_3', name: 'Bash', input: { command: 'echo deep', description: 'deep' } }] },
+      { name: 'inner done', after: 'toolu_nest_3', blocks: [{ type: 'text', text: 'inner done' }] },
+      { name: 'outer done', after: 'toolu_nest_2', blocks: [{ type: 'text', text: 'outer done' }] },
+      { name: 'main done', after: 'toolu_nest_1', blocks: [{ type: 'text', text: 'all done' }] },
+    ]);
+    const run = await runTraced(h, { prompt: '[scenario:nest] go' });
+    expect(run.error).toBeUndefined();
+    expect(h.api.pending()).toEqual([]);
+    const top = run.session.events;
+    const outer = top.find((e): e is SubagentEvent => e.type === 'subagent')!;
+    expect(outer).toMatchObject({ tool_use_id: 'toolu_nest_1', why: '[sub:outer] delegate again' });
+    const inner = outer.events.find((e): e is SubagentEvent => e.type === 'subagent')!;
+    expect(inner).toMatchObject({ tool_use_id: 'toolu_nest_2', why: '[sub:inner] run it' });
+    expect(inner.events.filter((e) => e.type === 'tool_call').map((e) => (e as { tool_use_id?: string }).tool_use_id)).toEqual(['toolu_nest_3']);
+    expect(outer.events.filter((e) => e.type === 'tool_call').map((e) => (e as { tool_use_id?: string }).tool_use_id)).toEqual(['toolu_nest_2']);
+    expect(run.session.totals.subagents).toBe(2);
+  });
 });
