@@ -16,6 +16,7 @@ import { ClaudeTracer, instrumentOptions, tracedQuery } from '../src/claude/inde
 import type { ClaudeTracerOptions } from '../src/claude/index.js';
 import { resolveConfig } from '../src/claude/config.js';
 import { truncate } from '../src/claude/truncate.js';
+import { ResultTotals } from '../src/claude/totals.js';
 import * as sc from '../src/spans/semconv.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -246,6 +247,35 @@ describe('notifications and errors', () => {
     expect(root.attributes[sc.ERROR_TYPE]).toBe('TypeError');
     expect(root.attributes[sc.GEN_AI_REQUEST_MODEL]).toBe('claude-x');
     expect(root.events.some((e) => e.name === 'exception')).toBe(true);
+  });
+});
+
+describe('result totals', () => {
+  const result = (session: string, cost: number, input: number, extra: Partial<{ turns: number; ms: number; api: number }> = {}) => ({
+    session_id: session,
+    total_cost_usd: cost,
+    num_turns: extra.turns ?? 1,
+    duration_ms: extra.ms ?? 100,
+    duration_api_ms: extra.api ?? 50,
+    modelUsage: { m: { inputTokens: input, outputTokens: input / 10, cacheReadInputTokens: 0, cacheCreationInputTokens: 0, costUSD: cost } },
+  });
+
+  it('takes the latest running total within a query() call and sums per-result figures', () => {
+    const t = new ResultTotals();
+    t.add(result('s', 0.1, 1000, { turns: 2, ms: 300, api: 200 }));
+    t.add(result('s', 0.25, 2500, { turns: 1, ms: 120, api: 260 }));
+    expect(t.totals()).toMatchObject({ results: 2, cost_usd: 0.25, input_tokens: 2500, output_tokens: 250, turns: 3, duration_ms: 420, api_duration_ms: 260 });
+  });
+
+  it('starts a new segment on another session or when the running total drops (/clear)', () => {
+    const t = new ResultTotals();
+    t.add(result('s1', 0.1, 1000));
+    t.add(result('s2', 0.05, 400)); // another query() recorded by the same tracer
+    t.add(result('s2', 0.02, 100)); // /clear reset the running total
+    const totals = t.totals();
+    expect(totals.cost_usd).toBeCloseTo(0.17, 10);
+    expect(totals.input_tokens).toBe(1500);
+    expect(totals.models.m!.input_tokens).toBe(1500);
   });
 });
 
