@@ -43,6 +43,8 @@ const CONCURRENCY = arg('concurrency', 4);
 const TRACES_PER_REQUEST = arg('traces-per-request', 8);
 /** --null-storage: sessions are assembled but not stored (to see what storage costs). */
 const NULL_STORAGE = process.argv.includes('--null-storage');
+/** --retain-ms N: the receiver's retainMs (default: the receiver default, 30 s). */
+const RETAIN_MS = process.argv.includes('--retain-ms') ? arg('retain-ms', 0) : undefined;
 /** emitAgentTrace makes 2 * rounds + 4 spans: rounds sized so a request holds ~512 spans. */
 const ROUNDS = Math.max(1, Math.floor((512 / TRACES_PER_REQUEST - 4) / 2));
 const SPANS_PER_TRACE = 2 * ROUNDS + 4;
@@ -148,6 +150,7 @@ async function main(): Promise<void> {
     storage: NULL_STORAGE ? { putSession: async (session) => session.id } : new LocalStorage({ dir: join(dir, 'data'), env: {} }),
     walDir: join(dir, 'wal'),
     waitMs: 0,
+    retainMs: RETAIN_MS,
     env: {},
     onSessionWritten: (e) => {
       written.push(e);
@@ -168,7 +171,7 @@ async function main(): Promise<void> {
   const http = await decodeOnlyOverHttp(file, totalSpans);
   const latencies = written.filter((e) => e.rootReceivedAt !== undefined).map((e) => e.writtenAt - e.rootReceivedAt!);
 
-  console.log(`\n## receiver${NULL_STORAGE ? ' (storage: none)' : ''}: ${REQUESTS} OTLP/protobuf requests x ${spansPerRequest} spans (${TRACES_PER_REQUEST} traces of ${SPANS_PER_TRACE}), concurrency ${CONCURRENCY}`);
+  console.log(`\n## receiver${NULL_STORAGE ? ' (storage: none)' : ''}${RETAIN_MS !== undefined ? ` (retainMs ${RETAIN_MS})` : ''}: ${REQUESTS} OTLP/protobuf requests x ${spansPerRequest} spans (${TRACES_PER_REQUEST} traces of ${SPANS_PER_TRACE}), concurrency ${CONCURRENCY}`);
   console.log(
     `full path (HTTP + WAL + decode + buffer + assembly + local storage): ${fmt(full.wall)} spans/s wall, ${fmt(full.cpu)} spans per CPU-second` +
       `  (${fmt(totalSpans)} spans, ${totalTraces} sessions in ${fmt(fullMs)} ms; posting alone ${fmt(result.ms)} ms; statuses ${JSON.stringify(result.statuses)}; 503s ${stats.rejectedFull})`,
