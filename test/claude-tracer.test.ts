@@ -250,6 +250,26 @@ describe('notifications and errors', () => {
   });
 });
 
+describe('tracedQuery lifecycle', () => {
+  it('ends the run when the query is closed before it was ever read', async () => {
+    // A stand-in for query() whose close() we can observe; reading is never started.
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    let closed = false;
+    const fakeQuery = (() => {
+      async function* gen(): AsyncGenerator<SDKMessage, void> {
+        yield* [];
+      }
+      return Object.assign(gen(), { close: () => void (closed = true) });
+    }) as unknown as NonNullable<Parameters<typeof tracedQuery>[0]['query']>;
+    const q = tracedQuery({ prompt: 'hi', query: fakeQuery, tracerProvider: provider });
+    q.close();
+    expect(closed).toBe(true);
+    const root = exporter.getFinishedSpans().find((s) => s.name === 'invoke_agent claude-agent')!;
+    expect(root.events.map((e) => e.attributes?.[sc.AMS_NOTIFICATION_KIND])).toContain('abandoned');
+  });
+});
+
 describe('result totals', () => {
   const result = (session: string, cost: number, input: number, extra: Partial<{ turns: number; ms: number; api: number }> = {}) => ({
     session_id: session,

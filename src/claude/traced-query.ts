@@ -62,6 +62,14 @@ export function tracedQuery(params: TracedQueryParams): TracedQuery {
     return: wrapped.return.bind(wrapped),
     throw: wrapped.throw.bind(wrapped),
     [Symbol.asyncIterator]: () => proxy,
+    // close() may come without the generator ever being read: end the run here too.
+    close: () => {
+      try {
+        inner.close();
+      } finally {
+        tracer.finish({ abandoned: true });
+      }
+    },
     tracer,
   };
   if (Symbol.asyncDispose in wrapped) own[Symbol.asyncDispose] = async () => {
