@@ -17,6 +17,8 @@
  * | openinference.span.kind AGENT (or a root CHAIN)| invoke_agent: agent.name or the span name; input.value -> the prompt |
  * | openinference.span.kind RETRIEVER             | step with ams.step.kind = retrieval            |
  * | session.id / user.id / tag.tags / metadata    | gen_ai.conversation.id / ams.metadata.user_id / ams.tags / ams.metadata.* |
+ * | traceloop.span.kind tool (OpenLLMetry)        | execute_tool: traceloop.entity.name, .input -> arguments, .output -> result |
+ * | traceloop.span.kind agent (or a root workflow)| invoke_agent: traceloop.entity.name            |
  *
  * A trace with no `ams.user_prompt` event gets one from the earliest chat's last user message,
  * so sessions from any instrumentation show what was asked.
@@ -64,6 +66,7 @@ function needsNormalizing(span: SpanRecord): boolean {
   if (a[sc.GEN_AI_SYSTEM] !== undefined && a[sc.GEN_AI_PROVIDER_NAME] === undefined) return true;
   if (op === undefined && (a[sc.GEN_AI_REQUEST_MODEL] !== undefined || a[sc.LLM_REQUEST_TYPE] !== undefined || a[sc.GEN_AI_TOOL_NAME] !== undefined)) return true;
   if (a[sc.OI_SPAN_KIND] !== undefined || a[sc.OI_LLM_MODEL_NAME] !== undefined) return true;
+  if (op === undefined && a[sc.TRACELOOP_SPAN_KIND] !== undefined) return true;
   for (const key in a) {
     if (
       key.startsWith(sc.GEN_AI_PROMPT) ||
@@ -100,6 +103,7 @@ export function normalizeSpan(span: SpanRecord): SpanRecord {
   legacyGenAi(src, a);
   const oiKind = readString(src, sc.OI_SPAN_KIND)?.toUpperCase();
   if (oiKind !== undefined || src[sc.OI_LLM_MODEL_NAME] !== undefined) openInference(span, src, a, events, oiKind ?? 'LLM');
+  else if (src[sc.GEN_AI_OPERATION_NAME] === undefined && src[sc.TRACELOOP_SPAN_KIND] !== undefined) traceloop(span, src, a);
 
   const op = readString(a, sc.GEN_AI_OPERATION_NAME);
   if (op !== undefined && op !== sc.OP_CHAT && CHAT_OPS.has(op)) a[sc.GEN_AI_OPERATION_NAME] = sc.OP_CHAT;
@@ -357,6 +361,21 @@ function openInference(span: SpanRecord, src: Attributes, a: Attributes, events:
     }
   } else if (kind === 'RETRIEVER') {
     setDefault(a, sc.AMS_STEP_KIND, 'retrieval');
+  }
+}
+
+function traceloop(span: SpanRecord, src: Attributes, a: Attributes): void {
+  const kind = readString(src, sc.TRACELOOP_SPAN_KIND);
+  const name = src[sc.TRACELOOP_ENTITY_NAME] ?? span.name;
+  const isRoot = !span.parentSpanId || span.parentIsRemote === true;
+  if (kind === 'tool') {
+    a[sc.GEN_AI_OPERATION_NAME] = sc.OP_EXECUTE_TOOL;
+    setDefault(a, sc.GEN_AI_TOOL_NAME, name);
+    setDefault(a, sc.GEN_AI_TOOL_CALL_ARGUMENTS, src[sc.TRACELOOP_ENTITY_INPUT]);
+    setDefault(a, sc.GEN_AI_TOOL_CALL_RESULT, src[sc.TRACELOOP_ENTITY_OUTPUT]);
+  } else if (kind === 'agent' || (kind === 'workflow' && isRoot)) {
+    a[sc.GEN_AI_OPERATION_NAME] = sc.OP_INVOKE_AGENT;
+    setDefault(a, sc.GEN_AI_AGENT_NAME, name);
   }
 }
 

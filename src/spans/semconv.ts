@@ -159,3 +159,9 @@ export const OI_SESSION_ID = 'session.id';
 export const OI_USER_ID = 'user.id';
 export const OI_METADATA = 'metadata';
 export const OI_TAGS = 'tag.tags';
+
+/** OpenLLMetry (Traceloop) span kinds and entity names, beside its gen_ai.* attributes. */
+export const TRACELOOP_SPAN_KIND = 'traceloop.span.kind';
+export const TRACELOOP_ENTITY_NAME = 'traceloop.entity.name';
+export const TRACELOOP_ENTITY_INPUT = 'traceloop.entity.input';
+export const TRACELOOP_ENTITY_OUTPUT = 'traceloop.entity.output';
