@@ -98,6 +98,19 @@ describe('write-ahead log', () => {
     expect(segments(dir)).toEqual(['wal-000000000007.log', 'wal-000000000008.log']);
   });
 
+  it('one log per directory: a live owner is refused, a dead one (kill -9) is taken over', async () => {
+    const dir = tempDir();
+    const { wal } = await reopen(dir);
+    await expect(reopen(dir)).rejects.toThrow(/already open in this process/);
+    await wal.close();
+    writeFileSync(join(dir, 'LOCK'), String(process.ppid));
+    await expect(reopen(dir)).rejects.toThrow(`write-ahead log ${dir} is in use by process ${process.ppid}`);
+    writeFileSync(join(dir, 'LOCK'), '99999999');
+    const again = await reopen(dir);
+    expect(readFileSync(join(dir, 'LOCK'), 'utf8')).toBe(String(process.pid));
+    await again.wal.close();
+  });
+
   it('the table CRC-32 matches zlib', () => {
     const data = Buffer.from('The quick brown fox jumps over the lazy dog');
     expect(crc32Fallback(data)).toBe(0x414fa339);

@@ -13,12 +13,50 @@
  * below it is deleted.
  */
 import { diag } from '@opentelemetry/api';
-import { mkdir, open, readFile, readdir, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, unlink, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import { crc32 } from './crc32.js';
 
 const MAGIC = Buffer.from('AMSWAL1\n');
+const LOCK_FILE = 'LOCK';
+/** Directories this process has open: a second log on the same directory would delete the first's records. */
+const openDirs = new Set<string>();
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * One receiver per log directory: a `LOCK` file holds the owner's pid. A lock left by a process
+ * that is gone (kill -9) is taken over.
+ */
+async function lockDir(dir: string): Promise<void> {
+  const key = resolvePath(dir);
+  const lock = join(dir, LOCK_FILE);
+  if (openDirs.has(key)) throw new Error(`write-ahead log ${dir} is already open in this process; give each receiver its own AMS_RECEIVER_WAL_DIR`);
+  try {
+    await writeFile(lock, String(process.pid), { flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const owner = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
+    if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && processAlive(owner)) {
+      throw new Error(`write-ahead log ${dir} is in use by process ${owner}; give each receiver its own AMS_RECEIVER_WAL_DIR`, { cause: err });
+    }
+    await writeFile(lock, String(process.pid));
+  }
+  openDirs.add(key);
+}
+
+async function unlockDir(dir: string): Promise<void> {
+  openDirs.delete(resolvePath(dir));
+  await unlink(join(dir, LOCK_FILE)).catch(() => {});
+}
 const HEADER_BYTES = 9;
 const SEGMENT_RE = /^wal-(\d{12})\.log$/;
 /** A segment is closed and a new one started past this size, so released data can be deleted. */
@@ -85,6 +123,20 @@ export class WriteAheadLog {
     onRecord: (payload: Buffer, flags: number, seq: number) => void,
   ): Promise<{ wal: WriteAheadLog; replay: ReplayStats }> {
     await mkdir(dir, { recursive: true });
+    await lockDir(dir);
+    try {
+      return await WriteAheadLog.replay(dir, options, onRecord);
+    } catch (err) {
+      await unlockDir(dir);
+      throw err;
+    }
+  }
+
+  private static async replay(
+    dir: string,
+    options: WalOptions,
+    onRecord: (payload: Buffer, flags: number, seq: number) => void,
+  ): Promise<{ wal: WriteAheadLog; replay: ReplayStats }> {
     const wal = new WriteAheadLog(dir, options);
     const stats: ReplayStats = { segments: 0, records: 0, discardedBytes: 0 };
     const names = (await readdir(dir)).filter((n) => SEGMENT_RE.test(n)).sort();
@@ -167,6 +219,7 @@ export class WriteAheadLog {
     await this.whenIdle();
     await this.active?.handle?.close();
     if (this.active) this.active.handle = undefined;
+    await unlockDir(this.dir);
   }
 
   private whenIdle(): Promise<void> {
