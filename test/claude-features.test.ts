@@ -190,7 +190,6 @@ describe('instrumentation features with the real SDK', () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
       await q.interrupt();
     });
-    const started = Date.now();
     for await (const m of q) {
       if (m.type === 'result') {
         finished();
@@ -198,10 +197,10 @@ describe('instrumentation features with the real SDK', () => {
       }
     }
     await interrupting;
-    expect(Date.now() - started).toBeLessThan(5000);
     const { session } = await sessionOf(h, q.tracer.traceId);
     const [call] = eventsOfType(session.events, 'tool_call');
     expect(call).toMatchObject({ tool_use_id: 'toolu_int_1', status: 'interrupted' });
+    expect(call!.duration_ms).toBeLessThan(4500);
     // The SDK reports the interrupted turn as error_during_execution; the session says so.
     expect(session.status).toBe('error');
     expect(session.status_reason).toMatch(/^error_during_execution/);
