@@ -413,7 +413,7 @@ export class ClaudeTracer {
         this.onUser(m, now);
         break;
       case 'result':
-        this.onResult(m, now);
+        this.onResult(m);
         break;
       default:
         break;
@@ -586,7 +586,7 @@ export class ClaudeTracer {
     }
   }
 
-  private onResult(m: Json, now: number): void {
+  private onResult(m: Json): void {
     this.results.add(m as ResultLike);
     // Results close the main thread's turn; background subagents keep going.
     for (const chat of this.openIn('')) if (!chat.streamed) this.endChat(chat);
@@ -599,7 +599,6 @@ export class ClaudeTracer {
       this.root.span.setAttribute(sc.AMS_STATUS_REASON, truncate(this.resultError, this.config.maxAttributeLength).value);
       this.root.span.setError(this.resultError);
     }
-    void now;
   }
 
   // ---- agents ----------------------------------------------------------------------------
