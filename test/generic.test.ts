@@ -252,6 +252,25 @@ describe('failures', () => {
     ]);
   });
 
+  it('a failure inside a retried attempt (a failing tool call) carries the attempt number, once', async () => {
+    const h = harness();
+    let n = 0;
+    await h.t.startSession({ agent: 'retry-tool' }, () =>
+      h.t.retry('fetch', () =>
+        h.t.toolCall('orders', async () => {
+          n += 1;
+          if (n < 3) throw Object.assign(new Error(`timed out #${n}`), { name: 'TimeoutError' });
+          return 'ok';
+        }),
+      ),
+    );
+    const { sessions } = await h.flushAndRead();
+    expect(ofType(sessions[0]!.events, 'failure').map((f) => [f.category, f.code, f.step, f.attempt])).toEqual([
+      ['tool', 'timeout', 'orders', 1],
+      ['tool', 'timeout', 'orders', 2],
+    ]);
+  });
+
   it('retryIf stops early and the last error is thrown', async () => {
     const h = harness();
     const fatal = Object.assign(new Error('forbidden'), { status: 403 });

@@ -13,7 +13,7 @@
  * Never throws into user code: our own failures go to diag; the user's own errors are recorded
  * (status, exception, a classified `failure`) and rethrown unchanged.
  */
-import { context, INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, createContextKey, INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Span, Tracer, TracerProvider } from '@opentelemetry/api';
 import { resolve, SETTINGS } from '../config/env.js';
 import type { Env } from '../config/env.js';
@@ -436,12 +436,17 @@ export class AgentTracing {
     }
     const s = span;
     const handle = h;
+    const callerCtx = context.active();
+    const inherited = callerCtx.getValue(ATTEMPT_KEY);
+    const attempt = options.attempt ?? (typeof inherited === 'number' ? inherited : undefined);
+    let spanCtx = trace.setSpan(callerCtx, s);
+    if (options.attempt !== undefined) spanCtx = spanCtx.setValue(ATTEMPT_KEY, options.attempt);
     const ok = (value: unknown) => safely(`end ${name}`, () => this.finishOk(kind, s, handle, value));
-    const fail = (error: unknown) => safely(`end ${name}`, () => this.finishError(kind, s, label, options, error));
+    const fail = (error: unknown) => safely(`end ${name}`, () => this.finishError(kind, s, label, options, attempt, error));
 
     let result: T;
     try {
-      result = context.with(trace.setSpan(context.active(), s), () => fn(handle as H));
+      result = context.with(spanCtx, () => fn(handle as H));
     } catch (error) {
       fail(error);
       throw error;
@@ -475,7 +480,7 @@ export class AgentTracing {
     span.end(now());
   }
 
-  private finishError(kind: Kind, span: Span, label: string, options: CallOptions & { kind?: string }, error: unknown): void {
+  private finishError(kind: Kind, span: Span, label: string, options: CallOptions & { kind?: string }, attempt: number | undefined, error: unknown): void {
     const message = errorMessageOf(error);
     span.recordException(error instanceof Error ? error : { message }, now());
     span.setStatus({ code: SpanStatusCode.ERROR, message });
@@ -483,7 +488,7 @@ export class AgentTracing {
     // One failure per error: where it happened, not again at each level it propagates through.
     const isObject = typeof error === 'object' && error !== null;
     if (!isObject || !classified.has(error)) {
-      addFailure(span, { type: categoryOf(kind, options.kind), step: label, attempt: options.attempt, error });
+      addFailure(span, { type: categoryOf(kind, options.kind), step: label, attempt, error });
       if (isObject) classified.add(error);
     }
     span.end(now());
@@ -515,6 +520,9 @@ export function methodDecorator(get: () => AgentTracing, options: TracedOptions 
 
 /** The TC39 (TypeScript 5+) method decorator signature. */
 export type StandardMethodDecorator = <F extends (...args: never[]) => unknown>(value: F, context: ClassMethodDecoratorContext) => F;
+
+/** The retry attempt a span runs in, so failures deeper down carry its number. */
+const ATTEMPT_KEY = createContextKey('ams-otel.attempt');
 
 /** Errors already recorded as a failure by an inner span. */
 const classified = new WeakSet<object>();
