@@ -3,13 +3,16 @@
  * receiver's event loop: posts length-prefixed OTLP protobuf payloads from a file, `concurrency`
  * at a time over keep-alive connections, and prints one JSON line with what it saw.
  *
- *   node --import tsx bench/receiver-poster.ts <payload-file> <url> <concurrency>
+ *   node --import tsx bench/receiver-poster.ts <payload-file> <url> <concurrency> [requests-per-second]
+ *
+ * With a rate, requests start on a fixed schedule (open loop) instead of as fast as possible.
  */
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 
-const [file, url, concurrencyArg] = process.argv.slice(2);
+const [file, url, concurrencyArg, rateArg] = process.argv.slice(2);
 const concurrency = Number(concurrencyArg ?? 4);
+const rate = Number(rateArg ?? 0);
 const data = readFileSync(file!);
 const payloads: Buffer[] = [];
 for (let pos = 0; pos < data.length; ) {
@@ -36,7 +39,13 @@ const started = performance.now();
 const startedEpoch = Date.now();
 async function worker(): Promise<void> {
   while (next < payloads.length) {
-    const body = payloads[next++]!;
+    const index = next++;
+    const body = payloads[index]!;
+    if (rate > 0) {
+      const due = started + (index * 1000) / rate;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
     let status = await post(body);
     // 503 = back-pressure: honour it like an exporter would (briefly, to keep the run short).
     while (status === 503) {
