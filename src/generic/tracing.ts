@@ -33,6 +33,8 @@ export interface TracingOptions {
   captureInput?: boolean;
   /** Record outputs (return values, results, model text, stream data). Default: as captureInput. */
   captureOutput?: boolean;
+  /** Record model thinking passed to an LLM handle. Default: env AMS_CAPTURE_THINKING, else on. */
+  captureThinking?: boolean;
   /** Longest recorded value, in characters; longer ones are cut with a marker. Default 16,384. */
   maxValueLength?: number;
   /** Environment to read defaults from (default process.env). */
@@ -160,6 +162,7 @@ export class AgentTracing {
   private cachedTracer?: Tracer;
   readonly captureInput: boolean;
   readonly captureOutput: boolean;
+  readonly captureThinking: boolean;
   readonly maxValueLength: number;
 
   constructor(options: TracingOptions = {}) {
@@ -167,6 +170,7 @@ export class AgentTracing {
     const content = resolve(SETTINGS.captureContent, undefined, options.env);
     this.captureInput = options.captureInput ?? content;
     this.captureOutput = options.captureOutput ?? options.captureInput ?? content;
+    this.captureThinking = options.captureThinking ?? resolve(SETTINGS.captureThinking, undefined, options.env);
     this.maxValueLength = Math.max(64, options.maxValueLength ?? DEFAULT_MAX_VALUE);
   }
 
@@ -373,7 +377,7 @@ export class AgentTracing {
           state.outputSet = true;
           if (!captureOutput || value === undefined) return;
           if (kind === 'tool') setText(span, sc.GEN_AI_TOOL_CALL_RESULT, value, max);
-          else if (kind === 'llm') setLlmOutput(span, value as string | LlmOutput, max);
+          else if (kind === 'llm') setLlmOutput(span, value as string | LlmOutput, max, this.captureThinking);
           else setText(span, sc.AMS_OUTPUT, value, max);
         }),
       setAttribute: (key: string, value: unknown) =>
@@ -555,10 +559,10 @@ function inputMessages(value: unknown): unknown {
   return value;
 }
 
-function setLlmOutput(span: Span, out: string | LlmOutput, max: number): void {
+function setLlmOutput(span: Span, out: string | LlmOutput, max: number, thinking: boolean): void {
   const o: LlmOutput = typeof out === 'string' ? { text: out } : out && typeof out === 'object' ? out : { text: jsonText(out) };
   const parts: unknown[] = [];
-  if (typeof o.thinking === 'string' && o.thinking) parts.push({ type: 'reasoning', content: o.thinking });
+  if (thinking && typeof o.thinking === 'string' && o.thinking) parts.push({ type: 'reasoning', content: o.thinking });
   if (typeof o.text === 'string' && o.text) parts.push({ type: 'text', content: o.text });
   for (const c of o.toolCalls ?? []) parts.push({ type: 'tool_call', id: c.id, name: c.name, arguments: c.arguments });
   const msg: Record<string, unknown> = { role: 'assistant', parts };
