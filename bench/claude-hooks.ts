@@ -97,14 +97,23 @@ async function endToEnd(): Promise<void> {
   };
   // Wall time includes spawning the CLI (the noisiest part); the result's duration_ms is the
   // CLI's own time for the turn, which is where hook round trips land. Both are shown.
-  const wall = { plain: [] as number[], traced: [] as number[] };
-  const turn = { plain: [] as number[], traced: [] as number[] };
+  // 'hooks only': no-op PreToolUse/PostToolUse hooks and nothing else, i.e. the round trip that
+  // any hook costs; 'traced' minus that is our own work plus the partial-message traffic.
+  const noop: HookCallbackMatcher[] = [{ hooks: [async () => ({})] }];
+  const hooksOnly = { ...sandbox.options, hooks: { PreToolUse: noop, PostToolUse: noop } };
+  const modes = ['plain', 'hooks only', 'traced'] as const;
+  type Mode = (typeof modes)[number];
+  const wall: Record<Mode, number[]> = { plain: [], 'hooks only': [], traced: [] };
+  const turn: Record<Mode, number[]> = { plain: [], 'hooks only': [], traced: [] };
   for (let r = 0; r < RUNS; r++) {
-    for (const mode of ['plain', 'traced'] as const) {
+    for (const mode of modes) {
       const tag = `[bench:${mode}:${r}]`;
       script(tag);
       const t0 = performance.now();
-      const q = mode === 'plain' ? query({ prompt: tag, options: sandbox.options }) : tracedQuery({ prompt: tag, options: sandbox.options, tracerProvider: provider });
+      const q =
+        mode === 'traced'
+          ? tracedQuery({ prompt: tag, options: sandbox.options, tracerProvider: provider })
+          : query({ prompt: tag, options: mode === 'plain' ? sandbox.options : hooksOnly });
       for await (const m of q) if (m.type === 'result') turn[mode].push(m.duration_ms);
       wall[mode].push(performance.now() - t0);
     }
@@ -113,15 +122,14 @@ async function endToEnd(): Promise<void> {
   await api.close();
   sandbox.cleanup();
   fs.rmSync(dir, { recursive: true, force: true });
-  const line = (label: string, xs: { plain: number[]; traced: number[] }) => {
-    const delta = median(xs.traced) - median(xs.plain);
-    console.log(
-      `  ${label}: plain ${median(xs.plain).toFixed(0)} ms   traced ${median(xs.traced).toFixed(0)} ms   delta ${delta.toFixed(0)} ms = ${(delta / TOOLS).toFixed(2)} ms per tool call`,
-    );
-    console.log(`    runs: plain [${xs.plain.map((x) => x.toFixed(0)).join(', ')}]  traced [${xs.traced.map((x) => x.toFixed(0)).join(', ')}]`);
+  const line = (label: string, xs: Record<Mode, number[]>) => {
+    const base = median(xs.plain);
+    const cell = (m: Mode) => `${m} ${median(xs[m]).toFixed(0)} ms${m === 'plain' ? '' : ` (+${((median(xs[m]) - base) / TOOLS).toFixed(2)} ms/tool call)`}`;
+    console.log(`  ${label}: ${modes.map(cell).join('   ')}`);
+    for (const m of modes) console.log(`    ${m}: [${xs[m].map((x) => x.toFixed(0)).join(', ')}]`);
   };
   console.log(`end to end, real SDK + CLI, ${TOOLS} tool calls per run, ${RUNS} runs each (medians):`);
-  line("CLI turn time (result.duration_ms)", turn);
+  line('CLI turn time (result.duration_ms)', turn);
   line('wall time incl. CLI start', wall);
 }
 
