@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalStorage, S3Storage } from '../src/index.js';
 import type { Session, SessionIndexEntry, SessionReader, SessionStorage } from '../src/index.js';
-import { FilterError, followIndex, lookupEntry, lookupSession, parseFilter, parseTime, querySessions, readAllIndex, readerFromEnv } from '../src/query/index.js';
+import { FilterError, IndexCache, followIndex, lookupEntry, lookupSession, parseFilter, parseTime, querySessions, readAllIndex, readerFromEnv } from '../src/query/index.js';
 import { BASE_MS, RUNS, XSS_ID, buildStore, goldenSession } from './fixtures/stores/build.js';
 import { S3_CREDENTIALS, TestS3 } from './support/s3.js';
 import { tempDir } from './support/tmp.js';
@@ -132,6 +132,29 @@ describe.each(['local', 's3'] as const)('query over a %s fixture store', (kind) 
   function run0(): string {
     return [...written.keys()][0]!;
   }
+
+  it('IndexCache: a refresh sees new sessions and, on S3, fetches only what changed', async () => {
+    const cache = new IndexCache(storage, 0);
+    const first = await cache.get();
+    expect(ids(first).sort()).toEqual(ids(await readAllIndex(storage)).sort());
+    const before = cache.stats();
+    const added = { ...goldenSession('agentless-error'), id: `cache-${kind}` };
+    await storage.putSession(added);
+    await storage.flush?.();
+    const second = await cache.get();
+    expect(second).toHaveLength(first.length + 1);
+    expect(ids(second)).toContain(added.id);
+    expect(cache.stats().refreshes).toBe(before.refreshes + 1);
+    if (kind === 's3') {
+      expect(before.fetched).toBe(first.length);
+      expect(cache.stats().fetched - before.fetched).toBe(1);
+    }
+    const held = new IndexCache(storage, 60_000);
+    const [a, b] = await Promise.all([held.get(), held.get()]);
+    expect(a).toBe(b);
+    await held.get();
+    expect(held.stats().refreshes).toBe(1);
+  });
 
   it('follows: reports a session written after it started, not the ones before', async () => {
     const seen: SessionIndexEntry[] = [];

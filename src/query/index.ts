@@ -10,3 +10,5 @@ export { ReaderConfigError, describeReader, readerFromEnv } from './reader.js';
 export type { StoreReader } from './reader.js';
 export { followIndex } from './follow.js';
 export type { FollowOptions } from './follow.js';
+export { IndexCache } from './index-cache.js';
+export type { IndexCacheStats } from './index-cache.js';

@@ -18,7 +18,7 @@ import type { RawFilter } from '../query/filter.js';
 import { lookupSession } from '../query/lookup.js';
 import { facets, querySessions, sortNewestFirst } from '../query/query.js';
 import type { Facets } from '../query/query.js';
-import { readAllIndex } from '../query/scan.js';
+import { IndexCache } from '../query/index-cache.js';
 import type { SessionIndexEntry } from '../session/types.js';
 import type { SessionReader } from '../storage/types.js';
 import { APP_JS } from './page/app-js.js';
@@ -30,7 +30,8 @@ export interface ViewerOptions {
   reader: SessionReader;
   /**
    * How long one pass over the index serves later requests (default 2000 ms): paging and typing
-   * in the search box do not each re-read thousands of index files. 0 = read on every request.
+   * in the search box do not each re-read thousands of index files (and on S3 a refresh fetches
+   * only new or changed entries). 0 = read on every request.
    */
   cacheMs?: number;
 }
@@ -51,7 +52,7 @@ export const DEFAULT_PAGE = 50;
 export const MAX_PAGE = 1000;
 
 interface Snapshot {
-  at: number;
+  source: SessionIndexEntry[];
   sorted: SessionIndexEntry[];
   facets: Facets;
 }
@@ -83,22 +84,14 @@ function pageParam(raw: unknown, name: string, fallback: number): number {
 
 export function createViewerRouter(options: ViewerOptions): Router {
   const { reader } = options;
-  const cacheMs = options.cacheMs ?? 2000;
+  const cache = new IndexCache(reader, options.cacheMs ?? 2000);
   let snapshot: Snapshot | undefined;
-  let loading: Promise<Snapshot> | undefined;
 
-  const index = (): Promise<Snapshot> => {
-    if (snapshot && Date.now() - snapshot.at < cacheMs) return Promise.resolve(snapshot);
-    // Concurrent requests share one pass over the index.
-    loading ??= readAllIndex(reader)
-      .then((entries) => {
-        snapshot = { at: Date.now(), sorted: sortNewestFirst(entries), facets: facets(entries) };
-        return snapshot;
-      })
-      .finally(() => {
-        loading = undefined;
-      });
-    return loading;
+  /** The index, sorted newest first, with its facets; recomputed only when the cache refreshed. */
+  const index = async (): Promise<Snapshot> => {
+    const entries = await cache.get();
+    if (snapshot?.source !== entries) snapshot = { source: entries, sorted: sortNewestFirst(entries), facets: facets(entries) };
+    return snapshot;
   };
 
   const router = Router();
@@ -147,8 +140,7 @@ export function createViewerRouter(options: ViewerOptions): Router {
 
   router.get('/api/sessions/:id', async (req, res) => {
     const ref = String(req.params.id);
-    const cached = snapshot && Date.now() - snapshot.at < cacheMs ? snapshot.sorted : undefined;
-    const found = await lookupSession(reader, ref, cached);
+    const found = await lookupSession(reader, ref, cache.fresh());
     if (!found.session) {
       const why = found.candidates.length > 1 ? `"${ref}" is the start of ${found.candidates.length} session ids` : `no session with id, trace id or conversation id "${ref}"`;
       throw new ApiError(404, why);
