@@ -151,8 +151,10 @@ export class SessionPipeline {
       if (!this.accounts.has(last)) newTraces++;
     }
     let why: string | undefined;
-    if (this.accounts.size + newTraces > this.o.maxTraces) why = `${this.accounts.size} traces open (maxTraces ${this.o.maxTraces})`;
-    else if (this.openSpans + records.length > this.openSpansLimit) {
+    if (this.accounts.size > 0 && this.accounts.size + newTraces > this.o.maxTraces) why = `${this.accounts.size} traces open (maxTraces ${this.o.maxTraces})`;
+    // (A request bigger than a bound on its own is let through when nothing is pending, or it
+    // could never be accepted.)
+    else if (this.openSpans > 0 && this.openSpans + records.length > this.openSpansLimit) {
       why = `${this.openSpans} spans not yet written (${OPEN_SPANS_SHARE * 100}% of maxBufferedSpans ${this.o.maxBufferedSpans})`;
     } else if (this.bufferedBytes > 0 && this.bufferedBytes + bytes > this.o.maxBufferedBytes) {
       why = `${this.bufferedBytes} bytes not yet written (maxBufferedBytes ${this.o.maxBufferedBytes})`;

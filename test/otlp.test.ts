@@ -189,3 +189,44 @@ describe('responses', () => {
     expect(decodeStatus(encodeStatus('protobuf', 3, 'nope'))).toEqual({ code: 3, message: 'nope' });
   });
 });
+
+describe('OTLP/JSON variants', () => {
+  it('accepts proto field names (snake_case) and enum names', () => {
+    const out = otlpToSpanRecords({
+      resource_spans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { string_value: 'svc' } }] },
+          scope_spans: [
+            {
+              scope: { name: 'lib', version: '1.0' },
+              spans: [
+                {
+                  trace_id: TRACE.toString('hex'),
+                  span_id: SPAN.toString('hex'),
+                  name: 's',
+                  kind: 'SPAN_KIND_SERVER',
+                  start_time_unix_nano: '1000000000000000001',
+                  end_time_unix_nano: 1_000_000_000_500_000_000 - 0, // a JSON number (lossy above 2^53, still accepted)
+                  status: { code: 'STATUS_CODE_ERROR', message: 'x' },
+                  attributes: [{ key: 'n', value: { int_value: '7' } }, { key: 'd', value: { double_value: 'Infinity' } }],
+                  events: [{ name: 'e', time_unix_nano: '1000000000000000002', attributes: [] }],
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    expect(out.records).toHaveLength(1);
+    expect(out.records[0]).toMatchObject({
+      kind: 'server',
+      status: { code: 'error', message: 'x' },
+      resource: { 'service.name': 'svc' },
+      scope: { name: 'lib', version: '1.0' },
+      attributes: { n: 7, d: Infinity },
+      startTimeMs: 1e12 + 1e-6,
+      endTimeMs: 1_000_000_000_500,
+      events: [{ name: 'e', timeMs: 1e12 + 2e-6 }],
+    });
+  });
+});
