@@ -206,7 +206,7 @@ describe('OTLP/JSON variants', () => {
                   name: 's',
                   kind: 'SPAN_KIND_SERVER',
                   start_time_unix_nano: '1000000000000000001',
-                  end_time_unix_nano: 1_000_000_000_500_000_000 - 0, // a JSON number (lossy above 2^53, still accepted)
+                  end_time_unix_nano: 1_000_000_000_500_000_000, // a JSON number: lossy above 2^53, still accepted
                   status: { code: 'STATUS_CODE_ERROR', message: 'x' },
                   attributes: [{ key: 'n', value: { int_value: '7' } }, { key: 'd', value: { double_value: 'Infinity' } }],
                   events: [{ name: 'e', time_unix_nano: '1000000000000000002', attributes: [] }],
