@@ -202,7 +202,7 @@ async function main(): Promise<void> {
   console.log(`\n## receiver${NULL_STORAGE ? ' (storage: none)' : ''}${RETAIN_MS !== undefined ? ` (retainMs ${RETAIN_MS})` : ''}: ${REQUESTS} OTLP/protobuf requests x ${spansPerRequest} spans (${TRACES_PER_REQUEST} traces of ${SPANS_PER_TRACE}), concurrency ${CONCURRENCY}`);
   console.log(
     `full path (HTTP + WAL + decode + buffer + assembly + local storage): ${fmt(full.wall)} spans/s wall, ${fmt(full.cpu)} spans per CPU-second` +
-      `  (${fmt(totalSpans)} spans, ${totalTraces} sessions in ${fmt(fullMs)} ms; posting alone ${fmt(result.ms)} ms; statuses ${JSON.stringify(result.statuses)}; 503s ${stats.rejectedFull})`,
+      `  (${fmt(totalSpans)} spans, ${totalTraces} sessions in ${fmt(fullMs)} ms; posting alone ${fmt(result.ms)} ms; statuses ${JSON.stringify(result.statuses)}; 503s ${stats.rejectedFull}; rewrites ${written.filter((e) => e.revision > 1).length})`,
   );
   console.log(`decode-only in process (protobuf -> SpanRecord): ${fmt(decode.wall)} spans/s wall, ${fmt(decode.cpu)} per CPU-second`);
   console.log(`decode-only over HTTP (same poster; read + decode + 200): ${fmt(http.wall)} spans/s wall, ${fmt(http.cpu)} per CPU-second`);
