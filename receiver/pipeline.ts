@@ -7,6 +7,7 @@
 import { context, diag } from '@opentelemetry/api';
 import { globalErrorHandler, suppressTracing } from '@opentelemetry/core';
 import { describeRecord, isGenAiSdkSpan } from '../src/processor/describe.js';
+import { DropLog } from '../src/processor/drop-log.js';
 import { TraceBuffer } from '../src/processor/trace-buffer.js';
 import type { SessionBatch } from '../src/processor/trace-buffer.js';
 import { assembleSession } from '../src/session/assemble.js';
@@ -84,6 +85,7 @@ export class SessionPipeline {
   private replayed?: ReplayStats;
   private closing = false;
   private readonly appending = new Set<Promise<void>>();
+  private readonly drops = new DropLog();
   private readonly counters = { sessionsWritten: 0, sessionsSkippedNotGenAi: 0, writeFailures: 0, rejectedFull: 0 };
 
   constructor(
@@ -95,7 +97,7 @@ export class SessionPipeline {
       describe: describeRecord,
       toRecord: (r) => r,
       onSessionReady: (batch) => this.onSessionReady(batch),
-      onDrop: (count, reason) => diag.warn(`ams receiver: dropped ${count} span(s): ${reason}`),
+      onDrop: (count, reason) => this.drops.add(count, `spans (${reason})`),
       waitMs: o.waitMs,
       idleMs: o.idleMs,
       maxAgeMs: o.maxAgeMs,
@@ -422,6 +424,7 @@ export class SessionPipeline {
     this.buffer.close('receiver shut down before the session ended');
     await this.drain();
     await this.storage.flush?.();
+    this.drops.flush();
     if (this.wal) {
       let low = this.wal.lastSeq + 1;
       for (const a of this.accounts.values()) if (a.seqs.length && a.seqs[0]! < low) low = a.seqs[0]!;
