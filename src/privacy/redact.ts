@@ -198,7 +198,9 @@ class Redactor {
       if ((t.startsWith('{') || t.startsWith('[')) && s.length < 10_000_000) {
         try {
           const parsed = JSON.parse(s) as JsonValue;
-          return JSON.stringify(this.json(parsed, 0));
+          const walked = JSON.stringify(this.json(parsed, 0));
+          // Unchanged by the walk: keep the original text (and its formatting) and redact it as text.
+          if (walked !== JSON.stringify(parsed)) return walked;
         } catch {
           // not JSON: plain text below
         }
