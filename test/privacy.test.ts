@@ -13,7 +13,7 @@ import { context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReceiver } from '../receiver/index.js';
@@ -234,6 +234,39 @@ describe('redactKeys, privacy mode, mask', () => {
     }
     // The input document is not mutated.
     expect(ofType(session.events, 'tool_call')[0]!.input).toEqual({ q: 'x' });
+  });
+});
+
+describe('applyPrivacy over every golden session', () => {
+  const goldenDirs = ['fixtures/assemble', 'fixtures/instrumentations'].map((d) => path.join(import.meta.dirname, d));
+  const goldens = goldenDirs.flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.session.json')).map((f) => path.join(d, f)));
+  const settings = [
+    { redact: true },
+    { captureContent: false },
+    { captureThinking: false },
+    { redactKeys: ['command', 'city'] },
+    { mask: () => 'masked' },
+    { mask: () => { throw new Error('x'); } },
+    { redact: true, captureContent: false, redactKeys: ['q'], mask: ({ data }: MaskArgs) => data },
+  ];
+  it('keeps every document valid, never mutates its input, and privacy mode leaves no text content', () => {
+    expect(goldens.length).toBeGreaterThanOrEqual(8);
+    for (const file of goldens) {
+      const session = JSON.parse(readFileSync(file, 'utf8')) as Session;
+      const before = JSON.stringify(session);
+      for (const options of settings) {
+        const out = applyPrivacy(session, { captureContent: true, captureThinking: true, redact: false, ...options });
+        expectValidSession(out);
+        expect(JSON.stringify(session), `${path.basename(file)} mutated`).toBe(before);
+        if (options.captureContent === false) {
+          for (const e of allEvents(out.events)) {
+            if (e.type === 'llm_message') expect(e.text ?? e.thinking).toBeUndefined();
+            if (e.type === 'tool_call') expect([e.input, e.result]).toEqual([undefined, undefined]);
+            if (e.type === 'user_prompt') expect(e.prompt).toBe(OMITTED);
+          }
+        }
+      }
+    }
   });
 });
 
