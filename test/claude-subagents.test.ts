@@ -79,6 +79,9 @@ describe('subagents with the real SDK', () => {
     // Subagent calls are not streamed to the SDK; their final usage comes from the transcript.
     expect((subChat as { usage: object }).usage).toMatchObject({ input_tokens: 300, output_tokens: 40 });
     expect((subFinal as { usage: object }).usage).toMatchObject({ input_tokens: 350, output_tokens: 12 });
+    // ... and so does the stop reason, which the forwarded messages lack.
+    expect((subChat as { finish_reasons?: string[] }).finish_reasons).toEqual(['tool_use']);
+    expect((subFinal as { finish_reasons?: string[] }).finish_reasons).toEqual(['end_turn']);
 
     // The subagent's tool call is not also at top level.
     expect(s.events.filter((e) => e.type === 'tool_call').map((e) => (e as { tool_use_id?: string }).tool_use_id)).toEqual(['toolu_agent_fg']);

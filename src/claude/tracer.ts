@@ -77,8 +77,8 @@ interface AgentState {
   type?: string;
   background?: boolean;
   stopped: boolean;
-  /** Final per-call usage read from the subagent's transcript after SubagentStop. */
-  transcriptUsage?: Map<string, UsageFigures>;
+  /** Final per-response usage and stop reason, read from the subagent's transcript after SubagentStop. */
+  transcriptUsage?: Map<string, TranscriptFigures>;
   usageLoad?: 'pending' | 'done';
   /** When SubagentStop fired (its span ends then, even if finish() comes first). */
   stoppedAt?: number;
@@ -97,6 +97,11 @@ interface UsageFigures {
   output_tokens: number;
   cache_read_input_tokens: number;
   cache_creation_input_tokens: number;
+}
+
+interface TranscriptFigures {
+  usage: UsageFigures;
+  stopReason?: string;
 }
 
 interface ChatState {
@@ -128,9 +133,9 @@ function usageFrom(u: unknown, base?: UsageFigures): UsageFigures | undefined {
   return out;
 }
 
-/** Final usage per response id from a transcript (JSONL: one line per content block). */
-function parseTranscriptUsage(text: string): Map<string, UsageFigures> {
-  const usage = new Map<string, UsageFigures>();
+/** Final usage and stop reason per response id from a transcript (JSONL: one line per content block). */
+function parseTranscriptUsage(text: string): Map<string, TranscriptFigures> {
+  const usage = new Map<string, TranscriptFigures>();
   for (const line of text.split('\n')) {
     if (!line.includes('"assistant"')) continue;
     try {
@@ -139,7 +144,7 @@ function parseTranscriptUsage(text: string): Map<string, UsageFigures> {
       const id = s(message?.id);
       const figures = usageFrom(message?.usage);
       // Later lines of the same response win: the last one carries the final figures.
-      if (entry?.type === 'assistant' && id && figures) usage.set(id, figures);
+      if (entry?.type === 'assistant' && id && figures) usage.set(id, { usage: figures, stopReason: s(message?.stop_reason) });
     } catch {
       // a partial last line while the CLI is still writing: skip it
     }
@@ -800,10 +805,11 @@ export class ClaudeTracer {
   }
 
   private applyTranscriptUsage(agent: AgentState, chat: ChatState): void {
-    const usage = agent.transcriptUsage?.get(chat.id);
-    if (!usage || chat.streamed) return;
-    chat.usage = usage;
+    const found = agent.transcriptUsage?.get(chat.id);
+    if (!found || chat.streamed) return;
+    chat.usage = found.usage;
     chat.usageSource = 'transcript';
+    chat.stopReason ??= found.stopReason;
   }
 
   /** Reads final per-response usage from a subagent transcript (JSONL); failures only cost exactness. */
@@ -862,6 +868,8 @@ export class ClaudeTracer {
     const attrs: Attributes = {};
     if (chat.model) {
       attrs[sc.GEN_AI_RESPONSE_MODEL] = chat.model;
+      // A subagent may run another model than the session's; its response names the one used.
+      if (chat.ctx) attrs[sc.GEN_AI_REQUEST_MODEL] = chat.model;
       span.updateName(`${sc.OP_CHAT} ${chat.model}`);
     }
     if (!chat.id.startsWith('anon-')) attrs[sc.GEN_AI_RESPONSE_ID] = chat.id;
