@@ -21,7 +21,11 @@ import {
   traced,
   traceMethod,
 } from '../src/index.js';
-import type { StepEvent } from '../src/index.js';
+import type { Session, StepEvent } from '../src/index.js';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { createReceiver } from '../receiver/index.js';
+import { WrittenSessions } from './fixtures/otlp/http.js';
 import { allEvents, harness, ofType } from './support/generic-harness.js';
 import { expectValidIndexEntry, expectValidSession } from './support/schema.js';
 import { tempDir } from './support/tmp.js';
@@ -152,6 +156,60 @@ describe('sessions, steps, tool and LLM calls', () => {
     expect(a!.tool_uses).toEqual([{ id: 't1', name: 'lookup', input: '{"q":1}' }]);
     expect(b).toMatchObject({ text: 'hi from anthropic', thinking: 'hmm', usage: { input_tokens: 5, output_tokens: 3, cache_read_input_tokens: 2, cache_creation_input_tokens: 1 } });
     expect(sessions[0]!.totals).toMatchObject({ input_tokens: 16, output_tokens: 10, turns: 2 });
+  });
+});
+
+describe('subagents and the receiver', () => {
+  it('a session inside a session is a subagent with its prompt as the why', async () => {
+    const h = harness();
+    await h.t.startSession({ agent: 'lead' }, async () => {
+      await h.t.toolCall('delegate', () => h.t.startSession({ agent: 'researcher', prompt: 'find the refund policy', description: 'reads docs' }, () => h.t.step('read', () => 'policy')));
+    });
+    const { sessions } = await h.flushAndRead();
+    expectValidSession(sessions[0]);
+    const sub = ofType(sessions[0]!.events, 'subagent')[0]!;
+    expect(sub).toMatchObject({ name: 'researcher', why: 'find the refund policy', description: 'reads docs', status: 'ok' });
+    expect(sub.events.map((e) => e.type)).toEqual(['user_prompt', 'step']);
+    expect(sessions[0]!.totals.subagents).toBe(1);
+  });
+
+  it('the same run, captured in-process and by the receiver over OTLP, gives the same document', async () => {
+    const inProcess: Session[] = [];
+    const fromReceiver: Session[] = [];
+    const written = new WrittenSessions();
+    const receiver = createReceiver({ storage: { putSession: async (s) => (fromReceiver.push(s), s.id) }, walDir: false, waitMs: 0, env: {}, onSessionWritten: written.onSessionWritten });
+    const { url } = await receiver.start({ port: 0 });
+    const provider = new NodeTracerProvider({
+      spanProcessors: [
+        new SessionSpanProcessor({ storage: { putSession: async (s) => (inProcess.push(s), s.id) } }),
+        new BatchSpanProcessor(new OTLPTraceExporter({ url: `${url}/v1/traces` })),
+      ],
+    });
+    try {
+      const t = createTracing({ tracerProvider: provider, env: {} });
+      await t.startSession({ agent: 'both-ways', tags: ['x'], metadata: { n: 1 }, prompt: 'go' }, async () => {
+        await t.retry('flaky', async (a) => {
+          if (a.attempt === 1) throw Object.assign(new Error('429'), { status: 429 });
+          return t.toolCall('ok', () => ({ fine: true }));
+        });
+        await t.llmCall('m', (c) => {
+          c.setUsage({ inputTokens: 3, outputTokens: 4 });
+          return 'done';
+        });
+        const st = t.stream('s', { maxEvents: 10 });
+        for (let i = 0; i < 50; i++) st.event('e', i);
+        st.end();
+      });
+      await provider.forceFlush();
+      await written.next();
+    } finally {
+      await provider.shutdown();
+      await receiver.stop();
+    }
+    expect(inProcess).toHaveLength(1);
+    expect(fromReceiver).toHaveLength(1);
+    expectValidSession(fromReceiver[0]);
+    expect(fromReceiver[0]).toEqual(inProcess[0]);
   });
 });
 

@@ -55,6 +55,8 @@ export interface SessionOptions {
   prompt?: string;
   /** Main model, shown in the session header. */
   model?: string;
+  /** What this agent does (`gen_ai.agent.description`); shown on a subagent. */
+  description?: string;
 }
 
 export interface SpanHandle {
@@ -193,6 +195,9 @@ export class AgentTracing {
       [sc.GEN_AI_CONVERSATION_ID]: options.conversationId,
       [sc.AMS_SESSION_ID]: options.sessionId,
       [sc.GEN_AI_REQUEST_MODEL]: options.model,
+      [sc.GEN_AI_AGENT_DESCRIPTION]: options.description,
+      // Read only when this session runs inside another one: the subagent's "why".
+      [sc.AMS_SUBAGENT_PROMPT]: this.captureInput ? options.prompt : undefined,
     };
     for (const [k, v] of Object.entries(options.metadata ?? {})) attrs[sc.AMS_METADATA_PREFIX + k] = v;
     return this.run('agent', agent.name, `${sc.OP_INVOKE_AGENT} ${agent.name}`, SpanKind.INTERNAL, attrs, {}, (span) => {
