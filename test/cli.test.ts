@@ -227,6 +227,25 @@ describe.each(['local', 's3'] as const)('ams against a %s fixture store', (kind)
     expect(bad.code).toBe(2);
   });
 
+  it('on a terminal: ls fits the table to its width, export draws a progress bar on stderr', async () => {
+    // util-linux `script` gives the command a real pseudo-terminal (Debian: always installed).
+    const file = path.join(tempDir('cli-tty'), 'all.jsonl');
+    const shell = (cmd: string) =>
+      new Promise<string>((resolve, reject) => {
+        execFile('script', ['-qec', cmd, '/dev/null'], { env: cleanEnv(env) }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+      });
+    const table = await shell(`stty cols 120; ${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} ls`);
+    const rows = table.split(/\r?\n/).filter((l) => l.includes('Z  '));
+    expect(rows.length).toBe(written.size);
+    for (const r of rows) expect(r.length).toBeLessThanOrEqual(120);
+    expect(rows.some((r) => r.endsWith('…'))).toBe(true);
+    // Narrow terminals lose the least useful columns first, never the id, status or cost.
+    expect(table).toMatch(/STARTED\s+ID\s+STATUS\s+AGENT\s+COST\s+PROMPT/);
+    const progress = await shell(`${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} export --out ${JSON.stringify(file)}`);
+    expect(progress).toContain(`[${'#'.repeat(30)}] ${written.size}/${written.size}`);
+    expect(lines(readFileSync(file, 'utf8'))).toHaveLength(written.size);
+  });
+
   it('tail prints a session written after it started (and only that one)', async () => {
     const child = spawn(process.execPath, [CLI, 'tail', '--json', '--poll-ms', '100'], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

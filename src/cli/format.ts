@@ -60,16 +60,36 @@ export interface Column<T> {
   flex?: boolean;
   /** Widest the column gets (longer values are cut). */
   max?: number;
+  /** On a narrow terminal, columns with a drop rank go, lowest first. */
+  drop?: number;
 }
 
-/** An aligned table; the flex column is cut so lines fit `width` (0 = no limit). */
-export function table<T>(rows: T[], columns: Column<T>[], width = 0): string[] {
-  const cells = rows.map((r) => columns.map((c) => clean(c.get(r))));
-  const widths = columns.map((c, i) => Math.min(c.max ?? Infinity, Math.max(c.header.length, ...cells.map((row) => row[i]!.length))));
-  const flex = columns.findIndex((c) => c.flex);
-  if (width > 0 && flex >= 0) {
-    const others = widths.reduce((a, w, i) => (i === flex ? a : a + w + 2), 0);
-    widths[flex] = Math.max(columns[flex]!.header.length, Math.min(widths[flex]!, width - others));
+/** Narrowest the flex column gets before other columns are dropped to make room. */
+const MIN_FLEX = 24;
+
+/**
+ * An aligned table that fits `width` (0 = no limit): the flex column is cut, and when that is not
+ * enough, droppable columns go, lowest `drop` first.
+ */
+export function table<T>(rows: T[], all: Column<T>[], width = 0): string[] {
+  const cellsOf = (cols: Column<T>[]) => rows.map((r) => cols.map((c) => clean(c.get(r))));
+  const widthsOf = (cols: Column<T>[], cells: string[][]) =>
+    cols.map((c, i) => Math.min(c.max ?? Infinity, Math.max(c.header.length, ...cells.map((row) => row[i]!.length))));
+  let columns = all;
+  let cells = cellsOf(columns);
+  let widths = widthsOf(columns, cells);
+  const fixed = () => widths.reduce((a, w, i) => (columns[i]!.flex ? a : a + w + 2), 0);
+  if (width > 0) {
+    const droppable = all.filter((c) => c.drop !== undefined).sort((a, b) => a.drop! - b.drop!);
+    while (fixed() + MIN_FLEX > width && droppable.length > 0) {
+      const gone = droppable.shift()!;
+      columns = columns.filter((c) => c !== gone);
+      cells = cellsOf(columns);
+      widths = widthsOf(columns, cells);
+    }
+    const flex = columns.findIndex((c) => c.flex);
+    // Never narrower than its header: past that the terminal wraps, which beats an empty column.
+    if (flex >= 0) widths[flex] = Math.max(columns[flex]!.header.length, Math.min(widths[flex]!, width - fixed()));
   }
   const line = (values: string[]) =>
     values
@@ -89,12 +109,12 @@ export const ENTRY_COLUMNS: Column<SessionIndexEntry>[] = [
   { header: 'ID', get: (e) => e.id },
   { header: 'STATUS', get: (e) => e.status },
   { header: 'AGENT', get: (e) => e.agent?.name ?? '-', max: 24 },
-  { header: 'ENV', get: (e) => e.environment ?? '-', max: 16 },
-  { header: 'MODEL', get: (e) => e.model ?? '-', max: 28 },
-  { header: 'TIME', get: (e) => fmtDuration(e.totals?.duration_ms), align: 'right' },
-  { header: 'TOKENS', get: (e) => fmtTokens((e.totals?.input_tokens ?? 0) + (e.totals?.output_tokens ?? 0)), align: 'right' },
+  { header: 'ENV', get: (e) => e.environment ?? '-', max: 16, drop: 3 },
+  { header: 'MODEL', get: (e) => e.model ?? '-', max: 28, drop: 4 },
+  { header: 'TIME', get: (e) => fmtDuration(e.totals?.duration_ms), align: 'right', drop: 2 },
+  { header: 'TOKENS', get: (e) => fmtTokens((e.totals?.input_tokens ?? 0) + (e.totals?.output_tokens ?? 0)), align: 'right', drop: 1 },
   { header: 'COST', get: (e) => fmtCost(e.totals?.cost_usd), align: 'right' },
-  { header: 'TOOLS', get: (e) => String(e.totals?.tool_calls ?? 0), align: 'right' },
+  { header: 'TOOLS', get: (e) => String(e.totals?.tool_calls ?? 0), align: 'right', drop: 5 },
   { header: 'PROMPT', get: (e) => e.prompt_preview ?? '', flex: true },
 ];
 
