@@ -16,7 +16,7 @@
  *   (process.cpuUsage: steadier when other work shares the machine);
  * - root received -> session written, p50/p99 (the configured waitMs excluded: it is 0 here), under
  *   the saturating load above (queueing included) and then at a steady `--rps` (default 10
- *   requests/s = 5,120 spans/s) with a fresh receiver.
+ *   requests/s = 5,120 spans/s; 60 requests) with a fresh receiver.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -66,6 +66,17 @@ function buildPayloads(): Buffer[] {
     payloads.push(Buffer.from(ProtobufTraceSerializer.serializeRequest(exporter.getFinishedSpans())!));
   }
   return payloads;
+}
+
+/** Length-prefixed payloads, the poster's input format. */
+function framed(payloads: Buffer[]): Buffer {
+  return Buffer.concat(
+    payloads.flatMap((p) => {
+      const len = Buffer.alloc(4);
+      len.writeUInt32LE(p.length);
+      return [len, p];
+    }),
+  );
 }
 
 interface Rate {
@@ -156,16 +167,7 @@ async function main(): Promise<void> {
   const totalTraces = TRACES_PER_REQUEST * REQUESTS;
   const dir = mkdtempSync(join(tmpdir(), 'ams-bench-recv-'));
   const file = join(dir, 'payloads.bin');
-  writeFileSync(
-    file,
-    Buffer.concat(
-      payloads.flatMap((p) => {
-        const len = Buffer.alloc(4);
-        len.writeUInt32LE(p.length);
-        return [len, p];
-      }),
-    ),
-  );
+  writeFileSync(file, framed(payloads));
 
   // Warm up the decoder (JIT) before any timing.
   decodeOnly(payloads.slice(0, 20));
@@ -196,7 +198,11 @@ async function main(): Promise<void> {
 
   const decode = decodeOnly(payloads);
   const http = await decodeOnlyOverHttp(file, totalSpans);
-  const steady = await steadyLatency(file, join(dir, 'steady'), totalTraces);
+  // The steady run uses the first 60 payloads (6 s at 10 requests/s).
+  const steadyRequests = Math.min(REQUESTS, 60);
+  const steadyFile = join(dir, 'steady.bin');
+  writeFileSync(steadyFile, framed(payloads.slice(0, steadyRequests)));
+  const steady = await steadyLatency(steadyFile, join(dir, 'steady'), steadyRequests * TRACES_PER_REQUEST);
   const latencies = written.filter((e) => e.rootReceivedAt !== undefined).map((e) => e.writtenAt - e.rootReceivedAt!);
 
   console.log(`\n## receiver${NULL_STORAGE ? ' (storage: none)' : ''}${RETAIN_MS !== undefined ? ` (retainMs ${RETAIN_MS})` : ''}: ${REQUESTS} OTLP/protobuf requests x ${spansPerRequest} spans (${TRACES_PER_REQUEST} traces of ${SPANS_PER_TRACE}), concurrency ${CONCURRENCY}`);
