@@ -10,6 +10,7 @@ import { createSdkMcpServer, query, tool } from '@anthropic-ai/claude-agent-sdk'
 import type { SDKMessage, SDKUserMessage } from '@anthropic-ai/claude-agent-sdk';
 import { ClaudeTracer, instrumentOptions, tracedQuery } from '../src/claude/index.js';
 import { claudeSandbox } from './support/claude-env.js';
+import { DEMO_PROMPT, demoScript } from './support/claude-demo-script.js';
 import { eventsOfType, resultsOf, runTraced, sessionOf, startHarness } from './support/claude-harness.js';
 import type { Harness } from './support/claude-harness.js';
 
@@ -204,5 +205,27 @@ describe('instrumentation features with the real SDK', () => {
     // The SDK reports the interrupted turn as error_during_execution; the session says so.
     expect(session.status).toBe('error');
     expect(session.status_reason).toMatch(/^error_during_execution/);
+  });
+
+  it('yields the same messages as plain query() (nothing added for tracing leaks through)', async () => {
+    const kinds = async (messages: AsyncIterable<SDKMessage>) => {
+      const out: string[] = [];
+      for await (const m of messages) {
+        const content = m.type === 'assistant' || m.type === 'user' ? m.message.content : undefined;
+        const blocks = Array.isArray(content) ? content.map((b: { type: string }) => b.type).join('+') : typeof content;
+        const where = 'parent_tool_use_id' in m && m.parent_tool_use_id ? 'subagent' : 'main';
+        out.push([m.type, 'subtype' in m ? m.subtype : '', where, content === undefined ? '' : blocks].join(':'));
+      }
+      // Parallel tools may report in either order: compare as multisets. Progress updates are
+      // emitted on a timer-like cadence, so their count is not part of the comparison.
+      return out.filter((k) => !k.startsWith('system:task_progress')).sort();
+    };
+    // The demo conversation: thinking, parallel tools, a foreground subagent with thinking.
+    h.api.script(demoScript());
+    const plain = await kinds(query({ prompt: DEMO_PROMPT, options: h.sandbox.options }));
+    h.api.script(demoScript());
+    const traced = await kinds(tracedQuery({ prompt: DEMO_PROMPT, options: h.sandbox.options, tracerProvider: h.provider }));
+    expect(traced).toEqual(plain);
+    expect(plain.some((k) => k.startsWith('stream_event'))).toBe(false);
   });
 });
