@@ -204,7 +204,7 @@ export const APP_JS = String.raw`// ams viewer. Session content is untrusted: it
       card('cost', fmtCost(s.cost_usd)),
       card('tokens', fmtTokens(s.input_tokens) + ' / ' + fmtTokens(s.output_tokens), 'in / out'),
       card('tool calls', s.tool_calls.toLocaleString()),
-      card('errors', s.errors.toLocaleString(), s.by_status.error + ' failed · ' + s.by_status.incomplete + ' incomplete')
+      card('errors', s.errors.toLocaleString(), 'in ' + s.by_status.error + ' failed, ' + s.by_status.incomplete + ' incomplete sessions')
     ]));
 
     if (data.sessions.length === 0) {
@@ -217,14 +217,14 @@ export const APP_JS = String.raw`// ams viewer. Session content is untrusted: it
         var row = el('tr', { 'data-id': e.id, className: 'row' }, [
           el('td', { className: 'nowrap' }, [el('a', { href: href, text: fmtTime(e.started_at) })]),
           el('td', null, [badge(e.status)]),
-          el('td', { className: 'agent', title: e.agent && e.agent.name, text: e.agent && e.agent.name }),
+          el('td', { className: 'agent', title: e.agent && e.agent.name }, [el('div', { className: 'clip', text: e.agent && e.agent.name })]),
           el('td', { text: e.environment || '-' }),
           el('td', { text: e.model || '-' }),
           el('td', { className: 'num', text: fmtDuration(t.duration_ms) }),
           el('td', { className: 'num', text: fmtTokens((t.input_tokens || 0) + (t.output_tokens || 0)) }),
           el('td', { className: 'num', text: fmtCost(t.cost_usd) }),
           el('td', { className: 'num', text: String(t.tool_calls || 0) }),
-          el('td', { className: 'prompt', title: e.prompt_preview || '', text: e.prompt_preview || '' })
+          el('td', { className: 'prompt', title: e.prompt_preview || '' }, [el('div', { className: 'clip', text: e.prompt_preview || '' })])
         ]);
         row.addEventListener('click', function (ev) {
           if (ev.target && ev.target.tagName === 'A') return;

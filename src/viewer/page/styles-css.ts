@@ -28,9 +28,12 @@ th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid var(--lin
 th { font-size: 11px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td { white-space: nowrap; }
-td.prompt { max-width: 520px; overflow: hidden; text-overflow: ellipsis; }
+/* The prompt takes whatever width is left and ends in an ellipsis (max-width: 0 lets it shrink). */
+td.prompt { width: 100%; max-width: 0; min-width: 160px; }
+td .clip { overflow: hidden; text-overflow: ellipsis; }
+.filters select { max-width: 220px; }
 .table-wrap { overflow-x: auto; }
-td.agent { max-width: 220px; overflow: hidden; text-overflow: ellipsis; }
+td.agent .clip { max-width: 200px; }
 tr.row { cursor: pointer; }
 tr.row:hover { background: #f1f3fa; }
 .badge { display: inline-block; padding: 0 7px; border-radius: 10px; font-size: 11px; font-weight: 600; color: #fff; background: var(--mark); vertical-align: middle; }
