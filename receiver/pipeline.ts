@@ -6,7 +6,7 @@
  */
 import { context, diag } from '@opentelemetry/api';
 import { globalErrorHandler, suppressTracing } from '@opentelemetry/core';
-import { describeRecord, isGenAiSdkSpan } from '../src/processor/describe.js';
+import { describeRecord, isGenAiRecord } from '../src/processor/describe.js';
 import { DropLog } from '../src/processor/drop-log.js';
 import { TraceBuffer } from '../src/processor/trace-buffer.js';
 import type { SessionBatch } from '../src/processor/trace-buffer.js';
@@ -20,12 +20,6 @@ import type { ReplayStats } from './wal/wal.js';
 
 /** How often traces the buffer has let go of are checked so their WAL records can be released. */
 const SWEEP_INTERVAL_MS = 1000;
-
-/** A GenAI span carries at least one `gen_ai.*` attribute (the in-process rule, on a record). */
-function isGenAiRecord(r: SpanRecord): boolean {
-  // SpanRecord attributes are a superset of the SDK's (kvlist/bytes arrive as strings).
-  return isGenAiSdkSpan(r as unknown as Parameters<typeof isGenAiSdkSpan>[0]);
-}
 
 /** Per trace: which WAL records hold its spans that no session written so far covers. */
 interface TraceAccount {

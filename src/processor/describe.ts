@@ -24,7 +24,7 @@ export function describeSdkSpan(span: SpanLike): SpanInfo {
 }
 
 /** A GenAI span carries at least one `gen_ai.*` attribute (checked without allocating). */
-export function isGenAiSdkSpan(span: Pick<ReadableSpan, 'attributes' | 'name'>): boolean {
+export function isGenAiSdkSpan(span: { readonly attributes: Readonly<Record<string, unknown>>; readonly name: string }): boolean {
   const a = span.attributes;
   if (a[sc.GEN_AI_OPERATION_NAME] !== undefined || a[sc.GEN_AI_PROVIDER_NAME] !== undefined || a[sc.GEN_AI_SYSTEM] !== undefined) return true;
   for (const key in a) if (key.startsWith(sc.GEN_AI_PREFIX)) return true;
@@ -42,3 +42,6 @@ export function describeRecord(record: SpanRecord): SpanInfo {
     isAgent: op === sc.OP_INVOKE_AGENT || (op === undefined && record.name.startsWith(`${sc.OP_INVOKE_AGENT} `)),
   };
 }
+
+/** The same rule for a SpanRecord: a trace with no such span is not an agent session. */
+export const isGenAiRecord: (record: SpanRecord) => boolean = isGenAiSdkSpan;

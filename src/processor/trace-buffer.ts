@@ -256,14 +256,19 @@ export class TraceBuffer<T> {
     return t;
   }
 
-  /** Emits the oldest trace (other than `keep`) as incomplete and forgets it. */
+  /**
+   * Makes room: first forgets the oldest trace that was already written and is only retained for
+   * late spans; failing that, emits the oldest open trace (other than `keep`) as incomplete.
+   */
   private evictOldest(keep?: TraceState<T>): boolean {
     let oldest: TraceState<T> | undefined;
     for (const t of this.traces.values()) {
-      if (t !== keep) {
-        oldest = t;
-        break;
+      if (t === keep) continue;
+      if (t.emittedAt !== undefined && t.openAgents.size === 0 && this.unemittedRoots(t).length === 0) {
+        this.forget(t);
+        return true;
       }
+      oldest ??= t;
     }
     if (!oldest) return false;
     this.counters.tracesEvicted += 1;

@@ -106,7 +106,7 @@ export function emitAgentRun(tracer: Tracer, o: SyntheticRunOptions = {}): Synth
     [sc.AMS_ENVIRONMENT]: o.environment ?? 'prod',
     [sc.AMS_TAGS]: o.tags ?? ['voice'],
     ...metadata,
-  });
+  }, undefined);
   const prompt = o.prompt ?? 'The nightly build is failing. Find out why and fix it.';
   root.addEvent(sc.EVENT_USER_PROMPT, { [sc.AMS_PROMPT]: prompt }, t);
   tick(5);
