@@ -40,6 +40,8 @@ interface Sums {
   usage: Usage;
   cost: number;
   llmCalls: number;
+  /** Model calls that reported a cost of their own (cost sums mean nothing without them). */
+  costedCalls: number;
   toolCalls: number;
   subagents: number;
   errors: number;
@@ -52,6 +54,7 @@ function sum(events: SessionEvent[], s: Sums): Sums {
       case 'llm_message':
         addUsage(s.usage, e.usage);
         s.cost += e.cost_usd ?? 0;
+        if (e.cost_usd !== undefined) s.costedCalls += 1;
         s.llmCalls += 1;
         s.apiMs += e.duration_ms;
         if (e.error) s.errors += 1;
@@ -80,7 +83,7 @@ function sum(events: SessionEvent[], s: Sums): Sums {
 const roundCost = (n: number) => Math.round(n * 1e9) / 1e9;
 
 export function computeTotals(events: SessionEvent[], rootAttrs: Attributes, spanDurationMs: number): Totals {
-  const s = sum(events, { usage: emptyUsage(), cost: 0, llmCalls: 0, toolCalls: 0, subagents: 0, errors: 0, apiMs: 0 });
+  const s = sum(events, { usage: emptyUsage(), cost: 0, llmCalls: 0, costedCalls: 0, toolCalls: 0, subagents: 0, errors: 0, apiMs: 0 });
   const source: TotalsSource = readString(rootAttrs, sc.AMS_USAGE_SOURCE) === 'sdk' ? 'sdk' : 'reported';
   const sources: Totals['sources'] = { tokens: 'events', cost_usd: 'events', turns: 'events', duration_ms: 'events', api_duration_ms: 'events' };
 
@@ -127,8 +130,9 @@ export function computeTotals(events: SessionEvent[], rootAttrs: Attributes, spa
   };
   const eventCost = roundCost(s.cost);
   const differs =
-    (sources.tokens && (Object.keys(USAGE_ATTRS) as (keyof Usage)[]).some((k) => usage[k] !== s.usage[k])) ||
-    (sources.cost_usd && cost !== eventCost);
+    (sources.tokens !== 'events' && (Object.keys(USAGE_ATTRS) as (keyof Usage)[]).some((k) => usage[k] !== s.usage[k])) ||
+    // Per-call cost is optional (the Claude SDK reports cost only per run): a missing figure is not a difference.
+    (sources.cost_usd !== 'events' && s.costedCalls > 0 && cost !== eventCost);
   if (differs) totals.event_sums = { ...s.usage, cost_usd: eventCost };
   return totals;
 }
