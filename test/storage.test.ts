@@ -1,5 +1,5 @@
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assembleSession, LocalStorage, S3Storage, SessionSpanProcessor, storageFromEnv } from '../src/index.js';
@@ -54,6 +54,26 @@ describe('LocalStorage', () => {
     expect(entry).toMatchObject({ id: session.id, key, prompt_preview: 'The nightly build fails. Why?', status: 'ok' });
     expect(filesUnder(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(await storage.getSession(session.id)).toEqual(session);
+  });
+
+  it('writes the same files with asynchronous I/O (syncWrites: false)', async () => {
+    const dir = tempDir('local-async');
+    const storage = new LocalStorage({ dir, syncWrites: false });
+    const session = baseSession();
+    const key = await storage.putSession(session);
+    await storage.putSession({ ...withId(session.id, 2), started_at: '2026-01-02T00:00:00.000Z' });
+    expect(existsSync(path.join(dir, key))).toBe(false); // moved by the rewrite
+    expect((await storage.getSession(session.id))?.revision).toBe(2);
+    expect(filesUnder(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('recreates its folders if they are removed while it runs', async () => {
+    const dir = tempDir('local');
+    const storage = new LocalStorage({ dir });
+    await storage.putSession(withId('one'));
+    rmSync(dir, { recursive: true, force: true });
+    await storage.putSession(withId('two')); // the folder it remembered is gone: made again
+    expect(await storage.getSession('two')).toBeDefined();
   });
 
   it('moves a rewritten session whose start date changed, leaving no stale copy', async () => {

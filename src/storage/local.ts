@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { toIndexEntry } from '../session/index-entry.js';
@@ -13,7 +14,49 @@ export interface LocalStorageOptions {
   dir?: string;
   /** Key prefix inside the folder; default none. */
   prefix?: string;
+  /**
+   * Write with synchronous file-system calls (default true). A session is two small files going to
+   * the page cache: done synchronously that costs 3-6x less CPU than through the thread pool and
+   * promises (measured: ~110 vs ~400-700 µs per session), and blocks the event loop for about as
+   * long as assembling the session does. Set false for slow or network file systems, where a
+   * stalled write must not stall the process.
+   */
+  syncWrites?: boolean;
   env?: Env;
+}
+
+/** writeFileAtomic's synchronous twin, for LocalStorage's default write path. */
+function writeFileAtomicSync(file: string, data: string, knownDirs: Set<string>): void {
+  const dir = path.dirname(file);
+  if (!knownDirs.has(dir)) {
+    mkdirSync(dir, { recursive: true });
+    knownDirs.add(dir);
+  }
+  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    try {
+      writeFileSync(tmp, data);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      // The folder was removed under us (cleanup job, rotation): make it again, once.
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(tmp, data);
+    }
+    renameSync(tmp, file);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    knownDirs.delete(dir);
+    throw err;
+  }
+}
+
+function readJsonSync<T>(file: string): T | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
 }
 
 /** Writes a file so readers never see half of it: a temp file in the same folder, then rename. */
@@ -42,10 +85,14 @@ async function readJson<T>(file: string): Promise<T | undefined> {
 export class LocalStorage implements SessionStorage, SessionReader {
   readonly dir: string;
   readonly prefix: string;
+  private readonly syncWrites: boolean;
+  /** Folders known to exist: a day's sessions share one, so mkdir runs once a day, not per write. */
+  private readonly knownDirs = new Set<string>();
 
   constructor(options: LocalStorageOptions = {}) {
     this.dir = path.resolve(resolve(SETTINGS.localDir, options.dir, options.env));
     this.prefix = options.prefix ?? '';
+    this.syncWrites = options.syncWrites ?? true;
   }
 
   /** Absolute path of a key, refusing anything that would land outside the root folder. */
@@ -58,14 +105,29 @@ export class LocalStorage implements SessionStorage, SessionReader {
   async putSession(session: Session): Promise<string> {
     const key = sessionKey(this.prefix, session);
     const idxKey = indexKey(this.prefix, session.id);
-    if (session.revision > 1) {
-      // A rewrite whose start date moved would leave the old document behind: remove it.
-      const previous = await readJson<SessionIndexEntry>(this.pathOf(idxKey));
-      if (previous && previous.key !== key) await rm(this.pathOf(previous.key), { force: true });
+    const doc = JSON.stringify(session, null, 2) + '\n';
+    const entry = JSON.stringify(toIndexEntry(session, key)) + '\n';
+    // The document first, then the index entry that points at it: a reader never follows an
+    // index entry to a missing document.
+    if (this.syncWrites) {
+      if (session.revision > 1) this.removeMovedSync(idxKey, key);
+      writeFileAtomicSync(this.pathOf(key), doc, this.knownDirs);
+      writeFileAtomicSync(this.pathOf(idxKey), entry, this.knownDirs);
+    } else {
+      if (session.revision > 1) {
+        const previous = await readJson<SessionIndexEntry>(this.pathOf(idxKey));
+        if (previous && previous.key !== key) await rm(this.pathOf(previous.key), { force: true });
+      }
+      await writeFileAtomic(this.pathOf(key), doc);
+      await writeFileAtomic(this.pathOf(idxKey), entry);
     }
-    await writeFileAtomic(this.pathOf(key), JSON.stringify(session, null, 2) + '\n');
-    await writeFileAtomic(this.pathOf(idxKey), JSON.stringify(toIndexEntry(session, key)) + '\n');
     return key;
+  }
+
+  /** A rewrite whose start date moved would leave the old document behind: remove it. */
+  private removeMovedSync(idxKey: string, key: string): void {
+    const previous = readJsonSync<SessionIndexEntry>(this.pathOf(idxKey));
+    if (previous && previous.key !== key) rmSync(this.pathOf(previous.key), { force: true });
   }
 
   async *listIndex(): AsyncIterable<SessionIndexEntry> {
