@@ -77,9 +77,10 @@ describe('ams (no store needed)', () => {
     const dir = tempDir('cli-demo');
     const r = await ams(['demo'], { AMS_LOCAL_DIR: dir });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/^session \S+ \(ok\)/m);
+    const id = /^session (\S+) \(/m.exec(r.stdout)?.[1];
+    expect(id, r.stdout).toBeTruthy();
     const ls = await ams(['ls', '--json'], { AMS_LOCAL_DIR: dir });
-    expect((JSON.parse(ls.stdout) as SessionIndexEntry[]).map((e) => e.agent.name)).toEqual(['support-bot']);
+    expect((JSON.parse(ls.stdout) as SessionIndexEntry[]).map((e) => e.id)).toEqual([id]);
   }, 60_000);
 });
 

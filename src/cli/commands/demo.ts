@@ -20,7 +20,7 @@ export async function demo(argv: string[]): Promise<number> {
       [
         'The demo runs from a clone of the repository (it is not part of the installed package):',
         '  git clone <ams-otel repository> && cd ams-otel && npm install && npm run demo',
-        'It writes one agent session (prompt, model turns, tool calls, a subagent) to ./ams-data; then:',
+        'It writes one agent session to ./ams-data; then:',
         '  ams ls        ams show <id>        ams view',
         '',
       ].join('\n'),
