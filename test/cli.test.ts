@@ -140,7 +140,7 @@ describe.each(['local', 's3'] as const)('ams against a %s fixture store', (kind)
     expect(await n('invoices')).toBe(1);
     expect(await n('-q', 'refund lyon')).toBe(1);
     expect(await n('--limit', '2')).toBe(2);
-  });
+  }, 90_000); // ten processes, one after another, on a busy 2-core machine
 
   it('ls prints an aligned table, newest first, with a limit', async () => {
     const r = await ams(['ls', '--limit', '3'], env);
