@@ -91,6 +91,7 @@ try {
   });
   const nodeMs = await time(() => execFileSync(process.execPath, ['-e', '0']));
   const ams = (args: string[]) => () => execFileSync(process.execPath, [CLI, ...args, '--dir', dir], { stdio: ['ignore', 'ignore', 'ignore'] });
+  const helpMs = await time(() => execFileSync(process.execPath, [CLI, '--help'], { stdio: 'ignore' }));
   const lsMs = await time(ams(['ls']));
   const lsFilteredMs = await time(ams(['ls', '-q', 'task 4242:']));
 
@@ -116,7 +117,7 @@ try {
   console.log(`\n## CLI and query API: local store of ${SESSIONS.toLocaleString('en-US')} sessions (written in ${(fillMs / 1000).toFixed(1)} s), medians of ${ROUNDS}`);
   row('floor: read + parse every index file', floorMs, '(readdirSync + readFileSync + JSON.parse)');
   row('LocalStorage.listIndex() (sequential)', listIndexMs);
-  row('ams ls (spawned, default page of 50)', lsMs, `(node start-up alone: ${nodeMs.toFixed(0)} ms)`);
+  row('ams ls (spawned, default page of 50)', lsMs, `(start-up: node ${nodeMs.toFixed(0)} ms, node + ams --help ${helpMs.toFixed(0)} ms)`);
   row('ams ls -q <text> (spawned)', lsFilteredMs);
   row('GET /api/sessions (cache off)', apiColdMs);
   row('GET /api/sessions?agent&env&q (cache off)', apiFilteredMs);
