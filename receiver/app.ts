@@ -16,7 +16,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SpanRecord } from '../src/spans/record.js';
 import { storageFromEnv } from '../src/storage/from-env.js';
-import type { SessionStorage } from '../src/storage/types.js';
+import type { SessionReader, SessionStorage } from '../src/storage/types.js';
+import { createViewerRouter } from '../src/viewer/router.js';
 import { bearerChecker } from './http/auth.js';
 import { contentEncodingOf, decompress, readRawBody } from './http/body.js';
 import type { BodyEncoding, BodyLimits } from './http/body.js';
@@ -82,6 +83,15 @@ function encodingOf(contentType: string | undefined): OtlpEncoding | undefined {
   return undefined;
 }
 
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+function isReader(storage: SessionStorage): storage is SessionStorage & SessionReader {
+  const r = storage as Partial<SessionReader>;
+  return typeof r.listIndex === 'function' && typeof r.getIndexEntry === 'function' && typeof r.getSession === 'function';
+}
+
 export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
   const config = resolveReceiverOptions(options);
   const storage: SessionStorage = options.storage ?? storageFromEnv(options.env ?? process.env);
@@ -120,6 +130,12 @@ export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
     if (why) res.status(503).set(retryAfter).json({ status: 'unavailable', reason: why });
     else res.json({ status: 'ready' });
   });
+
+  // The session viewer and its query API, reading the storage this receiver writes to. No
+  // authentication: on by default only when listening on loopback (AMS_RECEIVER_UI overrides).
+  if ((config.ui ?? isLoopback(config.host)) && isReader(storage)) {
+    app.use('/ui', createViewerRouter({ reader: storage }));
+  }
 
   app.post(TRACES_PATH, (req: Request, res: Response, next: NextFunction) => {
     void (async () => {

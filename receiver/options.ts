@@ -42,6 +42,11 @@ export interface ReceiverOptions {
   walFsync?: boolean;
   /** Storage writes in flight at once. */
   maxConcurrentWrites?: number;
+  /**
+   * Serve the session viewer and its query API under `/ui`. It has no authentication, so the
+   * default is on only when `host` is a loopback address. Env AMS_RECEIVER_UI.
+   */
+  ui?: boolean;
   /** Environment to read settings from (default process.env); options still win over it. */
   env?: Record<string, string | undefined>;
   /** Observer for every session written (tests, benchmarks, metrics). */
@@ -78,6 +83,8 @@ export interface ResolvedReceiverOptions {
   walDir: string | false;
   walFsync: boolean;
   maxConcurrentWrites: number;
+  /** Undefined: decided by the host (on for loopback). */
+  ui: boolean | undefined;
 }
 
 type Env = Record<string, string | undefined>;
@@ -133,6 +140,7 @@ export const RECEIVER_CONFIG: { [K in keyof ResolvedReceiverOptions]-?: Row<K> }
   },
   walFsync: { env: 'AMS_RECEIVER_WAL_FSYNC', default: () => false, parse: bool, doc: 'fsync the WAL before each 200 (power-loss safe; slower)' },
   maxConcurrentWrites: { env: 'AMS_RECEIVER_MAX_CONCURRENT_WRITES', default: () => 16, parse: positiveInt, doc: 'storage writes in flight' },
+  ui: { env: 'AMS_RECEIVER_UI', default: () => undefined, parse: bool, doc: 'serve the viewer under `/ui` (default: on when listening on loopback; it has no authentication)' },
 };
 
 export function resolveReceiverOptions(options: ReceiverOptions = {}, env: Env = options.env ?? process.env): ResolvedReceiverOptions {
