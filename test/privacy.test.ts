@@ -279,6 +279,15 @@ describe('patterns', () => {
     }
     for (const text of fixture.not_secrets) expect(redactText(text)).toBe(text);
   });
+
+  it('stay linear on hostile text (no catastrophic backtracking)', () => {
+    // Each of these took minutes with unbounded patterns; linear patterns take milliseconds.
+    const hostile = ['a.'.repeat(200_000) + '@', 'sk-'.repeat(100_000), 'eyJ'.repeat(100_000) + '.', 'xoxb-'.repeat(60_000), '1-2-3-4-'.repeat(50_000) + '@x'];
+    const t0 = performance.now();
+    for (const text of hostile) redactText(text);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(redactText(`${'x'.repeat(100)}@example.com`)).not.toContain('example.com');
+  });
 });
 
 function assembleFromTool(): Session {

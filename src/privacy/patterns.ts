@@ -3,6 +3,10 @@
  * (Anthropic / OpenAI / AWS keys, bearer tokens, and a few other well-known token shapes).
  * Each match becomes `[REDACTED:<name>]`, so a reader still sees that something was there.
  *
+ * Every pattern runs in time linear in the text (no unbounded backtracking), so hostile or huge
+ * values cannot stall the writer: token patterns start only at a token boundary (lookbehind) and
+ * open-ended runs are bounded.
+ *
  * The patterns lean towards catching: a false positive costs a redacted word, a miss leaks a secret.
  * Payment cards are Luhn-checked so ordinary long numbers (ids, timestamps) survive.
  */
@@ -12,6 +16,8 @@ export interface RedactionPattern {
   name: string;
   /** Must be global (`g`). */
   pattern: RegExp;
+  /** A literal every match contains: text without it is skipped cheaply. */
+  hint?: string;
   /** Optional check on a match; return false to keep the text. */
   accept?(match: string): boolean;
   /**
@@ -45,9 +51,9 @@ function isCard(match: string): boolean {
 
 /** Order matters: specific secrets before the generic shapes that would also match them. */
 export const DEFAULT_PATTERNS: readonly RedactionPattern[] = [
-  { name: 'private_key', pattern: /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g },
-  { name: 'anthropic_key', pattern: /\bsk-ant-[A-Za-z0-9_-]{8,}/g },
-  { name: 'openai_key', pattern: /\bsk-(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{20,}/g },
+  { name: 'private_key', hint: 'PRIVATE KEY', pattern: /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g },
+  { name: 'anthropic_key', hint: 'sk-ant-', pattern: /(?<![A-Za-z0-9_-])sk-ant-[A-Za-z0-9_-]{8,}/g },
+  { name: 'openai_key', hint: 'sk-', pattern: /(?<![A-Za-z0-9_-])sk-(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_-]{20,}/g },
   { name: 'aws_access_key', pattern: /\b(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b/g },
   {
     name: 'aws_secret_key',
@@ -55,11 +61,12 @@ export const DEFAULT_PATTERNS: readonly RedactionPattern[] = [
     group: 2,
   },
   { name: 'github_token', pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})\b/g },
-  { name: 'slack_token', pattern: /\bxox[abposr]-[A-Za-z0-9-]{10,}/g },
-  { name: 'google_api_key', pattern: /\bAIza[0-9A-Za-z_-]{35}\b/g },
-  { name: 'jwt', pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g },
-  { name: 'bearer', pattern: /(\b[Bb]earer\s+)([A-Za-z0-9\-._~+/]{8,}=*)/g, group: 2 },
-  { name: 'email', pattern: /\b[A-Za-z0-9._%+-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}\b/g },
+  { name: 'slack_token', hint: 'xox', pattern: /(?<![A-Za-z0-9-])xox[abposr]-[A-Za-z0-9-]{10,}/g },
+  { name: 'google_api_key', hint: 'AIza', pattern: /\bAIza[0-9A-Za-z_-]{35}\b/g },
+  { name: 'jwt', hint: 'eyJ', pattern: /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g },
+  { name: 'bearer', hint: 'earer', pattern: /(\b[Bb]earer\s+)([A-Za-z0-9\-._~+/]{8,}=*)/g, group: 2 },
+  // Bounded quantifiers (RFC limits: local part 64, label 63) keep the scan linear on hostile text.
+  { name: 'email', hint: '@', pattern: /[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9-])/g },
   { name: 'ssn', pattern: /\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b/g },
   { name: 'card', pattern: /(?<![\d.-])\d(?:[ -]?\d){12,18}(?![\d])/g, accept: isCard },
   {
@@ -73,6 +80,7 @@ export const DEFAULT_PATTERNS: readonly RedactionPattern[] = [
 export function redactText(text: string, patterns: readonly RedactionPattern[] = DEFAULT_PATTERNS): string {
   let out = text;
   for (const p of patterns) {
+    if (p.hint !== undefined && !out.includes(p.hint)) continue;
     p.pattern.lastIndex = 0;
     if (!p.pattern.test(out)) continue;
     p.pattern.lastIndex = 0;
