@@ -412,6 +412,51 @@ describe('traced() and decorators', () => {
   });
 });
 
+describe('legacy decorators and configureTracing', () => {
+  it('the decorator also works the experimentalDecorators way (target, key, descriptor)', async () => {
+    const h = harness();
+    class Legacy {
+      factor = 3;
+      times(x: number): number {
+        return x * this.factor;
+      }
+    }
+    const descriptor = Object.getOwnPropertyDescriptor(Legacy.prototype, 'times')!;
+    const decorate = h.t.method({ kind: 'tool' }) as unknown as (t: object, k: string, d: PropertyDescriptor) => PropertyDescriptor;
+    Object.defineProperty(Legacy.prototype, 'times', decorate(Legacy.prototype, 'times', descriptor));
+    const out = h.t.startSession({ agent: 'legacy' }, () => new Legacy().times(5));
+    expect(out).toBe(15);
+    const { sessions } = await h.flushAndRead();
+    expect(ofType(sessions[0]!.events, 'tool_call')[0]).toMatchObject({ name: 'Legacy.times', input: 5, result: 15 });
+  });
+
+  it('configureTracing() replaces the default instance, also for methods decorated before', async () => {
+    const dir = tempDir('generic-configure');
+    const processor = new SessionSpanProcessor({ storage: new LocalStorage({ dir }) });
+    const provider = new NodeTracerProvider({ spanProcessors: [processor] });
+    class Early {
+      @traceMethod({ kind: 'tool', captureOutput: false })
+      secret(): string {
+        return 'hidden-output';
+      }
+    }
+    const { configureTracing } = await import('../src/index.js');
+    configureTracing({ tracerProvider: provider, captureInput: false, env: {} });
+    try {
+      await startSession({ agent: 'configured', prompt: 'not recorded' }, async () => new Early().secret());
+      await provider.forceFlush();
+      const { sessions, rawText } = (await import('./support/generic-harness.js')).readStore(dir);
+      expect(sessions).toHaveLength(1);
+      expect(ofType(sessions[0]!.events, 'tool_call')[0]!.name).toBe('Early.secret');
+      expect(rawText).not.toContain('hidden-output');
+      expect(rawText).not.toContain('not recorded');
+    } finally {
+      configureTracing();
+      await provider.shutdown();
+    }
+  });
+});
+
 describe('default instance and the global provider', () => {
   it('the plain functions use the globally registered provider', async () => {
     const dir = tempDir('generic-global');
