@@ -112,6 +112,28 @@ describe('sessions, steps, tool and LLM calls', () => {
     expect(ofType(sessions[0]!.events, 'tool_call')[0]!.result).toBe(42);
   });
 
+  it('returns the very promise the callback returned (SDK promise subclasses keep their methods)', async () => {
+    const h = harness();
+    class ApiPromise<T> extends Promise<T> {
+      withResponse() {
+        return this.then((data) => ({ data, response: 'raw' }));
+      }
+    }
+    await h.t.startSession({ agent: 'promise-identity' }, async () => {
+      const p = ApiPromise.resolve('hi') as ApiPromise<string>;
+      const returned = h.t.llmCall('m', () => p);
+      expect(returned).toBe(p);
+      expect(await returned.withResponse()).toEqual({ data: 'hi', response: 'raw' });
+      const failing = Promise.reject(new Error('nope'));
+      const r2 = h.t.toolCall('t', () => failing);
+      expect(r2).toBe(failing);
+      await expect(r2).rejects.toThrow('nope');
+    });
+    const { sessions } = await h.flushAndRead();
+    expect(ofType(sessions[0]!.events, 'llm_message')[0]!.text).toBe('hi');
+    expect(ofType(sessions[0]!.events, 'tool_call')[0]).toMatchObject({ status: 'error', error: 'nope' });
+  });
+
   it('concurrent sessions keep their own context across awaits', async () => {
     const h = harness();
     await Promise.all(

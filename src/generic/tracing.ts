@@ -460,7 +460,14 @@ export class AgentTracing {
       fail(error);
       throw error;
     }
+    if (result instanceof Promise) {
+      // A native promise (or subclass, e.g. an SDK's APIPromise with extra methods) is returned
+      // as is, so its type and methods survive; our handlers only observe it.
+      result.then(ok, fail);
+      return result;
+    }
     if (isPromiseLike(result)) {
+      // Other thenables may be lazy (query builders run on each then()): chain once, return that.
       return result.then(
         (value) => {
           ok(value);
