@@ -141,6 +141,25 @@ describe('redaction on the receiver path', () => {
   });
 });
 
+describe('withPrivacy(storage)', () => {
+  it('writes redacted and passes reads through (so the CLI and the viewer keep working on it)', async () => {
+    const dir = tempDir('with-privacy');
+    const storage = withPrivacy(new LocalStorage({ dir }), { redact: true, env: {} });
+    const session = { ...assembleFromTool(), metadata: { contact: 'ops@example.com' } };
+    const key = await storage.putSession(session);
+    expect(key).toMatch(/\.json$/);
+    expect(typeof storage.listIndex).toBe('function');
+    const back = await storage.getSession!(session.id);
+    expect(back!.metadata).toEqual({ contact: '[REDACTED:email]' });
+    expect((await storage.getIndexEntry!(session.id))!.id).toBe(session.id);
+    const ids: string[] = [];
+    for await (const e of storage.listIndex!()) ids.push(e.id);
+    expect(ids).toEqual([session.id]);
+    // A storage without reads stays without them.
+    expect(withPrivacy({ putSession: async () => 'k' }).getSession).toBeUndefined();
+  });
+});
+
 describe('redactKeys, privacy mode, mask', () => {
   it('redactKeys replace named fields anywhere (JSON inside strings too), with redaction otherwise off', async () => {
     const h = harness({ redactKeys: ['password', 'apiKey', 'authorization'] });

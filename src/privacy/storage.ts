@@ -5,7 +5,7 @@
  */
 import type { Env } from '../config/env.js';
 import type { Session } from '../session/types.js';
-import type { SessionStorage } from '../storage/types.js';
+import type { SessionReader, SessionStorage } from '../storage/types.js';
 import type { PrivacyOptions, ResolvedPrivacy } from './options.js';
 import { resolvePrivacy } from './options.js';
 import { applyPrivacy } from './redact.js';
@@ -18,20 +18,30 @@ export interface WithPrivacyOptions extends PrivacyOptions {
 /** The storage a privacy decorator wraps (for tests and diagnostics). */
 export const PRIVACY_INNER = Symbol.for('ams-otel.privacy.inner');
 
-export interface PrivacyStorage extends SessionStorage {
+export interface PrivacyStorage extends SessionStorage, Partial<SessionReader> {
   readonly privacy: ResolvedPrivacy;
   readonly [PRIVACY_INNER]: SessionStorage;
 }
 
+/**
+ * Wraps `storage` so every session is written with the privacy settings applied. Reads
+ * (`listIndex`, `getIndexEntry`, `getSession`, for the CLI and the viewer) pass through when the
+ * wrapped storage has them: what they return was already written redacted.
+ */
 export function withPrivacy(storage: SessionStorage, options: WithPrivacyOptions = {}): PrivacyStorage {
   const { env, ...privacyOptions } = options;
   const privacy = resolvePrivacy(privacyOptions, env);
-  return {
+  const reader = storage as SessionStorage & Partial<SessionReader>;
+  const out: PrivacyStorage = {
     privacy,
     [PRIVACY_INNER]: storage,
     // If applyPrivacy throws, nothing is written: the caller reports the failure (fail closed).
     putSession: async (session: Session) => storage.putSession(applyPrivacy(session, privacy)),
-    flush: storage.flush ? () => storage.flush!() : undefined,
-    close: storage.close ? () => storage.close!() : undefined,
   };
+  if (storage.flush) out.flush = () => storage.flush!();
+  if (storage.close) out.close = () => storage.close!();
+  if (typeof reader.listIndex === 'function') out.listIndex = () => reader.listIndex!();
+  if (typeof reader.getIndexEntry === 'function') out.getIndexEntry = (id: string) => reader.getIndexEntry!(id);
+  if (typeof reader.getSession === 'function') out.getSession = (id: string) => reader.getSession!(id);
+  return out;
 }
