@@ -67,6 +67,17 @@ describe('TraceBuffer, collector-side', () => {
     expect(batches.map((x) => [x.revision, x.records.length])).toEqual([[1, spans.length]]);
   });
 
+  it('gives a root the full waitMs even when an earlier idle timer is about to fire', async () => {
+    const { b, batches } = buffer({ idleMs: 30_000 });
+    for (const s of spans.filter((x) => x.spanId !== ROOT)) b.add(s);
+    await vi.advanceTimersByTimeAsync(29_999);
+    b.add(byId(ROOT));
+    await vi.advanceTimersByTimeAsync(1999); // the idle timer (due 1 ms after the root) must not write it
+    expect(batches).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(batches.map((x) => [x.rootSpanId, x.records.length, x.incompleteReason])).toEqual([[ROOT, spans.length, undefined]]);
+  });
+
   it('rewrites with revision 2 when late spans arrive within retainMs', async () => {
     const { b, batches } = buffer({ retainMs: 60_000 });
     const late = byId('c000000000000004');

@@ -100,6 +100,8 @@ interface TraceState<T> {
   emittedAt?: number;
   /** Sessions assigned ids so far; the first takes the trace id. */
   idsAssigned: number;
+  /** A timer wake-up emits nothing before this: the last root (or late span) gets its full waitMs. */
+  notBefore: number;
 }
 
 const UNROOTED = '';
@@ -195,8 +197,10 @@ export class TraceBuffer<T> {
     // completes a session), a local root, or anything arriving after a write (a rewrite).
     const topAgent = info.isAgent && (t.topLevel.size === 0 || t.topLevel.has(info.spanId));
     const mayCompleteSession = topAgent || info.isLocalRoot || t.emittedAt !== undefined;
-    if (mayCompleteSession) this.schedule(t, now + this.opts.waitMs);
-    else if (this.opts.idleMs !== undefined) this.schedule(t, now + this.opts.idleMs);
+    if (mayCompleteSession) {
+      t.notBefore = now + this.opts.waitMs;
+      this.schedule(t, t.notBefore);
+    } else if (this.opts.idleMs !== undefined) this.schedule(t, now + this.opts.idleMs);
   }
 
   /** Emits every session whose root has ended (forceFlush). With `all`, also open ones, as incomplete. */
@@ -249,6 +253,7 @@ export class TraceBuffer<T> {
       dropped: 0,
       // A trace can hold several sessions over time; keep their ids distinct.
       idsAssigned: this.closed.get(traceId)?.idsAssigned ?? 0,
+      notBefore: 0,
     };
     this.closed.delete(traceId);
     this.traces.set(traceId, t);
@@ -317,7 +322,14 @@ export class TraceBuffer<T> {
     t.timer = undefined;
     t.timerAt = undefined;
     if (this.traces.get(t.traceId) !== t) return;
-    const idle = this.opts.idleMs !== undefined && this.now() - t.lastAt >= this.opts.idleMs;
+    const now = this.now();
+    const idle = this.opts.idleMs !== undefined && now - t.lastAt >= this.opts.idleMs;
+    if (!idle && now < t.notBefore) {
+      // Woken early (timers keep the earliest due time): a root that just ended still gets its
+      // whole waitMs for stragglers.
+      this.schedule(t, t.notBefore);
+      return;
+    }
     this.evaluate(t, idle ? 'idle timeout: the root span never arrived' : undefined, idle);
     this.afterEvaluate(t);
   }
