@@ -18,6 +18,7 @@ import type { SpanRecord } from '../src/spans/record.js';
 import { storageFromEnv } from '../src/storage/from-env.js';
 import type { SessionReader, SessionStorage } from '../src/storage/types.js';
 import { createViewerRouter } from '../src/viewer/router.js';
+import { withPrivacy } from '../src/privacy/storage.js';
 import { bearerChecker } from './http/auth.js';
 import { contentEncodingOf, decompress, readRawBody } from './http/body.js';
 import type { BodyEncoding, BodyLimits } from './http/body.js';
@@ -94,7 +95,12 @@ function isReader(storage: SessionStorage): storage is SessionStorage & SessionR
 
 export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
   const config = resolveReceiverOptions(options);
-  const storage: SessionStorage = options.storage ?? storageFromEnv(options.env ?? process.env);
+  // Privacy (AMS_REDACT, AMS_CAPTURE_*, options.privacy) applies before anything is written, as
+  // in-process; the wrapper passes the read side through for the viewer.
+  const storage: SessionStorage = withPrivacy(options.storage ?? storageFromEnv(options.env ?? process.env), {
+    ...options.privacy,
+    env: options.env ?? process.env,
+  });
   const ownsStorage = options.storage === undefined;
   const pipeline = new SessionPipeline(config, storage, options.onSessionWritten);
   const limits: BodyLimits = { maxBodyBytes: config.maxBodyBytes, maxDecompressedBytes: config.maxDecompressedBytes };

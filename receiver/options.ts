@@ -4,6 +4,7 @@
  */
 import { diag } from '@opentelemetry/api';
 import { join } from 'node:path';
+import type { PrivacyOptions } from '../src/privacy/options.js';
 import type { SessionStorage } from '../src/storage/types.js';
 
 export interface ReceiverOptions {
@@ -47,6 +48,8 @@ export interface ReceiverOptions {
    * default is on only when `host` is a loopback address. Env AMS_RECEIVER_UI.
    */
   ui?: boolean;
+  /** Redaction, privacy mode, redactKeys, mask: applied to every session before it is written (env AMS_REDACT, AMS_CAPTURE_*). */
+  privacy?: PrivacyOptions;
   /** Environment to read settings from (default process.env); options still win over it. */
   env?: Record<string, string | undefined>;
   /** Observer for every session written (tests, benchmarks, metrics). */

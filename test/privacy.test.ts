@@ -118,10 +118,13 @@ describe('redaction (AMS_REDACT) on the in-process path', () => {
 });
 
 describe('redaction on the receiver path', () => {
-  it('spans exported over OTLP to createReceiver({ storage: withPrivacy(...) }) are written without a secret', async () => {
+  it.each([
+    ['AMS_REDACT=1 in the receiver environment (the default wiring)', { AMS_REDACT: '1' }, (dir: string) => new LocalStorage({ dir })],
+    ['createReceiver({ storage: withPrivacy(...) })', {}, (dir: string) => withPrivacy(new LocalStorage({ dir }), { redact: true, env: {} })],
+  ])('spans exported over OTLP are written without a secret: %s', async (_name, env, storageFor) => {
     const dir = tempDir('recv-privacy');
     const written = new WrittenSessions();
-    const receiver = createReceiver({ storage: withPrivacy(new LocalStorage({ dir }), { redact: true, env: {} }), walDir: false, waitMs: 0, env: {}, onSessionWritten: written.onSessionWritten });
+    const receiver = createReceiver({ storage: storageFor(dir), walDir: false, waitMs: 0, env, onSessionWritten: written.onSessionWritten });
     const { url } = await receiver.start({ port: 0 });
     const provider = new NodeTracerProvider({ spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${url}/v1/traces` }))] });
     try {

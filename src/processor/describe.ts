@@ -27,6 +27,8 @@ export function describeSdkSpan(span: SpanLike): SpanInfo {
 export function isGenAiSdkSpan(span: { readonly attributes: Readonly<Record<string, unknown>>; readonly name: string }): boolean {
   const a = span.attributes;
   if (a[sc.GEN_AI_OPERATION_NAME] !== undefined || a[sc.GEN_AI_PROVIDER_NAME] !== undefined || a[sc.GEN_AI_SYSTEM] !== undefined) return true;
+  // OpenInference marks its spans with a kind or a model name instead (see spans/normalize.ts).
+  if (a[sc.OI_SPAN_KIND] !== undefined || a[sc.OI_LLM_MODEL_NAME] !== undefined) return true;
   for (const key in a) if (key.startsWith(sc.GEN_AI_PREFIX)) return true;
   return span.name.startsWith(`${sc.OP_INVOKE_AGENT} `);
 }
