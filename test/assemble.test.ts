@@ -163,3 +163,16 @@ describe('timestamps', () => {
     }
   });
 });
+
+describe('a trace that is one model call', () => {
+  it('makes the lone chat root its llm_message, its error counted once', () => {
+    const chat = load<SpanRecord[]>('agentless-error.spans.json').find((s) => s.spanId === 'c300000000000001')!;
+    const lone = { ...chat, parentSpanId: undefined, status: { code: 'error' as const, message: 'rate limited' } };
+    const s = assembleSession([lone]);
+    expect(s.events).toHaveLength(1);
+    expect(s.events[0]).toMatchObject({ type: 'llm_message', text: 'Hello', error: 'rate limited' });
+    expect(s.status).toBe('error');
+    expect(s.totals).toMatchObject({ input_tokens: 20, output_tokens: 8, turns: 1, errors: 1 });
+    expectValidSession(s);
+  });
+});

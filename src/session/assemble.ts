@@ -554,6 +554,11 @@ export function assembleSession(records: readonly SpanRecord[], options: Assembl
   const topEvents: Keyed[] = [];
   spanEvents(r, topEvents);
   childEvents(root, topEvents);
+  // A trace that is a single model or tool call (e.g. one instrumented OpenAI request): the root
+  // is itself the event.
+  const rootOp = synthetic ? undefined : opName(r);
+  if (rootOp === sc.OP_CHAT) topEvents.push(keyed(llmMessage(r), r.startTimeMs));
+  else if (rootOp === sc.OP_EXECUTE_TOOL) topEvents.push(keyed(toolCall(r), r.startTimeMs));
   for (const o of orphans) childEvents({ span: r, children: [o] }, topEvents);
   const events = sortEvents(topEvents);
 
@@ -561,7 +566,8 @@ export function assembleSession(records: readonly SpanRecord[], options: Assembl
   const endMs = Math.max(...members.map((m) => m.span.endTimeMs));
   const totals = computeTotals(events, ra, endMs - startMs);
   const rootError = synthetic ? null : errorMessage(r);
-  if (rootError) totals.errors += 1; // the run itself failed: counted with the errors inside it
+  // The run itself failed: counted with the errors inside it (a lone chat/tool root already was).
+  if (rootError && rootOp !== sc.OP_CHAT && rootOp !== sc.OP_EXECUTE_TOOL) totals.errors += 1;
   const reported = modelUsageOf(ra);
   const models = reported && Object.keys(reported).length ? reported : modelsFromEvents(events);
 
