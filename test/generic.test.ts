@@ -26,6 +26,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { createReceiver } from '../receiver/index.js';
 import { WrittenSessions } from './fixtures/otlp/http.js';
+import { renderTree } from '../src/cli/tree.js';
 import { allEvents, harness, ofType } from './support/generic-harness.js';
 import { expectValidIndexEntry, expectValidSession } from './support/schema.js';
 import { tempDir } from './support/tmp.js';
@@ -296,6 +297,10 @@ describe('failures', () => {
     const failures = ofType(sessions[0]!.events, 'failure').map((f) => `${f.category}/${f.code}/${f.step ?? ''}`);
     expect(failures).toEqual(['retrieval/empty_result/lookup', 'model/schema/gpt-4o', 'orchestration/budget_exceeded/planner']);
     expect(sessions[0]!.status).toBe('ok'); // handled failures do not fail the run
+    // `ams show` prints each failure where it happened.
+    const tree = renderTree(sessions[0]!).join('\n');
+    expect(tree).toContain('✗ failure retrieval/empty_result in lookup: no documents matched');
+    expect(tree).toContain('✗ failure orchestration/budget_exceeded in planner');
   });
 
   it('retries are separate steps with attempt numbers, each linked to the attempt it retries', async () => {

@@ -72,6 +72,9 @@ export function renderTree(s: Session, o: TreeOptions = {}): string[] {
         case 'notification':
           out.push(`${pad}! ${e.kind ? `${clean(e.kind)}: ` : ''}${text(e.message)}`);
           break;
+        case 'failure':
+          out.push(clean(`${pad}✗ failure ${e.category}/${e.code}${e.step ? ` in ${e.step}` : ''}${e.attempt !== undefined ? ` (attempt ${e.attempt})` : ''}`) + (e.message ? `: ${text(e.message, 160)}` : ''));
+          break;
         case 'step':
           out.push(clean(`${pad}- ${e.name}  ${e.status}  ${fmtDuration(e.duration_ms)}`) + (e.error ? `  ${text(e.error, 120)}` : ''));
           if (e.events?.length) walk(e.events, `${pad}  `);

@@ -440,6 +440,9 @@ export const APP_JS = String.raw`// ams viewer. Session content is untrusted: it
     } else if (e.type === 'notification') {
       head = [el('span', { className: 'kind', text: 'notification' }), e.kind ? el('span', { className: 'muted', text: e.kind }) : null];
       body.push(el('p', { className: 'note', text: e.message }));
+    } else if (e.type === 'failure') {
+      head = [el('span', { className: 'kind', text: 'failure' }), el('span', { className: 'name', text: e.category + '/' + e.code }), badge('error'), e.step ? el('span', { className: 'muted', text: 'in ' + e.step + (e.attempt !== undefined ? ' (attempt ' + e.attempt + ')' : '') }) : null];
+      if (e.message) body.push(el('p', { className: 'error', text: e.message }));
     } else if (e.type === 'step') {
       head = [el('span', { className: 'kind', text: 'step' }), el('span', { className: 'name', text: e.name }), badge(e.status), el('span', { className: 'dur', text: fmtDuration(e.duration_ms) })];
       if (e.error) body.push(el('p', { className: 'error', text: e.error }));
