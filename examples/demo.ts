@@ -68,7 +68,7 @@ const line = (e: SessionEvent, depth: number): string[] => {
       return out;
     }
     case 'tool_call':
-      return [`${pad}⚙ ${e.name} [${e.status}] ${e.duration_ms} ms${e.error ? ` — ${e.error}` : ''}`];
+      return [`${pad}⚙ ${e.name} [${e.status}] ${e.duration_ms} ms${e.error ? ` — ${e.error.replace(/\s*\n\s*/g, " ⏎ ")}` : ''}`];
     case 'subagent':
       return [`${pad}↳ subagent ${e.agent_type} (${e.agent_id}) — why: "${e.why}"`, ...e.events.flatMap((c) => line(c, depth + 1))];
     case 'notification':

@@ -7,7 +7,7 @@
  *
  * Two paths: in-process (SessionSpanProcessor -> LocalStorage) and collector-side (real OTLP
  * exporter -> the receiver's createReceiver() with `storage: withPrivacy(...)`, the exact call
- * the receiver makes for its default storage once wired; see src/generic/README.md).
+ * the receiver makes for its default storage once wired; see README, "Privacy").
  */
 import { context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';

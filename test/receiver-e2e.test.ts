@@ -71,7 +71,7 @@ describe('OTLP exporters -> receiver -> S3', () => {
     expect(event.key).toMatch(new RegExp(`^ams/sessions/\\d{4}/\\d{2}/\\d{2}/${traceId}\\.json$`));
     const fromS3 = await s3.json<Session>(event.key);
     expect(inProcess).toHaveLength(1);
-    // No field differs between the two paths for these spans (see receiver/README.md).
+    // No field differs between the two paths for these spans (see README, "Collector-side capture").
     expect(fromS3).toEqual(inProcess[0]);
     expect(fromS3.events.map((e) => e.type)).toEqual(['user_prompt', 'llm_message', 'tool_call', 'llm_message', 'tool_call', 'tool_call', 'subagent', 'notification']);
     expect(await s3.keys('ams/index/')).toContain(`ams/index/${traceId}.json`);
