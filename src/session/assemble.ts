@@ -15,6 +15,7 @@ import type {
   JsonValue,
   LlmMessageEvent,
   ModelUsage,
+  NotificationEvent,
   Session,
   SessionEvent,
   SessionStatus,
@@ -22,6 +23,7 @@ import type {
   SubagentEvent,
   ToolCallEvent,
   ToolUsePart,
+  UserPromptEvent,
 } from './types.js';
 import { SCHEMA_VERSION } from './types.js';
 
@@ -68,32 +70,28 @@ function parseMaybeJson(v: AttributeValue | undefined): JsonValue | undefined {
   return v;
 }
 
-/**
- * Drops keys whose value is undefined, keeping the literal's key order (the document's reading
- * order). Copies rather than `delete`s: deleting turns objects into slow dictionary objects.
- */
-function compact<T extends object>(o: T): { [K in keyof T]: Exclude<T[K], undefined> } {
-  const out: Record<string, unknown> = {};
-  for (const k in o) if (o[k] !== undefined) out[k] = o[k];
-  return out as { [K in keyof T]: Exclude<T[K], undefined> };
-}
+// Events are built key by key in the document's reading order, optional keys only when set (no
+// undefined values to strip afterwards, no second copy of every event).
 
-const DAY_MS = 86_400_000;
-let isoDay = NaN;
+const MINUTE_MS = 60_000;
+let isoMinute = NaN;
 let isoPrefix = '';
-const pad = (n: number, w: number) => String(n).padStart(w, '0');
-/** toISOString() with the date part cached per day: events of one session share a day. */
+const PAD2 = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+const PAD3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+/** toISOString() of the rounded time, with everything up to the minute cached: a session's events share it. */
 function iso(ms: number): string {
   const t = Math.round(ms);
-  const day = Math.floor(t / DAY_MS);
-  if (day !== isoDay || !(t >= 0)) {
+  if (!(t >= 0)) return new Date(t).toISOString();
+  const minute = Math.floor(t / MINUTE_MS);
+  if (minute !== isoMinute) {
     const full = new Date(t).toISOString();
-    if (!(t >= 0) || full.length !== 24) return full;
-    isoDay = day;
-    isoPrefix = full.slice(0, 11);
+    if (full.length !== 24) return full;
+    isoMinute = minute;
+    isoPrefix = full.slice(0, 17);
   }
-  const r = t - day * DAY_MS;
-  return `${isoPrefix}${pad(Math.floor(r / 3_600_000), 2)}:${pad(Math.floor(r / 60_000) % 60, 2)}:${pad(Math.floor(r / 1000) % 60, 2)}.${pad(r % 1000, 3)}Z`;
+  const r = t - minute * MINUTE_MS;
+  const sec = Math.floor(r / 1000);
+  return `${isoPrefix}${PAD2[sec]!}.${PAD3[r - sec * 1000]!}Z`;
 }
 
 function durationMs(span: SpanRecord): number {
@@ -125,7 +123,7 @@ function errorMessage(span: SpanRecord): string | null {
 
 function truncatedSizes(attrs: Attributes): Record<string, number> | undefined {
   let out: Record<string, number> | undefined;
-  for (const key of Object.keys(attrs)) {
+  for (const key in attrs) {
     if (!key.endsWith(sc.AMS_TRUNCATED_SUFFIX)) continue;
     const size = num(attrs, key);
     if (size === undefined) continue;
@@ -159,13 +157,11 @@ function llmMessage(span: SpanRecord): LlmMessageEvent {
         if (p.type === 'reasoning' && typeof p.content === 'string') thinking.push(p.content);
         else if (p.type === 'text' && typeof p.content === 'string') text.push(p.content);
         else if (p.type === 'tool_call') {
-          toolUses.push(
-            compact({
-              id: typeof p.id === 'string' ? p.id : undefined,
-              name: typeof p.name === 'string' ? p.name : 'unknown',
-              input: p.arguments as JsonValue | undefined,
-            }),
-          );
+          const use = {} as ToolUsePart;
+          if (typeof p.id === 'string') use.id = p.id;
+          use.name = typeof p.name === 'string' ? p.name : 'unknown';
+          if (p.arguments !== undefined) use.input = p.arguments as JsonValue;
+          toolUses.push(use);
         }
       }
     }
@@ -174,23 +170,28 @@ function llmMessage(span: SpanRecord): LlmMessageEvent {
     text.push(parsed);
   }
   const finish = strList(a, sc.GEN_AI_RESPONSE_FINISH_REASONS);
-  const ev: LlmMessageEvent = compact({
+  const ev = {
     type: 'llm_message',
     span_id: span.spanId,
     at: iso(span.startTimeMs),
     ended_at: iso(span.endTimeMs),
     duration_ms: durationMs(span),
-    model: str(a, sc.GEN_AI_RESPONSE_MODEL) ?? str(a, sc.GEN_AI_REQUEST_MODEL) ?? nameAfterOp(span, sc.OP_CHAT),
-    response_id: str(a, sc.GEN_AI_RESPONSE_ID),
-    thinking: thinking.length ? thinking.join('\n\n') : undefined,
-    text: text.length ? text.join('\n\n') : undefined,
-    tool_uses: toolUses.length ? toolUses : undefined,
-    finish_reasons: finish?.length ? finish : undefined,
-    usage: usageOf(a),
-    cost_usd: num(a, sc.AMS_COST_USD),
-    error: errorMessage(span) ?? undefined,
-    truncated: truncatedSizes(a),
-  } as const);
+  } as LlmMessageEvent;
+  const model = str(a, sc.GEN_AI_RESPONSE_MODEL) ?? str(a, sc.GEN_AI_REQUEST_MODEL) ?? nameAfterOp(span, sc.OP_CHAT);
+  if (model !== undefined) ev.model = model;
+  const responseId = str(a, sc.GEN_AI_RESPONSE_ID);
+  if (responseId !== undefined) ev.response_id = responseId;
+  if (thinking.length) ev.thinking = thinking.join('\n\n');
+  if (text.length) ev.text = text.join('\n\n');
+  if (toolUses.length) ev.tool_uses = toolUses;
+  if (finish?.length) ev.finish_reasons = finish;
+  ev.usage = usageOf(a);
+  const cost = num(a, sc.AMS_COST_USD);
+  if (cost !== undefined) ev.cost_usd = cost;
+  const error = errorMessage(span);
+  if (error !== null) ev.error = error;
+  const truncated = truncatedSizes(a);
+  if (truncated !== undefined) ev.truncated = truncated;
   return ev;
 }
 
@@ -201,21 +202,23 @@ function toolCall(span: SpanRecord): ToolCallEvent {
   let error = errorMessage(span);
   const status = interrupted ? 'interrupted' : error || declared === 'error' ? 'error' : 'ok';
   if (status === 'error' && !error) error = 'error';
-  const ev: ToolCallEvent = compact({
-    type: 'tool_call',
-    span_id: span.spanId,
-    tool_use_id: str(a, sc.GEN_AI_TOOL_CALL_ID),
-    name: str(a, sc.GEN_AI_TOOL_NAME) ?? nameAfterOp(span, sc.OP_EXECUTE_TOOL) ?? span.name,
-    status,
-    error,
-    mcp_server: str(a, sc.AMS_TOOL_MCP_SERVER),
-    started_at: iso(span.startTimeMs),
-    ended_at: iso(span.endTimeMs),
-    duration_ms: durationMs(span),
-    input: parseMaybeJson(a[sc.GEN_AI_TOOL_CALL_ARGUMENTS]),
-    result: parseMaybeJson(a[sc.GEN_AI_TOOL_CALL_RESULT]),
-    truncated: truncatedSizes(a),
-  } as const);
+  const ev = { type: 'tool_call', span_id: span.spanId } as ToolCallEvent;
+  const toolUseId = str(a, sc.GEN_AI_TOOL_CALL_ID);
+  if (toolUseId !== undefined) ev.tool_use_id = toolUseId;
+  ev.name = str(a, sc.GEN_AI_TOOL_NAME) ?? nameAfterOp(span, sc.OP_EXECUTE_TOOL) ?? span.name;
+  ev.status = status;
+  ev.error = error;
+  const mcpServer = str(a, sc.AMS_TOOL_MCP_SERVER);
+  if (mcpServer !== undefined) ev.mcp_server = mcpServer;
+  ev.started_at = iso(span.startTimeMs);
+  ev.ended_at = iso(span.endTimeMs);
+  ev.duration_ms = durationMs(span);
+  const input = parseMaybeJson(a[sc.GEN_AI_TOOL_CALL_ARGUMENTS]);
+  if (input !== undefined) ev.input = input;
+  const result = parseMaybeJson(a[sc.GEN_AI_TOOL_CALL_RESULT]);
+  if (result !== undefined) ev.result = result;
+  const truncated = truncatedSizes(a);
+  if (truncated !== undefined) ev.truncated = truncated;
   return ev;
 }
 
@@ -228,14 +231,17 @@ function spanEvents(span: SpanRecord, out: Keyed[]): void {
 
 function fromSpanEvent(e: SpanEventRecord, spanId: string): SessionEvent | undefined {
   if (e.name === sc.EVENT_USER_PROMPT) {
-    const synthetic = bool(e.attributes, sc.AMS_PROMPT_SYNTHETIC) ? true : undefined;
-    const prompt = str(e.attributes, sc.AMS_PROMPT) ?? '';
-    return compact({ type: 'user_prompt', span_id: spanId, at: iso(e.timeMs), synthetic, prompt } as const);
+    const ev = { type: 'user_prompt', span_id: spanId, at: iso(e.timeMs) } as UserPromptEvent;
+    if (bool(e.attributes, sc.AMS_PROMPT_SYNTHETIC)) ev.synthetic = true;
+    ev.prompt = str(e.attributes, sc.AMS_PROMPT) ?? '';
+    return ev;
   }
   if (e.name === sc.EVENT_NOTIFICATION) {
+    const ev = { type: 'notification', span_id: spanId, at: iso(e.timeMs) } as NotificationEvent;
     const kind = str(e.attributes, sc.AMS_NOTIFICATION_KIND);
-    const message = str(e.attributes, sc.AMS_MESSAGE) ?? '';
-    return compact({ type: 'notification', span_id: spanId, at: iso(e.timeMs), kind, message } as const);
+    if (kind !== undefined) ev.kind = kind;
+    ev.message = str(e.attributes, sc.AMS_MESSAGE) ?? '';
+    return ev;
   }
   if (e.name === sc.EVENT_FAILURE) return failureEvent(e, spanId);
   return undefined;
@@ -246,16 +252,19 @@ const FAILURE_CATEGORIES = new Set<string>(['tool', 'model', 'retrieval', 'orche
 function failureEvent(e: SpanEventRecord, spanId: string): FailureEvent {
   const declared = str(e.attributes, sc.AMS_FAILURE_TYPE);
   const attempt = num(e.attributes, sc.AMS_FAILURE_ATTEMPT);
-  return compact({
+  const ev: FailureEvent = {
     type: 'failure',
     span_id: spanId,
     at: iso(e.timeMs),
     category: (declared && FAILURE_CATEGORIES.has(declared) ? declared : 'orchestration') as FailureCategory,
     code: str(e.attributes, sc.AMS_FAILURE_CODE) || 'error',
-    message: str(e.attributes, sc.AMS_FAILURE_MESSAGE),
-    step: str(e.attributes, sc.AMS_FAILURE_STEP),
-    attempt: attempt !== undefined && Number.isInteger(attempt) && attempt >= 1 ? attempt : undefined,
-  } as const);
+  };
+  const message = str(e.attributes, sc.AMS_FAILURE_MESSAGE);
+  if (message !== undefined) ev.message = message;
+  const step = str(e.attributes, sc.AMS_FAILURE_STEP);
+  if (step !== undefined) ev.step = step;
+  if (attempt !== undefined && Number.isInteger(attempt) && attempt >= 1) ev.attempt = attempt;
+  return ev;
 }
 
 const KNOWN_EVENT_ATTRS = new Set([sc.GEN_AI_OPERATION_NAME]);
@@ -316,23 +325,26 @@ function subagent(node: Node): SubagentEvent {
   const error = errorMessage(span);
   const name = str(a, sc.GEN_AI_AGENT_NAME) ?? nameAfterOp(span, sc.OP_INVOKE_AGENT);
   const parent = node.parent?.span;
-  const ev: SubagentEvent = compact({
-    type: 'subagent',
-    span_id: span.spanId,
-    tool_use_id: parent && opName(parent) === sc.OP_EXECUTE_TOOL ? str(parent.attributes, sc.GEN_AI_TOOL_CALL_ID) : undefined,
-    agent_id: str(a, sc.GEN_AI_AGENT_ID),
-    agent_type: str(a, sc.AMS_SUBAGENT_TYPE) ?? name,
-    name,
-    description: str(a, sc.AMS_SUBAGENT_DESCRIPTION) ?? str(a, sc.GEN_AI_AGENT_DESCRIPTION),
-    why: str(a, sc.AMS_SUBAGENT_PROMPT),
-    transcript_path: str(a, sc.AMS_SUBAGENT_TRANSCRIPT_PATH),
-    status: error ? 'error' : 'ok',
-    error: error ?? undefined,
-    started_at: iso(span.startTimeMs),
-    ended_at: iso(span.endTimeMs),
-    duration_ms: durationMs(span),
-    events: levelEvents(node),
-  } as const);
+  const ev = { type: 'subagent', span_id: span.spanId } as SubagentEvent;
+  const toolUseId = parent && opName(parent) === sc.OP_EXECUTE_TOOL ? str(parent.attributes, sc.GEN_AI_TOOL_CALL_ID) : undefined;
+  if (toolUseId !== undefined) ev.tool_use_id = toolUseId;
+  const agentId = str(a, sc.GEN_AI_AGENT_ID);
+  if (agentId !== undefined) ev.agent_id = agentId;
+  const agentType = str(a, sc.AMS_SUBAGENT_TYPE) ?? name;
+  if (agentType !== undefined) ev.agent_type = agentType;
+  if (name !== undefined) ev.name = name;
+  const description = str(a, sc.AMS_SUBAGENT_DESCRIPTION) ?? str(a, sc.GEN_AI_AGENT_DESCRIPTION);
+  if (description !== undefined) ev.description = description;
+  const why = str(a, sc.AMS_SUBAGENT_PROMPT);
+  if (why !== undefined) ev.why = why;
+  const transcriptPath = str(a, sc.AMS_SUBAGENT_TRANSCRIPT_PATH);
+  if (transcriptPath !== undefined) ev.transcript_path = transcriptPath;
+  ev.status = error ? 'error' : 'ok';
+  if (error !== null) ev.error = error;
+  ev.started_at = iso(span.startTimeMs);
+  ev.ended_at = iso(span.endTimeMs);
+  ev.duration_ms = durationMs(span);
+  ev.events = levelEvents(node);
   return ev;
 }
 
@@ -375,19 +387,13 @@ function step(node: Node): StepEvent {
   const error = errorMessage(span);
   const nested: Keyed[] = [];
   childEvents(node, nested);
-  const ev: StepEvent = compact({
-    type: 'step',
-    span_id: span.spanId,
-    name: span.name,
-    kind: span.kind,
-    status: error ? 'error' : 'ok',
-    error: error ?? undefined,
-    started_at: iso(span.startTimeMs),
-    ended_at: iso(span.endTimeMs),
-    duration_ms: durationMs(span),
-    attributes: stepAttributes(span.attributes),
-    events: nested.length ? sortEvents(nested) : undefined,
-  } as const);
+  const ev = { type: 'step', span_id: span.spanId, name: span.name, kind: span.kind, status: error ? 'error' : 'ok' } as StepEvent;
+  if (error !== null) ev.error = error;
+  ev.started_at = iso(span.startTimeMs);
+  ev.ended_at = iso(span.endTimeMs);
+  ev.duration_ms = durationMs(span);
+  ev.attributes = stepAttributes(span.attributes);
+  if (nested.length) ev.events = sortEvents(nested);
   return ev;
 }
 
@@ -588,28 +594,30 @@ export function assembleSession(records: readonly SpanRecord[], options: Assembl
     str(ra, sc.GEN_AI_AGENT_NAME) ?? nameAfterOp(r, sc.OP_INVOKE_AGENT) ?? str(r.resource, sc.SERVICE_NAME) ?? 'agent';
   const rawId = options.sessionId ?? str(ra, sc.AMS_SESSION_ID) ?? r.traceId;
 
-  return compact({
-    schema_version: SCHEMA_VERSION,
-    id: sanitizeId(rawId),
-    trace_id: r.traceId,
-    root_span_id: synthetic ? undefined : r.spanId,
-    conversation_id: str(ra, sc.GEN_AI_CONVERSATION_ID) ?? firstAttr(allNodes, sc.GEN_AI_CONVERSATION_ID),
-    revision: options.revision ?? 1,
-    status,
-    status_reason: statusReasons.length ? statusReasons.join('; ') : undefined,
-    agent: compact({ name: agentName, version: str(ra, sc.GEN_AI_AGENT_VERSION) }),
-    service: str(r.resource, sc.SERVICE_NAME),
-    environment: str(ra, sc.AMS_ENVIRONMENT) ?? str(r.resource, sc.DEPLOYMENT_ENVIRONMENT_NAME) ?? str(r.resource, 'deployment.environment'),
-    tags: [...new Set(strList(ra, sc.AMS_TAGS) ?? [])],
-    metadata: metadataOf(ra),
-    model: str(ra, sc.GEN_AI_REQUEST_MODEL) ?? str(ra, sc.GEN_AI_RESPONSE_MODEL) ?? mostUsedModel(models),
-    models,
-    started_at: iso(startMs),
-    ended_at: iso(endMs),
-    totals,
-    spans: { kept, dropped: options.droppedSpans ?? 0 },
-    events,
-  } as const) satisfies Session;
+  const session = { schema_version: SCHEMA_VERSION, id: sanitizeId(rawId), trace_id: r.traceId } as Session;
+  if (!synthetic) session.root_span_id = r.spanId;
+  const conversationId = str(ra, sc.GEN_AI_CONVERSATION_ID) ?? firstAttr(allNodes, sc.GEN_AI_CONVERSATION_ID);
+  if (conversationId !== undefined) session.conversation_id = conversationId;
+  session.revision = options.revision ?? 1;
+  session.status = status;
+  if (statusReasons.length) session.status_reason = statusReasons.join('; ');
+  const agentVersion = str(ra, sc.GEN_AI_AGENT_VERSION);
+  session.agent = agentVersion !== undefined ? { name: agentName, version: agentVersion } : { name: agentName };
+  const service = str(r.resource, sc.SERVICE_NAME);
+  if (service !== undefined) session.service = service;
+  const environment = str(ra, sc.AMS_ENVIRONMENT) ?? str(r.resource, sc.DEPLOYMENT_ENVIRONMENT_NAME) ?? str(r.resource, 'deployment.environment');
+  if (environment !== undefined) session.environment = environment;
+  session.tags = [...new Set(strList(ra, sc.AMS_TAGS) ?? [])];
+  session.metadata = metadataOf(ra);
+  const model = str(ra, sc.GEN_AI_REQUEST_MODEL) ?? str(ra, sc.GEN_AI_RESPONSE_MODEL) ?? mostUsedModel(models);
+  if (model !== undefined) session.model = model;
+  session.models = models;
+  session.started_at = iso(startMs);
+  session.ended_at = iso(endMs);
+  session.totals = totals;
+  session.spans = { kept, dropped: options.droppedSpans ?? 0 };
+  session.events = events;
+  return session;
 }
 
 function mostUsedModel(models: Record<string, ModelUsage>): string | undefined {
