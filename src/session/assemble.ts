@@ -121,10 +121,13 @@ function errorMessage(span: SpanRecord): string | null {
   return fromExc || str(span.attributes, sc.ERROR_TYPE) || 'error';
 }
 
+const TRUNCATED_LAST_CHAR = sc.AMS_TRUNCATED_SUFFIX.charCodeAt(sc.AMS_TRUNCATED_SUFFIX.length - 1);
+
 function truncatedSizes(attrs: Attributes): Record<string, number> | undefined {
   let out: Record<string, number> | undefined;
   for (const key in attrs) {
-    if (!key.endsWith(sc.AMS_TRUNCATED_SUFFIX)) continue;
+    // (last character first: endsWith on every key of every span is measurable)
+    if (key.charCodeAt(key.length - 1) !== TRUNCATED_LAST_CHAR || !key.endsWith(sc.AMS_TRUNCATED_SUFFIX)) continue;
     const size = num(attrs, key);
     if (size === undefined) continue;
     (out ??= {})[key.slice(0, -sc.AMS_TRUNCATED_SUFFIX.length)] = size;

@@ -27,9 +27,12 @@ const USAGE_ATTRS: Record<keyof Usage, string> = {
 };
 
 export function usageOf(attrs: Attributes): Usage {
-  const u = emptyUsage();
-  for (const k of Object.keys(USAGE_ATTRS) as (keyof Usage)[]) u[k] = readNumber(attrs, USAGE_ATTRS[k]) ?? 0;
-  return u;
+  return {
+    input_tokens: readNumber(attrs, USAGE_ATTRS.input_tokens) ?? 0,
+    output_tokens: readNumber(attrs, USAGE_ATTRS.output_tokens) ?? 0,
+    cache_read_input_tokens: readNumber(attrs, USAGE_ATTRS.cache_read_input_tokens) ?? 0,
+    cache_creation_input_tokens: readNumber(attrs, USAGE_ATTRS.cache_creation_input_tokens) ?? 0,
+  };
 }
 
 function reportsUsage(attrs: Attributes): boolean {

@@ -59,15 +59,26 @@ export function isGenAiLikeRecord(record: SpanRecord): boolean {
   return isGenAiLikeAttributes(record.attributes) || record.name.startsWith(`${sc.OP_INVOKE_AGENT} `);
 }
 
+// 'gen_ai.' is 7 characters: the deprecated keys continue with p(rompt), c(ompletion) or u(sage).
+const CHAR_G = 0x67;
+const CHAR_P = 0x70;
+const CHAR_C = 0x63;
+const CHAR_U = 0x75;
+
 function needsNormalizing(span: SpanRecord): boolean {
   const a = span.attributes;
   const op = a[sc.GEN_AI_OPERATION_NAME];
-  if (typeof op === 'string' && op !== sc.OP_CHAT && CHAT_OPS.has(op)) return true;
+  // Spans already in the current convention (the common case) skip the set lookup.
+  if (typeof op === 'string' && op !== sc.OP_CHAT && op !== sc.OP_EXECUTE_TOOL && op !== sc.OP_INVOKE_AGENT && CHAT_OPS.has(op)) return true;
   if (a[sc.GEN_AI_SYSTEM] !== undefined && a[sc.GEN_AI_PROVIDER_NAME] === undefined) return true;
   if (op === undefined && (a[sc.GEN_AI_REQUEST_MODEL] !== undefined || a[sc.LLM_REQUEST_TYPE] !== undefined || a[sc.GEN_AI_TOOL_NAME] !== undefined)) return true;
   if (a[sc.OI_SPAN_KIND] !== undefined || a[sc.OI_LLM_MODEL_NAME] !== undefined) return true;
   if (op === undefined && a[sc.TRACELOOP_SPAN_KIND] !== undefined) return true;
   for (const key in a) {
+    // Cheap character checks first: most keys are not deprecated gen_ai.* ones.
+    if (key.charCodeAt(0) !== CHAR_G) continue;
+    const c = key.charCodeAt(7);
+    if (c !== CHAR_P && c !== CHAR_C && c !== CHAR_U) continue;
     if (
       key.startsWith(sc.GEN_AI_PROMPT) ||
       key.startsWith(sc.GEN_AI_COMPLETION) ||
