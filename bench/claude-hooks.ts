@@ -124,7 +124,7 @@ async function endToEnd(): Promise<void> {
   fs.rmSync(dir, { recursive: true, force: true });
   const line = (label: string, xs: Record<Mode, number[]>) => {
     const base = median(xs.plain);
-    const cell = (m: Mode) => `${m} ${median(xs[m]).toFixed(0)} ms${m === 'plain' ? '' : ` (+${((median(xs[m]) - base) / TOOLS).toFixed(2)} ms/tool call)`}`;
+    const cell = (m: Mode) => `${m} ${median(xs[m]).toFixed(0)} ms${m === 'plain' ? '' : ` (+${((median(xs[m]) - base) / TOOLS).toFixed(2)} ms/tool call, ×${(median(xs[m]) / base).toFixed(2)} of plain)`}`;
     console.log(`  ${label}: ${modes.map(cell).join('   ')}`);
     for (const m of modes) console.log(`    ${m}: [${xs[m].map((x) => x.toFixed(0)).join(', ')}]`);
   };
