@@ -33,6 +33,28 @@ const ResponseType = root.lookupType(`${PKG}ExportTraceServiceResponse`);
 const RpcStatusType = root.lookupType(`${PKG}RpcStatus`);
 
 /**
+ * protobufjs's decoder names the member a oneof holds after reading it (`m.value = 'stringValue'`),
+ * and the prototype setter behind that `delete`s every other member, present or not: six runtime
+ * deletes per AnyValue, ~15% of decoding. A setter that deletes only own members does the same
+ * thing; it is swapped in while the type builds its constructor (the accessor is not configurable
+ * afterwards) and protobufjs's own factory is put back at once.
+ */
+function withCheaperOneofSetters(type: protobuf.Type): void {
+  const util = protobuf.util as unknown as { oneOfSetter: (names: string[]) => (this: Record<string, unknown>, name: string) => void };
+  const original = util.oneOfSetter;
+  util.oneOfSetter = (names) =>
+    function setOneOf(name) {
+      for (const n of names) if (n !== name && Object.prototype.hasOwnProperty.call(this, n)) delete this[n];
+    };
+  try {
+    void type.ctor; // builds the constructor and its oneof accessors
+  } finally {
+    util.oneOfSetter = original;
+  }
+}
+withCheaperOneofSetters(root.lookupType(`${PKG}AnyValue`));
+
+/**
  * protobufjs skips a known field that arrives with the wrong wire type as if it were unknown. The
  * receiver decodes with unknown fields kept, and the adapter hands them here per message: a field
  * number the message knows means a wire-type mismatch, and the request is refused.
