@@ -5,16 +5,14 @@
  */
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { tempDir } from './tmp.js';
 
 export const S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
 export class TestS3 {
   private server?: S3rver;
   port = 0;
-  readonly directory = mkdtempSync(path.join(os.tmpdir(), 'ams-s3rver-'));
+  readonly directory = tempDir('s3rver');
 
   constructor(readonly bucket = 'ams-test') {}
 
