@@ -3,20 +3,17 @@ import os from 'node:os';
 import path from 'node:path';
 
 const created: string[] = [];
-let hooked = false;
 
 /**
- * A fresh folder under the OS temp dir, removed when the test process exits, so test runs do not
- * leave thousands of folders behind (which also slows file creation there for everyone).
+ * A fresh folder under the OS temp dir, removed after the test file finishes (see setup.ts), so
+ * test runs do not leave thousands of folders behind (which also slows file creation there).
  */
 export function tempDir(label: string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), `ams-${label}-`));
   created.push(dir);
-  if (!hooked) {
-    hooked = true;
-    process.once('exit', () => {
-      for (const d of created) rmSync(d, { recursive: true, force: true });
-    });
-  }
   return dir;
+}
+
+export function removeTempDirs(): void {
+  for (const d of created.splice(0)) rmSync(d, { recursive: true, force: true });
 }
