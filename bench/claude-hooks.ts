@@ -76,6 +76,7 @@ async function inProcess(): Promise<void> {
   await provider.shutdown();
   fs.rmSync(dir, { recursive: true, force: true });
   const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
+  console.log(`\n## Claude Agent SDK hook overhead`);
   console.log(`in process, per tool call (hooks + messages + chat span), ${CALLS} calls:`);
   console.log(`  mean ${mean.toFixed(1)} µs   p50 ${pct(samples, 50).toFixed(1)} µs   p99 ${pct(samples, 99).toFixed(1)} µs   max ${Math.max(...samples).toFixed(1)} µs`);
   console.log(`  finish() with ${CALLS + 200} tool spans: ${finishMs.toFixed(1)} ms`);
