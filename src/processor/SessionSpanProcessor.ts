@@ -16,7 +16,6 @@ import { resolvePrivacy } from '../privacy/options.js';
 import { applyPrivacy } from '../privacy/redact.js';
 import { assembleSession } from '../session/assemble.js';
 import type { Session } from '../session/types.js';
-import { isOpenInferenceAttributes } from '../spans/normalize.js';
 import { fromReadableSpan } from '../spans/readable.js';
 import { storageFromEnv } from '../storage/from-env.js';
 import type { SessionStorage } from '../storage/types.js';
@@ -112,7 +111,7 @@ export class SessionSpanProcessor implements SpanProcessor {
       const traceId = span.spanContext().traceId;
       if (this.buffer.has(traceId)) this.buffer.started(span, describeSdkSpan(span), false);
       // Only a GenAI span opens a trace: anything else costs one map lookup.
-      else if (isSessionSpan(span)) this.buffer.started(span, describeSdkSpan(span), true);
+      else if (isGenAiSdkSpan(span)) this.buffer.started(span, describeSdkSpan(span), true);
     } catch (err) {
       report(err);
     }
@@ -121,7 +120,7 @@ export class SessionSpanProcessor implements SpanProcessor {
   onEnd(span: ReadableSpan): void {
     if (!this.enabled || this.isShutdown) return;
     try {
-      if (!this.buffer.has(span.spanContext().traceId) && !isSessionSpan(span)) return;
+      if (!this.buffer.has(span.spanContext().traceId) && !isGenAiSdkSpan(span)) return;
       this.buffer.add(span);
     } catch (err) {
       report(err);
@@ -218,10 +217,6 @@ export class SessionSpanProcessor implements SpanProcessor {
 }
 
 /** GenAI by the gen_ai.* rule, or an OpenInference span (normalized at assembly). */
-function isSessionSpan(span: Pick<ReadableSpan, 'attributes' | 'name'>): boolean {
-  return isGenAiSdkSpan(span) || isOpenInferenceAttributes(span.attributes);
-}
-
 function report(err: unknown): void {
   try {
     globalErrorHandler(err instanceof Error ? err : new Error(String(err)));
