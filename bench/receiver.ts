@@ -137,8 +137,8 @@ async function decodeOnlyOverHttp(file: string, totalSpans: number): Promise<Rat
   return { wall: totalSpans / (result.ms / 1000), cpu: totalSpans / (cpu / 1000) };
 }
 
-/** A fresh receiver fed at a steady rate: latency without a backlog. */
-async function steadyLatency(file: string, dir: string, totalTraces: number): Promise<number[]> {
+/** A receiver as the benchmark runs it; `allWritten` resolves once `totalTraces` sessions are written. */
+async function benchReceiver(dir: string, totalTraces: number) {
   const written: SessionWrittenEvent[] = [];
   let done: () => void = () => {};
   const allWritten = new Promise<void>((resolve) => (done = resolve));
@@ -154,7 +154,13 @@ async function steadyLatency(file: string, dir: string, totalTraces: number): Pr
     },
   });
   const { url } = await receiver.start({ port: 0 });
-  await runPoster(file, `${url}/v1/traces`, RPS);
+  return { receiver, written, allWritten, url: `${url}/v1/traces` };
+}
+
+/** A fresh receiver fed at a steady rate: latency without a backlog. */
+async function steadyLatency(file: string, dir: string, totalTraces: number): Promise<number[]> {
+  const { receiver, written, allWritten, url } = await benchReceiver(dir, totalTraces);
+  await runPoster(file, url, RPS);
   await allWritten;
   await receiver.stop();
   return written.filter((e) => e.rootReceivedAt !== undefined).map((e) => e.writtenAt - e.rootReceivedAt!);
@@ -172,23 +178,9 @@ async function main(): Promise<void> {
   // Warm up the decoder (JIT) before any timing.
   decodeOnly(payloads.slice(0, 20));
 
-  const written: SessionWrittenEvent[] = [];
-  let done: () => void = () => {};
-  const allWritten = new Promise<void>((resolve) => (done = resolve));
-  const receiver = createReceiver({
-    storage: NULL_STORAGE ? { putSession: async (session) => session.id } : new LocalStorage({ dir: join(dir, 'data'), env: {} }),
-    walDir: join(dir, 'wal'),
-    waitMs: 0,
-    retainMs: RETAIN_MS,
-    env: {},
-    onSessionWritten: (e) => {
-      written.push(e);
-      if (written.length === totalTraces) done();
-    },
-  });
-  const { url } = await receiver.start({ port: 0 });
+  const { receiver, written, allWritten, url } = await benchReceiver(dir, totalTraces);
   const c0 = process.cpuUsage();
-  const result = await runPoster(file, `${url}/v1/traces`);
+  const result = await runPoster(file, url);
   await allWritten;
   const fullCpuMs = cpuMs(process.cpuUsage(c0));
   const fullMs = Math.max(...written.map((e) => e.writtenAt)) - result.startedEpoch;
