@@ -4,26 +4,16 @@
  * tracedQuery, MCP tools, API retries, truncation of a large tool result, the content switch from
  * the environment.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createSdkMcpServer, query, tool } from '@anthropic-ai/claude-agent-sdk';
 import type { SDKMessage, SDKUserMessage } from '@anthropic-ai/claude-agent-sdk';
 import { ClaudeTracer, instrumentOptions, tracedQuery } from '../src/claude/index.js';
 import { claudeSandbox } from './support/claude-env.js';
 import { DEMO_PROMPT, demoScript } from './support/claude-demo-script.js';
-import { eventsOfType, resultsOf, runTraced, sessionOf, startHarness } from './support/claude-harness.js';
-import type { Harness } from './support/claude-harness.js';
+import { eventsOfType, resultsOf, runTraced, sessionOf, useHarness } from './support/claude-harness.js';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
-beforeEach(() => {
-  h.api.reset();
-});
+const h = useHarness();
 
 function userMessage(text: string): SDKUserMessage {
   return { type: 'user', message: { role: 'user', content: text }, parent_tool_use_id: null } as SDKUserMessage;
@@ -31,7 +21,7 @@ function userMessage(text: string): SDKUserMessage {
 
 describe('instrumentation features with the real SDK', () => {
   it('traces a hand-rolled multi-turn loop with streaming input and a compaction', async () => {
-    h.api.script([
+    h().api.script([
       { name: 'first turn', prompt: '[scenario:loop]', blocks: [{ type: 'text', text: 'Hello there.' }], usage: { input_tokens: 500, output_tokens: 25 } },
       // The /compact turn asks for a summary (its own model call, inside modelUsage).
       { name: 'summary', fresh: false, when: (v) => v.lastText.includes('<summary>') || v.lastText.includes('summary'), blocks: [{ type: 'text', text: '<summary>We said hello.</summary>' }], times: 3 },
@@ -43,8 +33,8 @@ describe('instrumentation features with the real SDK', () => {
       await gate;
       yield userMessage('/compact');
     }
-    const tracer = new ClaudeTracer({ agent: 'loop-agent', tracerProvider: h.provider, sdkOptions: h.sandbox.options });
-    const options = instrumentOptions({ ...h.sandbox.options, includePartialMessages: false }, tracer);
+    const tracer = new ClaudeTracer({ agent: 'loop-agent', tracerProvider: h().provider, sdkOptions: h().sandbox.options });
+    const options = instrumentOptions({ ...h().sandbox.options, includePartialMessages: false }, tracer);
     const seen: SDKMessage[] = [];
     let results = 0;
     try {
@@ -59,7 +49,7 @@ describe('instrumentation features with the real SDK', () => {
       tracer.finish();
     }
     expect(seen.some((m) => m.type === 'stream_event')).toBe(false);
-    const { session } = await sessionOf(h, tracer.traceId);
+    const { session } = await sessionOf(h(), tracer.traceId);
     expect(session.agent.name).toBe('loop-agent');
     expect(session.status).toBe('ok');
     expect(eventsOfType(session.events, 'user_prompt').map((p) => p.prompt)).toEqual(['[scenario:loop] hello']);
@@ -76,11 +66,11 @@ describe('instrumentation features with the real SDK', () => {
   });
 
   it("keeps the Query's methods working through tracedQuery", async () => {
-    h.api.script([{ name: 'answer', prompt: '[scenario:methods]', blocks: [{ type: 'text', text: 'Done.' }] }]);
+    h().api.script([{ name: 'answer', prompt: '[scenario:methods]', blocks: [{ type: 'text', text: 'Done.' }] }]);
     async function* input(): AsyncGenerator<SDKUserMessage> {
       yield userMessage('[scenario:methods] hi');
     }
-    const q = tracedQuery({ prompt: input(), options: h.sandbox.options, tracerProvider: h.provider });
+    const q = tracedQuery({ prompt: input(), options: h().sandbox.options, tracerProvider: h().provider });
     let changed = false;
     for await (const m of q) {
       if (m.type === 'system' && m.subtype === 'init' && !changed) {
@@ -91,7 +81,7 @@ describe('instrumentation features with the real SDK', () => {
     }
     expect(changed).toBe(true);
     expect(typeof q.interrupt).toBe('function');
-    const { session } = await sessionOf(h, q.tracer.traceId);
+    const { session } = await sessionOf(h(), q.tracer.traceId);
     expect(eventsOfType(session.events, 'llm_message').map((e) => e.text)).toEqual(['Done.']);
   });
 
@@ -101,11 +91,11 @@ describe('instrumentation features with the real SDK', () => {
       version: '1.0.0',
       tools: [tool('forecast', 'Get a forecast', { city: z.string() }, async (args) => ({ content: [{ type: 'text', text: `Sunny in ${args.city}` }] }))],
     });
-    h.api.script([
+    h().api.script([
       { name: 'call mcp', prompt: '[scenario:mcp]', blocks: [{ type: 'tool_use', id: 'toolu_mcp_1', name: 'mcp__weather__forecast', input: { city: 'Oslo' } }] },
       { name: 'answer', after: 'toolu_mcp_1', blocks: [{ type: 'text', text: 'Sunny.' }] },
     ]);
-    const run = await runTraced(h, { prompt: '[scenario:mcp] weather?', options: { mcpServers: { weather } } });
+    const run = await runTraced(h(), { prompt: '[scenario:mcp] weather?', options: { mcpServers: { weather } } });
     expect(run.error).toBeUndefined();
     const [call] = eventsOfType(run.session.events, 'tool_call');
     expect(call).toMatchObject({ name: 'mcp__weather__forecast', mcp_server: 'weather', status: 'ok', input: { city: 'Oslo' } });
@@ -113,13 +103,13 @@ describe('instrumentation features with the real SDK', () => {
   });
 
   it('records API retries as notifications and the run as ok when the retry succeeds', async () => {
-    const sandbox = claudeSandbox(h.api.url, { CLAUDE_CODE_MAX_RETRIES: '2' });
+    const sandbox = claudeSandbox(h().api.url, { CLAUDE_CODE_MAX_RETRIES: '2' });
     try {
-      h.api.script([
+      h().api.script([
         { name: 'overloaded once', prompt: '[scenario:retry]', error: { status: 529, type: 'overloaded_error', message: 'Overloaded', retryable: true } },
         { name: 'then fine', prompt: '[scenario:retry]', blocks: [{ type: 'text', text: 'Second time lucky.' }] },
       ]);
-      const run = await runTraced(h, { prompt: '[scenario:retry] hi', options: sandbox.options });
+      const run = await runTraced(h(), { prompt: '[scenario:retry] hi', options: sandbox.options });
       expect(run.error).toBeUndefined();
       expect(run.session.status).toBe('ok');
       const retries = eventsOfType(run.session.events, 'notification').filter((n) => n.kind === 'api_retry');
@@ -132,11 +122,11 @@ describe('instrumentation features with the real SDK', () => {
   });
 
   it('cuts a very large tool result with a marker and keeps its original size', async () => {
-    h.api.script([
+    h().api.script([
       { name: 'big output', prompt: '[scenario:big]', blocks: [{ type: 'tool_use', id: 'toolu_big_1', name: 'Bash', input: { command: "head -c 300000 /dev/zero | tr '\\0' a", description: 'big' } }] },
       { name: 'answer', after: 'toolu_big_1', blocks: [{ type: 'text', text: 'That was long.' }] },
     ]);
-    const run = await runTraced(h, { prompt: '[scenario:big] go', maxAttributeLength: 10_000 });
+    const run = await runTraced(h(), { prompt: '[scenario:big] go', maxAttributeLength: 10_000 });
     const [call] = eventsOfType(run.session.events, 'tool_call');
     expect(typeof call!.result).toBe('string');
     const result = call!.result as string;
@@ -146,7 +136,7 @@ describe('instrumentation features with the real SDK', () => {
   });
 
   it('takes the content switch from the environment when no option is given', async () => {
-    h.api.script([
+    h().api.script([
       { name: 'secret', prompt: '[scenario:private]', blocks: [{ type: 'thinking', thinking: 'private thought' }, { type: 'tool_use', id: 'toolu_priv', name: 'Bash', input: { command: 'echo private-output', description: 'p' } }] },
       { name: 'answer', after: 'toolu_priv', blocks: [{ type: 'text', text: 'private answer' }] },
     ]);
@@ -155,7 +145,7 @@ describe('instrumentation features with the real SDK', () => {
     process.env.AMS_CAPTURE_THINKING = 'false';
     let run;
     try {
-      run = await runTraced(h, { prompt: '[scenario:private] go' });
+      run = await runTraced(h(), { prompt: '[scenario:private] go' });
     } finally {
       if (saved.c === undefined) delete process.env.AMS_CAPTURE_CONTENT;
       else process.env.AMS_CAPTURE_CONTENT = saved.c;
@@ -171,7 +161,7 @@ describe('instrumentation features with the real SDK', () => {
   });
 
   it('records a tool call stopped by Query.interrupt() as interrupted', async () => {
-    h.api.script([
+    h().api.script([
       { name: 'slow tool', prompt: '[scenario:interrupt]', blocks: [{ type: 'tool_use', id: 'toolu_int_1', name: 'Bash', input: { command: 'sleep 5; echo late', description: 'slow' } }] },
     ]);
     let toolStarted!: () => void;
@@ -184,8 +174,8 @@ describe('instrumentation features with the real SDK', () => {
     }
     const q = tracedQuery({
       prompt: input(),
-      tracerProvider: h.provider,
-      options: { ...h.sandbox.options, hooks: { PreToolUse: [{ hooks: [async () => (toolStarted(), {})] }] } },
+      tracerProvider: h().provider,
+      options: { ...h().sandbox.options, hooks: { PreToolUse: [{ hooks: [async () => (toolStarted(), {})] }] } },
     });
     const interrupting = running.then(async () => {
       await new Promise((resolve) => setTimeout(resolve, 200));
@@ -198,7 +188,7 @@ describe('instrumentation features with the real SDK', () => {
       }
     }
     await interrupting;
-    const { session } = await sessionOf(h, q.tracer.traceId);
+    const { session } = await sessionOf(h(), q.tracer.traceId);
     const [call] = eventsOfType(session.events, 'tool_call');
     expect(call).toMatchObject({ tool_use_id: 'toolu_int_1', status: 'interrupted' });
     expect(call!.duration_ms).toBeLessThan(4500);
@@ -221,10 +211,10 @@ describe('instrumentation features with the real SDK', () => {
       return out.filter((k) => !k.startsWith('system:task_progress')).sort();
     };
     // The demo conversation: thinking, parallel tools, a foreground subagent with thinking.
-    h.api.script(demoScript());
-    const plain = await kinds(query({ prompt: DEMO_PROMPT, options: h.sandbox.options }));
-    h.api.script(demoScript());
-    const traced = await kinds(tracedQuery({ prompt: DEMO_PROMPT, options: h.sandbox.options, tracerProvider: h.provider }));
+    h().api.script(demoScript());
+    const plain = await kinds(query({ prompt: DEMO_PROMPT, options: h().sandbox.options }));
+    h().api.script(demoScript());
+    const traced = await kinds(tracedQuery({ prompt: DEMO_PROMPT, options: h().sandbox.options, tracerProvider: h().provider }));
     expect(traced).toEqual(plain);
     expect(plain.some((k) => k.startsWith('stream_event'))).toBe(false);
   });

@@ -3,22 +3,12 @@
  * local Anthropic API; spans go through a real NodeTracerProvider and SessionSpanProcessor into
  * LocalStorage, and each test asserts the session JSON written to disk.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { HookCallbackMatcher } from '@anthropic-ai/claude-agent-sdk';
 import { TEST_MODEL } from './support/claude-env.js';
-import { eventsOfType, resultsOf, runTraced, startHarness } from './support/claude-harness.js';
-import type { Harness } from './support/claude-harness.js';
+import { eventsOfType, resultsOf, runTraced, useHarness } from './support/claude-harness.js';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
-beforeEach(() => {
-  h.api.reset();
-});
+const h = useHarness();
 
 /** Per-scenario marker so turns match only their own conversation. */
 const mark = (name: string) => `[scenario:${name}]`;
@@ -26,7 +16,7 @@ const mark = (name: string) => `[scenario:${name}]`;
 describe('tracedQuery with the real SDK', () => {
   it('records a simple question and answer', async () => {
     const m = mark('qa');
-    h.api.script([
+    h().api.script([
       {
         name: 'answer',
         prompt: m,
@@ -38,7 +28,7 @@ describe('tracedQuery with the real SDK', () => {
         delayMs: 240,
       },
     ]);
-    const run = await runTraced(h, {
+    const run = await runTraced(h(), {
       prompt: `${m} Say hello`,
       agent: { name: 'greeter', version: '1.2.3' },
       environment: 'test',
@@ -74,12 +64,12 @@ describe('tracedQuery with the real SDK', () => {
     expect(s.events[0]!.type).toBe('user_prompt');
     // The caller did not ask for partial messages: none leak through.
     expect(run.messages.some((x) => x.type === 'stream_event')).toBe(false);
-    expect(h.api.unmatched).toEqual([]);
+    expect(h().api.unmatched).toEqual([]);
   });
 
   it('records a Bash tool call that succeeds and one that fails', async () => {
     const m = mark('bash');
-    h.api.script([
+    h().api.script([
       {
         name: 'run tools',
         prompt: m,
@@ -91,7 +81,7 @@ describe('tracedQuery with the real SDK', () => {
       },
       { name: 'wrap up', after: ['toolu_bash_ok', 'toolu_bash_fail'], blocks: [{ type: 'text', text: 'One worked, one failed.' }] },
     ]);
-    const run = await runTraced(h, { prompt: `${m} run commands` });
+    const run = await runTraced(h(), { prompt: `${m} run commands` });
     expect(run.error).toBeUndefined();
     const tools = eventsOfType(run.session.events, 'tool_call');
     expect(tools.map((t) => t.tool_use_id)).toEqual(['toolu_bash_ok', 'toolu_bash_fail']);
@@ -113,7 +103,7 @@ describe('tracedQuery with the real SDK', () => {
 
   it('records parallel tool calls in one response', async () => {
     const m = mark('parallel');
-    h.api.script([
+    h().api.script([
       {
         name: 'fan out',
         prompt: m,
@@ -125,7 +115,7 @@ describe('tracedQuery with the real SDK', () => {
       },
       { name: 'collect', after: ['toolu_par_a', 'toolu_par_b', 'toolu_par_c'], blocks: [{ type: 'text', text: 'Collected.' }] },
     ]);
-    const run = await runTraced(h, { prompt: `${m} fan out` });
+    const run = await runTraced(h(), { prompt: `${m} fan out` });
     expect(run.error).toBeUndefined();
     const tools = eventsOfType(run.session.events, 'tool_call');
     expect(tools.map((t) => t.tool_use_id).sort()).toEqual(['toolu_par_a', 'toolu_par_b', 'toolu_par_c']);
@@ -139,11 +129,11 @@ describe('tracedQuery with the real SDK', () => {
 
   it('marks the session as error when maxTurns is exceeded', async () => {
     const m = mark('maxturns');
-    h.api.script([
+    h().api.script([
       { name: 'turn 1', prompt: m, blocks: [{ type: 'tool_use', id: 'toolu_max_1', name: 'Bash', input: { command: 'echo 1', description: 'one' } }] },
       { name: 'never', after: 'toolu_max_1', blocks: [{ type: 'text', text: 'should not be asked' }] },
     ]);
-    const run = await runTraced(h, { prompt: `${m} loop`, options: { maxTurns: 1 } });
+    const run = await runTraced(h(), { prompt: `${m} loop`, options: { maxTurns: 1 } });
     // The SDK throws after the error result; tracedQuery rethrows it unchanged.
     expect(run.error).toBeInstanceOf(Error);
     expect(String((run.error as Error).message)).toMatch(/maximum number of turns/);
@@ -153,13 +143,13 @@ describe('tracedQuery with the real SDK', () => {
     expect(run.session.status_reason).toMatch(/^error_max_turns/);
     expect(run.session.status_reason).toMatch(/Reached maximum number of turns/);
     expect(eventsOfType(run.session.events, 'tool_call')).toHaveLength(1);
-    expect(h.api.pending().map((t) => t.name)).toEqual(['never']);
+    expect(h().api.pending().map((t) => t.name)).toEqual(['never']);
   });
 
   it('records an API error (529 overloaded)', async () => {
     const m = mark('overloaded');
-    h.api.script([{ name: 'overloaded', prompt: m, error: { status: 529, type: 'overloaded_error', message: 'Overloaded' }, times: 5 }]);
-    const run = await runTraced(h, { prompt: `${m} anything` });
+    h().api.script([{ name: 'overloaded', prompt: m, error: { status: 529, type: 'overloaded_error', message: 'Overloaded' }, times: 5 }]);
+    const run = await runTraced(h(), { prompt: `${m} anything` });
     expect(run.error).toBeInstanceOf(Error);
     expect(run.session.status).toBe('error');
     expect(run.session.status_reason).toMatch(/529/);
@@ -171,7 +161,7 @@ describe('tracedQuery with the real SDK', () => {
 
   it("keeps the caller's hooks running and their deny denying", async () => {
     const m = mark('hooks');
-    h.api.script([
+    h().api.script([
       {
         name: 'two tools',
         prompt: m,
@@ -205,7 +195,7 @@ describe('tracedQuery with the real SDK', () => {
     };
     const options = { hooks: { PreToolUse: [userPre], PostToolUse: [userPost] } };
     const frozen = JSON.stringify(Object.keys(options.hooks)) + options.hooks.PreToolUse.length;
-    const run = await runTraced(h, { prompt: `${m} go`, options });
+    const run = await runTraced(h(), { prompt: `${m} go`, options });
     expect(run.error).toBeUndefined();
     // The caller's options object is not mutated.
     expect(JSON.stringify(Object.keys(options.hooks)) + options.hooks.PreToolUse.length).toBe(frozen);
@@ -221,7 +211,7 @@ describe('tracedQuery with the real SDK', () => {
 
   it('ends the session when the caller breaks out of the loop early', async () => {
     const m = mark('break');
-    h.api.script([
+    h().api.script([
       { name: 'slow tool', prompt: m, blocks: [{ type: 'tool_use', id: 'toolu_break_1', name: 'Bash', input: { command: 'sleep 5; echo late', description: 'slow' } }] },
       { name: 'never', after: 'toolu_break_1', blocks: [{ type: 'text', text: 'too late' }] },
     ]);
@@ -236,7 +226,7 @@ describe('tracedQuery with the real SDK', () => {
         },
       ],
     };
-    const run = await runTraced(h, {
+    const run = await runTraced(h(), {
       prompt: `${m} go`,
       options: { hooks: { PreToolUse: [pre] } },
       stopAfter: async (msg) => {
@@ -262,15 +252,15 @@ describe('tracedQuery with the real SDK', () => {
   it('keeps two concurrent runs in separate sessions', async () => {
     const a = mark('concurrent-a');
     const b = mark('concurrent-b');
-    h.api.script([
+    h().api.script([
       { name: 'a1', prompt: a, delayMs: 150, blocks: [{ type: 'tool_use', id: 'toolu_cc_a', name: 'Bash', input: { command: 'echo A', description: 'a' } }] },
       { name: 'a2', after: 'toolu_cc_a', blocks: [{ type: 'text', text: 'A done' }] },
       { name: 'b1', prompt: b, delayMs: 100, blocks: [{ type: 'tool_use', id: 'toolu_cc_b', name: 'Bash', input: { command: 'echo B', description: 'b' } }] },
       { name: 'b2', after: 'toolu_cc_b', blocks: [{ type: 'text', text: 'B done' }] },
     ]);
     const [ra, rb] = await Promise.all([
-      runTraced(h, { prompt: `${a} first`, agent: 'agent-a' }),
-      runTraced(h, { prompt: `${b} second`, agent: 'agent-b' }),
+      runTraced(h(), { prompt: `${a} first`, agent: 'agent-a' }),
+      runTraced(h(), { prompt: `${b} second`, agent: 'agent-b' }),
     ]);
     expect(ra.traceId).not.toBe(rb.traceId);
     expect(ra.session.id).not.toBe(rb.session.id);
@@ -285,7 +275,7 @@ describe('tracedQuery with the real SDK', () => {
 
   it('reports totals equal to what the SDK result messages say', async () => {
     const m = mark('totals');
-    h.api.script([
+    h().api.script([
       {
         name: 't1',
         prompt: m,
@@ -294,7 +284,7 @@ describe('tracedQuery with the real SDK', () => {
       },
       { name: 't2', after: 'toolu_tot_1', usage: { input_tokens: 1200, output_tokens: 80, cache_read_input_tokens: 900 }, blocks: [{ type: 'text', text: 'done' }] },
     ]);
-    const run = await runTraced(h, { prompt: `${m} count` });
+    const run = await runTraced(h(), { prompt: `${m} count` });
     const results = resultsOf(run.messages);
     expect(results).toHaveLength(1);
     const r = results[0]!;

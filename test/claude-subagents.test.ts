@@ -3,28 +3,18 @@
  * the Agent tool's subagent nests under its tool call with its own model and tool calls, and
  * `why` is the prompt it was given; background and parallel subagents nest the same way.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SubagentEvent } from '../src/index.js';
-import { eventsOfType, resultsOf, runTraced, startHarness } from './support/claude-harness.js';
-import type { Harness } from './support/claude-harness.js';
+import { eventsOfType, resultsOf, runTraced, useHarness } from './support/claude-harness.js';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
-beforeEach(() => {
-  h.api.reset();
-});
+const h = useHarness();
 
 describe('subagents with the real SDK', () => {
   // Probed: without `run_in_background`, this CLI version launches the Agent tool in the
   // background (PostToolUse returns async_launched), so foreground runs say so explicitly.
   it('nests a foreground subagent, its model calls and its tool call under the Agent tool call', async () => {
     const why = '[sub:fg] Count the files in the working directory and report the number.';
-    h.api.script([
+    h().api.script([
       {
         name: 'main delegates',
         prompt: '[scenario:fg]',
@@ -46,9 +36,9 @@ describe('subagents with the real SDK', () => {
       { name: 'sub reports', after: 'toolu_sub_ls', blocks: [{ type: 'text', text: 'There are 0 files.' }], usage: { input_tokens: 350, output_tokens: 12 } },
       { name: 'main wraps up', after: 'toolu_agent_fg', blocks: [{ type: 'text', text: 'The subagent found 0 files.' }] },
     ]);
-    const run = await runTraced(h, { prompt: '[scenario:fg] how many files?' });
+    const run = await runTraced(h(), { prompt: '[scenario:fg] how many files?' });
     expect(run.error).toBeUndefined();
-    expect(h.api.unmatched).toEqual([]);
+    expect(h().api.unmatched).toEqual([]);
     const s = run.session;
     expect(s.status).toBe('ok');
 
@@ -115,7 +105,7 @@ describe('subagents with the real SDK', () => {
 
   it('nests a background subagent and ends the session only after its later turn', async () => {
     const why = '[sub:bg] Check the disk in the background.';
-    h.api.script([
+    h().api.script([
       {
         name: 'main launches',
         prompt: '[scenario:bg]',
@@ -133,9 +123,9 @@ describe('subagents with the real SDK', () => {
         blocks: [{ type: 'text', text: 'The background check says the disk is fine.' }],
       },
     ]);
-    const run = await runTraced(h, { prompt: '[scenario:bg] check the disk' });
+    const run = await runTraced(h(), { prompt: '[scenario:bg] check the disk' });
     expect(run.error).toBeUndefined();
-    expect(h.api.pending()).toEqual([]);
+    expect(h().api.pending()).toEqual([]);
     const results = resultsOf(run.messages);
     expect(results).toHaveLength(2);
     const s = run.session;
@@ -165,7 +155,7 @@ describe('subagents with the real SDK', () => {
   });
 
   it('nests parallel subagents each under its own Agent tool call', async () => {
-    h.api.script([
+    h().api.script([
       {
         name: 'main fans out',
         prompt: '[scenario:par-sub]',
@@ -180,9 +170,9 @@ describe('subagents with the real SDK', () => {
       { name: 'p2 done', after: 'toolu_p2_cmd', blocks: [{ type: 'text', text: 'part two done' }] },
       { name: 'main done', after: ['toolu_agent_p1', 'toolu_agent_p2'], blocks: [{ type: 'text', text: 'Both parts done.' }] },
     ]);
-    const run = await runTraced(h, { prompt: '[scenario:par-sub] split the work' });
+    const run = await runTraced(h(), { prompt: '[scenario:par-sub] split the work' });
     expect(run.error).toBeUndefined();
-    expect(h.api.pending()).toEqual([]);
+    expect(h().api.pending()).toEqual([]);
     const subs = eventsOfType(run.session.events, 'subagent');
     expect(subs).toHaveLength(2);
     const byTool = Object.fromEntries(subs.map((x) => [x.tool_use_id, x]));
@@ -195,7 +185,7 @@ describe('subagents with the real SDK', () => {
   });
 
   it('nests a subagent started by a subagent under that subagent', async () => {
-    h.api.script([
+    h().api.script([
       { name: 'main', prompt: '[scenario:nest]', blocks: [{ type: 'tool_use', id: 'toolu_nest_1', name: 'Agent', input: { description: 'outer', prompt: '[sub:outer] delegate again', subagent_type: 'general-purpose', run_in_background: false } }] },
       { name: 'outer', prompt: '[sub:outer]', blocks: [{ type: 'tool_use', id: 'toolu_nest_2', name: 'Agent', input: { description: 'inner', prompt: '[sub:inner] run it', subagent_type: 'general-purpose', run_in_background: false } }] },
       { name: 'inner', prompt: '[sub:inner]', blocks: [{ type: 'tool_use', id: 'toolu_nest_3', name: 'Bash', input: { command: 'echo deep', description: 'deep' } }] },
@@ -203,9 +193,9 @@ describe('subagents with the real SDK', () => {
       { name: 'outer done', after: 'toolu_nest_2', blocks: [{ type: 'text', text: 'outer done' }] },
       { name: 'main done', after: 'toolu_nest_1', blocks: [{ type: 'text', text: 'all done' }] },
     ]);
-    const run = await runTraced(h, { prompt: '[scenario:nest] go' });
+    const run = await runTraced(h(), { prompt: '[scenario:nest] go' });
     expect(run.error).toBeUndefined();
-    expect(h.api.pending()).toEqual([]);
+    expect(h().api.pending()).toEqual([]);
     const top = run.session.events;
     const outer = top.find((e): e is SubagentEvent => e.type === 'subagent')!;
     expect(outer).toMatchObject({ tool_use_id: 'toolu_nest_1', why: '[sub:outer] delegate again' });

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import type { Options, SDKMessage } from '@anthropic-ai/claude-agent-sdk';
 import { LocalStorage, SessionSpanProcessor } from '../../src/index.js';
 import type { Session, SessionEvent } from '../../src/index.js';
@@ -50,6 +51,24 @@ export async function startHarness(): Promise<Harness> {
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * One harness for a test file: started before its tests, closed after them, its scripted API reset
+ * before each test. Returns a getter (the harness exists only once beforeAll has run).
+ */
+export function useHarness(): () => Harness {
+  let h: Harness | undefined;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+  beforeEach(() => {
+    h!.api.reset();
+  });
+  return () => h!;
 }
 
 export interface RunResult {
