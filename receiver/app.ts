@@ -14,20 +14,19 @@ import express from 'express';
 import type { Express, NextFunction, Request, Response } from 'express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { SpanRecord } from '../src/spans/record.js';
 import { storageFromEnv } from '../src/storage/from-env.js';
 import type { SessionReader, SessionStorage } from '../src/storage/types.js';
 import { createViewerRouter } from '../src/viewer/router.js';
 import { withPrivacy } from '../src/privacy/storage.js';
 import { bearerChecker } from './http/auth.js';
 import { contentEncodingOf, decompress, readRawBody } from './http/body.js';
-import type { BodyEncoding, BodyLimits } from './http/body.js';
+import type { BodyLimits } from './http/body.js';
 import { ENCODING_LOCAL, HttpError, errorMiddleware } from './http/errors.js';
-import { CONTENT_TYPE, OtlpDecodeError, decodeTraceRequest, encodeResponse } from './otlp/codec.js';
-import type { OtlpEncoding, PartialSuccess } from './otlp/codec.js';
+import { CONTENT_TYPE, encodeResponse } from './otlp/codec.js';
+import type { OtlpEncoding } from './otlp/codec.js';
 import { resolveReceiverOptions } from './options.js';
 import type { ReceiverOptions, ResolvedReceiverOptions } from './options.js';
-import { SessionPipeline, WAL_FLAG_GZIP, WAL_FLAG_JSON } from './pipeline.js';
+import { SessionPipeline, walFlags } from './pipeline.js';
 import type { PipelineStats } from './pipeline.js';
 
 export const TRACES_PATH = '/v1/traces';
@@ -59,23 +58,6 @@ export interface ReceiverControls {
 
 /** An Express app (mount it or let start() listen) with the receiver's lifecycle attached. */
 export type ReceiverApp = Express & ReceiverControls;
-
-/** Decodes one body as received (possibly gzip) into span records, plus what was rejected. */
-async function decodeBody(
-  raw: Buffer,
-  encoding: OtlpEncoding,
-  bodyEncoding: BodyEncoding,
-  limits: BodyLimits,
-): Promise<{ records: SpanRecord[]; partial: PartialSuccess }> {
-  const body = await decompress(raw, bodyEncoding, limits);
-  try {
-    const conv = decodeTraceRequest(body, encoding);
-    return { records: conv.records, partial: { rejectedSpans: conv.rejectedSpans, errorMessage: conv.errorMessage } };
-  } catch (err) {
-    if (err instanceof OtlpDecodeError) throw new HttpError(400, err.message);
-    throw err;
-  }
-}
 
 function encodingOf(contentType: string | undefined): OtlpEncoding | undefined {
   const type = (contentType ?? '').split(';', 1)[0]!.trim().toLowerCase();
@@ -113,11 +95,7 @@ export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
   let stopPromise: Promise<void> | undefined;
 
   const ready = pipeline
-    .start(async (payload, flags) => {
-      const encoding: OtlpEncoding = flags & WAL_FLAG_JSON ? 'json' : 'protobuf';
-      const { records } = await decodeBody(payload, encoding, flags & WAL_FLAG_GZIP ? 'gzip' : 'identity', limits);
-      return records;
-    })
+    .start(limits)
     .then(() => {
       isReady = true;
     });
@@ -158,10 +136,8 @@ export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
       }
       const bodyEncoding = contentEncodingOf(req);
       const raw = await readRawBody(req, limits);
-      const { records, partial } = await decodeBody(raw, encoding, bodyEncoding, limits);
-      if (records.length > 0) {
-        await pipeline.accept(records, raw, (encoding === 'json' ? WAL_FLAG_JSON : 0) | (bodyEncoding === 'gzip' ? WAL_FLAG_GZIP : 0));
-      }
+      const body = await decompress(raw, bodyEncoding, limits);
+      const partial = await pipeline.acceptBody(body, raw, encoding, walFlags(encoding, bodyEncoding));
       res.status(200).type(CONTENT_TYPE[encoding]).send(encodeResponse(encoding, partial));
     })().catch(next);
   });

@@ -13,7 +13,11 @@ import type { SessionBatch } from '../src/processor/trace-buffer.js';
 import { assembleSession } from '../src/session/assemble.js';
 import type { SpanRecord } from '../src/spans/record.js';
 import type { SessionStorage } from '../src/storage/types.js';
+import { decompress } from './http/body.js';
+import type { BodyEncoding, BodyLimits } from './http/body.js';
 import { HttpError } from './http/errors.js';
+import { OtlpDecodeError, decodeTraceRequest } from './otlp/codec.js';
+import type { OtlpEncoding, PartialSuccess } from './otlp/codec.js';
 import type { ResolvedReceiverOptions, SessionWrittenEvent } from './options.js';
 import { WriteAheadLog } from './wal/wal.js';
 import type { ReplayStats } from './wal/wal.js';
@@ -62,7 +66,79 @@ const OPEN_SPANS_SHARE = 0.8;
 export const WAL_FLAG_JSON = 1;
 export const WAL_FLAG_GZIP = 2;
 
-export class SessionPipeline {
+export const walFlags = (encoding: OtlpEncoding, bodyEncoding: BodyEncoding): number =>
+  (encoding === 'json' ? WAL_FLAG_JSON : 0) | (bodyEncoding === 'gzip' ? WAL_FLAG_GZIP : 0);
+export const walEncoding = (flags: number): OtlpEncoding => (flags & WAL_FLAG_JSON ? 'json' : 'protobuf');
+export const walBodyEncoding = (flags: number): BodyEncoding => (flags & WAL_FLAG_GZIP ? 'gzip' : 'identity');
+
+/** Decodes a (decompressed) body; a malformed one is an HttpError 400 with the decoder's reason. */
+export function decodeOrRefuse(body: Buffer, encoding: OtlpEncoding): { records: SpanRecord[]; partial: PartialSuccess } {
+  try {
+    const conv = decodeTraceRequest(body, encoding);
+    return { records: conv.records, partial: { rejectedSpans: conv.rejectedSpans, errorMessage: conv.errorMessage } };
+  } catch (err) {
+    if (err instanceof OtlpDecodeError) throw new HttpError(400, err.message);
+    throw err;
+  }
+}
+
+/** What the HTTP layer needs from a pipeline: the in-thread one below, or the sharded one (receiver/shard). */
+export interface ReceiverPipeline {
+  /** Opens the WAL and replays it; `limits` bound the decompression of replayed bodies. */
+  start(limits: BodyLimits): Promise<void>;
+  /**
+   * Accepts one request: `body` decompressed, `raw` as received (what the WAL keeps). Throws
+   * HttpError (400 malformed, 503 full or stopping); resolves once the spans are in the WAL.
+   */
+  acceptBody(body: Buffer, raw: Buffer, encoding: OtlpEncoding, flags: number): Promise<PartialSuccess>;
+  hasCapacity(): boolean;
+  stats(): PipelineStats;
+  /** Writes sessions whose root has ended now (skipping waitMs) and waits for the writes. */
+  flush(): Promise<void>;
+  /** Writes everything pending (unfinished sessions as incomplete), waits, closes the WAL. */
+  shutdown(): Promise<void>;
+}
+
+/** Open state and an incoming request, for the capacity rule both pipelines share. */
+export interface Load {
+  traces: number;
+  openSpans: number;
+  bufferedBytes: number;
+}
+
+/** Why accepting `incoming` (new traces, spans, bytes) on top of `open` would break a bound, if it would. */
+export function overCapacity(open: Load, incoming: Load, o: ResolvedReceiverOptions): string | undefined {
+  // (A request bigger than a bound on its own is let through when nothing is pending, or it could
+  // never be accepted.)
+  if (open.traces > 0 && open.traces + incoming.traces > o.maxTraces) return `${open.traces} traces open (maxTraces ${o.maxTraces})`;
+  const openSpansLimit = Math.floor(o.maxBufferedSpans * OPEN_SPANS_SHARE);
+  if (open.openSpans > 0 && open.openSpans + incoming.openSpans > openSpansLimit) {
+    return `${open.openSpans} spans not yet written (${OPEN_SPANS_SHARE * 100}% of maxBufferedSpans ${o.maxBufferedSpans})`;
+  }
+  if (open.bufferedBytes > 0 && open.bufferedBytes + incoming.bufferedBytes > o.maxBufferedBytes) {
+    return `${open.bufferedBytes} bytes not yet written (maxBufferedBytes ${o.maxBufferedBytes})`;
+  }
+  return undefined;
+}
+
+/** True while every bound has room for at least one more small request. */
+export function hasRoom(open: Load, o: ResolvedReceiverOptions): boolean {
+  return open.traces < o.maxTraces && open.openSpans < Math.floor(o.maxBufferedSpans * OPEN_SPANS_SHARE) && open.bufferedBytes < o.maxBufferedBytes;
+}
+
+export function capacityError(why: string, o: ResolvedReceiverOptions): HttpError {
+  return new HttpError(503, `receiver is at capacity: ${why}; retry later`, { 'Retry-After': String(o.retryAfterSeconds) });
+}
+
+export interface SessionPipelineHooks {
+  /**
+   * Without a WAL of its own (a shard worker): called with the lowest sequence number whose
+   * record is still needed (MAX_SAFE_INTEGER when none), whenever that may have moved.
+   */
+  onRelease?(low: number): void;
+}
+
+export class SessionPipeline implements ReceiverPipeline {
   private buffer!: TraceBuffer<SpanRecord>;
   private wal?: WriteAheadLog;
   private localSeq = 0;
@@ -86,6 +162,7 @@ export class SessionPipeline {
     private readonly o: ResolvedReceiverOptions,
     private readonly storage: SessionStorage,
     private readonly onWritten?: (e: SessionWrittenEvent) => void,
+    private readonly hooks: SessionPipelineHooks = {},
   ) {
     this.buffer = new TraceBuffer<SpanRecord>({
       describe: describeRecord,
@@ -106,11 +183,10 @@ export class SessionPipeline {
     });
   }
 
-  /**
-   * Opens the WAL and replays it into the buffer. `decode` turns a stored body back into records
-   * (the same decoding as a live request).
-   */
-  async start(decode: (payload: Buffer, flags: number) => Promise<SpanRecord[]>): Promise<void> {
+  /** Opens the WAL and replays it into the buffer (the same decoding as a live request). */
+  async start(limits: BodyLimits): Promise<void> {
+    const decode = async (payload: Buffer, flags: number): Promise<SpanRecord[]> =>
+      decodeOrRefuse(await decompress(payload, walBodyEncoding(flags), limits), walEncoding(flags)).records;
     if (this.o.walDir !== false) {
       const pending: Array<{ payload: Buffer; flags: number; seq: number }> = [];
       const { wal, replay } = await WriteAheadLog.open(this.o.walDir, { fsync: this.o.walFsync }, (payload, flags, seq) =>
@@ -132,9 +208,8 @@ export class SessionPipeline {
     this.sweeper.unref();
   }
 
-  /** Throws 503 when accepting `records` would exceed a bound. */
-  checkCapacity(records: SpanRecord[], bytes: number): void {
-    const retry = { 'Retry-After': String(this.o.retryAfterSeconds) };
+  /** Distinct traces in `records` that have no spans open yet. */
+  newTraces(records: SpanRecord[]): number {
     let newTraces = 0;
     const seen = new Set<string>();
     let last = '';
@@ -146,19 +221,27 @@ export class SessionPipeline {
       seen.add(last);
       if (!this.accounts.has(last)) newTraces++;
     }
-    let why: string | undefined;
-    if (this.accounts.size > 0 && this.accounts.size + newTraces > this.o.maxTraces) why = `${this.accounts.size} traces open (maxTraces ${this.o.maxTraces})`;
-    // (A request bigger than a bound on its own is let through when nothing is pending, or it
-    // could never be accepted.)
-    else if (this.openSpans > 0 && this.openSpans + records.length > this.openSpansLimit) {
-      why = `${this.openSpans} spans not yet written (${OPEN_SPANS_SHARE * 100}% of maxBufferedSpans ${this.o.maxBufferedSpans})`;
-    } else if (this.bufferedBytes > 0 && this.bufferedBytes + bytes > this.o.maxBufferedBytes) {
-      why = `${this.bufferedBytes} bytes not yet written (maxBufferedBytes ${this.o.maxBufferedBytes})`;
-    }
+    return newTraces;
+  }
+
+  /** Open traces, unwritten spans and their request bytes: what the capacity rule weighs. */
+  load(): Load {
+    return { traces: this.accounts.size, openSpans: this.openSpans, bufferedBytes: this.bufferedBytes };
+  }
+
+  /** Throws 503 when accepting `records` would exceed a bound. */
+  checkCapacity(records: SpanRecord[], bytes: number): void {
+    const why = overCapacity(this.load(), { traces: this.newTraces(records), openSpans: records.length, bufferedBytes: bytes }, this.o);
     if (why) {
       this.counters.rejectedFull++;
-      throw new HttpError(503, `receiver is at capacity: ${why}; retry later`, retry);
+      throw capacityError(why, this.o);
     }
+  }
+
+  async acceptBody(body: Buffer, raw: Buffer, encoding: OtlpEncoding, flags: number): Promise<PartialSuccess> {
+    const { records, partial } = decodeOrRefuse(body, encoding);
+    if (records.length > 0) await this.accept(records, raw, flags);
+    return partial;
   }
 
   /** Logs the request body, then buffers its records. Resolves once the body is in the WAL. */
@@ -179,7 +262,8 @@ export class SessionPipeline {
     }
   }
 
-  private ingest(records: SpanRecord[], bytes: number, seq: number): void {
+  /** Buffers records logged elsewhere under WAL sequence number `seq` (a shard worker's input). */
+  ingest(records: SpanRecord[], bytes: number, seq: number): void {
     if (records.length === 0) return;
     const now = Date.now();
     const perTrace = new Map<string, number>();
@@ -351,19 +435,20 @@ export class SessionPipeline {
   }
 
   private scheduleRelease(): void {
-    if (!this.wal || this.releaseScheduled) return;
+    if ((!this.wal && !this.hooks.onRelease) || this.releaseScheduled) return;
     this.releaseScheduled = true;
     setImmediate(() => {
       this.releaseScheduled = false;
-      if (!this.wal) return;
-      let low = this.wal.lastSeq + 1;
-      for (const a of this.accounts.values()) if (a.seqs.length && a.seqs[0]! < low) low = a.seqs[0]!;
-      this.wal.release(low);
+      if (this.wal) this.wal.release(this.lowSeq(this.wal.lastSeq + 1));
+      else this.hooks.onRelease?.(this.lowSeq(Number.MAX_SAFE_INTEGER));
     }).unref();
   }
 
-  private get openSpansLimit(): number {
-    return Math.floor(this.o.maxBufferedSpans * OPEN_SPANS_SHARE);
+  /** The lowest WAL sequence number a trace still needs, or `none`. */
+  private lowSeq(none: number): number {
+    let low = none;
+    for (const a of this.accounts.values()) if (a.seqs.length && a.seqs[0]! < low) low = a.seqs[0]!;
+    return low;
   }
 
   get ready(): boolean {
@@ -372,12 +457,7 @@ export class SessionPipeline {
 
   /** True while every bound has room for at least one more small request. */
   hasCapacity(): boolean {
-    return (
-      !this.closing &&
-      this.accounts.size < this.o.maxTraces &&
-      this.openSpans < this.openSpansLimit &&
-      this.bufferedBytes < this.o.maxBufferedBytes
-    );
+    return !this.closing && hasRoom(this.load(), this.o);
   }
 
   stats(): PipelineStats {
@@ -402,14 +482,12 @@ export class SessionPipeline {
     }
   }
 
-  /** Writes sessions whose root has ended now (skipping waitMs) and waits for the writes. */
   async flush(): Promise<void> {
     this.buffer.flush(false);
     await this.drain();
     await this.storage.flush?.();
   }
 
-  /** Writes everything pending (unfinished sessions as incomplete), waits, closes the WAL. */
   async shutdown(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
@@ -420,11 +498,9 @@ export class SessionPipeline {
     await this.storage.flush?.();
     this.drops.flush();
     if (this.wal) {
-      let low = this.wal.lastSeq + 1;
-      for (const a of this.accounts.values()) if (a.seqs.length && a.seqs[0]! < low) low = a.seqs[0]!;
-      this.wal.release(low);
+      this.wal.release(this.lowSeq(this.wal.lastSeq + 1));
       await this.wal.close();
-    }
+    } else this.hooks.onRelease?.(this.lowSeq(Number.MAX_SAFE_INTEGER));
   }
 }
 
