@@ -58,4 +58,5 @@ async function worker(): Promise<void> {
 await Promise.all(Array.from({ length: concurrency }, () => worker()));
 const ms = performance.now() - started;
 agent.destroy();
-process.stdout.write(`${JSON.stringify({ requests: payloads.length, ms, startedEpoch, statuses })}\n`);
+const cpu = process.cpuUsage();
+process.stdout.write(`${JSON.stringify({ requests: payloads.length, ms, startedEpoch, statuses, cpuMs: (cpu.user + cpu.system) / 1000 })}\n`);

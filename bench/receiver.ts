@@ -19,7 +19,7 @@
  *   requests/s = 5,120 spans/s; 60 requests) with a fresh receiver.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -29,7 +29,6 @@ import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import express from 'express';
 import { otlpToSpanRecords } from '../src/spans/otlp.js';
-import { LocalStorage } from '../src/storage/local.js';
 import { createReceiver } from '../receiver/index.js';
 import type { SessionWrittenEvent } from '../receiver/index.js';
 import { readRawBody } from '../receiver/http/body.js';
@@ -47,6 +46,10 @@ const TRACES_PER_REQUEST = arg('traces-per-request', 8);
 const NULL_STORAGE = process.argv.includes('--null-storage');
 /** --retain-ms N: the receiver's retainMs (default: the receiver default, 30 s). */
 const RETAIN_MS = process.argv.includes('--retain-ms') ? arg('retain-ms', 0) : undefined;
+/** --data-dir D: where sessions are written (default: a temp folder). */
+const DATA_DIR = process.argv.includes('--data-dir') ? process.argv[process.argv.indexOf('--data-dir') + 1] : undefined;
+/** --workers N: the receiver's shard workers (default: the receiver's default, one per core up to 4). */
+const WORKERS = process.argv.includes('--workers') ? arg('workers', 0) : undefined;
 /** emitAgentTrace makes 2 * rounds + 4 spans: rounds sized so a request holds ~512 spans. */
 const ROUNDS = Math.max(1, Math.floor((512 / TRACES_PER_REQUEST - 4) / 2));
 const SPANS_PER_TRACE = 2 * ROUNDS + 4;
@@ -99,6 +102,8 @@ interface PostResult {
   ms: number;
   startedEpoch: number;
   statuses: Record<string, number>;
+  /** The poster process's own CPU time. */
+  cpuMs: number;
 }
 
 const RPS = arg('rps', 10);
@@ -143,11 +148,13 @@ async function benchReceiver(dir: string, totalTraces: number) {
   let done: () => void = () => {};
   const allWritten = new Promise<void>((resolve) => (done = resolve));
   const receiver = createReceiver({
-    storage: NULL_STORAGE ? { putSession: async (session) => session.id } : new LocalStorage({ dir: join(dir, 'data'), env: {} }),
+    // Storage from the environment (as `ams receiver` runs it), so the shard workers can build theirs.
+    storage: NULL_STORAGE ? { putSession: async (session) => session.id } : undefined,
+    workers: WORKERS,
     walDir: join(dir, 'wal'),
     waitMs: 0,
     retainMs: RETAIN_MS,
-    env: {},
+    env: { AMS_LOCAL_DIR: DATA_DIR ? mkdtempSync(join(DATA_DIR, 'ams-bench-')) : join(dir, 'data') },
     onSessionWritten: (e) => {
       written.push(e);
       if (written.length === totalTraces) done();
@@ -166,6 +173,30 @@ async function steadyLatency(file: string, dir: string, totalTraces: number): Pr
   return written.filter((e) => e.rootReceivedAt !== undefined).map((e) => e.writtenAt - e.rootReceivedAt!);
 }
 
+/** CPU ms per thread of this process (Linux /proc; empty elsewhere), for profiling runs. */
+function threadCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(tid === String(process.pid) ? 'main' : tid, (Number(f[11]) + Number(f[12])) * 10); // USER_HZ 100
+    }
+  } catch {
+    // not Linux
+  }
+  return out;
+}
+
+function threadCpuSince(before: Map<string, number>): string {
+  return [...threadCpu()]
+    .map(([tid, ms]) => [tid, ms - (before.get(tid) ?? 0)] as const)
+    .filter(([, ms]) => ms > 0)
+    .sort((x, y) => y[1] - x[1])
+    .map(([tid, ms]) => `${tid} ${ms}`)
+    .join(', ');
+}
+
 async function main(): Promise<void> {
   const payloads = buildPayloads();
   const spansPerRequest = SPANS_PER_TRACE * TRACES_PER_REQUEST;
@@ -179,14 +210,23 @@ async function main(): Promise<void> {
   decodeOnly(payloads.slice(0, 20));
 
   const { receiver, written, allWritten, url } = await benchReceiver(dir, totalTraces);
+  const threads0 = threadCpu();
   const c0 = process.cpuUsage();
   const result = await runPoster(file, url);
   await allWritten;
   const fullCpuMs = cpuMs(process.cpuUsage(c0));
+  const threadsLine = threadCpuSince(threads0);
   const fullMs = Math.max(...written.map((e) => e.writtenAt)) - result.startedEpoch;
   const full: Rate = { wall: totalSpans / (fullMs / 1000), cpu: totalSpans / (fullCpuMs / 1000) };
   const stats = receiver.stats();
   await receiver.stop();
+  if (process.argv.includes('--full-only')) {
+    // For profiling (node --cpu-prof): the full path alone, no baselines.
+    console.log(`full path: ${fmt(full.wall)} spans/s wall, ${fmt(full.cpu)} spans per CPU-second; poster CPU ${fmt(result.cpuMs)} ms`);
+    console.log(`CPU ms per thread during the full path: ${threadsLine}`);
+    rmSync(dir, { recursive: true, force: true });
+    return;
+  }
 
   const decode = decodeOnly(payloads);
   const http = await decodeOnlyOverHttp(file, totalSpans);

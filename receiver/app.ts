@@ -14,6 +14,7 @@ import express from 'express';
 import type { Express, NextFunction, Request, Response } from 'express';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { storageFromEnv } from '../src/storage/from-env.js';
 import type { SessionReader, SessionStorage } from '../src/storage/types.js';
 import { createViewerRouter } from '../src/viewer/router.js';
@@ -27,7 +28,8 @@ import type { OtlpEncoding } from './otlp/codec.js';
 import { resolveReceiverOptions } from './options.js';
 import type { ReceiverOptions, ResolvedReceiverOptions } from './options.js';
 import { SessionPipeline, walFlags } from './pipeline.js';
-import type { PipelineStats } from './pipeline.js';
+import type { PipelineStats, ReceiverPipeline } from './pipeline.js';
+import { ShardedPipeline } from './shard/sharded.js';
 
 export const TRACES_PATH = '/v1/traces';
 
@@ -75,8 +77,35 @@ function isReader(storage: SessionStorage): storage is SessionStorage & SessionR
   return typeof r.listIndex === 'function' && typeof r.getIndexEntry === 'function' && typeof r.getSession === 'function';
 }
 
+/**
+ * How many shard workers to run: as configured, else one per core up to 4. Workers build their own
+ * storage from the environment, so a storage object (or privacy options that cannot be copied to
+ * another thread, such as a mask function) keeps everything on the main thread.
+ */
+function workerCount(config: ResolvedReceiverOptions, options: ReceiverOptions): number {
+  const cores = availableParallelism();
+  const wanted = config.workers ?? (cores >= 2 ? Math.min(4, cores) : 0);
+  if (wanted === 0) return 0;
+  let why: string | undefined;
+  if (options.storage !== undefined) why = 'a storage object cannot move to a worker thread';
+  else {
+    try {
+      structuredClone(options.privacy);
+    } catch {
+      why = 'the privacy options cannot be copied to a worker thread (a function?)';
+    }
+  }
+  if (why) {
+    if (config.workers !== undefined) diag.warn(`ams receiver: running without workers (asked for ${config.workers}): ${why}`);
+    return 0;
+  }
+  return wanted;
+}
+
 export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
   const config = resolveReceiverOptions(options);
+  const workers = workerCount(config, options);
+  config.workers = workers;
   // Privacy (AMS_REDACT, AMS_CAPTURE_*, options.privacy) applies before anything is written, as
   // in-process; the wrapper passes the read side through for the viewer.
   const storage: SessionStorage = withPrivacy(options.storage ?? storageFromEnv(options.env ?? process.env), {
@@ -84,7 +113,10 @@ export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
     env: options.env ?? process.env,
   });
   const ownsStorage = options.storage === undefined;
-  const pipeline = new SessionPipeline(config, storage, options.onSessionWritten);
+  const pipeline: ReceiverPipeline =
+    workers > 0
+      ? new ShardedPipeline(config, { workers, env: options.env ?? process.env, privacy: options.privacy, onWritten: options.onSessionWritten })
+      : new SessionPipeline(config, storage, options.onSessionWritten);
   const limits: BodyLimits = { maxBodyBytes: config.maxBodyBytes, maxDecompressedBytes: config.maxDecompressedBytes };
   const checkToken = bearerChecker(config.token);
   const retryAfter = { 'Retry-After': String(config.retryAfterSeconds) };
@@ -106,7 +138,9 @@ export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
   app.disable('x-powered-by');
 
   app.get('/health', (_req, res) => {
-    res.json({ status: 'ok' });
+    const problem = pipeline.problem;
+    if (problem) res.status(503).json({ status: 'failing', reason: problem });
+    else res.json({ status: 'ok' });
   });
 
   app.get('/ready', (_req, res) => {

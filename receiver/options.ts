@@ -44,6 +44,13 @@ export interface ReceiverOptions {
   /** Storage writes in flight at once. */
   maxConcurrentWrites?: number;
   /**
+   * Worker threads that decode, assemble and store sessions, each owning the traces whose ids map
+   * to it (0: all on the main thread). Default: one per core, up to 4, when storage comes from the
+   * environment; 0 when `storage` is an object (it cannot move to another thread) or on one core.
+   * Env AMS_RECEIVER_WORKERS.
+   */
+  workers?: number;
+  /**
    * Serve the session viewer and its query API under `/ui`. It has no authentication, so the
    * default is on only when `host` is a loopback address. Env AMS_RECEIVER_UI.
    */
@@ -86,6 +93,8 @@ export interface ResolvedReceiverOptions {
   walDir: string | false;
   walFsync: boolean;
   maxConcurrentWrites: number;
+  /** Undefined: decided by createReceiver (see ReceiverOptions.workers). */
+  workers: number | undefined;
   /** Undefined: decided by the host (on for loopback). */
   ui: boolean | undefined;
 }
@@ -143,6 +152,12 @@ export const RECEIVER_CONFIG: { [K in keyof ResolvedReceiverOptions]-?: Row<K> }
   },
   walFsync: { env: 'AMS_RECEIVER_WAL_FSYNC', default: () => false, parse: bool, doc: 'fsync the WAL before each 200 (power-loss safe; slower)' },
   maxConcurrentWrites: { env: 'AMS_RECEIVER_MAX_CONCURRENT_WRITES', default: () => 16, parse: positiveInt, doc: 'storage writes in flight' },
+  workers: {
+    env: 'AMS_RECEIVER_WORKERS',
+    default: () => undefined,
+    parse: nonNegativeInt,
+    doc: 'worker threads for decoding, assembly and storage (default: one per core up to 4 with storage from the environment; 0 = main thread)',
+  },
   ui: { env: 'AMS_RECEIVER_UI', default: () => undefined, parse: bool, doc: 'serve the viewer under `/ui` (default: on when listening on loopback; it has no authentication)' },
 };
 

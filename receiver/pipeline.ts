@@ -92,6 +92,8 @@ export interface ReceiverPipeline {
    */
   acceptBody(body: Buffer, raw: Buffer, encoding: OtlpEncoding, flags: number): Promise<PartialSuccess>;
   hasCapacity(): boolean;
+  /** What makes the receiver unhealthy (GET /health 503), if anything. */
+  readonly problem?: string;
   stats(): PipelineStats;
   /** Writes sessions whose root has ended now (skipping waitMs) and waits for the writes. */
   flush(): Promise<void>;
@@ -439,13 +441,13 @@ export class SessionPipeline implements ReceiverPipeline {
     this.releaseScheduled = true;
     setImmediate(() => {
       this.releaseScheduled = false;
-      if (this.wal) this.wal.release(this.lowSeq(this.wal.lastSeq + 1));
-      else this.hooks.onRelease?.(this.lowSeq(Number.MAX_SAFE_INTEGER));
+      if (this.wal) this.wal.release(this.neededFrom(this.wal.lastSeq + 1));
+      else this.hooks.onRelease?.(this.neededFrom(Number.MAX_SAFE_INTEGER));
     }).unref();
   }
 
   /** The lowest WAL sequence number a trace still needs, or `none`. */
-  private lowSeq(none: number): number {
+  neededFrom(none = Number.MAX_SAFE_INTEGER): number {
     let low = none;
     for (const a of this.accounts.values()) if (a.seqs.length && a.seqs[0]! < low) low = a.seqs[0]!;
     return low;
@@ -498,9 +500,9 @@ export class SessionPipeline implements ReceiverPipeline {
     await this.storage.flush?.();
     this.drops.flush();
     if (this.wal) {
-      this.wal.release(this.lowSeq(this.wal.lastSeq + 1));
+      this.wal.release(this.neededFrom(this.wal.lastSeq + 1));
       await this.wal.close();
-    } else this.hooks.onRelease?.(this.lowSeq(Number.MAX_SAFE_INTEGER));
+    } else this.hooks.onRelease?.(this.neededFrom(Number.MAX_SAFE_INTEGER));
   }
 }
 

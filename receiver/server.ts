@@ -37,6 +37,7 @@ const FLAG_ENV: Record<string, string> = {
   'max-body-bytes': 'AMS_RECEIVER_MAX_BODY_BYTES',
   'max-decompressed-bytes': 'AMS_RECEIVER_MAX_DECOMPRESSED_BYTES',
   'wal-dir': 'AMS_RECEIVER_WAL_DIR',
+  workers: 'AMS_RECEIVER_WORKERS',
   storage: 'AMS_STORAGE',
   'local-dir': 'AMS_LOCAL_DIR',
   's3-bucket': 'AMS_S3_BUCKET',
@@ -107,7 +108,7 @@ export async function runReceiverFromCli(
   const replayed = running.receiver.stats().replayed;
   io.print(
     `ams receiver listening on ${running.url}/v1/traces` +
-      ` (auth: ${c.token ? 'bearer token' : 'none'}; WAL: ${c.walDir === false ? 'off' : c.walDir}` +
+      ` (auth: ${c.token ? 'bearer token' : 'none'}; workers: ${c.workers || 'none, main thread only'}; WAL: ${c.walDir === false ? 'off' : c.walDir}` +
       `${replayed?.records ? `, replayed ${replayed.records} request(s)` : ''})`,
   );
   let signalled = false;

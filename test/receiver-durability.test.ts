@@ -62,14 +62,15 @@ afterEach(() => {
 });
 
 describe('receiver durability (child process)', () => {
-  it('kill -9 before the wait window ends loses no acknowledged span', async () => {
+  // In-thread and with shard workers: the WAL lives on the main thread in both.
+  it.each([['0'], ['2']])('kill -9 before the wait window ends loses no acknowledged span (workers: %s)', async (workers) => {
     const dir = mkdtempSync(join(tmpdir(), 'ams-recv-kill-'));
     const data = join(dir, 'data');
     const wal = join(dir, 'wal');
     try {
       const { spans, traceId } = await captureAgentTrace();
       const isRoot = (s: ReadableSpan): boolean => s.parentSpanContext === undefined;
-      const first = await startChild(['--local-dir', data, '--wal-dir', wal, '--wait-ms', '600000']);
+      const first = await startChild(['--local-dir', data, '--wal-dir', wal, '--wait-ms', '600000', '--workers', workers]);
       // Three requests: children in two, then the root.
       const children1 = spans.filter((s) => !isRoot(s));
       expect(await send(first.url, children1.slice(0, 3))).toBe(200);
@@ -82,7 +83,7 @@ describe('receiver durability (child process)', () => {
       expect(await storage.getSession(traceId)).toBeUndefined();
       expect(readdirSync(wal).filter((n) => n.endsWith('.log')).length).toBeGreaterThan(0);
 
-      const second = await startChild(['--local-dir', data, '--wal-dir', wal, '--wait-ms', '100']);
+      const second = await startChild(['--local-dir', data, '--wal-dir', wal, '--wait-ms', '100', '--workers', workers]);
       expect(second.output()).toMatch(/replayed 3 request\(s\)/);
       const session = await eventually<Session>(() => storage.getSession(traceId), 'the replayed session');
       expect(session).toMatchObject({ id: traceId, status: 'ok', revision: 1, spans: { kept: 8, dropped: 0 } });

@@ -36,7 +36,8 @@ const auth = { authorization: `Bearer ${TOKEN}` };
 const PB = { 'content-type': 'application/x-protobuf', ...auth };
 const JS = { 'content-type': 'application/json', ...auth };
 
-describe('receiver HTTP', () => {
+// The same contract in-thread and with shard workers (storage from the environment there).
+describe.each([{ workers: 0 }, { workers: 2 }])('receiver HTTP (workers: $workers)', ({ workers }) => {
   let dir: string;
   let receiver: ReceiverApp;
   let listening: ListeningReceiver;
@@ -48,13 +49,15 @@ describe('receiver HTTP', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ams-recv-http-'));
     receiver = createReceiver({
-      storage: new LocalStorage({ dir: join(dir, 'data') }),
+      storage: workers ? undefined : new LocalStorage({ dir: join(dir, 'data') }),
+      workers,
       walDir: join(dir, 'wal'),
       token: TOKEN,
       waitMs: 50,
-      env: {},
+      env: { AMS_LOCAL_DIR: join(dir, 'data') },
       ...LIMITS,
     });
+    expect(receiver.config.workers).toBe(workers);
     listening = await receiver.start({ port: 0 });
     url = `${listening.url}/v1/traces`;
     spans = (await captureAgentTrace()).spans;

@@ -1,0 +1,43 @@
+/**
+ * Messages between the receiver's main thread and its shard workers (receiver/shard/worker.ts).
+ * Requests carry an `id` and get exactly one reply with the same id; `written`, `low` and `log`
+ * are sent by a worker on its own.
+ */
+import type { PrivacyOptions } from '../../src/privacy/options.js';
+import type { OtlpEncoding } from '../otlp/codec.js';
+import type { ResolvedReceiverOptions, SessionWrittenEvent } from '../options.js';
+import type { Load, PipelineStats } from '../pipeline.js';
+
+export interface ShardWorkerData {
+  shard: number;
+  shards: number;
+  /** This shard's share of the receiver's bounds (see shardConfig). */
+  config: ResolvedReceiverOptions;
+  env: Record<string, string | undefined>;
+  privacy?: PrivacyOptions;
+  /** Post a `written` message per session (only when somebody listens). */
+  reportWritten: boolean;
+}
+
+export type ToWorker =
+  | { t: 'decode'; id: number; body: Uint8Array; encoding: OtlpEncoding }
+  | { t: 'commit'; id: number; seq: number; bytes: number }
+  | { t: 'abort'; id: number }
+  | { t: 'flush'; id: number }
+  | { t: 'shutdown'; id: number };
+
+export interface ShardState {
+  load: Load;
+  stats: PipelineStats;
+  /** Lowest WAL sequence number this shard still needs (MAX_SAFE_INTEGER: none). */
+  low: number;
+}
+
+export type FromWorker =
+  | { t: 'ready' }
+  | { t: 'decoded'; id: number; records: number; newTraces: number; rejectedSpans: number; errorMessage?: string }
+  | { t: 'refused'; id: number; status: number; message: string }
+  | ({ t: 'state'; id?: number } & ShardState)
+  | { t: 'written'; event: SessionWrittenEvent }
+  | { t: 'log'; level: 'error' | 'warn' | 'info' | 'debug' | 'verbose'; message: string }
+  | { t: 'error'; message: string; stack?: string };

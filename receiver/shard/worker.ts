@@ -1,0 +1,83 @@
+/**
+ * A shard worker: one SessionPipeline (buffer, assembly, storage) for the traces whose ids map to
+ * this shard, on its own thread. The main thread keeps HTTP, the WAL and the split
+ * (receiver/shard/sharded.ts); this side decodes its part of each request, holds the records until
+ * the main thread has logged the request (commit) or refused it (abort), and reports what it still
+ * needs from the WAL. Logs and errors go back to the main thread's diag and error handler.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { DiagLogLevel, diag } from '@opentelemetry/api';
+import type { DiagLogger } from '@opentelemetry/api';
+import { setGlobalErrorHandler } from '@opentelemetry/core';
+import { withPrivacy } from '../../src/privacy/storage.js';
+import type { SpanRecord } from '../../src/spans/record.js';
+import { storageFromEnv } from '../../src/storage/from-env.js';
+import { HttpError } from '../http/errors.js';
+import { SessionPipeline, decodeOrRefuse } from '../pipeline.js';
+import type { FromWorker, ShardWorkerData, ToWorker } from './protocol.js';
+
+const port = parentPort!;
+const data = workerData as ShardWorkerData;
+const post = (m: FromWorker): void => port.postMessage(m);
+
+const forward =
+  (level: 'error' | 'warn' | 'info' | 'debug' | 'verbose') =>
+  (message: string, ...args: unknown[]): void =>
+    post({ t: 'log', level, message: args.length ? `${message} ${args.map(String).join(' ')}` : message });
+const logger: DiagLogger = { error: forward('error'), warn: forward('warn'), info: forward('info'), debug: forward('debug'), verbose: forward('verbose') };
+diag.setLogger(logger, { logLevel: DiagLogLevel.INFO, suppressOverrideMessage: true });
+setGlobalErrorHandler((err) => post({ t: 'error', message: String((err as Error)?.message ?? err), stack: (err as Error)?.stack }));
+
+const storage = withPrivacy(storageFromEnv(data.env), { ...data.privacy, env: data.env });
+const pipeline = new SessionPipeline(
+  data.config,
+  storage,
+  data.reportWritten ? (event) => post({ t: 'written', event }) : undefined,
+  { onRelease: () => post({ t: 'state', ...state() }) },
+);
+
+function state() {
+  return { load: pipeline.load(), stats: pipeline.stats(), low: pipeline.neededFrom() };
+}
+
+/** Decoded records waiting for the main thread's commit or abort, by request id. */
+const held = new Map<number, SpanRecord[]>();
+
+port.on('message', (m: ToWorker) => {
+  switch (m.t) {
+    case 'decode': {
+      try {
+        const { records, partial } = decodeOrRefuse(Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength), m.encoding);
+        held.set(m.id, records);
+        post({ t: 'decoded', id: m.id, records: records.length, newTraces: pipeline.newTraces(records), ...partial });
+      } catch (err) {
+        const status = err instanceof HttpError ? err.status : 500;
+        post({ t: 'refused', id: m.id, status, message: err instanceof Error ? err.message : String(err) });
+      }
+      return;
+    }
+    case 'commit': {
+      const records = held.get(m.id) ?? [];
+      held.delete(m.id);
+      pipeline.ingest(records, m.bytes, m.seq);
+      post({ t: 'state', id: m.id, ...state() });
+      return;
+    }
+    case 'abort':
+      held.delete(m.id);
+      return;
+    case 'flush':
+    case 'shutdown': {
+      const done = m.t === 'flush' ? pipeline.flush() : pipeline.shutdown().then(() => storage.close?.());
+      void done
+        .catch((err: unknown) => diag.error(`ams receiver shard ${data.shard}: ${m.t} failed: ${String(err)}`))
+        .then(() => post({ t: 'state', id: m.id, ...state() }));
+      return;
+    }
+  }
+});
+
+pipeline.start({ maxBodyBytes: data.config.maxBodyBytes, maxDecompressedBytes: data.config.maxDecompressedBytes }).then(
+  () => post({ t: 'ready' }),
+  (err: unknown) => post({ t: 'error', message: `shard ${data.shard} could not start: ${String(err)}` }),
+);

@@ -1,0 +1,173 @@
+/**
+ * The receiver with shard workers (real worker threads): the split by trace id at the wire level,
+ * then the whole path with the real OTLP exporters into S3 (s3rver) configured through the
+ * environment, as `ams receiver` runs. The HTTP contract table runs in both modes in
+ * receiver-http.test.ts; kill -9 durability in receiver-durability.test.ts.
+ */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OTLPTraceExporter as OTLPHttpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as OTLPProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SessionSpanProcessor } from '../src/processor/SessionSpanProcessor.js';
+import type { Session } from '../src/session/types.js';
+import type { SpanRecord } from '../src/spans/record.js';
+import { LocalStorage } from '../src/storage/local.js';
+import { createReceiver } from '../receiver/index.js';
+import type { ReceiverApp } from '../receiver/index.js';
+import { decodeTraceRequest } from '../receiver/otlp/codec.js';
+import { shardOfTraceIdHex, splitJsonByTrace, splitProtobufByTrace } from '../receiver/otlp/split.js';
+import { emitAgentTrace, providerWith } from './fixtures/otlp/agent-trace.js';
+import { WrittenSessions, post } from './fixtures/otlp/http.js';
+import { S3_CREDENTIALS, TestS3 } from './support/s3.js';
+
+/** Finished spans of `n` agent runs (distinct trace ids), in one batch. */
+async function agentRuns(n: number): Promise<{ spans: ReadableSpan[]; traceIds: string[] }> {
+  const exporter = new InMemorySpanExporter();
+  const provider = providerWith(new SimpleSpanProcessor(exporter));
+  const tracer = provider.getTracer('ams-otel-test', '1.2.3');
+  const traceIds = Array.from({ length: n }, (_, i) => emitAgentTrace(tracer, { startMs: 1_780_000_000_000 + i * 1000 }));
+  await provider.forceFlush();
+  const spans = exporter.getFinishedSpans().slice();
+  await provider.shutdown();
+  return { spans, traceIds };
+}
+
+const bySpanId = (records: SpanRecord[]): SpanRecord[] => [...records].sort((a, b) => (a.spanId < b.spanId ? -1 : 1));
+
+describe('split by trace id', () => {
+  it.each([
+    ['protobuf', 'protobuf' as const, (s: ReadableSpan[]) => Buffer.from(ProtobufTraceSerializer.serializeRequest(s)!), splitProtobufByTrace],
+    ['JSON', 'json' as const, (s: ReadableSpan[]) => Buffer.from(JsonTraceSerializer.serializeRequest(s)!), splitJsonByTrace],
+  ])('%s: each shard gets exactly the spans of its traces, resource and scope included', async (_name, encoding, encode, split) => {
+    const { spans, traceIds } = await agentRuns(12);
+    const body = encode(spans);
+    const whole = decodeTraceRequest(body, encoding).records;
+    const parts = split(body, 3);
+    expect(parts).toHaveLength(3);
+    // The shards that get a body are exactly those the trace ids map to.
+    const shardsUsed = new Set(traceIds.map((id) => shardOfTraceIdHex(id, 3)));
+    expect(parts.map((p, i) => (p ? i : -1)).filter((i) => i >= 0)).toEqual([...shardsUsed].sort());
+    const fromParts: SpanRecord[] = [];
+    parts.forEach((part, shard) => {
+      if (!part) return;
+      const records = decodeTraceRequest(Buffer.from(part), encoding).records;
+      for (const r of records) expect(shardOfTraceIdHex(r.traceId, 3)).toBe(shard);
+      fromParts.push(...records);
+    });
+    // Same records, resource attributes and scope included: nothing lost, nothing changed.
+    expect(bySpanId(fromParts)).toEqual(bySpanId(whole));
+    expect(fromParts[0]!.resource).toMatchObject({ 'service.name': 'support-bot' });
+  });
+
+  it('one shard, or every span in one shard: the body itself; malformed: whole to shard 0 for its decoder', async () => {
+    const { spans, traceIds } = await agentRuns(1);
+    const body = Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!);
+    expect(splitProtobufByTrace(body, 1)).toEqual([body]);
+    const parts = splitProtobufByTrace(body, 4);
+    expect(parts[shardOfTraceIdHex(traceIds[0], 4)]).toBe(body);
+    expect(parts.filter(Boolean)).toHaveLength(1);
+    const truncated = body.subarray(0, body.length - 7);
+    expect(splitProtobufByTrace(truncated, 4)).toEqual([truncated, undefined, undefined, undefined]);
+    expect(() => decodeTraceRequest(truncated, 'protobuf')).toThrow(/^malformed protobuf: index out of range/);
+  });
+});
+
+describe('receiver with shard workers -> S3 (configured through the environment)', () => {
+  let s3: TestS3;
+  let receiver: ReceiverApp;
+  let url: string;
+  const dir = mkdtempSync(join(tmpdir(), 'ams-recv-shard-'));
+  const written = new WrittenSessions();
+
+  beforeAll(async () => {
+    s3 = await new TestS3('ams-shard').start();
+    // The workers build their own S3 client from these settings; credentials come from the
+    // standard AWS chain, which the workers read from the process environment.
+    process.env.AWS_ACCESS_KEY_ID = S3_CREDENTIALS.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = S3_CREDENTIALS.secretAccessKey;
+    receiver = createReceiver({
+      workers: 2,
+      walDir: join(dir, 'wal'),
+      waitMs: 150,
+      env: { AMS_S3_BUCKET: s3.bucket, AMS_S3_ENDPOINT_URL: s3.endpoint, AMS_S3_REGION: 'us-east-1', AMS_SPOOL_DIR: join(dir, 'spool') },
+      onSessionWritten: written.onSessionWritten,
+    });
+    expect(receiver.config.workers).toBe(2);
+    url = `${(await receiver.start({ port: 0 })).url}/v1/traces`;
+  });
+
+  afterAll(async () => {
+    await receiver.stop();
+    await s3.stop();
+    delete process.env.AWS_ACCESS_KEY_ID;
+    delete process.env.AWS_SECRET_ACCESS_KEY;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['protobuf', () => new OTLPProtoExporter({ url })],
+    ['JSON', () => new OTLPHttpJsonExporter({ url })],
+  ])('%s exporter: the session in S3 equals the in-process processor one', async (_name, exporter) => {
+    const inProcess: Session[] = [];
+    const processor = new SessionSpanProcessor({ storage: { putSession: async (s) => (inProcess.push(s), 'mem') } });
+    const provider = providerWith(processor, new BatchSpanProcessor(exporter()));
+    const traceId = emitAgentTrace(provider.getTracer('ams-otel-test', '1.2.3'));
+    await provider.forceFlush();
+    const event = await written.next((e) => e.traceId === traceId);
+    await provider.shutdown();
+    expect(event).toMatchObject({ revision: 1, status: 'ok', spans: 8 });
+    expect(await s3.json<Session>(event.key)).toEqual(inProcess[0]);
+  });
+
+  it('many traces in one request: each written once by its shard; stats add up; the WAL is released', async () => {
+    const { spans, traceIds } = await agentRuns(16);
+    const before = receiver.stats().sessionsWritten;
+    const r = await post(url, Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!), { 'content-type': 'application/x-protobuf' });
+    expect(r.status).toBe(200);
+    const events = await Promise.all(traceIds.map((id) => written.next((e) => e.traceId === id)));
+    expect(events.map((e) => e.spans)).toEqual(traceIds.map(() => 8));
+    for (const id of traceIds) expect(await s3.keys('ams/index/')).toContain(`ams/index/${id}.json`);
+    // Both shards did work (16 random ids over 2 shards).
+    expect(new Set(traceIds.map((id) => shardOfTraceIdHex(id, 2))).size).toBe(2);
+    await receiver.flush();
+    const stats = receiver.stats();
+    expect(stats.sessionsWritten - before).toBe(16);
+    expect(stats.openTraces).toBe(0);
+    expect(stats.openSpans).toBe(0);
+    // Released records leave at most the active segment.
+    await expect.poll(() => readdirSync(join(dir, 'wal')).filter((n) => n.endsWith('.log')).length, { timeout: 5000 }).toBeLessThanOrEqual(1);
+  });
+
+  it('root first, children late: the owning shard rewrites the session as revision 2', async () => {
+    const { spans, traceIds } = await agentRuns(1);
+    const isRoot = (s: ReadableSpan): boolean => s.parentSpanContext === undefined;
+    const send = (s: ReadableSpan[]) => post(url, Buffer.from(ProtobufTraceSerializer.serializeRequest(s)!), { 'content-type': 'application/x-protobuf' });
+    const root = spans.find(isRoot)!;
+    expect((await send([root])).status).toBe(200);
+    expect(await written.next((e) => e.traceId === traceIds[0])).toMatchObject({ revision: 1, spans: 1 });
+    expect((await send(spans.filter((s) => !isRoot(s)))).status).toBe(200);
+    expect(await written.next((e) => e.traceId === traceIds[0])).toMatchObject({ revision: 2, spans: 8, status: 'ok' });
+  });
+});
+
+describe('receiver workers: defaults and fallbacks', () => {
+  it('a storage object keeps everything on the main thread (it cannot move to a worker)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ams-recv-shard-opt-'));
+    try {
+      const withObject = createReceiver({ storage: new LocalStorage({ dir, env: {} }), walDir: false, workers: 2, env: {} });
+      expect(withObject.config.workers).toBe(0);
+      const fromEnv = createReceiver({ walDir: false, env: { AMS_LOCAL_DIR: dir, AMS_RECEIVER_WORKERS: '3' } });
+      expect(fromEnv.config.workers).toBe(3);
+      const off = createReceiver({ walDir: false, env: { AMS_LOCAL_DIR: dir, AMS_RECEIVER_WORKERS: '0' } });
+      expect(off.config.workers).toBe(0);
+      await Promise.all([withObject.stop(), fromEnv.stop(), off.stop()]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
