@@ -41,12 +41,12 @@ describe('ams receiver (runReceiverFromCli)', () => {
 
   it('flags override the environment', async () => {
     const lines: string[] = [];
-    const running = await runReceiverFromCli(['--port', '0', '--no-wal', '--wait-ms', '123', '--local-dir', '/tmp/ams-cli-test'], { AMS_RECEIVER_WAIT_MS: '999' }, {
+    const running = await runReceiverFromCli(['--port', '0', '--no-wal', '--wait-ms', '123', '--workers', '1', '--local-dir', '/tmp/ams-cli-test'], { AMS_RECEIVER_WAIT_MS: '999', AMS_RECEIVER_WORKERS: '3' }, {
       print: (l) => lines.push(l),
     });
     try {
-      expect(running!.receiver.config).toMatchObject({ waitMs: 123, walDir: false, host: '127.0.0.1' });
-      expect(lines[0]).toMatch(/^ams receiver listening on http:\/\/127\.0\.0\.1:\d+\/v1\/traces \(auth: none; WAL: off\)$/);
+      expect(running!.receiver.config).toMatchObject({ waitMs: 123, walDir: false, host: '127.0.0.1', workers: 1 });
+      expect(lines[0]).toMatch(/^ams receiver listening on http:\/\/127\.0\.0\.1:\d+\/v1\/traces \(auth: none; workers: 1; WAL: off\)$/);
       expect((await fetch(`${running!.url}/health`)).status).toBe(200);
     } finally {
       await running!.stop();

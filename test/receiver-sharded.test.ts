@@ -126,6 +126,7 @@ describe('receiver with shard workers -> S3 (configured through the environment)
 
   it('many traces in one request: each written once by its shard; stats add up; the WAL is released', async () => {
     const { spans, traceIds } = await agentRuns(16);
+    await receiver.flush(); // fresh figures from every shard
     const before = receiver.stats().sessionsWritten;
     const r = await post(url, Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!), { 'content-type': 'application/x-protobuf' });
     expect(r.status).toBe(200);

@@ -33,8 +33,21 @@ const pipeline = new SessionPipeline(
   data.config,
   storage,
   data.reportWritten ? (event) => post({ t: 'written', event }) : undefined,
-  { onRelease: () => post({ t: 'state', ...state() }) },
+  { onRelease: reportSoon },
 );
+
+/**
+ * State reports after writes are coalesced (each costs a message and a stats pass): the main
+ * thread needs them to release the WAL and weigh capacity, neither of which needs every write.
+ */
+const REPORT_EVERY_MS = 20;
+let reportTimer: NodeJS.Timeout | undefined;
+function reportSoon(): void {
+  reportTimer ??= setTimeout(() => {
+    reportTimer = undefined;
+    post({ t: 'state', ...state() });
+  }, REPORT_EVERY_MS);
+}
 
 function state() {
   return { load: pipeline.load(), stats: pipeline.stats(), low: pipeline.neededFrom() };

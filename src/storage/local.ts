@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { threadId } from 'node:worker_threads';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -25,6 +25,10 @@ export interface LocalStorageOptions {
   env?: Env;
 }
 
+/** Temp file names: unique per process and thread without a random draw per write. */
+let tmpCounter = 0;
+const tmpName = (file: string): string => `${file}.${process.pid}.${threadId}.${(tmpCounter++).toString(36)}.tmp`;
+
 /** writeFileAtomic's synchronous twin, for LocalStorage's default write path. */
 function writeFileAtomicSync(file: string, data: string, knownDirs: Set<string>): void {
   const dir = path.dirname(file);
@@ -32,7 +36,7 @@ function writeFileAtomicSync(file: string, data: string, knownDirs: Set<string>)
     mkdirSync(dir, { recursive: true });
     knownDirs.add(dir);
   }
-  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const tmp = tmpName(file);
   try {
     try {
       writeFileSync(tmp, data);
@@ -62,7 +66,7 @@ function readJsonSync<T>(file: string): T | undefined {
 /** Writes a file so readers never see half of it: a temp file in the same folder, then rename. */
 export async function writeFileAtomic(file: string, data: string): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  const tmp = tmpName(file);
   try {
     await writeFile(tmp, data);
     await rename(tmp, file);
