@@ -506,7 +506,8 @@ export class SessionPipeline implements ReceiverPipeline {
   }
 }
 
-function report(err: unknown): void {
+/** Hands an error to OpenTelemetry's global error handler, which must never throw into us. */
+export function report(err: unknown): void {
   try {
     globalErrorHandler(err instanceof Error ? err : new Error(String(err)));
   } catch {

@@ -14,7 +14,6 @@
  * so a restart replays them: nothing acknowledged is lost.
  */
 import { diag } from '@opentelemetry/api';
-import { globalErrorHandler } from '@opentelemetry/core';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -25,7 +24,7 @@ import { HttpError } from '../http/errors.js';
 import type { OtlpEncoding, PartialSuccess } from '../otlp/codec.js';
 import { splitJsonByTrace, splitProtobufByTrace } from '../otlp/split.js';
 import type { ResolvedReceiverOptions, SessionWrittenEvent } from '../options.js';
-import { capacityError, hasRoom, overCapacity, walBodyEncoding, walEncoding } from '../pipeline.js';
+import { capacityError, hasRoom, overCapacity, report, walBodyEncoding, walEncoding } from '../pipeline.js';
 import type { Load, PipelineStats, ReceiverPipeline } from '../pipeline.js';
 import { WriteAheadLog } from '../wal/wal.js';
 import type { ReplayStats } from '../wal/wal.js';
@@ -411,12 +410,4 @@ function combinePartial(parts: Decoded[]): PartialSuccess {
   if (rejected.length <= 1) return { rejectedSpans, errorMessage: rejected[0]?.errorMessage };
   const reasons = [...new Set(rejected.map((p) => (p.errorMessage ?? '').replace(/^\d+ span\(s\) rejected: /, '')))];
   return { rejectedSpans, errorMessage: `${rejectedSpans} span(s) rejected: ${reasons.join('; ')}` };
-}
-
-function report(err: unknown): void {
-  try {
-    globalErrorHandler(err instanceof Error ? err : new Error(String(err)));
-  } catch {
-    // A user's error handler that throws must not take the receiver down.
-  }
 }
