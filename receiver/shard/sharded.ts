@@ -166,10 +166,6 @@ export class ShardedPipeline implements ReceiverPipeline {
     private readonly opts: ShardedPipelineOptions,
   ) {}
 
-  get workers(): number {
-    return this.opts.workers;
-  }
-
   async start(limits: BodyLimits): Promise<void> {
     const n = this.opts.workers;
     const config = shardConfig(this.o, n);
