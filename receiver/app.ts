@@ -2,7 +2,7 @@
  * createReceiver(): the OTLP/HTTP trace receiver as an Express app, plus start/stop helpers.
  *
  *   POST /v1/traces   application/x-protobuf | application/json, optionally gzip, chunked or not
- *   GET  /health      200 while the process serves HTTP (503 if a shard worker died)
+ *   GET  /health      200 while the process serves HTTP (503 if a dead shard worker could not be replaced)
  *   GET  /ready       200 when accepting spans; 503 while starting (WAL replay), full or stopping
  *
  * Order of checks on POST (cheap first, body last): 503 stopping/starting -> 401 token -> 415

@@ -17,7 +17,8 @@ import { SessionSpanProcessor } from '../src/processor/SessionSpanProcessor.js';
 import type { Session } from '../src/session/types.js';
 import type { SpanRecord } from '../src/spans/record.js';
 import { LocalStorage } from '../src/storage/local.js';
-import { createReceiver } from '../receiver/index.js';
+import { createReceiver, resolveReceiverOptions } from '../receiver/index.js';
+import { ShardedPipeline } from '../receiver/shard/sharded.js';
 import type { ReceiverApp } from '../receiver/index.js';
 import { decodeTraceRequest } from '../receiver/otlp/codec.js';
 import { shardOfTraceIdHex, splitJsonByTrace, splitProtobufByTrace } from '../receiver/otlp/split.js';
@@ -168,6 +169,40 @@ describe('receiver workers: defaults and fallbacks', () => {
       expect(off.config.workers).toBe(0);
       await Promise.all([withObject.stop(), fromEnv.stop(), off.stop()]);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a shard worker that dies', () => {
+  it('is replaced and its open traces are rebuilt from the write-ahead log: nothing acknowledged is lost', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ams-recv-shard-crash-'));
+    const written = new WrittenSessions();
+    // The sharded pipeline itself, so the test can stop a worker as a crash would (its thread ends
+    // and its memory with it); everything else is the real receiver path.
+    const o = resolveReceiverOptions({ walDir: join(dir, 'wal'), waitMs: 60_000, idleMs: 60_000, env: {} });
+    const pipeline = new ShardedPipeline(o, { workers: 2, env: { AMS_LOCAL_DIR: join(dir, 'data') }, onWritten: written.onSessionWritten });
+    try {
+      await pipeline.start({ maxBodyBytes: o.maxBodyBytes, maxDecompressedBytes: o.maxDecompressedBytes });
+      const { spans, traceIds } = await agentRuns(8);
+      const body = Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!);
+      await pipeline.acceptBody(body, body, 'protobuf', 0);
+      // Acknowledged, buffered in both workers, none written yet (waitMs is a minute).
+      expect(pipeline.stats()).toMatchObject({ openTraces: 8, sessionsWritten: 0 });
+      const victim = shardOfTraceIdHex(traceIds[0], 2);
+      await pipeline.terminateWorker(victim);
+      // While it is replaced: not ready, and new spans get a retryable 503.
+      expect(pipeline.hasCapacity()).toBe(false);
+      await expect.poll(() => pipeline.hasCapacity(), { timeout: 10_000 }).toBe(true);
+      expect(pipeline.problem).toBeUndefined();
+      // flush() writes every session whose root has ended: all 8, the victim's rebuilt from the log.
+      await pipeline.flush();
+      expect(new Set(written.events.map((e) => e.traceId))).toEqual(new Set(traceIds));
+      expect(written.events.every((e) => e.spans === 8 && e.status === 'ok')).toBe(true);
+      const local = new LocalStorage({ dir: join(dir, 'data'), env: {} });
+      for (const id of traceIds) expect((await local.getSession(id))?.spans).toEqual({ kept: 8, dropped: 0 });
+    } finally {
+      await pipeline.shutdown();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -10,8 +10,8 @@
  * refuses the whole request with 400 and nothing is kept) -> capacity check over the workers'
  * reported load (503) -> WAL append -> commit (the workers buffer what they hold) -> 200.
  * The WAL is released below the lowest sequence number any worker or commit in flight still needs.
- * A worker that dies makes the receiver unhealthy and unready (503) and its WAL records are kept,
- * so a restart replays them: nothing acknowledged is lost.
+ * A worker that dies is replaced and fed the WAL records its traces still needed (see recover()):
+ * nothing acknowledged is lost.
  */
 import { diag } from '@opentelemetry/api';
 import { createRequire } from 'node:module';
@@ -49,6 +49,9 @@ export function shardConfig(o: ResolvedReceiverOptions, shards: number): Resolve
     maxConcurrentWrites: share(o.maxConcurrentWrites),
   };
 }
+
+/** Tries at replacing a dead worker before the receiver gives up and reports itself unhealthy. */
+const RECOVERY_ATTEMPTS = 3;
 
 const EMPTY_STATS: PipelineStats = {
   openTraces: 0,
@@ -159,6 +162,10 @@ export class ShardedPipeline implements ReceiverPipeline {
   private closing = false;
   private releaseScheduled = false;
   private failure?: string;
+  /** Shards whose worker is being replaced, and the WAL records held for them meanwhile. */
+  private readonly recovering = new Set<number>();
+  private readonly holds = new Map<number, number>();
+  private limits: BodyLimits = { maxBodyBytes: Infinity, maxDecompressedBytes: Infinity };
   private readonly appending = new Set<Promise<unknown>>();
 
   constructor(
@@ -166,20 +173,28 @@ export class ShardedPipeline implements ReceiverPipeline {
     private readonly opts: ShardedPipelineOptions,
   ) {}
 
-  async start(limits: BodyLimits): Promise<void> {
+  private spawn(i: number): Shard {
     const n = this.opts.workers;
-    const config = shardConfig(this.o, n);
-    for (let i = 0; i < n; i++) {
-      const data: ShardWorkerData = { shard: i, shards: n, config, env: this.opts.env, privacy: this.opts.privacy, reportWritten: this.opts.onWritten !== undefined };
-      this.shards.push(
-        new Shard(
-          i,
-          data,
-          (shard, m) => this.onWorkerMessage(shard, m),
-          (_shard, why) => this.onWorkerDeath(why),
-        ),
-      );
-    }
+    const data: ShardWorkerData = {
+      shard: i,
+      shards: n,
+      config: shardConfig(this.o, n),
+      env: this.opts.env,
+      privacy: this.opts.privacy,
+      reportWritten: this.opts.onWritten !== undefined,
+    };
+    return new Shard(
+      i,
+      data,
+      (shard, m) => this.onWorkerMessage(shard, m),
+      (shard, why) => this.onWorkerDeath(shard, why),
+    );
+  }
+
+  async start(limits: BodyLimits): Promise<void> {
+    this.limits = limits;
+    const n = this.opts.workers;
+    for (let i = 0; i < n; i++) this.shards.push(this.spawn(i));
     await Promise.all(this.shards.map((s) => s.started));
     if (this.o.walDir === false) return;
     const pending: Array<{ payload: Buffer; flags: number; seq: number }> = [];
@@ -199,12 +214,15 @@ export class ShardedPipeline implements ReceiverPipeline {
     this.scheduleRelease();
   }
 
-  /** Splits the body by trace and has each worker decode its part; refuses (400) if any part is malformed. */
-  private async decodeParts(body: Buffer, encoding: OtlpEncoding): Promise<Array<{ shard: Shard; id: number; decoded: Decoded }>> {
+  /**
+   * Splits the body by trace and has each worker (or only shard `only`) decode its part; refuses
+   * (400) if any part is malformed.
+   */
+  private async decodeParts(body: Buffer, encoding: OtlpEncoding, only?: number): Promise<Array<{ shard: Shard; id: number; decoded: Decoded }>> {
     const split = encoding === 'json' ? splitJsonByTrace(body, this.shards.length) : splitProtobufByTrace(body, this.shards.length);
     const asked: Array<{ shard: Shard; id: number; reply: Promise<FromWorker> }> = [];
     split.forEach((part, i) => {
-      if (!part) return;
+      if (!part || (only !== undefined && i !== only)) return;
       const shard = this.shards[i]!;
       const id = ++this.nextId;
       const moved = movable(part);
@@ -254,6 +272,7 @@ export class ShardedPipeline implements ReceiverPipeline {
   async acceptBody(body: Buffer, raw: Buffer, encoding: OtlpEncoding, flags: number): Promise<PartialSuccess> {
     if (this.closing) throw new HttpError(503, 'receiver is shutting down', this.retryAfter);
     if (this.failure) throw new HttpError(503, `receiver is unavailable: ${this.failure}`, this.retryAfter);
+    if (this.recovering.size) throw new HttpError(503, 'receiver is replacing a worker that stopped; retry shortly', this.retryAfter);
     const parts = await this.decodeParts(body, encoding);
     const records = parts.reduce((n, p) => n + p.decoded.records, 0);
     const partial = combinePartial(parts.map((p) => p.decoded));
@@ -284,7 +303,9 @@ export class ShardedPipeline implements ReceiverPipeline {
       await this.commit(parts, raw.length, seq);
     } catch (err) {
       this.abort(parts);
-      throw err;
+      // A worker that stopped mid-request, or a log that cannot be written: retryable, not a 500.
+      if (err instanceof HttpError) throw err;
+      throw new HttpError(503, `receiver could not take the request: ${String((err as Error)?.message ?? err)}`, this.retryAfter);
     } finally {
       this.reserve(incoming, -1);
     }
@@ -327,12 +348,56 @@ export class ShardedPipeline implements ReceiverPipeline {
     }
   }
 
-  private onWorkerDeath(why: string): void {
-    if (this.closing) return;
-    // Its buffered spans are gone from memory but not from the WAL: its low-water mark stays where
-    // it was, so those records are kept and the next start replays them.
-    this.failure ??= why;
-    diag.error(`ams receiver: ${why}; refusing spans (503) until restarted; the write-ahead log keeps what was acknowledged`);
+  private onWorkerDeath(shard: Shard, why: string): void {
+    // A replacement dying while it rebuilds is handled by recover()'s own retries.
+    if (this.closing || this.recovering.has(shard.index)) return;
+    diag.error(`ams receiver: ${why}; replacing it and rebuilding its traces from the write-ahead log`);
+    void this.recover(shard, why);
+  }
+
+  /**
+   * Replaces a dead worker and feeds it, from the WAL, every record its traces may still need: from
+   * its last reported low-water mark (or the oldest commit in flight) to the newest record. Those
+   * records are held meanwhile; new requests get 503 until it is done. After RECOVERY_ATTEMPTS
+   * failures the receiver stays unhealthy (503) and a restart replays the log.
+   */
+  private async recover(dead: Shard, why: string): Promise<void> {
+    const i = dead.index;
+    this.recovering.add(i);
+    let from = dead.state.low;
+    for (const seq of this.inflight) if (seq < from) from = seq;
+    const to = this.wal?.lastSeq ?? 0;
+    this.holds.set(i, from);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const fresh = this.spawn(i);
+        this.shards[i] = fresh;
+        await fresh.started;
+        let replayed = 0;
+        if (this.wal && from <= to) {
+          await this.wal.read(from, to, async (payload, flags, seq) => {
+            const body = await decompress(payload, walBodyEncoding(flags), this.limits);
+            const parts = await this.decodeParts(body, walEncoding(flags), i);
+            if (parts.length === 0) return;
+            await this.commit(parts, payload.length, seq);
+            replayed++;
+          });
+        }
+        diag.info(`ams receiver: shard worker ${i} replaced; ${replayed} request(s) replayed from the write-ahead log`);
+        break;
+      } catch (err) {
+        if (this.closing) break;
+        if (attempt >= RECOVERY_ATTEMPTS) {
+          this.failure ??= `${why}; replacing it failed ${attempt} times (last: ${String((err as Error)?.message ?? err)})`;
+          diag.error(`ams receiver: ${this.failure}; refusing spans (503) until restarted; the write-ahead log keeps what was acknowledged`);
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+      }
+    }
+    if (!this.failure) this.holds.delete(i);
+    this.recovering.delete(i);
+    this.scheduleRelease();
   }
 
   private scheduleRelease(): void {
@@ -349,6 +414,7 @@ export class ShardedPipeline implements ReceiverPipeline {
     let low = this.wal.lastSeq + 1;
     for (const s of this.shards) if (s.state.low < low) low = s.state.low;
     for (const seq of this.inflight) if (seq < low) low = seq;
+    for (const held of this.holds.values()) if (held < low) low = held;
     this.wal.release(low);
   }
 
@@ -358,7 +424,15 @@ export class ShardedPipeline implements ReceiverPipeline {
   }
 
   hasCapacity(): boolean {
-    return !this.closing && !this.failure && hasRoom(this.load(), this.o);
+    return !this.closing && !this.failure && this.recovering.size === 0 && hasRoom(this.load(), this.o);
+  }
+
+  /**
+   * Stops worker `index` as a crash would (its thread ends, its memory is gone), for tests and
+   * drills: the receiver replaces it and rebuilds its traces from the write-ahead log.
+   */
+  async terminateWorker(index: number): Promise<void> {
+    await this.shards[index]?.worker.terminate();
   }
 
   stats(): PipelineStats {

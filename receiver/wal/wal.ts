@@ -70,7 +70,8 @@ export interface WalOptions {
 interface Segment {
   path: string;
   number: number;
-  /** Highest record sequence number in the segment (0 = none yet). */
+  /** Lowest and highest record sequence numbers in the segment (0 = none yet). */
+  minSeq: number;
   maxSeq: number;
   size: number;
   handle?: FileHandle;
@@ -145,27 +146,18 @@ export class WriteAheadLog {
       wal.nextNumber = Math.max(wal.nextNumber, number + 1);
       const path = join(dir, name);
       const data = await readFile(path);
-      const segment: Segment = { path, number, maxSeq: 0, size: data.length };
+      const segment: Segment = { path, number, minSeq: 0, maxSeq: 0, size: data.length };
       if (data.length < MAGIC.length || !data.subarray(0, MAGIC.length).equals(MAGIC)) {
         diag.warn(`ams receiver: ${path} is not a WAL segment; leaving it alone`);
         continue;
       }
-      let pos = MAGIC.length;
-      while (pos + HEADER_BYTES <= data.length) {
-        const length = data.readUInt32LE(pos);
-        const crc = data.readUInt32LE(pos + 4);
-        const end = pos + HEADER_BYTES + length;
-        if (end > data.length) break;
-        if (crc32(data.subarray(pos + 8, end)) !== crc) {
-          diag.error(`ams receiver: WAL record at ${path}:${pos} fails its checksum; skipping the rest of the segment`);
-          break;
-        }
+      const pos = readRecords(data, path, (payload, flags) => {
         const seq = ++wal.seq;
+        segment.minSeq ||= seq;
         segment.maxSeq = seq;
         stats.records++;
-        onRecord(data.subarray(pos + HEADER_BYTES, end), data[pos + 8]!, seq);
-        pos = end;
-      }
+        onRecord(payload, flags, seq);
+      });
       if (pos < data.length) {
         stats.discardedBytes += data.length - pos;
         diag.warn(`ams receiver: discarded ${data.length - pos} trailing bytes of ${path} (a write cut short before it was acknowledged)`);
@@ -189,6 +181,31 @@ export class WriteAheadLog {
       this.queue.push({ buffers: [header, payload], bytes: HEADER_BYTES + payload.length, seq, resolve, reject });
       this.kick();
     });
+  }
+
+  /**
+   * Hands the records numbered `from` to `to` that are still on disk to `onRecord`, in order, while
+   * the log stays open (a replaced shard worker rebuilds its traces from them). The caller keeps
+   * them from being released meanwhile.
+   */
+  async read(from: number, to: number, onRecord: (payload: Buffer, flags: number, seq: number) => Promise<void>): Promise<void> {
+    for (const segment of [...this.segments]) {
+      if (segment.maxSeq < from || segment.minSeq === 0 || segment.minSeq > to) continue;
+      let data: Buffer;
+      try {
+        data = await readFile(segment.path);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // released meanwhile
+        throw err;
+      }
+      const records: Array<{ payload: Buffer; flags: number; seq: number }> = [];
+      let seq = segment.minSeq;
+      readRecords(data, segment.path, (payload, flags) => {
+        if (seq >= from && seq <= to) records.push({ payload, flags, seq });
+        seq++;
+      });
+      for (const r of records) await onRecord(r.payload, r.flags, r.seq);
+    }
   }
 
   /** Records with sequence numbers below `lowWater` are no longer needed; their segments go. */
@@ -261,6 +278,7 @@ export class WriteAheadLog {
       }
       if (this.fsync) await segment.handle!.datasync();
       segment.size += bytes;
+      segment.minSeq ||= batch[0]!.seq;
       segment.maxSeq = batch[batch.length - 1]!.seq;
       for (const p of batch) p.resolve(p.seq);
     } catch (err) {
@@ -280,7 +298,7 @@ export class WriteAheadLog {
       const handle = await open(path, 'a');
       await handle.write(MAGIC);
       if (this.fsync) await handle.datasync();
-      this.active = { path, number, maxSeq: 0, size: MAGIC.length, handle };
+      this.active = { path, number, minSeq: 0, maxSeq: 0, size: MAGIC.length, handle };
       this.segments.push(this.active);
     }
     return this.active;
@@ -302,4 +320,25 @@ export class WriteAheadLog {
       await unlink(segment.path).catch((err: unknown) => diag.warn(`ams receiver: could not delete ${segment.path}: ${String(err)}`));
     }
   }
+}
+
+/**
+ * Walks a segment's records after its magic, handing each whole, checksummed one to `onRecord`;
+ * returns where it stopped (a record cut short or failing its checksum ends the walk).
+ */
+function readRecords(data: Buffer, path: string, onRecord: (payload: Buffer, flags: number) => void): number {
+  let pos = MAGIC.length;
+  while (pos + HEADER_BYTES <= data.length) {
+    const length = data.readUInt32LE(pos);
+    const crc = data.readUInt32LE(pos + 4);
+    const end = pos + HEADER_BYTES + length;
+    if (end > data.length) break;
+    if (crc32(data.subarray(pos + 8, end)) !== crc) {
+      diag.error(`ams receiver: WAL record at ${path}:${pos} fails its checksum; skipping the rest of the segment`);
+      break;
+    }
+    onRecord(data.subarray(pos + HEADER_BYTES, end), data[pos + 8]!);
+    pos = end;
+  }
+  return pos;
 }
