@@ -16,6 +16,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { storageFromEnv } from '../src/storage/from-env.js';
+import { specOf } from '../src/storage/spec.js';
+import type { StorageSpec } from '../src/storage/spec.js';
 import type { SessionReader, SessionStorage } from '../src/storage/types.js';
 import { createViewerRouter } from '../src/viewer/router.js';
 import { withPrivacy } from '../src/privacy/storage.js';
@@ -79,15 +81,16 @@ function isReader(storage: SessionStorage): storage is SessionStorage & SessionR
 
 /**
  * How many shard workers to run: as configured, else one per core up to 4. Workers build their own
- * storage from the environment, so a storage object (or privacy options that cannot be copied to
- * another thread, such as a mask function) keeps everything on the main thread.
+ * storage: from the environment, or from the options of a LocalStorage / S3Storage given here. Any
+ * other storage object (or privacy options that cannot be copied to another thread, such as a
+ * mask function) keeps everything on the main thread.
  */
-function workerCount(config: ResolvedReceiverOptions, options: ReceiverOptions): number {
+function workerCount(config: ResolvedReceiverOptions, options: ReceiverOptions, spec: StorageSpec | undefined): number {
   const cores = availableParallelism();
   const wanted = config.workers ?? (cores >= 2 ? Math.min(4, cores) : 0);
   if (wanted === 0) return 0;
   let why: string | undefined;
-  if (options.storage !== undefined) why = 'a storage object cannot move to a worker thread';
+  if (options.storage !== undefined && spec === undefined) why = 'this storage object cannot be rebuilt on a worker thread (only LocalStorage and S3Storage built from plain options can)';
   else {
     try {
       structuredClone(options.privacy);
@@ -104,7 +107,8 @@ function workerCount(config: ResolvedReceiverOptions, options: ReceiverOptions):
 
 export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
   const config = resolveReceiverOptions(options);
-  const workers = workerCount(config, options);
+  const spec = options.storage === undefined ? undefined : specOf(options.storage);
+  const workers = workerCount(config, options, spec);
   config.workers = workers;
   // Privacy (AMS_REDACT, AMS_CAPTURE_*, options.privacy) applies before anything is written, as
   // in-process; the wrapper passes the read side through for the viewer.
@@ -115,7 +119,7 @@ export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
   const ownsStorage = options.storage === undefined;
   const pipeline: ReceiverPipeline =
     workers > 0
-      ? new ShardedPipeline(config, { workers, env: options.env ?? process.env, privacy: options.privacy, onWritten: options.onSessionWritten })
+      ? new ShardedPipeline(config, { workers, storage: spec, env: options.env ?? process.env, privacy: options.privacy, onWritten: options.onSessionWritten })
       : new SessionPipeline(config, storage, options.onSessionWritten);
   const limits: BodyLimits = { maxBodyBytes: config.maxBodyBytes, maxDecompressedBytes: config.maxDecompressedBytes };
   const checkToken = bearerChecker(config.token);

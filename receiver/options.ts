@@ -45,8 +45,9 @@ export interface ReceiverOptions {
   maxConcurrentWrites?: number;
   /**
    * Worker threads that decode, assemble and store sessions, each owning the traces whose ids map
-   * to it (0: all on the main thread). Default: one per core, up to 4, when storage comes from the
-   * environment; 0 when `storage` is an object (it cannot move to another thread) or on one core.
+   * to it (0: all on the main thread). Default: one per core, up to 4; 0 on one core or when
+   * `storage` is an object the workers cannot rebuild (anything but a LocalStorage / S3Storage
+   * built from plain options).
    * Env AMS_RECEIVER_WORKERS.
    */
   workers?: number;

@@ -103,7 +103,8 @@ describe('out of order, late and rootless (fake timers)', () => {
     dir = mkdtempSync(join(tmpdir(), 'ams-recv-order-'));
     local = new LocalStorage({ dir: join(dir, 'data'), env: {} });
     written = new WrittenSessions();
-    receiver = createReceiver({ storage: local, walDir: join(dir, 'wal'), waitMs: WAIT, idleMs: IDLE, env: {}, onSessionWritten: written.onSessionWritten });
+    // workers: 0 — the fake clock reaches this thread's timers only.
+    receiver = createReceiver({ storage: local, workers: 0, walDir: join(dir, 'wal'), waitMs: WAIT, idleMs: IDLE, env: {}, onSessionWritten: written.onSessionWritten });
     url = `${(await receiver.start({ port: 0 })).url}/v1/traces`;
   }
 

@@ -16,7 +16,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionSpanProcessor } from '../src/processor/SessionSpanProcessor.js';
 import type { Session } from '../src/session/types.js';
 import type { SpanRecord } from '../src/spans/record.js';
+import { S3Client } from '@aws-sdk/client-s3';
 import { LocalStorage } from '../src/storage/local.js';
+import { S3Storage } from '../src/storage/s3.js';
 import { createReceiver, resolveReceiverOptions } from '../receiver/index.js';
 import { ShardedPipeline } from '../receiver/shard/sharded.js';
 import type { ReceiverApp } from '../receiver/index.js';
@@ -158,17 +160,29 @@ describe('receiver with shard workers -> S3 (configured through the environment)
 });
 
 describe('receiver workers: defaults and fallbacks', () => {
-  it('a storage object keeps everything on the main thread (it cannot move to a worker)', async () => {
+  it('LocalStorage / S3Storage built from plain options are rebuilt in the workers; other storage objects keep the main thread', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ams-recv-shard-opt-'));
+    const receivers: ReceiverApp[] = [];
+    const make = (o: Parameters<typeof createReceiver>[0]): ReceiverApp => (receivers.push(createReceiver({ walDir: false, ...o })), receivers.at(-1)!);
     try {
-      const withObject = createReceiver({ storage: new LocalStorage({ dir, env: {} }), walDir: false, workers: 2, env: {} });
-      expect(withObject.config.workers).toBe(0);
-      const fromEnv = createReceiver({ walDir: false, env: { AMS_LOCAL_DIR: dir, AMS_RECEIVER_WORKERS: '3' } });
-      expect(fromEnv.config.workers).toBe(3);
-      const off = createReceiver({ walDir: false, env: { AMS_LOCAL_DIR: dir, AMS_RECEIVER_WORKERS: '0' } });
-      expect(off.config.workers).toBe(0);
-      await Promise.all([withObject.stop(), fromEnv.stop(), off.stop()]);
+      expect(make({ storage: new LocalStorage({ dir, env: {} }), workers: 2, env: {} }).config.workers).toBe(2);
+      expect(make({ storage: { putSession: async () => 'k' }, workers: 2, env: {} }).config.workers).toBe(0);
+      class MyStorage extends LocalStorage {}
+      expect(make({ storage: new MyStorage({ dir, env: {} }), workers: 2, env: {} }).config.workers).toBe(0);
+      const client = new S3Client({ region: 'us-east-1' });
+      expect(make({ storage: new S3Storage({ bucket: 'b-1', client, env: {} }), workers: 2, env: {} }).config.workers).toBe(0);
+      expect(make({ env: { AMS_LOCAL_DIR: dir, AMS_RECEIVER_WORKERS: '3' } }).config.workers).toBe(3);
+      expect(make({ env: { AMS_LOCAL_DIR: dir, AMS_RECEIVER_WORKERS: '0' } }).config.workers).toBe(0);
+      // The LocalStorage's own options reach the workers: the session lands in its folder.
+      const written = new WrittenSessions();
+      const r = make({ storage: new LocalStorage({ dir: join(dir, 'own'), env: {} }), workers: 2, waitMs: 10, env: {}, onSessionWritten: written.onSessionWritten });
+      const { url } = await r.start({ port: 0 });
+      const { spans, traceIds } = await agentRuns(1);
+      expect((await post(`${url}/v1/traces`, Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!), { 'content-type': 'application/x-protobuf' })).status).toBe(200);
+      await written.next((e) => e.traceId === traceIds[0]);
+      expect((await new LocalStorage({ dir: join(dir, 'own'), env: {} }).getSession(traceIds[0]!))?.spans).toEqual({ kept: 8, dropped: 0 });
     } finally {
+      await Promise.all(receivers.map((r) => r.stop()));
       rmSync(dir, { recursive: true, force: true });
     }
   });

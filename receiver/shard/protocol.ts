@@ -4,6 +4,7 @@
  * are sent by a worker on its own.
  */
 import type { PrivacyOptions } from '../../src/privacy/options.js';
+import type { StorageSpec } from '../../src/storage/spec.js';
 import type { OtlpEncoding } from '../otlp/codec.js';
 import type { ResolvedReceiverOptions, SessionWrittenEvent } from '../options.js';
 import type { Load, PipelineStats } from '../pipeline.js';
@@ -13,6 +14,8 @@ export interface ShardWorkerData {
   shards: number;
   /** This shard's share of the receiver's bounds (see shardConfig). */
   config: ResolvedReceiverOptions;
+  /** Storage to build; default storageFromEnv(env). */
+  storage?: StorageSpec;
   env: Record<string, string | undefined>;
   privacy?: PrivacyOptions;
   /** Post a `written` message per session (only when somebody listens). */

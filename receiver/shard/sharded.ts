@@ -18,6 +18,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { PrivacyOptions } from '../../src/privacy/options.js';
+import type { StorageSpec } from '../../src/storage/spec.js';
 import { decompress } from '../http/body.js';
 import type { BodyLimits } from '../http/body.js';
 import { HttpError } from '../http/errors.js';
@@ -32,6 +33,8 @@ import type { FromWorker, ShardState, ShardWorkerData, ToWorker } from './protoc
 
 export interface ShardedPipelineOptions {
   workers: number;
+  /** The storage to build in each worker; default: from `env`. */
+  storage?: StorageSpec;
   env: Record<string, string | undefined>;
   privacy?: PrivacyOptions;
   onWritten?: (e: SessionWrittenEvent) => void;
@@ -179,6 +182,7 @@ export class ShardedPipeline implements ReceiverPipeline {
       shard: i,
       shards: n,
       config: shardConfig(this.o, n),
+      storage: this.opts.storage,
       env: this.opts.env,
       privacy: this.opts.privacy,
       reportWritten: this.opts.onWritten !== undefined,

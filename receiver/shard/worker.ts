@@ -12,6 +12,7 @@ import { setGlobalErrorHandler } from '@opentelemetry/core';
 import { withPrivacy } from '../../src/privacy/storage.js';
 import type { SpanRecord } from '../../src/spans/record.js';
 import { storageFromEnv } from '../../src/storage/from-env.js';
+import { storageFromSpec } from '../../src/storage/spec.js';
 import { HttpError } from '../http/errors.js';
 import { SessionPipeline, decodeOrRefuse } from '../pipeline.js';
 import type { FromWorker, ShardWorkerData, ToWorker } from './protocol.js';
@@ -28,7 +29,7 @@ const logger: DiagLogger = { error: forward('error'), warn: forward('warn'), inf
 diag.setLogger(logger, { logLevel: DiagLogLevel.INFO, suppressOverrideMessage: true });
 setGlobalErrorHandler((err) => post({ t: 'error', message: String((err as Error)?.message ?? err), stack: (err as Error)?.stack }));
 
-const storage = withPrivacy(storageFromEnv(data.env), { ...data.privacy, env: data.env });
+const storage = withPrivacy(data.storage ? storageFromSpec(data.storage) : storageFromEnv(data.env), { ...data.privacy, env: data.env });
 const pipeline = new SessionPipeline(
   data.config,
   storage,

@@ -7,6 +7,7 @@ import type { Session, SessionIndexEntry } from '../session/types.js';
 import { resolve, SETTINGS } from '../config/env.js';
 import type { Env } from '../config/env.js';
 import { indexFolder, indexKey, safeId, sessionKey } from './keys.js';
+import type { StorageSpec } from './spec.js';
 import type { SessionReader, SessionStorage } from './types.js';
 
 export interface LocalStorageOptions {
@@ -96,10 +97,19 @@ export class LocalStorage implements SessionStorage, SessionReader {
   /** Folders known to exist: a day's sessions share one, so mkdir runs once a day, not per write. */
   private readonly knownDirs = new Set<string>();
 
+  /** The options as given, for toSpec() (private: nothing prints or serializes them). */
+  readonly #options: LocalStorageOptions;
+
   constructor(options: LocalStorageOptions = {}) {
+    this.#options = options;
     this.dir = path.resolve(resolve(SETTINGS.localDir, options.dir, options.env));
     this.prefix = options.prefix ?? '';
     this.syncWrites = options.syncWrites ?? true;
+  }
+
+  /** This storage as data, to be built again on another thread (see storage/spec.ts). */
+  toSpec(): StorageSpec {
+    return { kind: 'local', options: this.#options };
   }
 
   /** Absolute path of a key, refusing anything that would land outside the root folder. */

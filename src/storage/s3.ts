@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { resolve, SETTINGS } from '../config/env.js';
 import type { Env } from '../config/env.js';
+import type { StorageSpec } from './spec.js';
 import { toIndexEntry } from '../session/index-entry.js';
 import type { Session, SessionIndexEntry } from '../session/types.js';
 import { indexFolder, indexKey, safeId, sessionKey } from './keys.js';
@@ -46,7 +47,11 @@ export class S3Storage implements SessionStorage, SessionReader {
   readonly client: S3Client;
   private readonly reliable: ReliableStorage;
 
+  /** The options as given, for toSpec() (private: nothing prints or serializes the credentials). */
+  readonly #options: S3StorageOptions;
+
   constructor(options: S3StorageOptions = {}) {
+    this.#options = options;
     const env = options.env;
     const bucket = resolve(SETTINGS.s3Bucket, options.bucket, env);
     if (!bucket) throw new Error('ams-otel: S3Storage needs a bucket (option `bucket` or AMS_S3_BUCKET)');
@@ -68,6 +73,11 @@ export class S3Storage implements SessionStorage, SessionReader {
     const spoolDir = resolve(SETTINGS.spoolDir, options.spoolDir, env) ?? path.join(os.tmpdir(), 'ams-otel-spool', safeId(bucket));
     const direct: SessionStorage = { putSession: (s) => this.putDirect(s) };
     this.reliable = new ReliableStorage(direct, (s) => sessionKey(this.prefix, s), spoolDir, options.retry);
+  }
+
+  /** This storage as data, to be built again on another thread (see storage/spec.ts). */
+  toSpec(): StorageSpec {
+    return { kind: 's3', options: this.#options };
   }
 
   /** Writes with retry; during an outage the session is spooled and replayed later. Never loses it. */
