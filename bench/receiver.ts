@@ -143,14 +143,14 @@ async function decodeOnlyOverHttp(file: string, totalSpans: number): Promise<Rat
 }
 
 /** A receiver as the benchmark runs it; `allWritten` resolves once `totalTraces` sessions are written. */
-async function benchReceiver(dir: string, totalTraces: number) {
+async function benchReceiver(dir: string, totalTraces: number, workers = WORKERS) {
   const written: SessionWrittenEvent[] = [];
   let done: () => void = () => {};
   const allWritten = new Promise<void>((resolve) => (done = resolve));
   const receiver = createReceiver({
     // Storage from the environment (as `ams receiver` runs it), so the shard workers can build theirs.
     storage: NULL_STORAGE ? { putSession: async (session) => session.id } : undefined,
-    workers: WORKERS,
+    workers,
     walDir: join(dir, 'wal'),
     waitMs: 0,
     retainMs: RETAIN_MS,
@@ -228,17 +228,22 @@ async function main(): Promise<void> {
   // Warm up the decoder (JIT) before any timing.
   decodeOnly(payloads.slice(0, 20));
 
-  const { receiver, written, allWritten, url } = await benchReceiver(dir, totalTraces);
-  const threads0 = threadCpu();
-  const c0 = process.cpuUsage();
-  const result = await runPoster(file, url);
-  await allWritten;
-  const fullCpuMs = cpuMs(process.cpuUsage(c0));
-  const threadsLine = threadCpuSince(threads0);
-  const fullMs = Math.max(...written.map((e) => e.writtenAt)) - result.startedEpoch;
-  const full: Rate = { wall: totalSpans / (fullMs / 1000), cpu: totalSpans / (fullCpuMs / 1000) };
-  const stats = { ...receiver.stats(), workers: receiver.config.workers };
-  await receiver.stop();
+  /** The full path once: `REQUESTS` posted as fast as the receiver takes them, until every session is written. */
+  const fullPath = async (sub: string, workers?: number) => {
+    const { receiver, written, allWritten, url } = await benchReceiver(join(dir, sub), totalTraces, workers);
+    const threads0 = threadCpu();
+    const c0 = process.cpuUsage();
+    const result = await runPoster(file, url);
+    await allWritten;
+    const fullCpuMs = cpuMs(process.cpuUsage(c0));
+    const threadsLine = threadCpuSince(threads0);
+    const fullMs = Math.max(...written.map((e) => e.writtenAt)) - result.startedEpoch;
+    const full: Rate = { wall: totalSpans / (fullMs / 1000), cpu: totalSpans / (fullCpuMs / 1000) };
+    const stats = { ...receiver.stats(), workers: receiver.config.workers ?? 0 };
+    await receiver.stop();
+    return { full, fullMs, stats, written, result, threadsLine };
+  };
+  const { full, fullMs, stats, written, result, threadsLine } = await fullPath('full');
   if (process.argv.includes('--full-only')) {
     // For profiling (node --cpu-prof): the full path alone, no baselines.
     console.log(`full path: ${fmt(full.wall)} spans/s wall, ${fmt(full.cpu)} spans per CPU-second; poster CPU ${fmt(result.cpuMs)} ms`);
@@ -249,6 +254,8 @@ async function main(): Promise<void> {
 
   const decode = decodeOnly(payloads);
   const http = await decodeOnlyOverHttp(file, totalSpans);
+  // The same run on the main thread alone, for what the workers add (unless --workers was given).
+  const single = WORKERS === undefined && stats.workers > 0 ? await fullPath('single', 0) : undefined;
   // The steady run uses the first 60 payloads (6 s at 10 requests/s).
   const steadyRequests = Math.min(REQUESTS, 60);
   const steadyFile = join(dir, 'steady.bin');
@@ -258,20 +265,27 @@ async function main(): Promise<void> {
 
   console.log(`\n## receiver${NULL_STORAGE ? ' (storage: none)' : ''}${RETAIN_MS !== undefined ? ` (retainMs ${RETAIN_MS})` : ''}: ${REQUESTS} OTLP/protobuf requests x ${spansPerRequest} spans (${TRACES_PER_REQUEST} traces of ${SPANS_PER_TRACE}), concurrency ${CONCURRENCY}`);
   console.log(
-    `full path (HTTP + WAL + decode + buffer + assembly + local storage): ${fmt(full.wall)} spans/s wall, ${fmt(full.cpu)} spans per CPU-second` +
+    `full path (HTTP + WAL + decode + buffer + assembly + local storage), ${stats.workers} worker(s): ${fmt(full.wall)} spans/s wall, ${fmt(full.cpu)} spans per CPU-second` +
       `  (${fmt(totalSpans)} spans, ${totalTraces} sessions in ${fmt(fullMs)} ms; posting alone ${fmt(result.ms)} ms; statuses ${JSON.stringify(result.statuses)}; 503s ${stats.rejectedFull}; rewrites ${written.filter((e) => e.revision > 1).length})`,
   );
+  if (single) {
+    console.log(
+      `full path, main thread only (--workers 0): ${fmt(single.full.wall)} spans/s wall, ${fmt(single.full.cpu)} spans per CPU-second; ` +
+        `workers x${(full.wall / single.full.wall).toFixed(2)} wall`,
+    );
+  }
   console.log(`decode-only in process (protobuf -> SpanRecord): ${fmt(decode.wall)} spans/s wall, ${fmt(decode.cpu)} per CPU-second`);
   console.log(`decode-only over HTTP (same poster; read + decode + 200): ${fmt(http.wall)} spans/s wall, ${fmt(http.cpu)} per CPU-second`);
   console.log(
     `ratio full / decode-only (target >= 0.5): in process ${(full.wall / decode.wall).toFixed(2)} wall, ${(full.cpu / decode.cpu).toFixed(2)} CPU; ` +
-      `over HTTP ${(full.wall / http.wall).toFixed(2)} wall, ${(full.cpu / http.cpu).toFixed(2)} CPU`,
+      `over HTTP ${(full.wall / http.wall).toFixed(2)} wall, ${(full.cpu / http.cpu).toFixed(2)} CPU` +
+      (single ? `; main thread only: in process ${(single.full.wall / decode.wall).toFixed(2)}, over HTTP ${(single.full.wall / http.wall).toFixed(2)} wall` : ''),
   );
   const createUs = fileCreateMicros(DATA_DIR ?? dir);
   const budgetMs = (spansPerRequest / (0.5 * decode.wall)) * 1000;
   const floorMs = (2 * createUs * TRACES_PER_REQUEST) / 1000;
   console.log(
-    `workers: ${stats.workers}; file system: an atomic file create costs ${fmt(createUs)} µs CPU here, so storing one request's ${TRACES_PER_REQUEST} sessions ` +
+    `file system: an atomic file create costs ${fmt(createUs)} µs CPU here, so storing one request's ${TRACES_PER_REQUEST} sessions ` +
       `(2 files each) costs ${floorMs.toFixed(1)} ms CPU; the whole path may take ${budgetMs.toFixed(1)} ms per request to reach 0.5 of in-process decode-only`,
   );
   console.log(`root received -> session written, saturated (queueing included): p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms  (waitMs 0)`);

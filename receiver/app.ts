@@ -136,7 +136,7 @@ export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
       isReady = true;
     });
   // A WAL that cannot be opened leaves the receiver not ready (503) rather than losing spans.
-  ready.catch((err: unknown) => diag.error(`ams receiver: could not open the write-ahead log: ${String(err)}`));
+  ready.catch((err: unknown) => diag.error(`ams receiver: could not start (write-ahead log or shard workers): ${String(err)}`));
 
   const app = express();
   app.disable('x-powered-by');
