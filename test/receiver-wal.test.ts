@@ -88,6 +88,33 @@ describe('write-ahead log', () => {
     await again.wal.close();
   });
 
+  it('a release covering an append still being written does not delete that record', async () => {
+    const dir = tempDir();
+    const { wal } = await reopen(dir, { segmentBytes: 1 });
+    expect(await wal.append(Buffer.from('old'), 0)).toBe(1);
+    // Numbered, not yet on disk: an owner with nothing open releases "everything up to lastSeq".
+    const pending = wal.append(Buffer.from('new'), 0);
+    wal.release(wal.lastSeq + 1);
+    expect(await pending).toBe(2);
+    wal.release(wal.lastSeq); // what the owner says once seq 2 is buffered: seq 1 may go
+    await wal.close();
+    expect((await reopen(dir)).records.map((r) => r.payload)).toEqual(['new']);
+  });
+
+  it('read() hands back the records of a range while the log stays open', async () => {
+    const dir = tempDir();
+    const { wal } = await reopen(dir, { segmentBytes: 40 });
+    for (const p of ['a', 'b', 'c', 'd', 'e']) await wal.append(Buffer.from(p.repeat(20)), 0);
+    const got: Array<[string, number]> = [];
+    await wal.read(2, 4, async (payload, _flags, seq) => void got.push([payload.toString()[0]!, seq]));
+    expect(got).toEqual([
+      ['b', 2],
+      ['c', 3],
+      ['d', 4],
+    ]);
+    await wal.close();
+  });
+
   it('leaves files that are not WAL segments alone', async () => {
     const dir = tempDir();
     appendFileSync(join(dir, 'wal-000000000007.log'), 'hello');

@@ -98,6 +98,8 @@ export class WriteAheadLog {
   private nextNumber = 1;
   private seq = 0;
   private queue: Pending[] = [];
+  /** The batch being written. */
+  private writing: Pending[] = [];
   private working = false;
   private releaseBelow = 0;
   private closed = false;
@@ -210,6 +212,11 @@ export class WriteAheadLog {
 
   /** Records with sequence numbers below `lowWater` are no longer needed; their segments go. */
   release(lowWater: number): void {
+    if (this.closed) return;
+    // A record handed a number but not yet on disk is not the owner's to release: it cannot have
+    // reached a session yet, and once written it would land in a segment marked releasable.
+    const pending = this.writing[0]?.seq ?? this.queue[0]?.seq;
+    if (pending !== undefined && pending < lowWater) lowWater = pending;
     if (lowWater <= this.releaseBelow) return;
     this.releaseBelow = lowWater;
     this.kick();
@@ -266,6 +273,7 @@ export class WriteAheadLog {
   }
 
   private async writeBatch(batch: Pending[]): Promise<void> {
+    this.writing = batch;
     try {
       const segment = await this.activeSegment();
       const buffers = batch.flatMap((p) => p.buffers);
@@ -282,7 +290,24 @@ export class WriteAheadLog {
       segment.maxSeq = batch[batch.length - 1]!.seq;
       for (const p of batch) p.resolve(p.seq);
     } catch (err) {
+      // The segment may end in part of this batch: later records go to a fresh one, so every
+      // segment's records stay numbered without gaps (read() counts on it).
+      await this.retireActive();
       for (const p of batch) p.reject(err);
+    } finally {
+      this.writing = [];
+    }
+  }
+
+  private async retireActive(): Promise<void> {
+    const segment = this.active;
+    if (!segment) return;
+    this.active = undefined;
+    await segment.handle?.close().catch(() => {});
+    segment.handle = undefined;
+    if (segment.maxSeq === 0) {
+      this.segments.splice(this.segments.indexOf(segment), 1);
+      await unlink(segment.path).catch(() => {});
     }
   }
 
