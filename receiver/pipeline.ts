@@ -12,7 +12,8 @@ import { TraceBuffer } from '../src/processor/trace-buffer.js';
 import type { SessionBatch } from '../src/processor/trace-buffer.js';
 import { assembleSession } from '../src/session/assemble.js';
 import type { SpanRecord } from '../src/spans/record.js';
-import type { SessionStorage } from '../src/storage/types.js';
+import type { Session } from '../src/session/types.js';
+import type { SessionReader, SessionStorage } from '../src/storage/types.js';
 import { decompress } from './http/body.js';
 import type { BodyEncoding, BodyLimits } from './http/body.js';
 import { HttpError } from './http/errors.js';
@@ -158,6 +159,8 @@ export class SessionPipeline implements ReceiverPipeline {
   private closing = false;
   private readonly appending = new Set<Promise<void>>();
   private readonly drops = new DropLog();
+  /** Traces rebuilt from the WAL by a replacement worker, until their first write decision. */
+  private readonly recovered = new Set<string>();
   private readonly counters = { sessionsWritten: 0, sessionsSkippedNotGenAi: 0, writeFailures: 0, rejectedFull: 0 };
 
   constructor(
@@ -264,9 +267,14 @@ export class SessionPipeline implements ReceiverPipeline {
     }
   }
 
-  /** Buffers records logged elsewhere under WAL sequence number `seq` (a shard worker's input). */
-  ingest(records: SpanRecord[], bytes: number, seq: number): void {
+  /**
+   * Buffers records logged elsewhere under WAL sequence number `seq` (a shard worker's input).
+   * `recovered`: replayed into a replacement worker, which may see only the later part of a trace
+   * its predecessor already wrote whole (see write()).
+   */
+  ingest(records: SpanRecord[], bytes: number, seq: number, recovered = false): void {
     if (records.length === 0) return;
+    if (recovered) for (const r of records) this.recovered.add(r.traceId);
     const now = Date.now();
     const perTrace = new Map<string, number>();
     let last = '';
@@ -381,6 +389,7 @@ export class SessionPipeline implements ReceiverPipeline {
       return true;
     }
     try {
+      if (this.recovered.delete(batch.traceId) && !(await this.newerThanStored(session))) return true;
       const key = await context.with(suppressTracing(context.active()), () => this.storage.putSession(session));
       this.counters.sessionsWritten++;
       if (session.status === 'incomplete') diag.warn(`ams receiver: session ${session.id} written as incomplete: ${session.status_reason}`);
@@ -404,6 +413,21 @@ export class SessionPipeline implements ReceiverPipeline {
       report(err);
       return false;
     }
+  }
+
+  /**
+   * A trace rebuilt after a worker died may be only the tail of one its predecessor already wrote
+   * whole: written only if it holds more spans than the stored session (then as its next
+   * revision). Without a readable storage it is written (the safe side for an unwritten trace).
+   */
+  private async newerThanStored(session: Session): Promise<boolean> {
+    const reader = this.storage as SessionStorage & Partial<SessionReader>;
+    if (typeof reader.getSession !== 'function') return true;
+    const stored = await reader.getSession(session.id).catch(() => undefined);
+    if (!stored) return true;
+    if (stored.spans.kept >= session.spans.kept) return false;
+    session.revision = Math.max(session.revision, stored.revision + 1);
+    return true;
   }
 
   /** WAL records of a trace up to `seq` are covered by a written session. */

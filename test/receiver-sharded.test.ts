@@ -67,6 +67,20 @@ describe('split by trace id', () => {
     expect(fromParts[0]!.resource).toMatchObject({ 'service.name': 'support-bot' });
   });
 
+  it('JSON: empty or null lists and proto (snake_case) names are read as the decoder reads them', async () => {
+    const { spans } = await agentRuns(12);
+    const parsed = JSON.parse(Buffer.from(JsonTraceSerializer.serializeRequest(spans)!).toString()) as { resourceSpans: Array<Record<string, unknown>> };
+    const rs = parsed.resourceSpans[0]!;
+    const snake = { resource_spans: [{ resource: {} }, null, { scopeSpans: null }, { resource: rs.resource, scope_spans: rs.scopeSpans }] };
+    const body = Buffer.from(JSON.stringify(snake));
+    const whole = decodeTraceRequest(body, 'json').records;
+    const parts = splitJsonByTrace(body, 3);
+    // Still split by trace (not sent whole to shard 0), and nothing lost or changed.
+    expect(parts.filter(Boolean).length).toBeGreaterThan(1);
+    const fromParts = parts.flatMap((p, shard) => (p ? decodeTraceRequest(Buffer.from(p), 'json').records.map((r) => (expect(shardOfTraceIdHex(r.traceId, 3)).toBe(shard), r)) : []));
+    expect(bySpanId(fromParts)).toEqual(bySpanId(whole));
+  });
+
   it('one shard, or every span in one shard: the body itself; malformed: whole to shard 0 for its decoder', async () => {
     const { spans, traceIds } = await agentRuns(1);
     const body = Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!);
@@ -76,6 +90,10 @@ describe('split by trace id', () => {
     expect(parts.filter(Boolean)).toHaveLength(1);
     const truncated = body.subarray(0, body.length - 7);
     expect(splitProtobufByTrace(truncated, 4)).toEqual([truncated, undefined, undefined, undefined]);
+    // resource_spans (field 1) sent as a varint after good ones: the decoder refuses it, so must the split.
+    const mistyped = Buffer.concat([Buffer.from(ProtobufTraceSerializer.serializeRequest((await agentRuns(6)).spans)!), Buffer.from([0x08, 0x01])]);
+    expect(splitProtobufByTrace(mistyped, 4)).toEqual([mistyped, undefined, undefined, undefined]);
+    expect(() => decodeTraceRequest(mistyped, 'protobuf')).toThrow(/wire type 0/);
     expect(() => decodeTraceRequest(truncated, 'protobuf')).toThrow(/^malformed protobuf: index out of range/);
   });
 });
@@ -188,7 +206,20 @@ describe('receiver workers: defaults and fallbacks', () => {
   });
 });
 
-describe('a shard worker that dies', () => {
+/** Trace ids emitted until two share `shard` of 2 (about four tries). */
+async function twoOnOneShard(): Promise<{ a: { spans: ReadableSpan[]; traceId: string }; b: { spans: ReadableSpan[]; traceId: string }; shard: number }> {
+  const seen = new Map<number, { spans: ReadableSpan[]; traceId: string }>();
+  for (let i = 0; ; i++) {
+    const { spans, traceIds } = await agentRuns(1);
+    const run = { spans, traceId: traceIds[0]! };
+    const shard = shardOfTraceIdHex(run.traceId, 2);
+    const first = seen.get(shard);
+    if (first) return { a: first, b: run, shard };
+    seen.set(shard, run);
+  }
+}
+
+describe('shard workers: a worker that dies, shutdown, per-worker bounds', () => {
   it('is replaced and its open traces are rebuilt from the write-ahead log: nothing acknowledged is lost', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ams-recv-shard-crash-'));
     const written = new WrittenSessions();
@@ -215,6 +246,81 @@ describe('a shard worker that dies', () => {
       expect(written.events.every((e) => e.spans === 8 && e.status === 'ok')).toBe(true);
       const local = new LocalStorage({ dir: join(dir, 'data'), env: {} });
       for (const id of traceIds) expect((await local.getSession(id))?.spans).toEqual({ kept: 8, dropped: 0 });
+    } finally {
+      await pipeline.shutdown();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  const pb = (spans: ReadableSpan[]): Buffer => Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!);
+  const isRoot = (s: ReadableSpan): boolean => s.parentSpanContext === undefined;
+
+  it('a rebuild that sees only the tail of a trace already written whole does not overwrite it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ams-recv-shard-tail-'));
+    const written = new WrittenSessions();
+    const o = resolveReceiverOptions({ walDir: join(dir, 'wal'), waitMs: 50, idleMs: 60_000, env: {} });
+    const pipeline = new ShardedPipeline(o, { workers: 2, env: { AMS_LOCAL_DIR: join(dir, 'data') }, onWritten: written.onSessionWritten });
+    try {
+      await pipeline.start({ maxBodyBytes: o.maxBodyBytes, maxDecompressedBytes: o.maxDecompressedBytes });
+      const { a: x, b: y, shard } = await twoOnOneShard();
+      const xChildren = x.spans.filter((s) => !isRoot(s));
+      // Record 1: half of X. Record 2: Y without its root (stays open). Record 3: the rest of X.
+      const bodies = [pb(xChildren.slice(0, 4)), pb(y.spans.filter((s) => !isRoot(s))), pb([...xChildren.slice(4), ...x.spans.filter(isRoot)])];
+      for (const b of bodies) await pipeline.acceptBody(b, b, 'protobuf', 0);
+      expect(await written.next((e) => e.traceId === x.traceId)).toMatchObject({ spans: 8, revision: 1 });
+      // The worker dies with Y open: its rebuild replays records 2 and 3, which hold only X's tail.
+      await pipeline.terminateWorker(shard);
+      await expect.poll(() => pipeline.hasCapacity(), { timeout: 10_000 }).toBe(true);
+      await pipeline.flush();
+      const local = new LocalStorage({ dir: join(dir, 'data'), env: {} });
+      expect((await local.getSession(x.traceId))?.spans).toEqual({ kept: 8, dropped: 0 });
+      expect(written.events.filter((e) => e.traceId === x.traceId)).toHaveLength(1);
+    } finally {
+      await pipeline.shutdown();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('stopping while a worker is being replaced still writes every acknowledged trace', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ams-recv-shard-stop-'));
+    const o = resolveReceiverOptions({ walDir: join(dir, 'wal'), waitMs: 60_000, idleMs: 60_000, env: {} });
+    const pipeline = new ShardedPipeline(o, { workers: 2, env: { AMS_LOCAL_DIR: join(dir, 'data') } });
+    try {
+      await pipeline.start({ maxBodyBytes: o.maxBodyBytes, maxDecompressedBytes: o.maxDecompressedBytes });
+      const { spans, traceIds } = await agentRuns(8);
+      const body = pb(spans);
+      await pipeline.acceptBody(body, body, 'protobuf', 0);
+      await pipeline.terminateWorker(0);
+      await pipeline.shutdown();
+      const local = new LocalStorage({ dir: join(dir, 'data'), env: {} });
+      for (const id of traceIds) expect((await local.getSession(id))?.spans.kept).toBe(8);
+    } finally {
+      await pipeline.shutdown();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('bounds hold per worker: traces piling onto one shard get a 503 before it would evict', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ams-recv-shard-cap-'));
+    const o = resolveReceiverOptions({ walDir: false, waitMs: 60_000, idleMs: 60_000, maxTraces: 4, env: {} });
+    const pipeline = new ShardedPipeline(o, { workers: 2, env: { AMS_LOCAL_DIR: join(dir, 'data') } });
+    try {
+      await pipeline.start({ maxBodyBytes: o.maxBodyBytes, maxDecompressedBytes: o.maxDecompressedBytes });
+      // Four traces on one shard: its share of maxTraces 4 is 2.
+      const onShard: ReadableSpan[][] = [];
+      let shard: number | undefined;
+      while (onShard.length < 4) {
+        const { spans, traceIds } = await agentRuns(1);
+        const s = shardOfTraceIdHex(traceIds[0], 2);
+        shard ??= s;
+        if (s === shard) onShard.push(spans);
+      }
+      const first = pb(onShard.slice(0, 3).flat());
+      await pipeline.acceptBody(first, first, 'protobuf', 0); // nothing open yet: let through
+      const next = pb(onShard[3]!);
+      // 4 traces in all is within maxTraces, but 4 on one shard is over its share.
+      await expect(pipeline.acceptBody(next, next, 'protobuf', 0)).rejects.toMatchObject({ status: 503, message: expect.stringMatching(/shard \d: 3 traces open \(maxTraces 2\)/) });
+      expect(pipeline.stats().rejectedFull).toBe(1);
     } finally {
       await pipeline.shutdown();
       rmSync(dir, { recursive: true, force: true });

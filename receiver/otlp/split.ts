@@ -132,8 +132,8 @@ export function splitProtobufByTrace(body: Uint8Array, shards: number): ShardBod
   }
   try {
     return splitWalk(body, shards, out);
-  } catch (err) {
-    if (!(err instanceof Malformed)) throw err;
+  } catch {
+    // Malformed, or nested past the stack (groups): the decoder gives the precise answer.
     out.fill(undefined);
     out[0] = body;
     return out;
@@ -147,6 +147,7 @@ function splitWalk(body: Uint8Array, shards: number, out: ShardBodies): ShardBod
   while (req.pos < req.end) {
     const tag = req.varint();
     const start = req.value(tag & 7);
+    if (tag >>> 3 === 1 && (tag & 7) !== WIRE_LEN) req.fail('resource_spans with the wrong wire type');
     if (tag !== ((1 << 3) | WIRE_LEN)) continue; // not resource_spans: ignored, as a decoder would
     const group: ResourceGroup = { header: [], scopes: [] };
     resources.push(group);
@@ -155,6 +156,7 @@ function splitWalk(body: Uint8Array, shards: number, out: ShardBodies): ShardBod
       const f = rs.pos;
       const t = rs.varint();
       const s = rs.value(t & 7);
+      if (t >>> 3 <= 2 && (t & 7) !== WIRE_LEN) rs.fail('a message field with the wrong wire type');
       if (t !== ((2 << 3) | WIRE_LEN)) {
         group.header.push(f, rs.pos);
         continue;
@@ -166,6 +168,7 @@ function splitWalk(body: Uint8Array, shards: number, out: ShardBodies): ShardBod
         const sf = ss.pos;
         const st = ss.varint();
         const sstart = ss.value(st & 7);
+        if (st >>> 3 <= 2 && (st & 7) !== WIRE_LEN) ss.fail('a message field with the wrong wire type');
         if (st !== ((2 << 3) | WIRE_LEN)) {
           scope.header.push(sf, ss.pos);
           continue;
@@ -191,6 +194,7 @@ function shardOfSpan(body: Uint8Array, start: number, end: number, shards: numbe
   while (span.pos < span.end) {
     const tag = span.varint();
     const s = span.value(tag & 7);
+    if (tag >>> 3 === 1 && (tag & 7) !== WIRE_LEN) span.fail('trace_id with the wrong wire type');
     if (tag === ((1 << 3) | WIRE_LEN)) {
       // Last one wins, as in any protobuf decoder.
       idStart = s;
@@ -267,9 +271,23 @@ function encodeShard(body: Uint8Array, resources: ResourceGroup[], shard: number
   return out;
 }
 
+/** A field by its OTLP/JSON name or its proto name, as the decoder reads it. */
+function field(o: unknown, camel: string, snake: string): unknown {
+  if (o === null || typeof o !== 'object') return undefined;
+  const v = (o as Record<string, unknown>)[camel];
+  return v !== undefined ? v : (o as Record<string, unknown>)[snake];
+}
+
+/** A list as the decoder reads it: missing or null is empty; anything else not an array is `undefined`. */
+function list(v: unknown): unknown[] | undefined {
+  if (v === undefined || v === null) return [];
+  return Array.isArray(v) ? v : undefined;
+}
+
 /**
- * Per-shard OTLP/JSON bodies. A body whose shape the split does not recognise goes whole to
- * shard 0, whose decoder answers it (400 with the precise reason).
+ * Per-shard OTLP/JSON bodies, built from the parsed request (both field spellings the decoder
+ * reads). A body that does not parse, or whose lists are not lists, goes whole to shard 0, whose
+ * decoder refuses it with the precise reason.
  */
 export function splitJsonByTrace(body: Buffer, shards: number): ShardBodies {
   const out: ShardBodies = new Array<Uint8Array | undefined>(shards).fill(undefined);
@@ -281,36 +299,41 @@ export function splitJsonByTrace(body: Buffer, shards: number): ShardBodies {
   } catch {
     return whole();
   }
-  const resourceSpans = (parsed as { resourceSpans?: unknown } | null)?.resourceSpans;
-  if (!Array.isArray(resourceSpans)) return whole();
-  const perShard: Array<Array<Record<string, unknown>>> = newShardLists(shards) as unknown as Array<Array<Record<string, unknown>>>;
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return whole();
+  const resourceSpans = list(field(parsed, 'resourceSpans', 'resource_spans'));
+  if (!resourceSpans) return whole();
+  const perShard: unknown[][] = Array.from({ length: shards }, () => []);
   const used = new Set<number>();
-  for (const rs of resourceSpans as unknown[]) {
-    const scopeSpans = (rs as { scopeSpans?: unknown } | null)?.scopeSpans;
-    if (!Array.isArray(scopeSpans)) return whole();
-    const rsCopies = new Map<number, Record<string, unknown>>();
-    for (const ss of scopeSpans as unknown[]) {
-      const spans = (ss as { spans?: unknown } | null)?.spans;
-      if (!Array.isArray(spans)) return whole();
+  for (const rs of resourceSpans) {
+    const scopeSpans = list(field(rs, 'scopeSpans', 'scope_spans'));
+    if (!scopeSpans) return whole();
+    const rsCopies = new Map<number, { scopeSpans: unknown[] }>();
+    for (const ss of scopeSpans) {
+      const spans = list(field(ss, 'spans', 'spans'));
+      if (!spans) return whole();
       const ssCopies = new Map<number, unknown[]>();
-      for (const span of spans as unknown[]) {
-        const shard = shardOfTraceIdHex((span as { traceId?: unknown } | null)?.traceId, shards);
+      for (const span of spans) {
+        const shard = shardOfTraceIdHex(field(span, 'traceId', 'trace_id'), shards);
         used.add(shard);
-        let list = ssCopies.get(shard);
-        if (!list) {
-          ssCopies.set(shard, (list = []));
+        let group = ssCopies.get(shard);
+        if (!group) {
+          ssCopies.set(shard, (group = []));
           let rsCopy = rsCopies.get(shard);
           if (!rsCopy) {
-            rsCopies.set(shard, (rsCopy = { ...(rs as object), scopeSpans: [] }));
+            // The resource's other fields as they were; its scope lists under the decoder's name.
+            const { resourceSpans: _a, resource_spans: _b, scopeSpans: _c, scope_spans: _d, ...rest } = rs as Record<string, unknown>;
+            rsCopies.set(shard, (rsCopy = { ...rest, scopeSpans: [] }));
             perShard[shard]!.push(rsCopy);
           }
-          (rsCopy.scopeSpans as unknown[]).push({ ...(ss as object), spans: list });
+          const { spans: _e, ...ssRest } = ss as Record<string, unknown>;
+          rsCopy.scopeSpans.push({ ...ssRest, spans: group });
         }
-        list.push(span);
+        group.push(span);
       }
     }
   }
   if (used.size <= 1) return whole(used.size === 1 ? [...used][0]! : 0);
-  for (const shard of used) out[shard] = Buffer.from(JSON.stringify({ ...(parsed as object), resourceSpans: perShard[shard] }));
+  const { resourceSpans: _r, resource_spans: _s, ...top } = parsed as Record<string, unknown>;
+  for (const shard of used) out[shard] = Buffer.from(JSON.stringify({ ...top, resourceSpans: perShard[shard] }));
   return out;
 }

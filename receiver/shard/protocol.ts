@@ -24,7 +24,7 @@ export interface ShardWorkerData {
 
 export type ToWorker =
   | { t: 'decode'; id: number; body: Uint8Array; encoding: OtlpEncoding }
-  | { t: 'commit'; id: number; seq: number; bytes: number }
+  | { t: 'commit'; id: number; seq: number; bytes: number; recovered?: boolean }
   | { t: 'abort'; id: number }
   | { t: 'flush'; id: number }
   | { t: 'shutdown'; id: number };

@@ -168,6 +168,7 @@ export class ShardedPipeline implements ReceiverPipeline {
   /** Shards whose worker is being replaced, and the WAL records held for them meanwhile. */
   private readonly recovering = new Set<number>();
   private readonly holds = new Map<number, number>();
+  private readonly recoveries = new Set<Promise<void>>();
   private limits: BodyLimits = { maxBodyBytes: Infinity, maxDecompressedBytes: Infinity };
   private readonly appending = new Set<Promise<unknown>>();
 
@@ -252,17 +253,20 @@ export class ShardedPipeline implements ReceiverPipeline {
   }
 
   /** Hands logged records to their workers and waits until each has buffered them. */
-  private async commit(parts: Array<{ shard: Shard; id: number; decoded: Decoded }>, bytes: number, seq: number): Promise<void> {
+  private async commit(parts: Array<{ shard: Shard; id: number; decoded: Decoded }>, bytes: number, seq: number, recovered = false): Promise<void> {
     const total = parts.reduce((n, p) => n + p.decoded.records, 0);
     this.inflight.add(seq);
     try {
-      await Promise.all(
+      // Every shard answers (or dies) before the record stops counting as in flight.
+      const settled = await Promise.allSettled(
         parts.map((p) =>
           p.decoded.records > 0
-            ? p.shard.call({ t: 'commit', id: p.id, seq, bytes: (bytes * p.decoded.records) / total })
+            ? p.shard.call({ t: 'commit', id: p.id, seq, bytes: (bytes * p.decoded.records) / total, recovered })
             : (p.shard.send({ t: 'abort', id: p.id }), undefined),
         ),
       );
+      const failed = settled.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
     } finally {
       this.inflight.delete(seq);
       this.scheduleRelease();
@@ -285,7 +289,7 @@ export class ShardedPipeline implements ReceiverPipeline {
       return partial;
     }
     const incoming: Load = { traces: parts.reduce((n, p) => n + p.decoded.newTraces, 0), openSpans: records, bufferedBytes: raw.length };
-    const why = this.closing ? 'shutting down' : overCapacity(this.load(), incoming, this.o);
+    const why = this.closing ? 'shutting down' : (overCapacity(this.load(), incoming, this.o) ?? this.shardOverCapacity(parts, raw.length, records));
     if (why) {
       this.abort(parts);
       if (this.closing) throw new HttpError(503, 'receiver is shutting down', this.retryAfter);
@@ -314,6 +318,20 @@ export class ShardedPipeline implements ReceiverPipeline {
       this.reserve(incoming, -1);
     }
     return partial;
+  }
+
+  /**
+   * Each worker holds its share of the bounds (shardConfig): traces that hash unevenly must get a
+   * 503 here rather than make one worker evict open traces.
+   */
+  private shardOverCapacity(parts: Array<{ shard: Shard; decoded: Decoded }>, bytes: number, records: number): string | undefined {
+    const share = shardConfig(this.o, this.shards.length);
+    for (const p of parts) {
+      const incoming: Load = { traces: p.decoded.newTraces, openSpans: p.decoded.records, bufferedBytes: (bytes * p.decoded.records) / records };
+      const why = overCapacity(p.shard.state.load, incoming, share);
+      if (why) return `shard ${p.shard.index}: ${why}`;
+    }
+    return undefined;
   }
 
   private reserve(l: Load, sign: 1 | -1): void {
@@ -356,7 +374,9 @@ export class ShardedPipeline implements ReceiverPipeline {
     // A replacement dying while it rebuilds is handled by recover()'s own retries.
     if (this.closing || this.recovering.has(shard.index)) return;
     diag.error(`ams receiver: ${why}; replacing it and rebuilding its traces from the write-ahead log`);
-    void this.recover(shard, why);
+    const recovery = this.recover(shard, why);
+    this.recoveries.add(recovery);
+    void recovery.finally(() => this.recoveries.delete(recovery));
   }
 
   /**
@@ -372,7 +392,8 @@ export class ShardedPipeline implements ReceiverPipeline {
     for (const seq of this.inflight) if (seq < from) from = seq;
     const to = this.wal?.lastSeq ?? 0;
     this.holds.set(i, from);
-    for (let attempt = 1; ; attempt++) {
+    let done = false;
+    for (let attempt = 1; !this.closing; attempt++) {
       try {
         const fresh = this.spawn(i);
         this.shards[i] = fresh;
@@ -383,11 +404,12 @@ export class ShardedPipeline implements ReceiverPipeline {
             const body = await decompress(payload, walBodyEncoding(flags), this.limits);
             const parts = await this.decodeParts(body, walEncoding(flags), i);
             if (parts.length === 0) return;
-            await this.commit(parts, payload.length, seq);
+            await this.commit(parts, payload.length, seq, true);
             replayed++;
           });
         }
         diag.info(`ams receiver: shard worker ${i} replaced; ${replayed} request(s) replayed from the write-ahead log`);
+        done = true;
         break;
       } catch (err) {
         if (this.closing) break;
@@ -399,7 +421,8 @@ export class ShardedPipeline implements ReceiverPipeline {
         await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
       }
     }
-    if (!this.failure) this.holds.delete(i);
+    // Not rebuilt (gave up, or stopping): its records stay in the log for the next start.
+    if (done) this.holds.delete(i);
     this.recovering.delete(i);
     this.scheduleRelease();
   }
@@ -470,6 +493,8 @@ export class ShardedPipeline implements ReceiverPipeline {
     if (this.closing) return;
     this.closing = true;
     await Promise.allSettled([...this.appending]);
+    // A worker being replaced finishes its rebuild first, so its sessions are written below.
+    await Promise.allSettled([...this.recoveries]);
     await this.everyShard('shutdown');
     this.release();
     await this.wal?.close();

@@ -73,7 +73,7 @@ port.on('message', (m: ToWorker) => {
     case 'commit': {
       const records = held.get(m.id) ?? [];
       held.delete(m.id);
-      pipeline.ingest(records, m.bytes, m.seq);
+      pipeline.ingest(records, m.bytes, m.seq, m.recovered);
       post({ t: 'state', id: m.id, ...state() });
       return;
     }
@@ -93,5 +93,9 @@ port.on('message', (m: ToWorker) => {
 
 pipeline.start({ maxBodyBytes: data.config.maxBodyBytes, maxDecompressedBytes: data.config.maxDecompressedBytes }).then(
   () => post({ t: 'ready' }),
-  (err: unknown) => post({ t: 'error', message: `shard ${data.shard} could not start: ${String(err)}` }),
+  (err: unknown) => {
+    post({ t: 'error', message: `shard ${data.shard} could not start: ${String(err)}` });
+    // Ending the thread tells the main thread (its start fails) instead of leaving it waiting.
+    process.exit(1);
+  },
 );
