@@ -42,7 +42,8 @@ describe('OTLP exporters -> receiver -> S3', () => {
       spoolDir: join(dir, 'spool'),
       env: {},
     });
-    receiver = createReceiver({ storage, walDir: join(dir, 'wal'), waitMs: 100, env: {}, onSessionWritten: written.onSessionWritten });
+    // In-thread here; receiver-sharded.test.ts runs the same comparison through worker threads.
+    receiver = createReceiver({ storage, workers: 0, walDir: join(dir, 'wal'), waitMs: 100, env: {}, onSessionWritten: written.onSessionWritten });
     url = `${(await receiver.start({ port: 0 })).url}/v1/traces`;
   });
 

@@ -192,10 +192,11 @@ describe.each([{ workers: 0 }, { workers: 2 }])('receiver HTTP (workers: $worker
 });
 
 describe('receiver back-pressure', () => {
-  it('answers 503 with Retry-After when full, and /ready says so', async () => {
+  it.each([0, 2])('answers 503 with Retry-After when full, and /ready says so (workers: %i)', async (workers) => {
     const dir = mkdtempSync(join(tmpdir(), 'ams-recv-full-'));
     const receiver = createReceiver({
       storage: new LocalStorage({ dir: join(dir, 'data') }),
+      workers,
       walDir: join(dir, 'wal'),
       maxTraces: 1,
       retryAfterSeconds: 7,
