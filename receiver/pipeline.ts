@@ -262,6 +262,11 @@ export class SessionPipeline implements ReceiverPipeline {
     this.appending.add(appended);
     try {
       await appended;
+    } catch (err) {
+      // A log that cannot be written (disk full, gone): retryable for the exporter, not a 500.
+      throw new HttpError(503, `receiver could not take the request: ${String((err as Error)?.message ?? err)}`, {
+        'Retry-After': String(this.o.retryAfterSeconds),
+      });
     } finally {
       this.appending.delete(appended);
     }

@@ -289,10 +289,14 @@ export class ShardedPipeline implements ReceiverPipeline {
       return partial;
     }
     const incoming: Load = { traces: parts.reduce((n, p) => n + p.decoded.newTraces, 0), openSpans: records, bufferedBytes: raw.length };
-    const why = this.closing ? 'shutting down' : (overCapacity(this.load(), incoming, this.o) ?? this.shardOverCapacity(parts, raw.length, records));
+    if (this.closing) {
+      // Stopping began while the workers decoded.
+      this.abort(parts);
+      throw new HttpError(503, 'receiver is shutting down', this.retryAfter);
+    }
+    const why = overCapacity(this.load(), incoming, this.o) ?? this.shardOverCapacity(parts, raw.length, records);
     if (why) {
       this.abort(parts);
-      if (this.closing) throw new HttpError(503, 'receiver is shutting down', this.retryAfter);
       this.rejectedFull++;
       throw capacityError(why, this.o);
     }
