@@ -4,7 +4,7 @@
  * environment, as `ams receiver` runs. The HTTP contract table runs in both modes in
  * receiver-http.test.ts; kill -9 durability in receiver-durability.test.ts.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { OTLPTraceExporter as OTLPHttpJsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -14,6 +14,7 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SessionSpanProcessor } from '../src/processor/SessionSpanProcessor.js';
+import { assembleSession } from '../src/session/assemble.js';
 import type { Session } from '../src/session/types.js';
 import type { SpanRecord } from '../src/spans/record.js';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -323,6 +324,50 @@ describe('shard workers: a worker that dies, shutdown, per-worker bounds', () =>
       expect(pipeline.stats().rejectedFull).toBe(1);
     } finally {
       await pipeline.shutdown();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('an S3 outage: each worker spools to its own folder and replays it when S3 is back; orphaned shard folders are taken over', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ams-recv-shard-spool-'));
+    const spool = join(dir, 'spool');
+    const s3 = await new TestS3('ams-shard-outage').start();
+    // Left by an earlier run with 4 workers: shard-3's folder now belongs to worker 3 % 2 = 1.
+    const runs = await agentRuns(1);
+    const orphan: Session = { ...assembleSession(decodeTraceRequest(Buffer.from(ProtobufTraceSerializer.serializeRequest(runs.spans)!), 'protobuf').records), id: 'left-by-shard-3' };
+    mkdirSync(join(spool, 'shard-3'), { recursive: true });
+    writeFileSync(join(spool, 'shard-3', 'left-by-shard-3.json'), JSON.stringify(orphan));
+    const storage = new S3Storage({
+      bucket: s3.bucket,
+      endpoint: s3.endpoint,
+      region: 'us-east-1',
+      credentials: S3_CREDENTIALS,
+      spoolDir: spool,
+      retry: { attempts: 1, baseDelayMs: 10, replayIntervalMs: 50 },
+      env: {},
+    });
+    const written = new WrittenSessions();
+    const receiver = createReceiver({ storage, workers: 2, walDir: false, waitMs: 10, env: {}, onSessionWritten: written.onSessionWritten });
+    try {
+      const { url } = await receiver.start({ port: 0 });
+      await s3.stop(); // outage
+      const { spans, traceIds } = await agentRuns(8);
+      expect((await post(`${url}/v1/traces`, Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!), { 'content-type': 'application/x-protobuf' })).status).toBe(200);
+      await Promise.all(traceIds.map((id) => written.next((e) => e.traceId === id)));
+      // Spooled by their owners, each in its own folder; the orphan folder was taken over.
+      const spooled = (shard: number): string[] => readdirSync(join(spool, `shard-${shard}`)).filter((n) => n.endsWith('.json'));
+      expect(readdirSync(spool).sort()).toEqual(['shard-0', 'shard-1']);
+      for (const id of traceIds) expect(spooled(shardOfTraceIdHex(id, 2))).toContain(`${id}.json`);
+      expect(spooled(1)).toContain('left-by-shard-3.json');
+      await s3.start(); // back
+      await receiver.flush();
+      const index = await s3.keys('ams/index/');
+      for (const id of [...traceIds, 'left-by-shard-3']) expect(index).toContain(`ams/index/${id}.json`);
+      expect([...spooled(0), ...spooled(1)]).toEqual([]);
+    } finally {
+      await receiver.stop();
+      await storage.close?.();
+      await s3.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -5,14 +5,18 @@
  * the main thread has logged the request (commit) or refused it (abort), and reports what it still
  * needs from the WAL. Logs and errors go back to the main thread's diag and error handler.
  */
+import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DiagLogLevel, diag } from '@opentelemetry/api';
 import type { DiagLogger } from '@opentelemetry/api';
 import { setGlobalErrorHandler } from '@opentelemetry/core';
 import { withPrivacy } from '../../src/privacy/storage.js';
 import type { SpanRecord } from '../../src/spans/record.js';
-import { storageFromEnv } from '../../src/storage/from-env.js';
+import { specFromEnv } from '../../src/storage/from-env.js';
+import { s3SpoolDir } from '../../src/storage/s3.js';
 import { storageFromSpec } from '../../src/storage/spec.js';
+import type { StorageSpec } from '../../src/storage/spec.js';
 import { HttpError } from '../http/errors.js';
 import { SessionPipeline, decodeOrRefuse } from '../pipeline.js';
 import type { FromWorker, ShardWorkerData, ToWorker } from './protocol.js';
@@ -29,7 +33,32 @@ const logger: DiagLogger = { error: forward('error'), warn: forward('warn'), inf
 diag.setLogger(logger, { logLevel: DiagLogLevel.INFO, suppressOverrideMessage: true });
 setGlobalErrorHandler((err) => post({ t: 'error', message: String((err as Error)?.message ?? err), stack: (err as Error)?.stack }));
 
-const storage = withPrivacy(data.storage ? storageFromSpec(data.storage) : storageFromEnv(data.env), { ...data.privacy, env: data.env });
+/**
+ * Each worker spools to its own folder under the S3 spool folder (`shard-<n>`), so only the
+ * worker that owns a session's trace ever replays it: a replay can never land over a newer
+ * revision another worker wrote directly. Folders of shards that no longer exist (fewer workers
+ * than last run) are taken over by shard `k % shards`; what an in-thread run left at the top is
+ * replayed by the main thread's own storage.
+ */
+function ownSpool(spec: StorageSpec): StorageSpec {
+  if (spec.kind !== 's3') return spec;
+  const base = s3SpoolDir(spec.options);
+  const own = join(base, `shard-${data.shard}`);
+  try {
+    for (const name of readdirSync(base)) {
+      const k = /^shard-(\d+)$/.exec(name)?.[1];
+      if (k === undefined || Number(k) < data.shards || Number(k) % data.shards !== data.shard) continue;
+      mkdirSync(own, { recursive: true });
+      for (const file of readdirSync(join(base, name))) renameSync(join(base, name, file), join(own, file));
+      rmSync(join(base, name), { recursive: true, force: true });
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') diag.warn(`ams receiver shard ${data.shard}: could not take over old spool folders in ${base}: ${String(err)}`);
+  }
+  return { kind: 's3', options: { ...spec.options, spoolDir: own } };
+}
+
+const storage = withPrivacy(storageFromSpec(ownSpool(data.storage ?? specFromEnv(data.env))), { ...data.privacy, env: data.env });
 const pipeline = new SessionPipeline(
   data.config,
   storage,

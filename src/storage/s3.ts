@@ -41,6 +41,13 @@ export interface S3StorageOptions {
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
+/** Where an S3Storage with these options spools during an outage. */
+export function s3SpoolDir(options: S3StorageOptions): string {
+  const env = options.env;
+  const bucket = resolve(SETTINGS.s3Bucket, options.bucket, env) ?? 'no-bucket';
+  return resolve(SETTINGS.spoolDir, options.spoolDir, env) ?? path.join(os.tmpdir(), 'ams-otel-spool', safeId(bucket));
+}
+
 export class S3Storage implements SessionStorage, SessionReader {
   readonly bucket: string;
   readonly prefix: string;
@@ -70,7 +77,7 @@ export class S3Storage implements SessionStorage, SessionReader {
         maxAttempts: 2,
         requestHandler: { connectionTimeout: 3000, requestTimeout: 15_000 },
       });
-    const spoolDir = resolve(SETTINGS.spoolDir, options.spoolDir, env) ?? path.join(os.tmpdir(), 'ams-otel-spool', safeId(bucket));
+    const spoolDir = s3SpoolDir(options);
     const direct: SessionStorage = { putSession: (s) => this.putDirect(s) };
     this.reliable = new ReliableStorage(direct, (s) => sessionKey(this.prefix, s), spoolDir, options.retry);
   }
