@@ -12,7 +12,7 @@ import { OTLPTraceExporter as OTLPProtoExporter } from '@opentelemetry/exporter-
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SessionSpanProcessor } from '../src/processor/SessionSpanProcessor.js';
 import { assembleSession } from '../src/session/assemble.js';
 import type { Session } from '../src/session/types.js';
@@ -22,7 +22,7 @@ import { LocalStorage } from '../src/storage/local.js';
 import { S3Storage } from '../src/storage/s3.js';
 import { createReceiver, resolveReceiverOptions } from '../receiver/index.js';
 import { ShardedPipeline } from '../receiver/shard/sharded.js';
-import type { ReceiverApp } from '../receiver/index.js';
+import type { ReceiverApp, ReceiverOptions } from '../receiver/index.js';
 import { decodeTraceRequest } from '../receiver/otlp/codec.js';
 import { shardOfTraceIdHex, splitJsonByTrace, splitProtobufByTrace } from '../receiver/otlp/split.js';
 import { emitAgentTrace, providerWith } from './fixtures/otlp/agent-trace.js';
@@ -221,111 +221,90 @@ async function twoOnOneShard(): Promise<{ a: { spans: ReadableSpan[]; traceId: s
 }
 
 describe('shard workers: a worker that dies, shutdown, per-worker bounds', () => {
-  it('is replaced and its open traces are rebuilt from the write-ahead log: nothing acknowledged is lost', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ams-recv-shard-crash-'));
-    const written = new WrittenSessions();
-    // The sharded pipeline itself, so the test can stop a worker as a crash would (its thread ends
-    // and its memory with it); everything else is the real receiver path.
-    const o = resolveReceiverOptions({ walDir: join(dir, 'wal'), waitMs: 60_000, idleMs: 60_000, env: {} });
-    const pipeline = new ShardedPipeline(o, { workers: 2, env: { AMS_LOCAL_DIR: join(dir, 'data') }, onWritten: written.onSessionWritten });
-    try {
-      await pipeline.start({ maxBodyBytes: o.maxBodyBytes, maxDecompressedBytes: o.maxDecompressedBytes });
-      const { spans, traceIds } = await agentRuns(8);
-      const body = Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!);
-      await pipeline.acceptBody(body, body, 'protobuf', 0);
-      // Acknowledged, buffered in both workers, none written yet (waitMs is a minute).
-      expect(pipeline.stats()).toMatchObject({ openTraces: 8, sessionsWritten: 0 });
-      const victim = shardOfTraceIdHex(traceIds[0], 2);
-      await pipeline.terminateWorker(victim);
-      // While it is replaced: not ready, and new spans get a retryable 503.
-      expect(pipeline.hasCapacity()).toBe(false);
-      await expect.poll(() => pipeline.hasCapacity(), { timeout: 10_000 }).toBe(true);
-      expect(pipeline.problem).toBeUndefined();
-      // flush() writes every session whose root has ended: all 8, the victim's rebuilt from the log.
-      await pipeline.flush();
-      expect(new Set(written.events.map((e) => e.traceId))).toEqual(new Set(traceIds));
-      expect(written.events.every((e) => e.spans === 8 && e.status === 'ok')).toBe(true);
-      const local = new LocalStorage({ dir: join(dir, 'data'), env: {} });
-      for (const id of traceIds) expect((await local.getSession(id))?.spans).toEqual({ kept: 8, dropped: 0 });
-    } finally {
+  // The sharded pipeline itself, so a test can stop a worker as a crash would (its thread ends and
+  // its memory with it); everything else is the real receiver path, into LocalStorage.
+  const started: Array<{ pipeline: ShardedPipeline; dir: string }> = [];
+  afterEach(async () => {
+    for (const { pipeline, dir } of started.splice(0)) {
       await pipeline.shutdown();
       rmSync(dir, { recursive: true, force: true });
     }
   });
-
+  async function startPipeline(options: ReceiverOptions, written?: WrittenSessions) {
+    const dir = mkdtempSync(join(tmpdir(), 'ams-recv-shard-pipe-'));
+    const o = resolveReceiverOptions({ walDir: join(dir, 'wal'), waitMs: 60_000, idleMs: 60_000, env: {}, ...options });
+    const pipeline = new ShardedPipeline(o, { workers: 2, env: { AMS_LOCAL_DIR: join(dir, 'data') }, onWritten: written?.onSessionWritten });
+    started.push({ pipeline, dir });
+    await pipeline.start({ maxBodyBytes: o.maxBodyBytes, maxDecompressedBytes: o.maxDecompressedBytes });
+    return { pipeline, local: new LocalStorage({ dir: join(dir, 'data'), env: {} }) };
+  }
   const pb = (spans: ReadableSpan[]): Buffer => Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!);
   const isRoot = (s: ReadableSpan): boolean => s.parentSpanContext === undefined;
 
-  it('a rebuild that sees only the tail of a trace already written whole does not overwrite it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ams-recv-shard-tail-'));
+  it('is replaced and its open traces are rebuilt from the write-ahead log: nothing acknowledged is lost', async () => {
     const written = new WrittenSessions();
-    const o = resolveReceiverOptions({ walDir: join(dir, 'wal'), waitMs: 50, idleMs: 60_000, env: {} });
-    const pipeline = new ShardedPipeline(o, { workers: 2, env: { AMS_LOCAL_DIR: join(dir, 'data') }, onWritten: written.onSessionWritten });
-    try {
-      await pipeline.start({ maxBodyBytes: o.maxBodyBytes, maxDecompressedBytes: o.maxDecompressedBytes });
-      const { a: x, b: y, shard } = await twoOnOneShard();
-      const xChildren = x.spans.filter((s) => !isRoot(s));
-      // Record 1: half of X. Record 2: Y without its root (stays open). Record 3: the rest of X.
-      const bodies = [pb(xChildren.slice(0, 4)), pb(y.spans.filter((s) => !isRoot(s))), pb([...xChildren.slice(4), ...x.spans.filter(isRoot)])];
-      for (const b of bodies) await pipeline.acceptBody(b, b, 'protobuf', 0);
-      expect(await written.next((e) => e.traceId === x.traceId)).toMatchObject({ spans: 8, revision: 1 });
-      // The worker dies with Y open: its rebuild replays records 2 and 3, which hold only X's tail.
-      await pipeline.terminateWorker(shard);
-      await expect.poll(() => pipeline.hasCapacity(), { timeout: 10_000 }).toBe(true);
-      await pipeline.flush();
-      const local = new LocalStorage({ dir: join(dir, 'data'), env: {} });
-      expect((await local.getSession(x.traceId))?.spans).toEqual({ kept: 8, dropped: 0 });
-      expect(written.events.filter((e) => e.traceId === x.traceId)).toHaveLength(1);
-    } finally {
-      await pipeline.shutdown();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const { pipeline, local } = await startPipeline({}, written);
+    const { spans, traceIds } = await agentRuns(8);
+    const body = pb(spans);
+    await pipeline.acceptBody(body, body, 'protobuf', 0);
+    // Acknowledged, buffered in both workers, none written yet (waitMs is a minute).
+    expect(pipeline.stats()).toMatchObject({ openTraces: 8, sessionsWritten: 0 });
+    await pipeline.terminateWorker(shardOfTraceIdHex(traceIds[0], 2));
+    // While it is replaced: not ready, and new spans get a retryable 503.
+    expect(pipeline.hasCapacity()).toBe(false);
+    await expect.poll(() => pipeline.hasCapacity(), { timeout: 10_000 }).toBe(true);
+    expect(pipeline.problem).toBeUndefined();
+    // flush() writes every session whose root has ended: all 8, the victim's rebuilt from the log.
+    await pipeline.flush();
+    expect(new Set(written.events.map((e) => e.traceId))).toEqual(new Set(traceIds));
+    expect(written.events.every((e) => e.spans === 8 && e.status === 'ok')).toBe(true);
+    for (const id of traceIds) expect((await local.getSession(id))?.spans).toEqual({ kept: 8, dropped: 0 });
+  });
+
+  it('a rebuild that sees only the tail of a trace already written whole does not overwrite it', async () => {
+    const written = new WrittenSessions();
+    const { pipeline, local } = await startPipeline({ waitMs: 50 }, written);
+    const { a: x, b: y, shard } = await twoOnOneShard();
+    const xChildren = x.spans.filter((s) => !isRoot(s));
+    // Record 1: half of X. Record 2: Y without its root (stays open). Record 3: the rest of X.
+    const bodies = [pb(xChildren.slice(0, 4)), pb(y.spans.filter((s) => !isRoot(s))), pb([...xChildren.slice(4), ...x.spans.filter(isRoot)])];
+    for (const b of bodies) await pipeline.acceptBody(b, b, 'protobuf', 0);
+    expect(await written.next((e) => e.traceId === x.traceId)).toMatchObject({ spans: 8, revision: 1 });
+    // The worker dies with Y open: its rebuild replays records 2 and 3, which hold only X's tail.
+    await pipeline.terminateWorker(shard);
+    await expect.poll(() => pipeline.hasCapacity(), { timeout: 10_000 }).toBe(true);
+    await pipeline.flush();
+    expect((await local.getSession(x.traceId))?.spans).toEqual({ kept: 8, dropped: 0 });
+    expect(written.events.filter((e) => e.traceId === x.traceId)).toHaveLength(1);
   });
 
   it('stopping while a worker is being replaced still writes every acknowledged trace', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ams-recv-shard-stop-'));
-    const o = resolveReceiverOptions({ walDir: join(dir, 'wal'), waitMs: 60_000, idleMs: 60_000, env: {} });
-    const pipeline = new ShardedPipeline(o, { workers: 2, env: { AMS_LOCAL_DIR: join(dir, 'data') } });
-    try {
-      await pipeline.start({ maxBodyBytes: o.maxBodyBytes, maxDecompressedBytes: o.maxDecompressedBytes });
-      const { spans, traceIds } = await agentRuns(8);
-      const body = pb(spans);
-      await pipeline.acceptBody(body, body, 'protobuf', 0);
-      await pipeline.terminateWorker(0);
-      await pipeline.shutdown();
-      const local = new LocalStorage({ dir: join(dir, 'data'), env: {} });
-      for (const id of traceIds) expect((await local.getSession(id))?.spans.kept).toBe(8);
-    } finally {
-      await pipeline.shutdown();
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const { pipeline, local } = await startPipeline({});
+    const { spans, traceIds } = await agentRuns(8);
+    const body = pb(spans);
+    await pipeline.acceptBody(body, body, 'protobuf', 0);
+    await pipeline.terminateWorker(0);
+    await pipeline.shutdown();
+    for (const id of traceIds) expect((await local.getSession(id))?.spans.kept).toBe(8);
   });
 
   it('bounds hold per worker: traces piling onto one shard get a 503 before it would evict', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ams-recv-shard-cap-'));
-    const o = resolveReceiverOptions({ walDir: false, waitMs: 60_000, idleMs: 60_000, maxTraces: 4, env: {} });
-    const pipeline = new ShardedPipeline(o, { workers: 2, env: { AMS_LOCAL_DIR: join(dir, 'data') } });
-    try {
-      await pipeline.start({ maxBodyBytes: o.maxBodyBytes, maxDecompressedBytes: o.maxDecompressedBytes });
-      // Four traces on one shard: its share of maxTraces 4 is 2.
-      const onShard: ReadableSpan[][] = [];
-      let shard: number | undefined;
-      while (onShard.length < 4) {
-        const { spans, traceIds } = await agentRuns(1);
-        const s = shardOfTraceIdHex(traceIds[0], 2);
-        shard ??= s;
-        if (s === shard) onShard.push(spans);
-      }
-      const first = pb(onShard.slice(0, 3).flat());
-      await pipeline.acceptBody(first, first, 'protobuf', 0); // nothing open yet: let through
-      const next = pb(onShard[3]!);
-      // 4 traces in all is within maxTraces, but 4 on one shard is over its share.
-      await expect(pipeline.acceptBody(next, next, 'protobuf', 0)).rejects.toMatchObject({ status: 503, message: expect.stringMatching(/shard \d: 3 traces open \(maxTraces 2\)/) });
-      expect(pipeline.stats().rejectedFull).toBe(1);
-    } finally {
-      await pipeline.shutdown();
-      rmSync(dir, { recursive: true, force: true });
+    const { pipeline } = await startPipeline({ walDir: false, maxTraces: 4 });
+    // Four traces on one shard: its share of maxTraces 4 is 2.
+    const onShard: ReadableSpan[][] = [];
+    let shard: number | undefined;
+    while (onShard.length < 4) {
+      const { spans, traceIds } = await agentRuns(1);
+      const s = shardOfTraceIdHex(traceIds[0], 2);
+      shard ??= s;
+      if (s === shard) onShard.push(spans);
     }
+    const first = pb(onShard.slice(0, 3).flat());
+    await pipeline.acceptBody(first, first, 'protobuf', 0); // nothing open yet: let through
+    const next = pb(onShard[3]!);
+    // 4 traces in all is within maxTraces, but 4 on one shard is over its share.
+    await expect(pipeline.acceptBody(next, next, 'protobuf', 0)).rejects.toMatchObject({ status: 503, message: expect.stringMatching(/shard \d: 3 traces open \(maxTraces 2\)/) });
+    expect(pipeline.stats().rejectedFull).toBe(1);
   });
 
   it('an S3 outage: each worker spools to its own folder and replays it when S3 is back; orphaned shard folders are taken over', async () => {
