@@ -11,16 +11,14 @@ import { OTLPTraceExporter as OTLPHttpJsonExporter } from '@opentelemetry/export
 import { OTLPTraceExporter as OTLPProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { SessionSpanProcessor } from '../src/processor/SessionSpanProcessor.js';
 import type { Session } from '../src/session/types.js';
 import { LocalStorage } from '../src/storage/local.js';
 import { S3Storage } from '../src/storage/s3.js';
 import { createReceiver } from '../receiver/index.js';
 import type { ReceiverApp } from '../receiver/index.js';
-import { captureAgentTrace, emitAgentTrace, providerWith } from './fixtures/otlp/agent-trace.js';
-import { WrittenSessions, post } from './fixtures/otlp/http.js';
+import { captureAgentTrace } from './fixtures/otlp/agent-trace.js';
+import { WrittenSessions, exportAgentRunBothWays, post } from './fixtures/otlp/http.js';
 import { S3_CREDENTIALS, TestS3 } from './support/s3.js';
 
 describe('OTLP exporters -> receiver -> S3', () => {
@@ -58,15 +56,7 @@ describe('OTLP exporters -> receiver -> S3', () => {
     ['protobuf', () => new OTLPProtoExporter({ url })],
     ['JSON', () => new OTLPHttpJsonExporter({ url })],
   ])('%s exporter: the receiver writes the session the in-process processor writes', async (_name, exporter) => {
-    const inProcess: Session[] = [];
-    const processor = new SessionSpanProcessor({
-      storage: { putSession: async (s) => (inProcess.push(s), 'mem') },
-    });
-    const provider = providerWith(processor, new BatchSpanProcessor(exporter()));
-    const traceId = emitAgentTrace(provider.getTracer('ams-otel-test', '1.2.3'));
-    await provider.forceFlush();
-    const event = await written.next((e) => e.traceId === traceId);
-    await provider.shutdown();
+    const { traceId, event, inProcess } = await exportAgentRunBothWays(exporter(), written);
 
     expect(event).toMatchObject({ revision: 1, status: 'ok', spans: 8 });
     expect(event.key).toMatch(new RegExp(`^ams/sessions/\\d{4}/\\d{2}/\\d{2}/${traceId}\\.json$`));

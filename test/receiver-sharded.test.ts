@@ -11,9 +11,8 @@ import { OTLPTraceExporter as OTLPHttpJsonExporter } from '@opentelemetry/export
 import { OTLPTraceExporter as OTLPProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { BatchSpanProcessor, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { SessionSpanProcessor } from '../src/processor/SessionSpanProcessor.js';
 import { assembleSession } from '../src/session/assemble.js';
 import type { Session } from '../src/session/types.js';
 import type { SpanRecord } from '../src/spans/record.js';
@@ -26,7 +25,7 @@ import type { ReceiverApp, ReceiverOptions } from '../receiver/index.js';
 import { decodeTraceRequest } from '../receiver/otlp/codec.js';
 import { shardOfTraceIdHex, splitJsonByTrace, splitProtobufByTrace } from '../receiver/otlp/split.js';
 import { emitAgentTrace, providerWith } from './fixtures/otlp/agent-trace.js';
-import { WrittenSessions, post } from './fixtures/otlp/http.js';
+import { WrittenSessions, exportAgentRunBothWays, post } from './fixtures/otlp/http.js';
 import { S3_CREDENTIALS, TestS3 } from './support/s3.js';
 
 /** Finished spans of `n` agent runs (distinct trace ids), in one batch. */
@@ -135,13 +134,7 @@ describe('receiver with shard workers -> S3 (configured through the environment)
     ['protobuf', () => new OTLPProtoExporter({ url })],
     ['JSON', () => new OTLPHttpJsonExporter({ url })],
   ])('%s exporter: the session in S3 equals the in-process processor one', async (_name, exporter) => {
-    const inProcess: Session[] = [];
-    const processor = new SessionSpanProcessor({ storage: { putSession: async (s) => (inProcess.push(s), 'mem') } });
-    const provider = providerWith(processor, new BatchSpanProcessor(exporter()));
-    const traceId = emitAgentTrace(provider.getTracer('ams-otel-test', '1.2.3'));
-    await provider.forceFlush();
-    const event = await written.next((e) => e.traceId === traceId);
-    await provider.shutdown();
+    const { event, inProcess } = await exportAgentRunBothWays(exporter(), written);
     expect(event).toMatchObject({ revision: 1, status: 'ok', spans: 8 });
     expect(await s3.json<Session>(event.key)).toEqual(inProcess[0]);
   });
