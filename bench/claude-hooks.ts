@@ -19,9 +19,9 @@ import type { HookCallbackMatcher, HookEvent, HookInput, SDKMessage } from '@ant
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { LocalStorage, SessionSpanProcessor } from '../src/index.js';
 import { ClaudeTracer, instrumentOptions, tracedQuery } from '../src/claude/index.js';
-import { startScriptedApi } from '../test/support/scripted-api.js';
-import type { ScriptedBlock } from '../test/support/scripted-api.js';
-import { claudeSandbox } from '../test/support/claude-env.js';
+import { startScriptedApi } from '../src/demo/scripted-api.js';
+import type { ScriptedBlock } from '../src/demo/scripted-api.js';
+import { claudeSandbox } from '../src/demo/claude-env.js';
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);

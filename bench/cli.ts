@@ -25,7 +25,7 @@ import { goldenSession } from '../test/fixtures/stores/build.js';
 const SESSIONS = Number(process.env.BENCH_CLI_SESSIONS ?? 10_000);
 const ROUNDS = 5;
 const root = path.resolve(import.meta.dirname, '..');
-const CLI = path.join(root, 'dist/src/cli/main.js');
+const CLI = path.join(root, 'dist/cli/main.js');
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 async function time(fn: () => Promise<unknown> | unknown): Promise<number> {
@@ -81,7 +81,7 @@ try {
   const fillMs = performance.now() - t0;
 
   execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
-  if (!existsSync(CLI)) throw new Error('npm run build did not produce dist/src/cli/main.js');
+  if (!existsSync(CLI)) throw new Error('npm run build did not produce dist/cli/main.js');
 
   const read = floor(dir);
   if (read !== SESSIONS) throw new Error(`floor read ${read} index files, expected ${SESSIONS}`);

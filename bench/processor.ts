@@ -17,7 +17,7 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SessionSpanProcessor } from '../src/index.js';
-import { emitAgentRun } from '../test/support/synthetic-agent.js';
+import { emitAgentRun } from '../src/demo/synthetic-agent.js';
 
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 10_000);
 const OPEN_SESSIONS = 1000;

@@ -28,7 +28,7 @@ import { performance } from 'node:perf_hooks';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import express from 'express';
-import { otlpToSpanRecords } from '../src/spans/otlp.js';
+import { otlpToSpanRecords } from '../receiver/otlp/records.js';
 import { createReceiver } from '../receiver/index.js';
 import type { SessionWrittenEvent } from '../receiver/index.js';
 import { readRawBody } from '../receiver/http/body.js';

@@ -9,7 +9,7 @@ import { query } from '@anthropic-ai/claude-agent-sdk';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { LocalStorage, SessionSpanProcessor } from '../src/index.js'; // 'ams-otel'
 import { ClaudeTracer, instrumentOptions } from '../src/claude/index.js'; // 'ams-otel/claude'
-import { exampleBackend } from '../test/support/claude-example-env.js';
+import { exampleBackend } from '../src/demo/example-env.js';
 
 const provider = new NodeTracerProvider({
   spanProcessors: [new SessionSpanProcessor({ storage: new LocalStorage({ dir: './ams-data' }), onSession: ({ key }) => console.log(`session written: ams-data/${key}`) })],

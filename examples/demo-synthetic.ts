@@ -7,7 +7,7 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import path from 'node:path';
 import { LocalStorage, SessionSpanProcessor } from '../src/index.js';
 import type { Session, SessionEvent } from '../src/index.js';
-import { emitAgentRun } from '../test/support/synthetic-agent.js';
+import { emitAgentRun } from '../src/demo/synthetic-agent.js';
 
 const storage = new LocalStorage({ dir: process.env.AMS_LOCAL_DIR ?? './ams-data' });
 let written: { session: Session; key: string } | undefined;

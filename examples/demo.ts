@@ -9,9 +9,9 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { LocalStorage, SessionSpanProcessor } from '../src/index.js';
 import type { Session, SessionEvent } from '../src/index.js';
 import { tracedQuery } from '../src/claude/index.js';
-import { startScriptedApi } from '../test/support/scripted-api.js';
-import { claudeSandbox } from '../test/support/claude-env.js';
-import { DEMO_PROMPT, demoScript } from '../test/support/claude-demo-script.js';
+import { startScriptedApi } from '../src/demo/scripted-api.js';
+import { claudeSandbox } from '../src/demo/claude-env.js';
+import { DEMO_PROMPT, demoScript } from '../src/demo/script.js';
 
 const live = process.argv.includes('--live');
 if (live && !process.env.ANTHROPIC_API_KEY) {

@@ -7,7 +7,7 @@
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { LocalStorage, SessionSpanProcessor } from '../src/index.js'; // 'ams-otel'
 import { tracedQuery } from '../src/claude/index.js'; // 'ams-otel/claude'
-import { exampleBackend } from '../test/support/claude-example-env.js';
+import { exampleBackend } from '../src/demo/example-env.js';
 
 // 1. Once per process: a provider with the session processor (sessions go to ./ams-data).
 const provider = new NodeTracerProvider({

@@ -15,7 +15,7 @@ import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { SessionSpanProcessor, storageFromEnv } from '../src/index.js'; // 'ams-otel'
 import { tracedQuery } from '../src/claude/index.js'; // 'ams-otel/claude'
-import { exampleBackend } from '../test/support/claude-example-env.js';
+import { exampleBackend } from '../src/demo/example-env.js';
 
 // Stand-in backend when no endpoint is configured: accepts OTLP/HTTP and counts requests.
 let received = 0;

@@ -9,8 +9,8 @@ import { z } from 'zod';
 import { createSdkMcpServer, query, tool } from '@anthropic-ai/claude-agent-sdk';
 import type { SDKMessage, SDKUserMessage } from '@anthropic-ai/claude-agent-sdk';
 import { ClaudeTracer, instrumentOptions, tracedQuery } from '../src/claude/index.js';
-import { claudeSandbox } from './support/claude-env.js';
-import { DEMO_PROMPT, demoScript } from './support/claude-demo-script.js';
+import { claudeSandbox } from '../src/demo/claude-env.js';
+import { DEMO_PROMPT, demoScript } from '../src/demo/script.js';
 import { eventsOfType, resultsOf, runTraced, sessionOf, useHarness } from './support/claude-harness.js';
 
 const h = useHarness();

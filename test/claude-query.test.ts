@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { HookCallbackMatcher } from '@anthropic-ai/claude-agent-sdk';
-import { TEST_MODEL } from './support/claude-env.js';
+import { TEST_MODEL } from '../src/demo/claude-env.js';
 import { eventsOfType, resultsOf, runTraced, useHarness } from './support/claude-harness.js';
 
 const h = useHarness();

@@ -1,5 +1,5 @@
 /**
- * The built `ams` command (npm run build, then node dist/src/cli/main.js) spawned against fixture
+ * The built `ams` command (npm run build, then node dist/cli/main.js) spawned against fixture
  * stores in a local folder and in s3rver: filters, lookups by every id, --json validated against
  * the JSON Schema, export line counts, and tail printing a session written after it started.
  */
@@ -15,7 +15,7 @@ import { expectValidIndexEntry, expectValidSession } from './support/schema.js';
 import { tempDir } from './support/tmp.js';
 
 const root = path.resolve(import.meta.dirname, '..');
-const CLI = path.join(root, 'dist/src/cli/main.js');
+const CLI = path.join(root, 'dist/cli/main.js');
 
 interface Result {
   code: number;

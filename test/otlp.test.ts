@@ -3,7 +3,7 @@ import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otl
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import { fromReadableSpan } from '../src/spans/readable.js';
-import { OtlpShapeError, otlpToSpanRecords } from '../src/spans/otlp.js';
+import { OtlpShapeError, otlpToSpanRecords } from '../receiver/otlp/records.js';
 import type { SpanRecord } from '../src/spans/record.js';
 import { OTLP_TRACE_PROTO } from '../receiver/otlp/proto-source.js';
 import { OtlpDecodeError, decodeJsonRequest, decodeProtobufRequest, decodeStatus, decodeTraceRequest, encodeResponse, encodeStatus } from '../receiver/otlp/codec.js';

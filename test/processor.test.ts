@@ -9,7 +9,7 @@ import { LocalStorage, SessionSpanProcessor } from '../src/index.js';
 import type { Session, SessionSpanProcessorOptions, SessionStorage } from '../src/index.js';
 import * as sc from '../src/spans/semconv.js';
 import { expectValidIndexEntry, expectValidSession } from './support/schema.js';
-import { emitAgentRun } from './support/synthetic-agent.js';
+import { emitAgentRun } from '../src/demo/synthetic-agent.js';
 import { tempDir } from './support/tmp.js';
 
 function setup(options: SessionSpanProcessorOptions = {}) {

@@ -6,7 +6,7 @@ import { assembleSession, LocalStorage, S3Storage, SessionSpanProcessor, storage
 import type { Session, SessionIndexEntry, SpanRecord } from '../src/index.js';
 import { expectValidIndexEntry, expectValidSession } from './support/schema.js';
 import { S3_CREDENTIALS, TestS3 } from './support/s3.js';
-import { emitAgentRun } from './support/synthetic-agent.js';
+import { emitAgentRun } from '../src/demo/synthetic-agent.js';
 import { tempDir } from './support/tmp.js';
 
 const fixture = JSON.parse(

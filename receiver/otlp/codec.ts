@@ -3,12 +3,12 @@
  * and google.rpc.Status out, in the request's encoding.
  *
  * Protobuf decoding is protobufjs reflection over receiver/proto/otlp_trace.proto
- * (@opentelemetry/otlp-transformer only encodes), then src/spans/otlp.ts turns either encoding
+ * (@opentelemetry/otlp-transformer only encodes), then receiver/otlp/records.ts turns either encoding
  * into SpanRecords.
  */
 import protobuf from 'protobufjs';
-import { OtlpShapeError, otlpToSpanRecords } from '../../src/spans/otlp.js';
-import type { OtlpConversion, UnknownFieldsHook } from '../../src/spans/otlp.js';
+import { OtlpShapeError, otlpToSpanRecords } from './records.js';
+import type { OtlpConversion, UnknownFieldsHook } from './records.js';
 import { OTLP_TRACE_PROTO } from './proto-source.js';
 
 export type OtlpEncoding = 'protobuf' | 'json';

@@ -13,11 +13,11 @@ import { LocalStorage, SessionSpanProcessor } from '../../src/index.js';
 import type { Session, SessionEvent } from '../../src/index.js';
 import { tracedQuery } from '../../src/claude/index.js';
 import type { TracedQueryParams } from '../../src/claude/index.js';
-import { startScriptedApi } from './scripted-api.js';
-import type { ScriptedApi } from './scripted-api.js';
-import { claudeSandbox } from './claude-env.js';
+import { startScriptedApi } from '../../src/demo/scripted-api.js';
+import type { ScriptedApi } from '../../src/demo/scripted-api.js';
+import { claudeSandbox } from '../../src/demo/claude-env.js';
 import { expectValidIndexEntry, expectValidSession } from './schema.js';
-import type { ClaudeSandbox } from './claude-env.js';
+import type { ClaudeSandbox } from '../../src/demo/claude-env.js';
 
 export interface Harness {
   api: ScriptedApi;

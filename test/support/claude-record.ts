@@ -6,9 +6,9 @@
  */
 import { query } from '@anthropic-ai/claude-agent-sdk';
 import type { HookCallbackMatcher, HookEvent } from '@anthropic-ai/claude-agent-sdk';
-import { startScriptedApi } from './scripted-api.js';
-import { claudeSandbox } from './claude-env.js';
-import { DEMO_PROMPT, demoScript } from './claude-demo-script.js';
+import { startScriptedApi } from '../../src/demo/scripted-api.js';
+import { claudeSandbox } from '../../src/demo/claude-env.js';
+import { DEMO_PROMPT, demoScript } from '../../src/demo/script.js';
 
 const EVENTS: HookEvent[] = ['UserPromptSubmit', 'PreToolUse', 'PostToolUse', 'PostToolUseFailure', 'SubagentStart', 'SubagentStop', 'Notification', 'PermissionDenied'];
 

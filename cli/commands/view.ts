@@ -1,9 +1,9 @@
 import express from 'express';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import type { Env } from '../../config/env.js';
-import { describeReader } from '../../query/reader.js';
-import { createViewerRouter } from '../../viewer/router.js';
+import type { Env } from '../../src/config/env.js';
+import { describeReader } from '../../src/query/reader.js';
+import { createViewerRouter } from '../../src/viewer/router.js';
 import { EXIT_OK, STORAGE_HELP, UsageError, intFlag, readerFor, storageOptions } from '../common.js';
 import type { Values } from '../common.js';
 

@@ -5,7 +5,7 @@
 import type { Options } from '@anthropic-ai/claude-agent-sdk';
 import { startScriptedApi } from './scripted-api.js';
 import { claudeSandbox } from './claude-env.js';
-import { demoScript } from './claude-demo-script.js';
+import { demoScript } from './script.js';
 
 export interface ExampleBackend {
   /** SDK options to spread into yours. */

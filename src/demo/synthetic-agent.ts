@@ -5,7 +5,7 @@
  */
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Attributes, Span, Tracer } from '@opentelemetry/api';
-import * as sc from '../../src/spans/semconv.js';
+import * as sc from '../spans/semconv.js';
 
 export interface SyntheticRunOptions {
   agent?: string;

@@ -1,10 +1,10 @@
 /** Flags every reading command shares: where the sessions are, and how to filter them. */
 import type { ParseArgsConfig } from 'node:util';
-import type { Env } from '../config/env.js';
-import { parseFilter } from '../query/filter.js';
-import type { SessionFilter } from '../query/filter.js';
-import { readerFromEnv } from '../query/reader.js';
-import type { StoreReader } from '../query/reader.js';
+import type { Env } from '../src/config/env.js';
+import { parseFilter } from '../src/query/filter.js';
+import type { SessionFilter } from '../src/query/filter.js';
+import { readerFromEnv } from '../src/query/reader.js';
+import type { StoreReader } from '../src/query/reader.js';
 
 /** Exit codes: 0 done, 1 failed or not found, 2 bad usage. */
 export const EXIT_OK = 0;

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import type { Env } from '../../config/env.js';
-import { querySessions } from '../../query/query.js';
-import { readAllIndex } from '../../query/scan.js';
+import type { Env } from '../../src/config/env.js';
+import { querySessions } from '../../src/query/query.js';
+import { readAllIndex } from '../../src/query/scan.js';
 import { EXIT_OK, FILTER_HELP, STORAGE_HELP, filterFrom, filterOptions, intFlag, readerFor, storageOptions, write } from '../common.js';
 import type { Values } from '../common.js';
 import { ENTRY_COLUMNS, table } from '../format.js';

@@ -13,7 +13,7 @@
  * `rejectedSpans` (the receiver reports it through OTLP `partial_success`). A request whose shape
  * is wrong (e.g. `resourceSpans` is not an array) throws OtlpShapeError: the receiver answers 400.
  */
-import type { AttributeValue, Attributes, SpanEventRecord, SpanKindName, SpanRecord, SpanStatusCode } from './record.js';
+import type { AttributeValue, Attributes, SpanEventRecord, SpanKindName, SpanRecord, SpanStatusCode } from '../../src/spans/record.js';
 
 /** Long-like 64-bit integer as protobufjs decodes fixed64/int64 (with the `long` package). */
 export interface OtlpLongBits {

@@ -2,7 +2,7 @@
  * `ams show`: a session as a readable tree. One line per thing that happened, nested under the
  * subagent that did it; long content is cut (with how much was cut) unless --full.
  */
-import type { JsonValue, Session, SessionEvent } from '../session/types.js';
+import type { JsonValue, Session, SessionEvent } from '../src/session/types.js';
 import { clean, cut, fmtCost, fmtDuration, fmtTime, fmtTokens } from './format.js';
 
 export interface TreeOptions {

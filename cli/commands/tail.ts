@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
-import type { Env } from '../../config/env.js';
-import { compileFilter } from '../../query/filter.js';
-import { followIndex } from '../../query/follow.js';
-import { describeReader } from '../../query/reader.js';
+import type { Env } from '../../src/config/env.js';
+import { compileFilter } from '../../src/query/filter.js';
+import { followIndex } from '../../src/query/follow.js';
+import { describeReader } from '../../src/query/reader.js';
 import { EXIT_OK, FILTER_HELP, STORAGE_HELP, filterFrom, filterOptions, intFlag, readerFor, storageOptions } from '../common.js';
 import type { Values } from '../common.js';
 import { entryLine } from '../format.js';

@@ -1,8 +1,8 @@
 import { createWriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { Env } from '../../config/env.js';
-import { querySessions } from '../../query/query.js';
-import { readAllIndex } from '../../query/scan.js';
+import type { Env } from '../../src/config/env.js';
+import { querySessions } from '../../src/query/query.js';
+import { readAllIndex } from '../../src/query/scan.js';
 import { EXIT_FAIL, EXIT_OK, FILTER_HELP, STORAGE_HELP, UsageError, filterFrom, filterOptions, readerFor, storageOptions, write } from '../common.js';
 import type { Values } from '../common.js';
 

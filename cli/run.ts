@@ -1,7 +1,7 @@
 /** The `ams` command: one function per subcommand, dispatched here. */
-import type { Env } from '../config/env.js';
-import { FilterError } from '../query/filter.js';
-import { ReaderConfigError } from '../query/reader.js';
+import type { Env } from '../src/config/env.js';
+import { FilterError } from '../src/query/filter.js';
+import { ReaderConfigError } from '../src/query/reader.js';
 import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError } from './common.js';
 
 export const USAGE = `Usage: ams <command> [options]
@@ -20,7 +20,7 @@ AMS_LOCAL_DIR / AMS_S3_BUCKET (+ AMS_S3_PREFIX, AMS_S3_ENDPOINT_URL, AMS_S3_REGI
 
 async function receiver(argv: string[], env: Env): Promise<number> {
   // Loaded on demand: the reading commands do not pay for Express + protobuf start-up.
-  const { runReceiverFromCli } = await import('../../receiver/server.js');
+  const { runReceiverFromCli } = await import('../receiver/server.js');
   const running = await runReceiverFromCli(argv, env, { print: (line) => process.stderr.write(`${line}\n`) });
   if (!running) return EXIT_OK;
   // runReceiverFromCli stops on SIGTERM/SIGINT; wait for the server to close.

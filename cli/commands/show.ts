@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import type { Env } from '../../config/env.js';
-import { lookupSession } from '../../query/lookup.js';
-import { describeReader } from '../../query/reader.js';
+import type { Env } from '../../src/config/env.js';
+import { lookupSession } from '../../src/query/lookup.js';
+import { describeReader } from '../../src/query/reader.js';
 import { EXIT_FAIL, EXIT_OK, STORAGE_HELP, UsageError, readerFor, storageOptions, write } from '../common.js';
 import type { Values } from '../common.js';
 import { clean, fmtTime } from '../format.js';

@@ -1,5 +1,5 @@
 /** Terminal formatting for the `ams` command: numbers, times, tables, and safe text. */
-import type { SessionIndexEntry } from '../session/types.js';
+import type { SessionIndexEntry } from '../src/session/types.js';
 
 /**
  * Session content is untrusted (prompts, tool output): strip control characters so a stored

@@ -11,9 +11,9 @@ import { EXIT_FAIL, EXIT_OK } from '../common.js';
  * how to get it, rather than pretending.
  */
 export async function demo(argv: string[]): Promise<number> {
-  // dist/src/cli/commands/demo.js or src/cli/commands/demo.ts -> the package root.
+  // dist/cli/commands/demo.js or cli/commands/demo.ts -> the package root.
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const roots = [path.resolve(here, '../../../..'), path.resolve(here, '../../..')];
+  const roots = [path.resolve(here, '../../..'), path.resolve(here, '../..')];
   const root = roots.find((r) => existsSync(path.join(r, 'examples/demo.ts')) && existsSync(path.join(r, 'node_modules/tsx')));
   if (!root) {
     process.stdout.write(
