@@ -21,9 +21,7 @@ import type { Facets } from '../query/query.js';
 import { IndexCache } from '../query/index-cache.js';
 import type { SessionIndexEntry } from '../session/types.js';
 import type { SessionReader } from '../storage/types.js';
-import { APP_JS } from './page/app-js.js';
-import { INDEX_HTML } from './page/index-html.js';
-import { STYLES_CSS } from './page/styles-css.js';
+import { APP_JS, INDEX_HTML, STYLES_CSS } from './page/embedded.js';
 
 export interface ViewerOptions {
   /** Where sessions are read from (LocalStorage, S3Storage or any SessionReader). */
