@@ -2,7 +2,8 @@
  * createViewerRouter(): the web viewer and its query API as one Express router, mounted at `/`
  * by `ams view` and under `/ui` by the receiver.
  *
- *   GET /                   the page (one HTML file, one script, one stylesheet; no CDN)
+ *   GET /                   the page (one HTML file, one script, one stylesheet; no CDN): the
+ *                           files in ./page, embedded in ./page/embedded.ts by ./page/embed.mjs
  *   GET /api/sessions       index entries: filters, offset/limit, summary and facets
  *   GET /api/sessions/:id   one session by id, trace id or conversation id (?download=1 to save)
  *
