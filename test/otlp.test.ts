@@ -159,7 +159,11 @@ describe('invalid spans and malformed requests', () => {
     const unknown = protobuf.Writer.create();
     unknown.uint32((99 << 3) | 0).uint32(1);
     expect(decodeTraceRequest(Buffer.from(unknown.finish()), 'protobuf').records).toEqual([]);
-    expect(decodeProtobufRequest(good)).toBeDefined();
+    // The untruncated request decodes whole: the span's name and ids come back as sent.
+    const decoded = decodeProtobufRequest(good) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<{ name: string; traceId: Uint8Array; spanId: Uint8Array }> }> }> };
+    expect(decoded.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)).map((s) => [s.name, Buffer.from(s.traceId).toString('hex'), Buffer.from(s.spanId).toString('hex')])).toEqual([
+      ['a span', TRACE.toString('hex'), SPAN.toString('hex')],
+    ]);
     void SpanType;
   });
 

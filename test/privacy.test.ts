@@ -292,6 +292,11 @@ describe('applyPrivacy over every golden session', () => {
   });
 });
 
+/** The hostile texts are timed at full size and at 1/SCALE of it: linear ≈ SCALE, quadratic ≈ SCALE². */
+const SCALE = 16;
+/** 4× above linear and 4× below quadratic. */
+const LINEAR_LIMIT = 64;
+
 describe('patterns', () => {
   it('redact every fixture item and leave ordinary text alone', () => {
     for (const item of fixture.items) {
@@ -304,12 +309,26 @@ describe('patterns', () => {
 
   it('stay linear on hostile text (no catastrophic backtracking)', () => {
     // Each of these took minutes with unbounded patterns; linear patterns take milliseconds.
-    const hostile = ['a.'.repeat(200_000) + '@', 'sk-'.repeat(100_000), 'eyJ'.repeat(100_000) + '.', 'xoxb-'.repeat(60_000), '1-2-3-4-'.repeat(50_000) + '@x'];
-    const t0 = performance.now();
-    for (const text of hostile) redactText(text);
-    expect(performance.now() - t0).toBeLessThan(5000);
+    const hostile = (n: number) => ['a.'.repeat(200 * n) + '@', 'sk-'.repeat(100 * n), 'eyJ'.repeat(100 * n) + '.', 'xoxb-'.repeat(60 * n), '1-2-3-4-'.repeat(50 * n) + '@x'];
+    const [small, full] = [hostile(1000 / SCALE), hostile(1000)];
+    // Linear means SCALE times the text costs about SCALE times the time; quadratic, SCALE² (and
+    // exponential never finishes). The baseline is this run's own, so a slow or loaded machine
+    // slows both sides alike, and each side keeps its fastest of a few interleaved rounds, which a
+    // burst of load elsewhere cannot inflate. Pattern costs differ a hundredfold, so sums compare.
+    const time = (texts: string[]) => {
+      const t0 = performance.now();
+      for (const text of texts) redactText(text);
+      return performance.now() - t0;
+    };
+    time(small); // compile and warm up the patterns
+    let [fastSmall, fastFull] = [Infinity, Infinity];
+    for (let round = 0; round < 5 && !(fastFull < LINEAR_LIMIT * fastSmall); round++) {
+      fastSmall = Math.min(fastSmall, time(small));
+      fastFull = Math.min(fastFull, time(full));
+    }
+    expect(fastFull / fastSmall, `${fastFull.toFixed(0)} ms for the full texts, ${fastSmall.toFixed(1)} ms for 1/${SCALE} of them`).toBeLessThan(LINEAR_LIMIT);
     expect(redactText(`${'x'.repeat(100)}@example.com`)).not.toContain('example.com');
-  });
+  }, 120_000); // up to five rounds of the full texts when the machine is busy
 });
 
 function assembleFromTool(): Session {

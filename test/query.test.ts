@@ -159,8 +159,12 @@ describe.each(['local', 's3'] as const)('query over a %s fixture store', (kind) 
   it('follows: reports a session written after it started, not the ones before', async () => {
     const seen: SessionIndexEntry[] = [];
     const stop = new AbortController();
-    const following = followIndex(storage, { onEntry: (e) => seen.push(e), signal: stop.signal, pollMs: 100 });
-    await new Promise((r) => setTimeout(r, 400));
+    let ready!: () => void;
+    const baselined = new Promise<void>((resolve) => (ready = resolve));
+    const following = followIndex(storage, { onEntry: (e) => seen.push(e), onReady: ready, signal: stop.signal, pollMs: 100 });
+    // Write only once the follower has taken its snapshot of what exists (onReady), so the session
+    // is news to it; a follower that stops first fails here instead of hanging.
+    await Promise.race([baselined, following.then(() => Promise.reject(new Error('followIndex ended before onReady')))]);
     const fresh = { ...goldenSession('agent-with-subagent'), id: `fresh-${kind}`, started_at: new Date().toISOString() };
     await storage.putSession(fresh);
     await storage.flush?.();

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalStorage } from '../src/index.js';
 import type { Session, SessionIndexEntry } from '../src/index.js';
 import { CONTENT_SECURITY_POLICY, createViewerRouter } from '../src/viewer/index.js';
-import { APP_JS } from '../src/viewer/page/app-js.js';
+import { APP_JS } from '../src/viewer/page/embedded.js';
 import { BASE_MS, RUNS, XSS_ID, buildStore, goldenSession } from './fixtures/stores/build.js';
 import { expectValidIndexEntry, expectValidSession } from './support/schema.js';
 import { tempDir } from './support/tmp.js';

@@ -79,6 +79,28 @@ afterEach(async () => {
 
 const rows = () => page.locator('#sessions tbody tr');
 
+/**
+ * Resolves once anything that markup injected into the rendered page could set off has run: an
+ * <svg onload> or <iframe> fires (or is refused by the CSP, a console error) when inserted, an
+ * <img onerror> once its request fails. So: wait until every image has finished loading or failed
+ * (img.complete), then for one rendered frame and one more task, by which point those events and
+ * the CSP reports they cause have been dispatched. No image, no network wait.
+ */
+async function settled(p: Page): Promise<void> {
+  await p.evaluate(async () => {
+    type Img = { complete: boolean; addEventListener(type: string, fn: () => void, o: { once: boolean }): void };
+    const w = globalThis as unknown as {
+      document: { images: ArrayLike<Img> };
+      requestAnimationFrame(fn: () => void): void;
+    };
+    const loading = Array.from(w.document.images).filter((img) => !img.complete);
+    await Promise.all(
+      loading.map((img) => new Promise<void>((resolve) => ['load', 'error'].forEach((t) => img.addEventListener(t, () => resolve(), { once: true })))),
+    );
+    await new Promise<void>((resolve) => w.requestAnimationFrame(() => setTimeout(resolve, 0)));
+  });
+}
+
 describe('viewer in Chromium', () => {
   it('loads the list, newest first, with totals at a glance', async () => {
     await page.goto(ui);
@@ -138,8 +160,7 @@ describe('viewer in Chromium', () => {
   it('keeps hostile prompts, tool output and names inert: shown as text, nothing runs', async () => {
     await page.goto(`${ui}#/s/${XSS_ID}`);
     await page.waitForSelector(`#detail[data-id="${XSS_ID}"]`);
-    // Give any injected handler (img onerror, svg onload) time to fire if it existed.
-    await page.waitForTimeout(300);
+    await settled(page);
     expect(incidents).toEqual([]);
     expect(await page.evaluate(() => (globalThis as { __xss?: number }).__xss)).toBeUndefined();
     expect(await page.locator('script').count()).toBe(1); // assets/app.js only

@@ -74,7 +74,6 @@ async function followLocal(storage: LocalStorage, o: FollowOptions): Promise<voi
   };
   // Baseline: what exists now is history, not news.
   for (const name of await list()) seen.set(name, (await versionOf(name)) ?? '');
-  o.onReady?.();
 
   let queue = Promise.resolve();
   const check = (name: string): void => {
@@ -111,6 +110,8 @@ async function followLocal(storage: LocalStorage, o: FollowOptions): Promise<voi
     }
   };
   startWatch();
+  // Ready once the watcher runs too: a file written from now on is seen by it or by the listing.
+  o.onReady?.();
   const interval = (o.pollMs ?? 1000) * 2;
   try {
     while (!o.signal?.aborted) {

@@ -2,7 +2,8 @@
  * createViewerRouter(): the web viewer and its query API as one Express router, mounted at `/`
  * by `ams view` and under `/ui` by the receiver.
  *
- *   GET /                   the page (one HTML file, one script, one stylesheet; no CDN)
+ *   GET /                   the page (one HTML file, one script, one stylesheet; no CDN): the
+ *                           files in ./page, embedded in ./page/embedded.ts by ./page/embed.mjs
  *   GET /api/sessions       index entries: filters, offset/limit, summary and facets
  *   GET /api/sessions/:id   one session by id, trace id or conversation id (?download=1 to save)
  *
@@ -21,9 +22,7 @@ import type { Facets } from '../query/query.js';
 import { IndexCache } from '../query/index-cache.js';
 import type { SessionIndexEntry } from '../session/types.js';
 import type { SessionReader } from '../storage/types.js';
-import { APP_JS } from './page/app-js.js';
-import { INDEX_HTML } from './page/index-html.js';
-import { STYLES_CSS } from './page/styles-css.js';
+import { APP_JS, INDEX_HTML, STYLES_CSS } from './page/embedded.js';
 
 export interface ViewerOptions {
   /** Where sessions are read from (LocalStorage, S3Storage or any SessionReader). */

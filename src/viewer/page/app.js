@@ -1,5 +1,4 @@
-/** The viewer's script (classic script, served as a file: the CSP forbids inline code). Kept free of backticks and dollar-braces so it can live in this String.raw literal; a test compiles it. */
-export const APP_JS = String.raw`// ams viewer. Session content is untrusted: it reaches the page through textContent and
+// ams viewer. Session content is untrusted: it reaches the page through textContent and
 // CSSOM only (never parsed as markup), under a CSP that allows no inline code.
 (function () {
   'use strict';
@@ -65,7 +64,7 @@ export const APP_JS = String.raw`// ams viewer. Session content is untrusted: it
     if (typeof v === 'string') return v;
     try {
       return JSON.stringify(v, null, 2);
-    } catch (e) {
+    } catch {
       return String(v);
     }
   }
@@ -104,7 +103,7 @@ export const APP_JS = String.raw`// ams viewer. Session content is untrusted: it
       var id;
       try {
         id = decodeURIComponent(m[1]);
-      } catch (e) {
+      } catch {
         id = m[1];
       }
       return showSession(id);
@@ -458,4 +457,3 @@ export const APP_JS = String.raw`// ams viewer. Session content is untrusted: it
 
   route();
 })();
-`;
