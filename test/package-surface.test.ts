@@ -4,10 +4,11 @@
  *   names (values and types) are compared with the committed list in test/fixtures/public-api.txt:
  *   adding, removing or renaming an export fails here until that file is updated on purpose
  *   (`npx vitest run test/package-surface.test.ts -u` rewrites it; review the diff).
- * - `import 'ams-otel'` must not load the packages only some users need (S3, Express, protobufjs).
+ * - `import 'ams-otel'` imports no package but the OTel API and core: not the packages only some
+ *   users need (S3, Express, protobufjs), not the ESM build of semantic-conventions.
  */
 import { ATTR_ERROR_TYPE, ATTR_EXCEPTION_MESSAGE, ATTR_EXCEPTION_TYPE, ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
@@ -98,18 +99,25 @@ describe('public API', () => {
 });
 
 describe("import 'ams-otel'", () => {
-  it('loads no S3 SDK, Express or protobufjs, also after constructing the storages and the processor', () => {
-    // A fresh process: this test file's own imports must not count.
+  it('imports only the OTel API and core, and no S3 SDK, Express or protobufjs, also after constructing the storages and the processor', () => {
+    // A fresh process (this test file's own imports must not count). A resolve hook reports every
+    // package an ES module imports; require.cache shows what those load in turn.
+    const hook = `export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.includes('/node_modules/')) process.stderr.write('IMPORTED ' + r.url + '\\n'); return r; }`;
     const code = `
-      import { createRequire } from 'node:module';
+      import { createRequire, register } from 'node:module';
+      register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}));
       const { LocalStorage, S3Storage, SessionSpanProcessor } = await import('./src/index.ts');
       new SessionSpanProcessor({ storage: new LocalStorage({ dir: 'unused' }) });
       new S3Storage({ bucket: 'unused', region: 'us-east-1' });
-      const loaded = Object.keys(createRequire(import.meta.url).cache);
-      process.stdout.write(JSON.stringify([...new Set(loaded.map((f) => /node_modules\\/((@[^/]+\\/)?[^/]+)/.exec(f)?.[1]).filter(Boolean))]));`;
-    const packages = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: root, encoding: 'utf8' })) as string[];
-    expect(packages).toContain('@opentelemetry/api'); // the probe sees CommonJS packages
-    expect(packages.filter((p) => /^@aws-sdk\/|^@smithy\/|^express$|^protobufjs$/.test(p))).toEqual([]);
+      process.stdout.write(JSON.stringify(Object.keys(createRequire(import.meta.url).cache)));`;
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: root, encoding: 'utf8' });
+    expect(child.status, child.stderr).toBe(0);
+    const packageOf = (file: string) => /node_modules\/((@[^/]+\/)?[^/]+)/.exec(file)?.[1];
+    const imported = new Set(child.stderr.split('\n').filter((l) => l.startsWith('IMPORTED ')).map(packageOf));
+    expect([...imported].sort()).toEqual(['@opentelemetry/api', '@opentelemetry/core']);
+    const loaded = new Set((JSON.parse(child.stdout) as string[]).map(packageOf));
+    expect(loaded).toContain('@opentelemetry/api'); // the probe sees CommonJS packages
+    expect([...loaded].filter((p) => p && /^@aws-sdk\/|^@smithy\/|^express$|^protobufjs$/.test(p))).toEqual([]);
   });
 
   it('spells out the stable attribute names it would otherwise import (semantic-conventions costs a tenth of the import)', () => {
