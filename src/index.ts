@@ -1,18 +1,23 @@
-// Public surface of `ams-otel`. Every export is named; types use `export type`.
+/**
+ * Public surface of `ams-otel`: what users call and the types of what they pass and get back.
+ * Internals (trace buffer, id and key helpers, span normalization, renderers) are imported from
+ * their modules by the code and tests that need them; they are not part of the API. Every export
+ * is named, types use `export type`; test/package-surface.test.ts fails when this list changes.
+ */
+
+// The in-process processor.
 export { SessionSpanProcessor } from './processor/SessionSpanProcessor.js';
 export type { SessionSpanProcessorOptions, SessionSpanProcessorStats } from './processor/SessionSpanProcessor.js';
-export { TraceBuffer } from './processor/trace-buffer.js';
-export { describeRecord } from './processor/describe.js';
-export type { SessionBatch, SpanInfo, TraceBufferOptions, TraceBufferStats, DropReason } from './processor/trace-buffer.js';
 
+// The session document: the pure assembler, its JSON Schema and types.
 export { assembleSession } from './session/assemble.js';
 export type { AssembleOptions } from './session/assemble.js';
-export { toIndexEntry, PROMPT_PREVIEW_CHARS } from './session/index-entry.js';
-export { sanitizeId, isSafeId } from './session/ids.js';
 export { sessionSchema, sessionIndexSchema } from './session/schema.js';
 export { SCHEMA_VERSION } from './session/types.js';
 export type {
   AgentInfo,
+  FailureCategory,
+  FailureEvent,
   JsonValue,
   LlmMessageEvent,
   ModelUsage,
@@ -32,9 +37,11 @@ export type {
   UserPromptEvent,
 } from './session/types.js';
 
+// Span records, the assembler's input (fromReadableSpan turns an SDK span into one).
 export { fromReadableSpan } from './spans/readable.js';
 export type { AttributeValue, Attributes, SpanEventRecord, SpanKindName, SpanRecord, SpanStatusCode } from './spans/record.js';
 
+// Storage: local files, S3 (its SDK loads on first use), the retry/spool wrapper, env selection.
 export { LocalStorage } from './storage/local.js';
 export type { LocalStorageOptions } from './storage/local.js';
 export { S3Storage } from './storage/s3.js';
@@ -42,13 +49,12 @@ export type { S3StorageOptions } from './storage/s3.js';
 export { ReliableStorage } from './storage/reliable.js';
 export type { ReliableStorageStats, RetryOptions } from './storage/reliable.js';
 export { storageFromEnv } from './storage/from-env.js';
-export { sessionKey, indexKey } from './storage/keys.js';
 export type { SessionReader, SessionStorage } from './storage/types.js';
 
-// Generic tracing API (any agent), failures, privacy, sinks, other instrumentations.
+// The generic tracing API (any agent) and failures.
 export { startSession, step, toolCall, llmCall, stream, retry, traced, traceMethod, recordFailure, createTracing, configureTracing } from './generic/index.js';
-export { AgentTracing, TRACER_NAME, fromLlmResponse } from './generic/tracing.js';
 export type {
+  AgentTracing,
   CallOptions,
   LlmHandle,
   LlmOptions,
@@ -67,20 +73,19 @@ export type {
 export { classifyError } from './generic/failure.js';
 export type { FailureInfo } from './generic/failure.js';
 export type { StreamHandle, StreamOptions } from './generic/stream.js';
-export type { FailureCategory, FailureEvent } from './session/types.js';
 
+// Privacy: the options users set, the placeholders they see, and the same function as a storage wrapper.
 export { applyPrivacy, REDACTED, MASK_FAILED, OMITTED } from './privacy/redact.js';
-export { resolvePrivacy, DEFAULT_REDACT_KEYS } from './privacy/options.js';
-export type { MaskArgs, PrivacyOptions, ResolvedPrivacy } from './privacy/options.js';
+export { DEFAULT_REDACT_KEYS } from './privacy/options.js';
+export type { MaskArgs, PrivacyOptions } from './privacy/options.js';
 export { DEFAULT_PATTERNS, redactText } from './privacy/patterns.js';
 export type { RedactionPattern } from './privacy/patterns.js';
 export { withPrivacy } from './privacy/storage.js';
 export type { PrivacyStorage, WithPrivacyOptions } from './privacy/storage.js';
 
-export { ConsoleSink, summarizeSession } from './sinks/console.js';
+// Sinks: storages that print, append or fan out.
+export { ConsoleSink } from './sinks/console.js';
 export type { ConsoleSinkOptions } from './sinks/console.js';
 export { JsonlSink } from './sinks/jsonl.js';
 export type { JsonlSinkOptions } from './sinks/jsonl.js';
 export { fanOut } from './sinks/fan-out.js';
-
-export { normalizeRecords, normalizeSpan, isGenAiLikeRecord } from './spans/normalize.js';

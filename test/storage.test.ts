@@ -8,6 +8,7 @@ import { expectValidIndexEntry, expectValidSession } from './support/schema.js';
 import { S3_CREDENTIALS, TestS3 } from './support/s3.js';
 import { emitAgentRun } from '../src/demo/synthetic-agent.js';
 import { tempDir } from './support/tmp.js';
+import { MissingDependencyError, optionalDependency } from '../src/storage/optional-dependency.js';
 
 const fixture = JSON.parse(
   readFileSync(path.join(import.meta.dirname, 'fixtures/assemble/agent-with-subagent.spans.json'), 'utf8'),
@@ -180,6 +181,35 @@ describe('S3Storage against a real S3-protocol server (s3rver)', () => {
     expect(doc.trace_id).toBe(run.traceId);
     expect(doc.totals.subagents).toBe(1);
     expectValidSession(doc);
+  });
+});
+
+describe('optional dependencies load on first use', () => {
+  it('turns a package that is not installed into an error naming it and the install command, and tries again next time', async () => {
+    const name = 'ams-otel-package-that-does-not-exist';
+    let attempts = 0;
+    const load = optionalDependency(name, 'TestStorage', () => {
+      attempts += 1;
+      return import(name);
+    });
+    const err = await load().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MissingDependencyError);
+    expect((err as Error).message).toBe(`ams-otel: TestStorage needs the package ${name}, which is not installed; install it with: npm install ${name}`);
+    await expect(load()).rejects.toThrow(MissingDependencyError);
+    expect(attempts).toBe(2);
+  });
+
+  it('imports an installed package once and shares it', async () => {
+    let attempts = 0;
+    const load = optionalDependency('@aws-sdk/client-s3', 'S3Storage', () => {
+      attempts += 1;
+      return import('@aws-sdk/client-s3');
+    });
+    const [a, b] = await Promise.all([load(), load()]);
+    expect(a.S3Client).toBeTypeOf('function');
+    expect(b).toBe(a);
+    expect(await load()).toBe(a);
+    expect(attempts).toBe(1);
   });
 });
 

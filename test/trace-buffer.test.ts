@@ -5,8 +5,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { assembleSession, describeRecord, TraceBuffer } from '../src/index.js';
-import type { SessionBatch, SpanRecord } from '../src/index.js';
+import { assembleSession } from '../src/index.js';
+import type { SpanRecord } from '../src/index.js';
+import { describeRecord } from '../src/processor/describe.js';
+import { TraceBuffer } from '../src/processor/trace-buffer.js';
+import type { SessionBatch } from '../src/processor/trace-buffer.js';
 
 const spans = JSON.parse(readFileSync(path.join(import.meta.dirname, 'fixtures/assemble/agent-with-subagent.spans.json'), 'utf8')) as SpanRecord[];
 const byId = (id: string) => spans.find((s) => s.spanId === id)!;

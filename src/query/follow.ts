@@ -137,7 +137,7 @@ async function followS3(storage: S3Storage, o: FollowOptions): Promise<void> {
     const out: Versions = new Map();
     let token: string | undefined;
     do {
-      const page = await storage.client.send(new ListObjectsV2Command({ Bucket: storage.bucket, Prefix: prefix, ContinuationToken: token }));
+      const page = await (await storage.getClient()).send(new ListObjectsV2Command({ Bucket: storage.bucket, Prefix: prefix, ContinuationToken: token }));
       for (const obj of page.Contents ?? []) {
         if (obj.Key?.endsWith('.json')) out.set(obj.Key, `${obj.ETag ?? ''}:${obj.LastModified?.getTime() ?? ''}:${obj.Size ?? ''}`);
       }

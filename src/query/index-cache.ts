@@ -75,7 +75,7 @@ export class IndexCache {
     const listed = new Map<string, string>();
     let token: string | undefined;
     do {
-      const page = await storage.client.send(new ListObjectsV2Command({ Bucket: storage.bucket, Prefix: indexFolder(storage.prefix), ContinuationToken: token }));
+      const page = await (await storage.getClient()).send(new ListObjectsV2Command({ Bucket: storage.bucket, Prefix: indexFolder(storage.prefix), ContinuationToken: token }));
       for (const o of page.Contents ?? []) if (o.Key?.endsWith('.json')) listed.set(o.Key, `${o.ETag ?? ''}:${o.Size ?? ''}:${o.LastModified?.getTime() ?? ''}`);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);

@@ -7,7 +7,6 @@
  * spelled out here. `ams.*` names cover what the conventions have no name for (cost, tags,
  * metadata, environment, subagent "why"). README's "Span and attribute mapping" documents them.
  */
-import { ATTR_ERROR_TYPE, ATTR_EXCEPTION_MESSAGE, ATTR_EXCEPTION_TYPE, ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 
 // ---- gen_ai.* (OpenTelemetry GenAI conventions) -------------------------------------------
 export const GEN_AI_OPERATION_NAME = 'gen_ai.operation.name';
@@ -46,10 +45,13 @@ export const OP_EXECUTE_TOOL = 'execute_tool';
 export const GEN_AI_PREFIX = 'gen_ai.';
 
 // ---- general OpenTelemetry names ------------------------------------------------------------
-export const ERROR_TYPE = ATTR_ERROR_TYPE;
-export const SERVICE_NAME = ATTR_SERVICE_NAME;
-export const EXCEPTION_TYPE = ATTR_EXCEPTION_TYPE;
-export const EXCEPTION_MESSAGE = ATTR_EXCEPTION_MESSAGE;
+// Stable names, spelled out rather than imported: importing four strings from
+// @opentelemetry/semantic-conventions loads its whole ESM build (~350 kB, a tenth of the cost of
+// `import 'ams-otel'`; the SDK loads its CommonJS build, so nothing is shared). Checked in package-surface.test.ts.
+export const ERROR_TYPE = 'error.type';
+export const SERVICE_NAME = 'service.name';
+export const EXCEPTION_TYPE = 'exception.type';
+export const EXCEPTION_MESSAGE = 'exception.message';
 /** Span event name the SDK's recordException() uses. */
 export const EXCEPTION_EVENT = 'exception';
 /** Resource attribute; the fallback for a session's environment. */

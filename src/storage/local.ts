@@ -1,4 +1,4 @@
-import { threadId } from 'node:worker_threads';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -26,9 +26,14 @@ export interface LocalStorageOptions {
   env?: Env;
 }
 
-/** Temp file names: unique per process and thread without a random draw per write. */
+/**
+ * Temp file names: unique per process and thread without a random draw per write. Each thread
+ * evaluates this module once, so one random token per evaluation stands for the thread id
+ * (node:worker_threads would add its loading to `import 'ams-otel'`; node:crypto is loaded anyway).
+ */
+const INSTANCE = randomBytes(6).toString('hex');
 let tmpCounter = 0;
-const tmpName = (file: string): string => `${file}.${process.pid}.${threadId}.${(tmpCounter++).toString(36)}.tmp`;
+const tmpName = (file: string): string => `${file}.${process.pid}.${INSTANCE}.${(tmpCounter++).toString(36)}.tmp`;
 
 /** writeFileAtomic's synchronous twin, for LocalStorage's default write path. */
 function writeFileAtomicSync(file: string, data: string, knownDirs: Set<string>): void {

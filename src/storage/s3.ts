@@ -3,9 +3,12 @@
  * AWS: bucket + region (credentials from the standard AWS chain). Cloudflare R2: endpoint
  * `https://<account>.r2.cloudflarestorage.com`, region `auto`. MinIO / other servers: endpoint +
  * path-style URLs (on by default whenever an endpoint is given).
+ *
+ * @aws-sdk/client-s3 is an optional peer dependency, imported on first use (not at construction):
+ * it costs more to load than the rest of ams-otel together, and users of local storage never need it.
  */
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { S3ClientConfig } from '@aws-sdk/client-s3';
+import { diag } from '@opentelemetry/api';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import os from 'node:os';
 import path from 'node:path';
 import { resolve, SETTINGS } from '../config/env.js';
@@ -17,6 +20,12 @@ import { indexFolder, indexKey, safeId, sessionKey } from './keys.js';
 import { ReliableStorage } from './reliable.js';
 import type { ReliableStorageStats, RetryOptions } from './reliable.js';
 import type { SessionReader, SessionStorage } from './types.js';
+import { optionalDependency } from './optional-dependency.js';
+
+const log = diag.createComponentLogger({ namespace: 'ams-otel/storage/s3' });
+
+/** The AWS SDK's S3 module, imported once, on the first S3Storage operation. */
+export const loadS3Sdk = optionalDependency('@aws-sdk/client-s3', 'S3Storage', () => import('@aws-sdk/client-s3'));
 
 export interface S3StorageOptions {
   /** Default `AMS_S3_BUCKET`. Required one way or the other. */
@@ -31,7 +40,7 @@ export interface S3StorageOptions {
   forcePathStyle?: boolean;
   /** Credentials; default the standard AWS chain. */
   credentials?: S3ClientConfig['credentials'];
-  /** A client of your own (its config wins over the fields above). */
+  /** A client of your own (its config wins over the fields above); the SDK is then not imported until a command is sent. */
   client?: S3Client;
   /** Where sessions wait during an outage; default `AMS_SPOOL_DIR` or `<tmpdir>/ams-otel-spool/<bucket>`. */
   spoolDir?: string;
@@ -51,8 +60,10 @@ export function s3SpoolDir(options: S3StorageOptions): string {
 export class S3Storage implements SessionStorage, SessionReader {
   readonly bucket: string;
   readonly prefix: string;
-  readonly client: S3Client;
   private readonly reliable: ReliableStorage;
+  /** What the client is built from, resolved in the constructor so bad options fail there. */
+  private readonly clientConfig: S3ClientConfig;
+  #client: Promise<S3Client> | undefined;
 
   /** The options as given, for toSpec() (private: nothing prints or serializes the credentials). */
   readonly #options: S3StorageOptions;
@@ -66,20 +77,37 @@ export class S3Storage implements SessionStorage, SessionReader {
     this.prefix = resolve(SETTINGS.s3Prefix, options.prefix, env);
     const endpoint = resolve(SETTINGS.s3Endpoint, options.endpoint, env);
     const region = resolve(SETTINGS.s3Region, options.region, env) ?? (env ?? process.env).AWS_REGION ?? (endpoint ? 'us-east-1' : undefined);
-    this.client =
-      options.client ??
-      new S3Client({
-        endpoint,
-        region,
-        forcePathStyle: resolve(SETTINGS.s3ForcePathStyle, options.forcePathStyle, env) ?? Boolean(endpoint),
-        credentials: options.credentials,
-        // Our own retry + spool sits above; keep the client's quick so an outage is seen fast.
-        maxAttempts: 2,
-        requestHandler: { connectionTimeout: 3000, requestTimeout: 15_000 },
-      });
+    this.clientConfig = {
+      endpoint,
+      region,
+      forcePathStyle: resolve(SETTINGS.s3ForcePathStyle, options.forcePathStyle, env) ?? Boolean(endpoint),
+      credentials: options.credentials,
+      // Our own retry + spool sits above; keep the client's quick so an outage is seen fast.
+      maxAttempts: 2,
+      requestHandler: { connectionTimeout: 3000, requestTimeout: 15_000 },
+    };
+    if (options.client) this.#client = Promise.resolve(options.client);
     const spoolDir = s3SpoolDir(options);
     const direct: SessionStorage = { putSession: (s) => this.putDirect(s) };
     this.reliable = new ReliableStorage(direct, (s) => sessionKey(this.prefix, s), spoolDir, options.retry);
+  }
+
+  /**
+   * The S3 client: the one given in the options, else one built from them on first call (which
+   * imports @aws-sdk/client-s3; rejects with an "npm install" message when it is not installed).
+   */
+  getClient(): Promise<S3Client> {
+    this.#client ??= loadS3Sdk().then(
+      ({ S3Client }) => {
+        log.debug(`client created for bucket ${this.bucket}`);
+        return new S3Client(this.clientConfig);
+      },
+      (err: unknown) => {
+        this.#client = undefined; // a later call may succeed once the package is installed
+        throw err;
+      },
+    );
+    return this.#client;
   }
 
   /** This storage as data, to be built again on another thread (see storage/spec.ts). */
@@ -106,25 +134,29 @@ export class S3Storage implements SessionStorage, SessionReader {
 
   /** One attempt at writing the document and its index entry (no retry, no spool). */
   async putDirect(session: Session): Promise<string> {
+    const { DeleteObjectCommand, PutObjectCommand } = await loadS3Sdk();
+    const client = await this.getClient();
     const key = sessionKey(this.prefix, session);
     const idxKey = indexKey(this.prefix, session.id);
     if (session.revision > 1) {
       const previous = await this.getJson<SessionIndexEntry>(idxKey);
-      if (previous && previous.key !== key) await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: previous.key }));
+      if (previous && previous.key !== key) await client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: previous.key }));
     }
-    await this.client.send(
+    await client.send(
       new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(session, null, 2) + '\n', ContentType: JSON_TYPE }),
     );
-    await this.client.send(
+    await client.send(
       new PutObjectCommand({ Bucket: this.bucket, Key: idxKey, Body: JSON.stringify(toIndexEntry(session, key)) + '\n', ContentType: JSON_TYPE }),
     );
     return key;
   }
 
   async *listIndex(): AsyncIterable<SessionIndexEntry> {
+    const { ListObjectsV2Command } = await loadS3Sdk();
+    const client = await this.getClient();
     let token: string | undefined;
     do {
-      const page = await this.client.send(
+      const page = await client.send(
         new ListObjectsV2Command({ Bucket: this.bucket, Prefix: indexFolder(this.prefix), ContinuationToken: token }),
       );
       const keys = (page.Contents ?? []).map((o) => o.Key).filter((k): k is string => !!k && k.endsWith('.json'));
@@ -147,8 +179,10 @@ export class S3Storage implements SessionStorage, SessionReader {
   }
 
   private async getJson<T>(key: string): Promise<T | undefined> {
+    const { GetObjectCommand } = await loadS3Sdk();
+    const client = await this.getClient();
     try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const res = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       const body = await res.Body?.transformToString('utf8');
       return body ? (JSON.parse(body) as T) : undefined;
     } catch (err) {
