@@ -28,7 +28,7 @@ export const SessionStatusModel = z
 
 export const UsageModel = z
   .strictObject({
-    input_tokens: nonNeg.describe('Input tokens, not counting cache reads or writes.'),
+    input_tokens: nonNeg.describe('Input tokens, as the producer counted them (Anthropic counts cache reads and writes apart).'),
     output_tokens: nonNeg.describe('Output tokens.'),
     cache_read_input_tokens: nonNeg.describe('Input tokens read from the prompt cache.'),
     cache_creation_input_tokens: nonNeg.describe('Input tokens written to the prompt cache.'),
@@ -50,9 +50,9 @@ export const TotalsModel = UsageModel.extend({
   turns: count.describe('Model calls (llm_message events), or the runtime\'s own turn count.'),
   tool_calls: count.describe('Tool calls, subagents\' included.'),
   subagents: count.describe('Subagents run.'),
-  errors: count.describe('Failed spans (failure events are not counted again).'),
+  errors: count.describe('Failed model calls, tool calls, subagents and steps (failure events are not counted again).'),
   duration_ms: nonNeg.describe('Wall-clock duration of the session.'),
-  api_duration_ms: nonNeg.describe('Time spent waiting on the model API.'),
+  api_duration_ms: nonNeg.describe('Time spent in model calls (their summed durations), or the runtime\'s own figure.'),
   sources: z
     .strictObject({
       tokens: TotalsSourceModel.optional(),
@@ -76,7 +76,7 @@ export const SpanCountsModel = z
 
 export const UserPromptEventModel = z
   .strictObject({
-    type: z.literal('user_prompt'),
+    type: z.literal('user_prompt').describe('Always `user_prompt`.'),
     span_id: spanId.optional(),
     at: iso,
     prompt: z.string().describe('The prompt text.'),
@@ -94,7 +94,7 @@ export const ToolUsePartModel = z
 
 export const LlmMessageEventModel = z
   .strictObject({
-    type: z.literal('llm_message'),
+    type: z.literal('llm_message').describe('Always `llm_message`.'),
     span_id: spanId.optional(),
     at: iso,
     ended_at: iso,
@@ -114,7 +114,7 @@ export const LlmMessageEventModel = z
 
 export const ToolCallEventModel = z
   .strictObject({
-    type: z.literal('tool_call'),
+    type: z.literal('tool_call').describe('Always `tool_call`.'),
     span_id: spanId.optional(),
     tool_use_id: z.string().optional().describe('Id linking the call to the model\'s tool_uses.'),
     name: z.string().describe('Tool name.'),
@@ -132,7 +132,7 @@ export const ToolCallEventModel = z
 
 export const SubagentEventModel = z
   .strictObject({
-    type: z.literal('subagent'),
+    type: z.literal('subagent').describe('Always `subagent`.'),
     span_id: spanId.optional(),
     agent_id: z.string().optional().describe('Subagent id given by the runtime.'),
     agent_type: z.string().optional().describe('Subagent type (e.g. `general-purpose`).'),
@@ -154,7 +154,7 @@ export const SubagentEventModel = z
 
 export const NotificationEventModel = z
   .strictObject({
-    type: z.literal('notification'),
+    type: z.literal('notification').describe('Always `notification`.'),
     span_id: spanId.optional(),
     at: iso,
     message: z.string().describe('The message.'),
@@ -166,7 +166,7 @@ export const FailureCategoryModel = z.enum(['tool', 'model', 'retrieval', 'orche
 
 export const FailureEventModel = z
   .strictObject({
-    type: z.literal('failure'),
+    type: z.literal('failure').describe('Always `failure`.'),
     span_id: spanId.optional(),
     at: iso,
     category: FailureCategoryModel,
@@ -183,7 +183,7 @@ export const FailureEventModel = z
 
 export const StepEventModel = z
   .strictObject({
-    type: z.literal('step'),
+    type: z.literal('step').describe('Always `step`.'),
     span_id: spanId.optional(),
     name: z.string().describe('Span name.'),
     kind: z.enum(['internal', 'server', 'client', 'producer', 'consumer']).describe('Span kind.'),

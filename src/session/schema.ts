@@ -166,7 +166,7 @@ export const sessionSchema = {
         "input_tokens": {
           "type": "number",
           "minimum": 0,
-          "description": "Input tokens, not counting cache reads or writes."
+          "description": "Input tokens, as the producer counted them (Anthropic counts cache reads and writes apart)."
         },
         "output_tokens": {
           "type": "number",
@@ -205,7 +205,7 @@ export const sessionSchema = {
         "input_tokens": {
           "type": "number",
           "minimum": 0,
-          "description": "Input tokens, not counting cache reads or writes."
+          "description": "Input tokens, as the producer counted them (Anthropic counts cache reads and writes apart)."
         },
         "output_tokens": {
           "type": "number",
@@ -245,7 +245,7 @@ export const sessionSchema = {
         "errors": {
           "type": "integer",
           "minimum": 0,
-          "description": "Failed spans (failure events are not counted again)."
+          "description": "Failed model calls, tool calls, subagents and steps (failure events are not counted again)."
         },
         "duration_ms": {
           "type": "number",
@@ -255,7 +255,7 @@ export const sessionSchema = {
         "api_duration_ms": {
           "type": "number",
           "minimum": 0,
-          "description": "Time spent waiting on the model API."
+          "description": "Time spent in model calls (their summed durations), or the runtime's own figure."
         },
         "sources": {
           "$ref": "#/definitions/totals_sources"
@@ -390,7 +390,8 @@ export const sessionSchema = {
       "properties": {
         "type": {
           "type": "string",
-          "const": "user_prompt"
+          "const": "user_prompt",
+          "description": "Always `user_prompt`."
         },
         "span_id": {
           "type": "string",
@@ -423,7 +424,8 @@ export const sessionSchema = {
       "properties": {
         "type": {
           "type": "string",
-          "const": "llm_message"
+          "const": "llm_message",
+          "description": "Always `llm_message`."
         },
         "span_id": {
           "type": "string",
@@ -575,7 +577,7 @@ export const sessionSchema = {
         "input_tokens": {
           "type": "number",
           "minimum": 0,
-          "description": "Input tokens, not counting cache reads or writes."
+          "description": "Input tokens, as the producer counted them (Anthropic counts cache reads and writes apart)."
         },
         "output_tokens": {
           "type": "number",
@@ -607,7 +609,8 @@ export const sessionSchema = {
       "properties": {
         "type": {
           "type": "string",
-          "const": "tool_call"
+          "const": "tool_call",
+          "description": "Always `tool_call`."
         },
         "span_id": {
           "type": "string",
@@ -701,7 +704,8 @@ export const sessionSchema = {
       "properties": {
         "type": {
           "type": "string",
-          "const": "subagent"
+          "const": "subagent",
+          "description": "Always `subagent`."
         },
         "span_id": {
           "type": "string",
@@ -790,7 +794,8 @@ export const sessionSchema = {
       "properties": {
         "type": {
           "type": "string",
-          "const": "notification"
+          "const": "notification",
+          "description": "Always `notification`."
         },
         "span_id": {
           "type": "string",
@@ -823,7 +828,8 @@ export const sessionSchema = {
       "properties": {
         "type": {
           "type": "string",
-          "const": "failure"
+          "const": "failure",
+          "description": "Always `failure`."
         },
         "span_id": {
           "type": "string",
@@ -876,7 +882,8 @@ export const sessionSchema = {
       "properties": {
         "type": {
           "type": "string",
-          "const": "step"
+          "const": "step",
+          "description": "Always `step`."
         },
         "span_id": {
           "type": "string",
@@ -1095,7 +1102,7 @@ export const sessionIndexSchema = {
         "input_tokens": {
           "type": "number",
           "minimum": 0,
-          "description": "Input tokens, not counting cache reads or writes."
+          "description": "Input tokens, as the producer counted them (Anthropic counts cache reads and writes apart)."
         },
         "output_tokens": {
           "type": "number",
@@ -1135,7 +1142,7 @@ export const sessionIndexSchema = {
         "errors": {
           "type": "integer",
           "minimum": 0,
-          "description": "Failed spans (failure events are not counted again)."
+          "description": "Failed model calls, tool calls, subagents and steps (failure events are not counted again)."
         },
         "duration_ms": {
           "type": "number",
@@ -1145,7 +1152,7 @@ export const sessionIndexSchema = {
         "api_duration_ms": {
           "type": "number",
           "minimum": 0,
-          "description": "Time spent waiting on the model API."
+          "description": "Time spent in model calls (their summed durations), or the runtime's own figure."
         },
         "sources": {
           "$ref": "#/definitions/totals_sources"
@@ -1234,7 +1241,7 @@ export const sessionIndexSchema = {
         "input_tokens": {
           "type": "number",
           "minimum": 0,
-          "description": "Input tokens, not counting cache reads or writes."
+          "description": "Input tokens, as the producer counted them (Anthropic counts cache reads and writes apart)."
         },
         "output_tokens": {
           "type": "number",
