@@ -13,7 +13,7 @@ Commands:
   export            every index entry (or --full session) as JSON Lines
   view              the web viewer and its query API on http://127.0.0.1:4320/
   receiver          the OTLP/HTTP receiver (sessions from any OpenTelemetry collector)
-  demo              write a demo session (from a clone of the repository)
+  demo              write a demo session (needs @anthropic-ai/claude-agent-sdk)
 
 ams <command> --help shows a command's options. Storage: ./ams-data by default, or
 AMS_LOCAL_DIR / AMS_S3_BUCKET (+ AMS_S3_PREFIX, AMS_S3_ENDPOINT_URL, AMS_S3_REGION).`;

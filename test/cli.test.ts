@@ -4,7 +4,7 @@
  * the JSON Schema, export line counts, and tail printing a session written after it started.
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalStorage, S3Storage } from '../src/index.js';
@@ -82,6 +82,25 @@ describe('ams (no store needed)', () => {
     const ls = await ams(['ls', '--json'], { AMS_LOCAL_DIR: dir });
     expect((JSON.parse(ls.stdout) as SessionIndexEntry[]).map((e) => e.id)).toEqual([id]);
   }, 60_000);
+
+  it('`ams demo` without the optional Agent SDK says how to install it and exits 1', async () => {
+    // An installed copy of the package whose node_modules has everything but the SDK.
+    const pkg = tempDir('cli-no-sdk');
+    cpSync(path.join(root, 'dist'), path.join(pkg, 'dist'), { recursive: true });
+    cpSync(path.join(root, 'package.json'), path.join(pkg, 'package.json'));
+    const from = realpathSync(path.join(root, 'node_modules'));
+    const link = (rel: string) => symlinkSync(realpathSync(path.join(from, rel)), path.join(pkg, 'node_modules', rel));
+    mkdirSync(path.join(pkg, 'node_modules/@anthropic-ai'), { recursive: true });
+    for (const name of readdirSync(from).filter((n) => !n.startsWith('.') && n !== '@anthropic-ai')) link(name);
+    for (const name of readdirSync(path.join(from, '@anthropic-ai')).filter((n) => n !== 'claude-agent-sdk')) link(`@anthropic-ai/${name}`);
+    const r = await new Promise<Result>((resolve) => {
+      execFile(process.execPath, [path.join(pkg, 'dist/cli/main.js'), 'demo'], { env: cleanEnv({ AMS_LOCAL_DIR: tempDir('cli-no-sdk-store') }) }, (err, stdout, stderr) =>
+        resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stderr).toContain('npm install @anthropic-ai/claude-agent-sdk');
+  });
 });
 
 describe.each(['local', 's3'] as const)('ams against a %s fixture store', (kind) => {

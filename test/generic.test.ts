@@ -26,7 +26,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { createReceiver } from '../receiver/index.js';
 import { WrittenSessions } from './fixtures/otlp/http.js';
-import { renderTree } from '../cli/tree.js';
+import { renderTree } from '../src/render/session.js';
 import { allEvents, harness, ofType } from './support/generic-harness.js';
 import { expectValidIndexEntry, expectValidSession } from './support/schema.js';
 import { tempDir } from './support/tmp.js';

@@ -1,39 +1,31 @@
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import type * as DemoRun from '../../src/demo/run.js';
 import { EXIT_FAIL, EXIT_OK } from '../common.js';
 
+const SDK = '@anthropic-ai/claude-agent-sdk';
+
 /**
- * `ams demo` runs examples/demo.ts, which lives in the repository (it uses the test helpers that
- * emit a synthetic agent run, and tsx): from a clone it runs; from an installed package it says
- * how to get it, rather than pretending.
+ * `ams demo` runs the shipped demo (src/demo/run.ts, the same code as `npm run demo`): the real
+ * Claude Agent SDK against a scripted local API, writing one session to ./ams-data. The SDK is an
+ * optional peer dependency; without it this says how to install it.
  */
 export async function demo(argv: string[]): Promise<number> {
-  // dist/cli/commands/demo.js or cli/commands/demo.ts -> the package root.
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const roots = [path.resolve(here, '../../..'), path.resolve(here, '../..')];
-  const root = roots.find((r) => existsSync(path.join(r, 'examples/demo.ts')) && existsSync(path.join(r, 'node_modules/tsx')));
-  if (!root) {
-    process.stdout.write(
-      [
-        'The demo runs from a clone of the repository (it is not part of the installed package):',
-        '  git clone <ams-otel repository> && cd ams-otel && npm install && npm run demo',
-        'It writes one agent session to ./ams-data; then:',
-        '  ams ls        ams show <id>        ams view',
-        '',
-      ].join('\n'),
-    );
-    return EXIT_OK;
+  let run: typeof DemoRun;
+  try {
+    // Loaded here, not at the top: the demo pulls in the Agent SDK, which may not be installed.
+    run = await import('../../src/demo/run.js');
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    if (e.code !== 'ERR_MODULE_NOT_FOUND' || !String(e.message).includes(SDK)) throw err;
+    process.stderr.write(`ams demo runs the Claude Agent SDK, which is not installed. Install it next to ams-otel:\n  npm install ${SDK}\n`);
+    return EXIT_FAIL;
   }
-  // tsx is resolved from the repository, not from the user's working folder (where ./ams-data goes).
-  const tsx = pathToFileURL(createRequire(path.join(root, 'package.json')).resolve('tsx')).href;
-  const child = spawn(process.execPath, ['--import', tsx, path.join(root, 'examples/demo.ts'), ...argv], { stdio: 'inherit', env: process.env });
-  const code = await new Promise<number>((resolve) => {
-    child.once('exit', (c) => resolve(c ?? EXIT_FAIL));
-    child.once('error', () => resolve(EXIT_FAIL));
-  });
-  if (code === 0) process.stdout.write('\nnext: ams ls · ams show <id> · ams view\n');
-  return code;
+  const live = argv.includes('--live');
+  try {
+    const result = await run.runDemo({ live, prompt: argv.find((a) => a !== '--live') });
+    process.stdout.write(`${run.demoReport(result).join('\n')}\n\nnext: ams ls · ams show <id> · ams view\n`);
+    return EXIT_OK;
+  } catch (err) {
+    process.stderr.write(`demo: ${err instanceof Error ? err.message : String(err)}\n`);
+    return EXIT_FAIL;
+  }
 }

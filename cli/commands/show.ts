@@ -5,7 +5,7 @@ import { describeReader } from '../../src/query/reader.js';
 import { EXIT_FAIL, EXIT_OK, STORAGE_HELP, UsageError, readerFor, storageOptions, write } from '../common.js';
 import type { Values } from '../common.js';
 import { clean, fmtTime } from '../format.js';
-import { renderTree } from '../tree.js';
+import { renderTree } from '../../src/render/session.js';
 
 export const SHOW_USAGE = `Usage: ams show <session id | trace id | conversation id | id prefix> [--json] [--thinking] [--full]
 

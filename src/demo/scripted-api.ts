@@ -16,18 +16,15 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Usage } from '../session/types.js';
 
 export type ScriptedBlock =
   | { type: 'text'; text: string }
   | { type: 'thinking'; thinking: string; signature?: string }
   | { type: 'tool_use'; id: string; name: string; input: Record<string, unknown> };
 
-export interface ScriptedUsage {
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_input_tokens?: number;
-  cache_creation_input_tokens?: number;
-}
+/** Usage as the Messages API sends it: the session's Usage shape, cache counts optional. */
+export type ScriptedUsage = Pick<Usage, 'input_tokens' | 'output_tokens'> & Partial<Usage>;
 
 /** What a rule can look at. */
 export interface RequestView {

@@ -1,245 +1,1278 @@
+// Generated from src/session/model.ts by `npm run schema`; do not edit.
 /**
- * JSON Schema (draft-07) for the session document and the index entry. This is the authority on
- * the written format; types.ts mirrors it for TypeScript, and tests validate every document the
- * project writes against it with ajv.
+ * JSON Schema (draft-07) for the session document and the index entry, derived from the one
+ * model in model.ts. Plain data, so importing it does not load zod.
  */
 
-const iso = { type: 'string', format: 'date-time' } as const;
-const count = { type: 'integer', minimum: 0 } as const;
-const nonNeg = { type: 'number', minimum: 0 } as const;
-const status = { enum: ['ok', 'error', 'incomplete'] } as const;
-const scalar = { type: ['string', 'number', 'boolean'] } as const;
-
-const usageProps = {
-  input_tokens: nonNeg,
-  output_tokens: nonNeg,
-  cache_read_input_tokens: nonNeg,
-  cache_creation_input_tokens: nonNeg,
-} as const;
-const usageRequired = ['input_tokens', 'output_tokens', 'cache_read_input_tokens', 'cache_creation_input_tokens'];
-
-const usage = { type: 'object', required: usageRequired, properties: usageProps, additionalProperties: false } as const;
-const modelUsage = {
-  type: 'object',
-  required: [...usageRequired, 'cost_usd'],
-  properties: { ...usageProps, cost_usd: nonNeg },
-  additionalProperties: false,
-} as const;
-const truncated = { type: 'object', additionalProperties: count } as const;
-const source = { enum: ['events', 'sdk', 'reported'] } as const;
-
-const totals = {
-  type: 'object',
-  required: [...usageRequired, 'cost_usd', 'turns', 'tool_calls', 'subagents', 'errors', 'duration_ms', 'api_duration_ms', 'sources'],
-  properties: {
-    ...usageProps,
-    cost_usd: nonNeg,
-    turns: count,
-    tool_calls: count,
-    subagents: count,
-    errors: count,
-    duration_ms: nonNeg,
-    api_duration_ms: nonNeg,
-    sources: {
-      type: 'object',
-      properties: { tokens: source, cost_usd: source, turns: source, duration_ms: source, api_duration_ms: source },
-      additionalProperties: false,
-    },
-    event_sums: modelUsage,
-  },
-  additionalProperties: false,
-} as const;
-
-const agent = {
-  type: 'object',
-  required: ['name'],
-  properties: { name: { type: 'string' }, version: { type: 'string' } },
-  additionalProperties: false,
-} as const;
-const metadata = { type: 'object', additionalProperties: scalar } as const;
-const tags = { type: 'array', items: { type: 'string' } } as const;
-const spanId = { type: 'string' } as const;
-const optionalError = { type: ['string', 'null'] } as const;
-
-const userPrompt = {
-  type: 'object',
-  required: ['type', 'at', 'prompt'],
-  properties: { type: { const: 'user_prompt' }, span_id: spanId, at: iso, prompt: { type: 'string' }, synthetic: { type: 'boolean' } },
-  additionalProperties: false,
-} as const;
-
-const llmMessage = {
-  type: 'object',
-  required: ['type', 'at', 'ended_at', 'duration_ms', 'usage'],
-  properties: {
-    type: { const: 'llm_message' },
-    span_id: spanId,
-    at: iso,
-    ended_at: iso,
-    duration_ms: nonNeg,
-    model: { type: 'string' },
-    response_id: { type: 'string' },
-    thinking: { type: 'string' },
-    text: { type: 'string' },
-    tool_uses: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['name'],
-        properties: { id: { type: 'string' }, name: { type: 'string' }, input: {} },
-        additionalProperties: false,
-      },
-    },
-    finish_reasons: { type: 'array', items: { type: 'string' } },
-    usage,
-    cost_usd: nonNeg,
-    error: optionalError,
-    truncated,
-  },
-  additionalProperties: false,
-} as const;
-
-const toolCall = {
-  type: 'object',
-  required: ['type', 'name', 'error', 'status', 'started_at', 'ended_at', 'duration_ms'],
-  properties: {
-    type: { const: 'tool_call' },
-    span_id: spanId,
-    tool_use_id: { type: 'string' },
-    name: { type: 'string' },
-    input: {},
-    result: {},
-    error: optionalError,
-    status: { enum: ['ok', 'error', 'interrupted'] },
-    mcp_server: { type: 'string' },
-    truncated,
-    started_at: iso,
-    ended_at: iso,
-    duration_ms: nonNeg,
-  },
-  additionalProperties: false,
-} as const;
-
-const subagent = {
-  type: 'object',
-  required: ['type', 'status', 'started_at', 'ended_at', 'duration_ms', 'events'],
-  properties: {
-    type: { const: 'subagent' },
-    span_id: spanId,
-    agent_id: { type: 'string' },
-    agent_type: { type: 'string' },
-    name: { type: 'string' },
-    why: { type: 'string' },
-    description: { type: 'string' },
-    transcript_path: { type: 'string' },
-    tool_use_id: { type: 'string' },
-    status,
-    error: optionalError,
-    started_at: iso,
-    ended_at: iso,
-    duration_ms: nonNeg,
-    events: { type: 'array', items: { $ref: '#/definitions/event' } },
-  },
-  additionalProperties: false,
-} as const;
-
-const notification = {
-  type: 'object',
-  required: ['type', 'at', 'message'],
-  properties: { type: { const: 'notification' }, span_id: spanId, at: iso, message: { type: 'string' }, kind: { type: 'string' } },
-  additionalProperties: false,
-} as const;
-
-const failure = {
-  type: 'object',
-  required: ['type', 'at', 'category', 'code'],
-  properties: {
-    type: { const: 'failure' },
-    span_id: spanId,
-    at: iso,
-    category: { enum: ['tool', 'model', 'retrieval', 'orchestration'] },
-    code: { type: 'string' },
-    message: { type: 'string' },
-    step: { type: 'string' },
-    attempt: { type: 'integer', minimum: 1 },
-  },
-  additionalProperties: false,
-} as const;
-
-const step = {
-  type: 'object',
-  required: ['type', 'name', 'kind', 'status', 'attributes', 'started_at', 'ended_at', 'duration_ms'],
-  properties: {
-    type: { const: 'step' },
-    span_id: spanId,
-    name: { type: 'string' },
-    kind: { enum: ['internal', 'server', 'client', 'producer', 'consumer'] },
-    status: { enum: ['ok', 'error'] },
-    error: optionalError,
-    attributes: { type: 'object' },
-    started_at: iso,
-    ended_at: iso,
-    duration_ms: nonNeg,
-    events: { type: 'array', items: { $ref: '#/definitions/event' } },
-  },
-  additionalProperties: false,
-} as const;
-
-const common = {
-  schema_version: { const: 1 },
-  id: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', maxLength: 128 },
-  trace_id: { type: 'string', pattern: '^[0-9a-f]{32}$' },
-  conversation_id: { type: 'string' },
-  revision: { type: 'integer', minimum: 1 },
-  status,
-  agent,
-  environment: { type: 'string' },
-  tags,
-  metadata,
-  model: { type: 'string' },
-  started_at: iso,
-  ended_at: iso,
-  totals,
-} as const;
-
 export const sessionSchema = {
-  $schema: 'http://json-schema.org/draft-07/schema#',
-  $id: 'https://ams-otel.dev/schema/session.v1.json',
-  title: 'ams-otel session',
-  type: 'object',
-  required: ['schema_version', 'id', 'trace_id', 'revision', 'status', 'agent', 'tags', 'metadata', 'models', 'started_at', 'ended_at', 'totals', 'spans', 'events'],
-  properties: {
-    ...common,
-    root_span_id: { type: 'string', pattern: '^[0-9a-f]{16}$' },
-    status_reason: { type: 'string' },
-    service: { type: 'string' },
-    models: { type: 'object', additionalProperties: modelUsage },
-    spans: {
-      type: 'object',
-      required: ['kept', 'dropped'],
-      properties: { kept: count, dropped: count },
-      additionalProperties: false,
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "type": "object",
+  "properties": {
+    "schema_version": {
+      "type": "number",
+      "const": 1,
+      "description": "Version of this format."
     },
-    events: { type: 'array', items: { $ref: '#/definitions/event' } },
-  },
-  additionalProperties: false,
-  definitions: {
-    event: {
-      oneOf: [userPrompt, llmMessage, toolCall, subagent, notification, failure, step],
+    "id": {
+      "type": "string",
+      "maxLength": 128,
+      "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$",
+      "description": "Unique per session and safe as a storage key segment."
     },
+    "trace_id": {
+      "type": "string",
+      "pattern": "^[0-9a-f]{32}$",
+      "description": "OpenTelemetry trace id."
+    },
+    "root_span_id": {
+      "description": "Span id of the session's root span.",
+      "type": "string",
+      "pattern": "^[0-9a-f]{16}$"
+    },
+    "conversation_id": {
+      "description": "Conversation id from the agent runtime (e.g. the Claude session id).",
+      "type": "string"
+    },
+    "revision": {
+      "type": "integer",
+      "minimum": 1,
+      "description": "1 on first write; + 1 each time late spans re-assemble the same session (receiver)."
+    },
+    "status": {
+      "type": "string",
+      "enum": [
+        "ok",
+        "error",
+        "incomplete"
+      ],
+      "description": "`ok`, `error` (the agent failed), or `incomplete` (spans were missing or cut by limits)."
+    },
+    "status_reason": {
+      "description": "Why the status is not ok: error reason or what made it incomplete.",
+      "type": "string"
+    },
+    "agent": {
+      "$ref": "#/definitions/agent"
+    },
+    "service": {
+      "description": "OpenTelemetry service.name.",
+      "type": "string"
+    },
+    "environment": {
+      "description": "Deployment environment (`prod`, `staging`, ...).",
+      "type": "string"
+    },
+    "tags": {
+      "type": "array",
+      "items": {
+        "type": "string"
+      },
+      "description": "Tags the caller attached."
+    },
+    "metadata": {
+      "type": "object",
+      "propertyNames": {
+        "type": "string"
+      },
+      "additionalProperties": {
+        "type": [
+          "string",
+          "number",
+          "boolean"
+        ]
+      },
+      "description": "Free-form key/value pairs the caller attached (team, customer, ...)."
+    },
+    "model": {
+      "description": "Main model used.",
+      "type": "string"
+    },
+    "models": {
+      "type": "object",
+      "propertyNames": {
+        "type": "string"
+      },
+      "additionalProperties": {
+        "$ref": "#/definitions/model_usage"
+      },
+      "description": "Usage and cost per model."
+    },
+    "started_at": {
+      "type": "string",
+      "format": "date-time",
+      "description": "ISO 8601 UTC time."
+    },
+    "ended_at": {
+      "type": "string",
+      "format": "date-time",
+      "description": "ISO 8601 UTC time."
+    },
+    "totals": {
+      "$ref": "#/definitions/totals"
+    },
+    "spans": {
+      "$ref": "#/definitions/span_counts"
+    },
+    "events": {
+      "type": "array",
+      "items": {
+        "$ref": "#/definitions/event"
+      },
+      "description": "What happened, in order; subagents nest their own events."
+    }
   },
+  "required": [
+    "schema_version",
+    "id",
+    "trace_id",
+    "revision",
+    "status",
+    "agent",
+    "tags",
+    "metadata",
+    "models",
+    "started_at",
+    "ended_at",
+    "totals",
+    "spans",
+    "events"
+  ],
+  "additionalProperties": false,
+  "$id": "https://ams-otel.dev/schema/session.v1.json",
+  "title": "ams-otel session",
+  "description": "One agent session: the contract between every capture path and every reader.",
+  "definitions": {
+    "agent": {
+      "type": "object",
+      "properties": {
+        "name": {
+          "type": "string",
+          "description": "Agent name."
+        },
+        "version": {
+          "description": "Agent version.",
+          "type": "string"
+        }
+      },
+      "required": [
+        "name"
+      ],
+      "additionalProperties": false,
+      "description": "The agent that ran."
+    },
+    "model_usage": {
+      "type": "object",
+      "properties": {
+        "input_tokens": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Input tokens, as the producer counted them (Anthropic counts cache reads and writes apart)."
+        },
+        "output_tokens": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Output tokens."
+        },
+        "cache_read_input_tokens": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Input tokens read from the prompt cache."
+        },
+        "cache_creation_input_tokens": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Input tokens written to the prompt cache."
+        },
+        "cost_usd": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Cost in US dollars; 0 when no producer reported one."
+        }
+      },
+      "required": [
+        "input_tokens",
+        "output_tokens",
+        "cache_read_input_tokens",
+        "cache_creation_input_tokens",
+        "cost_usd"
+      ],
+      "additionalProperties": false,
+      "description": "Token counts and cost for one model."
+    },
+    "totals": {
+      "type": "object",
+      "properties": {
+        "input_tokens": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Input tokens, as the producer counted them (Anthropic counts cache reads and writes apart)."
+        },
+        "output_tokens": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Output tokens."
+        },
+        "cache_read_input_tokens": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Input tokens read from the prompt cache."
+        },
+        "cache_creation_input_tokens": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Input tokens written to the prompt cache."
+        },
+        "cost_usd": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Cost in US dollars (see sources.cost_usd); 0 when no producer reported one."
+        },
+        "turns": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Model calls (llm_message events), or the runtime's own turn count."
+        },
+        "tool_calls": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Tool calls, subagents' included."
+        },
+        "subagents": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Subagents run."
+        },
+        "errors": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Failed model calls, tool calls, subagents and steps (failure events are not counted again)."
+        },
+        "duration_ms": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Wall-clock duration of the session."
+        },
+        "api_duration_ms": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Time spent in model calls (their summed durations), or the runtime's own figure."
+        },
+        "sources": {
+          "$ref": "#/definitions/totals_sources"
+        },
+        "event_sums": {
+          "description": "Present when the runtime's figures differ from the sum over events: the event sums, so the difference is shown rather than hidden.",
+          "allOf": [
+            {
+              "$ref": "#/definitions/model_usage"
+            }
+          ]
+        }
+      },
+      "required": [
+        "input_tokens",
+        "output_tokens",
+        "cache_read_input_tokens",
+        "cache_creation_input_tokens",
+        "cost_usd",
+        "turns",
+        "tool_calls",
+        "subagents",
+        "errors",
+        "duration_ms",
+        "api_duration_ms",
+        "sources"
+      ],
+      "additionalProperties": false,
+      "description": "Figures for the whole session, subagents included."
+    },
+    "totals_sources": {
+      "type": "object",
+      "properties": {
+        "tokens": {
+          "type": "string",
+          "enum": [
+            "events",
+            "sdk",
+            "reported"
+          ],
+          "description": "Where a total came from: `events` = summed from the events; `sdk` = reported by the agent runtime (e.g. the Claude Agent SDK's own cost estimate); `reported` = set on the root span by other instrumentation."
+        },
+        "cost_usd": {
+          "type": "string",
+          "enum": [
+            "events",
+            "sdk",
+            "reported"
+          ],
+          "description": "Where a total came from: `events` = summed from the events; `sdk` = reported by the agent runtime (e.g. the Claude Agent SDK's own cost estimate); `reported` = set on the root span by other instrumentation."
+        },
+        "turns": {
+          "type": "string",
+          "enum": [
+            "events",
+            "sdk",
+            "reported"
+          ],
+          "description": "Where a total came from: `events` = summed from the events; `sdk` = reported by the agent runtime (e.g. the Claude Agent SDK's own cost estimate); `reported` = set on the root span by other instrumentation."
+        },
+        "duration_ms": {
+          "type": "string",
+          "enum": [
+            "events",
+            "sdk",
+            "reported"
+          ],
+          "description": "Where a total came from: `events` = summed from the events; `sdk` = reported by the agent runtime (e.g. the Claude Agent SDK's own cost estimate); `reported` = set on the root span by other instrumentation."
+        },
+        "api_duration_ms": {
+          "type": "string",
+          "enum": [
+            "events",
+            "sdk",
+            "reported"
+          ],
+          "description": "Where a total came from: `events` = summed from the events; `sdk` = reported by the agent runtime (e.g. the Claude Agent SDK's own cost estimate); `reported` = set on the root span by other instrumentation."
+        }
+      },
+      "additionalProperties": false,
+      "description": "For each figure that did not come from summing events, who reported it."
+    },
+    "span_counts": {
+      "type": "object",
+      "properties": {
+        "kept": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Spans that made it into the document."
+        },
+        "dropped": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Spans that were seen but dropped (limits, orphans, ...)."
+        }
+      },
+      "required": [
+        "kept",
+        "dropped"
+      ],
+      "additionalProperties": false,
+      "description": "How many spans the document was built from."
+    },
+    "event": {
+      "oneOf": [
+        {
+          "$ref": "#/definitions/user_prompt_event"
+        },
+        {
+          "$ref": "#/definitions/llm_message_event"
+        },
+        {
+          "$ref": "#/definitions/tool_call_event"
+        },
+        {
+          "$ref": "#/definitions/subagent_event"
+        },
+        {
+          "$ref": "#/definitions/notification_event"
+        },
+        {
+          "$ref": "#/definitions/failure_event"
+        },
+        {
+          "$ref": "#/definitions/step_event"
+        }
+      ],
+      "description": "One thing that happened, told by its `type`."
+    },
+    "user_prompt_event": {
+      "type": "object",
+      "properties": {
+        "type": {
+          "type": "string",
+          "const": "user_prompt",
+          "description": "Always `user_prompt`."
+        },
+        "span_id": {
+          "type": "string",
+          "description": "Span id the event came from (span events share their span's id)."
+        },
+        "at": {
+          "type": "string",
+          "format": "date-time",
+          "description": "ISO 8601 UTC time."
+        },
+        "prompt": {
+          "type": "string",
+          "description": "The prompt text."
+        },
+        "synthetic": {
+          "description": "True for prompts the runtime injected (not typed by the user).",
+          "type": "boolean"
+        }
+      },
+      "required": [
+        "type",
+        "at",
+        "prompt"
+      ],
+      "additionalProperties": false,
+      "description": "A prompt given to the agent."
+    },
+    "llm_message_event": {
+      "type": "object",
+      "properties": {
+        "type": {
+          "type": "string",
+          "const": "llm_message",
+          "description": "Always `llm_message`."
+        },
+        "span_id": {
+          "type": "string",
+          "description": "Span id the event came from (span events share their span's id)."
+        },
+        "at": {
+          "type": "string",
+          "format": "date-time",
+          "description": "ISO 8601 UTC time."
+        },
+        "ended_at": {
+          "type": "string",
+          "format": "date-time",
+          "description": "ISO 8601 UTC time."
+        },
+        "duration_ms": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Duration of the call."
+        },
+        "model": {
+          "description": "Model that answered.",
+          "type": "string"
+        },
+        "response_id": {
+          "description": "Provider's response id.",
+          "type": "string"
+        },
+        "thinking": {
+          "description": "Extended thinking, when captured.",
+          "type": "string"
+        },
+        "text": {
+          "description": "Text the model wrote.",
+          "type": "string"
+        },
+        "tool_uses": {
+          "description": "Tools the model asked to call.",
+          "type": "array",
+          "items": {
+            "$ref": "#/definitions/tool_use_part"
+          }
+        },
+        "finish_reasons": {
+          "description": "Why the model stopped (`end_turn`, `tool_use`, ...).",
+          "type": "array",
+          "items": {
+            "type": "string"
+          }
+        },
+        "usage": {
+          "$ref": "#/definitions/usage"
+        },
+        "cost_usd": {
+          "description": "Cost of this call in US dollars; absent when unknown.",
+          "type": "number",
+          "minimum": 0
+        },
+        "error": {
+          "description": "Error message, or null when it succeeded.",
+          "type": [
+            "string",
+            "null"
+          ]
+        },
+        "truncated": {
+          "type": "object",
+          "propertyNames": {
+            "type": "string"
+          },
+          "additionalProperties": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "description": "Attribute name -> original size, for values the instrumentation cut short."
+        }
+      },
+      "required": [
+        "type",
+        "at",
+        "ended_at",
+        "duration_ms",
+        "usage"
+      ],
+      "additionalProperties": false,
+      "description": "One model call."
+    },
+    "tool_use_part": {
+      "type": "object",
+      "properties": {
+        "id": {
+          "description": "Tool use id (matches a tool_call's tool_use_id).",
+          "type": "string"
+        },
+        "name": {
+          "type": "string",
+          "description": "Tool name."
+        },
+        "input": {
+          "description": "Arguments the model gave.",
+          "allOf": [
+            {
+              "$ref": "#/definitions/json_value"
+            }
+          ]
+        }
+      },
+      "required": [
+        "name"
+      ],
+      "additionalProperties": false,
+      "description": "A tool call the model asked for."
+    },
+    "json_value": {
+      "description": "Any JSON value.",
+      "anyOf": [
+        {
+          "type": "string"
+        },
+        {
+          "type": "number"
+        },
+        {
+          "type": "boolean"
+        },
+        {
+          "type": "null"
+        },
+        {
+          "type": "array",
+          "items": {
+            "$ref": "#/definitions/json_value"
+          }
+        },
+        {
+          "type": "object",
+          "propertyNames": {
+            "type": "string"
+          },
+          "additionalProperties": {
+            "$ref": "#/definitions/json_value"
+          }
+        }
+      ]
+    },
+    "usage": {
+      "type": "object",
+      "properties": {
+        "input_tokens": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Input tokens, as the producer counted them (Anthropic counts cache reads and writes apart)."
+        },
+        "output_tokens": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Output tokens."
+        },
+        "cache_read_input_tokens": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Input tokens read from the prompt cache."
+        },
+        "cache_creation_input_tokens": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Input tokens written to the prompt cache."
+        }
+      },
+      "required": [
+        "input_tokens",
+        "output_tokens",
+        "cache_read_input_tokens",
+        "cache_creation_input_tokens"
+      ],
+      "additionalProperties": false,
+      "description": "Token counts; a count no producer reported is 0."
+    },
+    "tool_call_event": {
+      "type": "object",
+      "properties": {
+        "type": {
+          "type": "string",
+          "const": "tool_call",
+          "description": "Always `tool_call`."
+        },
+        "span_id": {
+          "type": "string",
+          "description": "Span id the event came from (span events share their span's id)."
+        },
+        "tool_use_id": {
+          "description": "Id linking the call to the model's tool_uses.",
+          "type": "string"
+        },
+        "name": {
+          "type": "string",
+          "description": "Tool name."
+        },
+        "input": {
+          "description": "Tool input.",
+          "allOf": [
+            {
+              "$ref": "#/definitions/json_value"
+            }
+          ]
+        },
+        "result": {
+          "description": "Tool result.",
+          "allOf": [
+            {
+              "$ref": "#/definitions/json_value"
+            }
+          ]
+        },
+        "error": {
+          "description": "Error message, or null when it succeeded.",
+          "type": [
+            "string",
+            "null"
+          ]
+        },
+        "status": {
+          "type": "string",
+          "enum": [
+            "ok",
+            "error",
+            "interrupted"
+          ],
+          "description": "`interrupted` when the run ended before the tool did."
+        },
+        "mcp_server": {
+          "description": "MCP server the tool belongs to.",
+          "type": "string"
+        },
+        "truncated": {
+          "type": "object",
+          "propertyNames": {
+            "type": "string"
+          },
+          "additionalProperties": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "description": "Attribute name -> original size, for values the instrumentation cut short."
+        },
+        "started_at": {
+          "type": "string",
+          "format": "date-time",
+          "description": "ISO 8601 UTC time."
+        },
+        "ended_at": {
+          "type": "string",
+          "format": "date-time",
+          "description": "ISO 8601 UTC time."
+        },
+        "duration_ms": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Duration of the call."
+        }
+      },
+      "required": [
+        "type",
+        "name",
+        "error",
+        "status",
+        "started_at",
+        "ended_at",
+        "duration_ms"
+      ],
+      "additionalProperties": false,
+      "description": "One tool call."
+    },
+    "subagent_event": {
+      "type": "object",
+      "properties": {
+        "type": {
+          "type": "string",
+          "const": "subagent",
+          "description": "Always `subagent`."
+        },
+        "span_id": {
+          "type": "string",
+          "description": "Span id the event came from (span events share their span's id)."
+        },
+        "agent_id": {
+          "description": "Subagent id given by the runtime.",
+          "type": "string"
+        },
+        "agent_type": {
+          "description": "Subagent type (e.g. `general-purpose`).",
+          "type": "string"
+        },
+        "name": {
+          "description": "Subagent name.",
+          "type": "string"
+        },
+        "why": {
+          "description": "Why it ran: the prompt it was given.",
+          "type": "string"
+        },
+        "description": {
+          "description": "Short description of its task.",
+          "type": "string"
+        },
+        "transcript_path": {
+          "description": "Path of its transcript file, when known.",
+          "type": "string"
+        },
+        "tool_use_id": {
+          "description": "Tool call that started it.",
+          "type": "string"
+        },
+        "status": {
+          "type": "string",
+          "enum": [
+            "ok",
+            "error",
+            "incomplete"
+          ],
+          "description": "`ok`, `error` (the agent failed), or `incomplete` (spans were missing or cut by limits)."
+        },
+        "error": {
+          "description": "Error message, or null when it succeeded.",
+          "type": [
+            "string",
+            "null"
+          ]
+        },
+        "started_at": {
+          "type": "string",
+          "format": "date-time",
+          "description": "ISO 8601 UTC time."
+        },
+        "ended_at": {
+          "type": "string",
+          "format": "date-time",
+          "description": "ISO 8601 UTC time."
+        },
+        "duration_ms": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Duration of the subagent run."
+        },
+        "events": {
+          "type": "array",
+          "items": {
+            "$ref": "#/definitions/event"
+          },
+          "description": "What the subagent did, nested."
+        }
+      },
+      "required": [
+        "type",
+        "status",
+        "started_at",
+        "ended_at",
+        "duration_ms",
+        "events"
+      ],
+      "additionalProperties": false,
+      "description": "A subagent run, with its own events nested."
+    },
+    "notification_event": {
+      "type": "object",
+      "properties": {
+        "type": {
+          "type": "string",
+          "const": "notification",
+          "description": "Always `notification`."
+        },
+        "span_id": {
+          "type": "string",
+          "description": "Span id the event came from (span events share their span's id)."
+        },
+        "at": {
+          "type": "string",
+          "format": "date-time",
+          "description": "ISO 8601 UTC time."
+        },
+        "message": {
+          "type": "string",
+          "description": "The message."
+        },
+        "kind": {
+          "description": "Kind of notification (status, warning, ...).",
+          "type": "string"
+        }
+      },
+      "required": [
+        "type",
+        "at",
+        "message"
+      ],
+      "additionalProperties": false,
+      "description": "A status message or warning from the runtime."
+    },
+    "failure_event": {
+      "type": "object",
+      "properties": {
+        "type": {
+          "type": "string",
+          "const": "failure",
+          "description": "Always `failure`."
+        },
+        "span_id": {
+          "type": "string",
+          "description": "Span id the event came from (span events share their span's id)."
+        },
+        "at": {
+          "type": "string",
+          "format": "date-time",
+          "description": "ISO 8601 UTC time."
+        },
+        "category": {
+          "type": "string",
+          "enum": [
+            "tool",
+            "model",
+            "retrieval",
+            "orchestration"
+          ],
+          "description": "What failed (the failure taxonomy)."
+        },
+        "code": {
+          "type": "string",
+          "description": "Short machine code: `timeout`, `schema`, `rate_limit`, `http_503`, `error`, ..."
+        },
+        "message": {
+          "description": "Human-readable message.",
+          "type": "string"
+        },
+        "step": {
+          "description": "Name of the step it belongs to.",
+          "type": "string"
+        },
+        "attempt": {
+          "description": "Attempt number of that step, for retries.",
+          "type": "integer",
+          "minimum": 1
+        }
+      },
+      "required": [
+        "type",
+        "at",
+        "category",
+        "code"
+      ],
+      "additionalProperties": false,
+      "description": "A classified failure (`recordFailure()` or a failed generic step). Informational: totals.errors counts failed spans, not these, so a failure recorded on a failed span is not counted twice."
+    },
+    "step_event": {
+      "type": "object",
+      "properties": {
+        "type": {
+          "type": "string",
+          "const": "step",
+          "description": "Always `step`."
+        },
+        "span_id": {
+          "type": "string",
+          "description": "Span id the event came from (span events share their span's id)."
+        },
+        "name": {
+          "type": "string",
+          "description": "Span name."
+        },
+        "kind": {
+          "type": "string",
+          "enum": [
+            "internal",
+            "server",
+            "client",
+            "producer",
+            "consumer"
+          ],
+          "description": "Span kind."
+        },
+        "status": {
+          "type": "string",
+          "enum": [
+            "ok",
+            "error"
+          ]
+        },
+        "error": {
+          "description": "Error message, or null when it succeeded.",
+          "type": [
+            "string",
+            "null"
+          ]
+        },
+        "attributes": {
+          "type": "object",
+          "propertyNames": {
+            "type": "string"
+          },
+          "additionalProperties": {
+            "$ref": "#/definitions/json_value"
+          },
+          "description": "The span's attributes."
+        },
+        "started_at": {
+          "type": "string",
+          "format": "date-time",
+          "description": "ISO 8601 UTC time."
+        },
+        "ended_at": {
+          "type": "string",
+          "format": "date-time",
+          "description": "ISO 8601 UTC time."
+        },
+        "duration_ms": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Duration of the span."
+        },
+        "events": {
+          "description": "Events of child spans, nested.",
+          "type": "array",
+          "items": {
+            "$ref": "#/definitions/event"
+          }
+        }
+      },
+      "required": [
+        "type",
+        "name",
+        "kind",
+        "status",
+        "attributes",
+        "started_at",
+        "ended_at",
+        "duration_ms"
+      ],
+      "additionalProperties": false,
+      "description": "Any other span: kept so a session never misses what happened."
+    }
+  }
 } as const;
 
 export const sessionIndexSchema = {
-  $schema: 'http://json-schema.org/draft-07/schema#',
-  $id: 'https://ams-otel.dev/schema/session-index.v1.json',
-  title: 'ams-otel session index entry',
-  type: 'object',
-  required: ['schema_version', 'id', 'trace_id', 'revision', 'status', 'agent', 'tags', 'metadata', 'started_at', 'ended_at', 'totals', 'key'],
-  properties: {
-    ...common,
-    prompt_preview: { type: 'string' },
-    key: { type: 'string' },
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "type": "object",
+  "properties": {
+    "schema_version": {
+      "type": "number",
+      "const": 1,
+      "description": "Version of this format."
+    },
+    "id": {
+      "type": "string",
+      "maxLength": 128,
+      "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$",
+      "description": "Unique per session and safe as a storage key segment."
+    },
+    "trace_id": {
+      "type": "string",
+      "pattern": "^[0-9a-f]{32}$",
+      "description": "OpenTelemetry trace id."
+    },
+    "conversation_id": {
+      "description": "Conversation id from the agent runtime (e.g. the Claude session id).",
+      "type": "string"
+    },
+    "revision": {
+      "type": "integer",
+      "minimum": 1,
+      "description": "1 on first write; + 1 each time late spans re-assemble the same session (receiver)."
+    },
+    "status": {
+      "type": "string",
+      "enum": [
+        "ok",
+        "error",
+        "incomplete"
+      ],
+      "description": "`ok`, `error` (the agent failed), or `incomplete` (spans were missing or cut by limits)."
+    },
+    "agent": {
+      "$ref": "#/definitions/agent"
+    },
+    "environment": {
+      "description": "Deployment environment (`prod`, `staging`, ...).",
+      "type": "string"
+    },
+    "tags": {
+      "type": "array",
+      "items": {
+        "type": "string"
+      },
+      "description": "Tags the caller attached."
+    },
+    "metadata": {
+      "type": "object",
+      "propertyNames": {
+        "type": "string"
+      },
+      "additionalProperties": {
+        "type": [
+          "string",
+          "number",
+          "boolean"
+        ]
+      },
+      "description": "Free-form key/value pairs the caller attached (team, customer, ...)."
+    },
+    "model": {
+      "description": "Main model used.",
+      "type": "string"
+    },
+    "started_at": {
+      "type": "string",
+      "format": "date-time",
+      "description": "ISO 8601 UTC time."
+    },
+    "ended_at": {
+      "type": "string",
+      "format": "date-time",
+      "description": "ISO 8601 UTC time."
+    },
+    "totals": {
+      "$ref": "#/definitions/totals"
+    },
+    "prompt_preview": {
+      "description": "First user prompt, cut to a short preview.",
+      "type": "string"
+    },
+    "key": {
+      "type": "string",
+      "description": "Storage key of the full document."
+    }
   },
-  additionalProperties: false,
+  "required": [
+    "schema_version",
+    "id",
+    "trace_id",
+    "revision",
+    "status",
+    "agent",
+    "tags",
+    "metadata",
+    "started_at",
+    "ended_at",
+    "totals",
+    "key"
+  ],
+  "additionalProperties": false,
+  "$id": "https://ams-otel.dev/schema/session-index.v1.json",
+  "title": "ams-otel session index entry",
+  "description": "A compact projection of a session, one small file per session under `{prefix}/index/`.",
+  "definitions": {
+    "agent": {
+      "type": "object",
+      "properties": {
+        "name": {
+          "type": "string",
+          "description": "Agent name."
+        },
+        "version": {
+          "description": "Agent version.",
+          "type": "string"
+        }
+      },
+      "required": [
+        "name"
+      ],
+      "additionalProperties": false,
+      "description": "The agent that ran."
+    },
+    "totals": {
+      "type": "object",
+      "properties": {
+        "input_tokens": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Input tokens, as the producer counted them (Anthropic counts cache reads and writes apart)."
+        },
+        "output_tokens": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Output tokens."
+        },
+        "cache_read_input_tokens": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Input tokens read from the prompt cache."
+        },
+        "cache_creation_input_tokens": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Input tokens written to the prompt cache."
+        },
+        "cost_usd": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Cost in US dollars (see sources.cost_usd); 0 when no producer reported one."
+        },
+        "turns": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Model calls (llm_message events), or the runtime's own turn count."
+        },
+        "tool_calls": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Tool calls, subagents' included."
+        },
+        "subagents": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Subagents run."
+        },
+        "errors": {
+          "type": "integer",
+          "minimum": 0,
+          "description": "Failed model calls, tool calls, subagents and steps (failure events are not counted again)."
+        },
+        "duration_ms": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Wall-clock duration of the session."
+        },
+        "api_duration_ms": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Time spent in model calls (their summed durations), or the runtime's own figure."
+        },
+        "sources": {
+          "$ref": "#/definitions/totals_sources"
+        },
+        "event_sums": {
+          "description": "Present when the runtime's figures differ from the sum over events: the event sums, so the difference is shown rather than hidden.",
+          "allOf": [
+            {
+              "$ref": "#/definitions/model_usage"
+            }
+          ]
+        }
+      },
+      "required": [
+        "input_tokens",
+        "output_tokens",
+        "cache_read_input_tokens",
+        "cache_creation_input_tokens",
+        "cost_usd",
+        "turns",
+        "tool_calls",
+        "subagents",
+        "errors",
+        "duration_ms",
+        "api_duration_ms",
+        "sources"
+      ],
+      "additionalProperties": false,
+      "description": "Figures for the whole session, subagents included."
+    },
+    "totals_sources": {
+      "type": "object",
+      "properties": {
+        "tokens": {
+          "type": "string",
+          "enum": [
+            "events",
+            "sdk",
+            "reported"
+          ],
+          "description": "Where a total came from: `events` = summed from the events; `sdk` = reported by the agent runtime (e.g. the Claude Agent SDK's own cost estimate); `reported` = set on the root span by other instrumentation."
+        },
+        "cost_usd": {
+          "type": "string",
+          "enum": [
+            "events",
+            "sdk",
+            "reported"
+          ],
+          "description": "Where a total came from: `events` = summed from the events; `sdk` = reported by the agent runtime (e.g. the Claude Agent SDK's own cost estimate); `reported` = set on the root span by other instrumentation."
+        },
+        "turns": {
+          "type": "string",
+          "enum": [
+            "events",
+            "sdk",
+            "reported"
+          ],
+          "description": "Where a total came from: `events` = summed from the events; `sdk` = reported by the agent runtime (e.g. the Claude Agent SDK's own cost estimate); `reported` = set on the root span by other instrumentation."
+        },
+        "duration_ms": {
+          "type": "string",
+          "enum": [
+            "events",
+            "sdk",
+            "reported"
+          ],
+          "description": "Where a total came from: `events` = summed from the events; `sdk` = reported by the agent runtime (e.g. the Claude Agent SDK's own cost estimate); `reported` = set on the root span by other instrumentation."
+        },
+        "api_duration_ms": {
+          "type": "string",
+          "enum": [
+            "events",
+            "sdk",
+            "reported"
+          ],
+          "description": "Where a total came from: `events` = summed from the events; `sdk` = reported by the agent runtime (e.g. the Claude Agent SDK's own cost estimate); `reported` = set on the root span by other instrumentation."
+        }
+      },
+      "additionalProperties": false,
+      "description": "For each figure that did not come from summing events, who reported it."
+    },
+    "model_usage": {
+      "type": "object",
+      "properties": {
+        "input_tokens": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Input tokens, as the producer counted them (Anthropic counts cache reads and writes apart)."
+        },
+        "output_tokens": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Output tokens."
+        },
+        "cache_read_input_tokens": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Input tokens read from the prompt cache."
+        },
+        "cache_creation_input_tokens": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Input tokens written to the prompt cache."
+        },
+        "cost_usd": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Cost in US dollars; 0 when no producer reported one."
+        }
+      },
+      "required": [
+        "input_tokens",
+        "output_tokens",
+        "cache_read_input_tokens",
+        "cache_creation_input_tokens",
+        "cost_usd"
+      ],
+      "additionalProperties": false,
+      "description": "Token counts and cost for one model."
+    }
+  }
 } as const;

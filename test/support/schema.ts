@@ -14,6 +14,11 @@ addFormats(ajv);
 const validateSession = ajv.compile(sessionSchema);
 const validateIndex = ajv.compile(sessionIndexSchema);
 
+/** True when the document matches the session schema (for tests that expect a rejection). */
+export function isValidSession(doc: unknown): boolean {
+  return validateSession(doc);
+}
+
 export function expectValidSession(doc: unknown): void {
   const ok = validateSession(doc);
   expect(validateSession.errors ?? [], 'session document must match the JSON Schema').toEqual([]);

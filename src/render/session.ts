@@ -1,9 +1,13 @@
 /**
- * `ams show`: a session as a readable tree. One line per thing that happened, nested under the
- * subagent that did it; long content is cut (with how much was cut) unless --full.
+ * The one text renderer for a session document, in two sizes:
+ * - renderTree(): the readable tree `ams show` and the demos print. One line per thing that
+ *   happened, nested under the subagent that did it; long content is cut (with how much was cut)
+ *   unless `full`.
+ * - summarizeSession(): the one-line summary (plus failure lines) ConsoleSink prints.
+ * Pure functions of the document: no I/O, so the CLI, sinks and demos share them.
  */
-import type { JsonValue, Session, SessionEvent } from '../src/session/types.js';
-import { clean, cut, fmtCost, fmtDuration, fmtTime, fmtTokens } from './format.js';
+import type { JsonValue, Session, SessionEvent } from '../session/types.js';
+import { clean, cut, fmtCost, fmtDuration, fmtTime, fmtTokens } from './text.js';
 
 export interface TreeOptions {
   /** Show thinking in full (default: folded to one line). */
@@ -96,4 +100,55 @@ export function renderTree(s: Session, o: TreeOptions = {}): string[] {
   }
   if (s.spans?.dropped) out.push(`spans: ${s.spans.kept} kept, ${s.spans.dropped} dropped`);
   return out;
+}
+
+const ICON: Record<Session['status'], string> = { ok: '✓', error: '✗', incomplete: '…' };
+const COLOR: Record<Session['status'], string> = { ok: '\u001b[32m', error: '\u001b[31m', incomplete: '\u001b[33m' };
+const RESET = '\u001b[0m';
+const DIM = '\u001b[2m';
+
+function visitAll(events: SessionEvent[], visit: (e: SessionEvent) => void): void {
+  for (const e of events) {
+    visit(e);
+    if ((e.type === 'subagent' || e.type === 'step') && e.events) visitAll(e.events, visit);
+  }
+}
+
+function seconds(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)}ms` : `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;
+}
+
+/** The one-line summary (plus failure lines) ConsoleSink prints; exported for custom sinks. */
+export function summarizeSession(session: Session, options: { color?: boolean; maxPromptLength?: number } = {}): string {
+  const c = options.color === true;
+  const t = session.totals;
+  let prompt: string | undefined;
+  const failures: string[] = [];
+  visitAll(session.events, (e) => {
+    if (e.type === 'user_prompt' && prompt === undefined) prompt = e.prompt;
+    if (e.type === 'failure') failures.push(`${e.category}/${e.code}${e.step ? ` in ${e.step}` : ''}${e.attempt ? ` (attempt ${e.attempt})` : ''}${e.message ? `: ${e.message}` : ''}`);
+  });
+  const max = options.maxPromptLength ?? 80;
+  const parts = [
+    `${c ? COLOR[session.status] : ''}${ICON[session.status]} ${session.status}${c ? RESET : ''}`,
+    `${session.agent.name}${session.environment ? ` (${session.environment})` : ''}`,
+    seconds(t.duration_ms),
+    `${t.turns} llm`,
+    `${t.tool_calls} tool${t.tool_calls === 1 ? '' : 's'}`,
+  ];
+  if (t.subagents) parts.push(`${t.subagents} subagent${t.subagents === 1 ? '' : 's'}`);
+  if (t.errors) parts.push(`${t.errors} error${t.errors === 1 ? '' : 's'}`);
+  if (failures.length) parts.push(`${failures.length} failure${failures.length === 1 ? '' : 's'}`);
+  parts.push(`${t.input_tokens}→${t.output_tokens} tok`);
+  if (t.cost_usd) parts.push(`$${t.cost_usd.toFixed(4)}`);
+  if (session.model) parts.push(session.model);
+  if (prompt) {
+    const flat = prompt.replace(/\s+/g, ' ').trim();
+    parts.push(JSON.stringify(flat.length > max ? `${flat.slice(0, max - 1)}…` : flat));
+  }
+  parts.push(`${c ? DIM : ''}id ${session.id}${c ? RESET : ''}`);
+  const lines = [`[ams] ${parts.join(' · ')}`];
+  if (session.status !== 'ok' && session.status_reason) lines.push(`      reason: ${session.status_reason}`);
+  for (const f of failures) lines.push(`      failure ${f}`);
+  return lines.join('\n');
 }
