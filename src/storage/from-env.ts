@@ -1,5 +1,5 @@
 import { diag } from '@opentelemetry/api';
-import { resolve, SETTINGS } from '../config/env.js';
+import { lookup, SETTINGS } from '../config/env.js';
 import type { Env } from '../config/env.js';
 import type { LocalStorage } from './local.js';
 import type { S3Storage } from './s3.js';
@@ -7,16 +7,35 @@ import { storageFromSpec } from './spec.js';
 import type { StorageSpec } from './spec.js';
 
 /**
+ * What is wrong with the storage settings in `env`, in the words every caller uses (the writers
+ * report it and fall back, the `ams` readers refuse with it); undefined when nothing is.
+ */
+export function storageSettingsProblem(env: Env = process.env): string | undefined {
+  const kind = lookup(SETTINGS.storage, env);
+  if (kind.problem) return kind.problem;
+  if (kind.value === 's3' && !lookup(SETTINGS.s3Bucket, env).value) return 'AMS_STORAGE=s3 needs AMS_S3_BUCKET';
+  return undefined;
+}
+
+/** The storage kind `env` asks for, with bad values taken as unset (see storageSettingsProblem). */
+export function storageKind(env: Env = process.env): 'local' | 's3' {
+  const kind = lookup(SETTINGS.storage, env).value ?? (lookup(SETTINGS.s3Bucket, env).value ? 's3' : 'local');
+  return kind === 's3' && !lookup(SETTINGS.s3Bucket, env).value ? 'local' : kind;
+}
+
+/**
  * Which storage the environment asks for, as data: S3 when `AMS_STORAGE=s3` or `AMS_S3_BUCKET` is
  * set, otherwise local files under `AMS_LOCAL_DIR` (default `./ams-data`).
+ *
+ * Used inside the user's application, so a bad setting never throws: it is reported through
+ * diag.error (the same message `ams` exits with) and the default applies: a bad `AMS_STORAGE` is
+ * taken as unset, and `AMS_STORAGE=s3` without a bucket writes locally, so no session is lost.
  */
 export function specFromEnv(env: Env = process.env): StorageSpec {
-  const kind = resolve(SETTINGS.storage, undefined, env) ?? (resolve(SETTINGS.s3Bucket, undefined, env) ? 's3' : 'local');
-  if (kind === 's3') {
-    if (resolve(SETTINGS.s3Bucket, undefined, env)) return { kind: 's3', options: { env } };
-    diag.error('ams-otel: AMS_STORAGE=s3 but AMS_S3_BUCKET is not set; writing to local storage instead');
-  }
-  return { kind: 'local', options: { env } };
+  const problem = storageSettingsProblem(env);
+  const kind = storageKind(env);
+  if (problem) diag.error(`ams-otel: ${problem}; writing to ${kind === 's3' ? 'S3 as if AMS_STORAGE were unset' : 'local storage (AMS_LOCAL_DIR)'} instead`);
+  return { kind, options: { env } };
 }
 
 /** The storage the environment asks for (see specFromEnv). */
