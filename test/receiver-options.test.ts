@@ -1,6 +1,7 @@
 import { diag } from '@opentelemetry/api';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { RECEIVER_USAGE, resolveReceiverOptions, runReceiverFromCli } from '../receiver/index.js';
+import { RECEIVER_USAGE, runReceiverFromCli } from '../cli/commands/receiver.js';
+import { resolveReceiverOptions } from '../receiver/index.js';
 
 afterEach(() => {
   vi.restoreAllMocks();

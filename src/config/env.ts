@@ -74,7 +74,7 @@ const EXPECTED = new Map<(raw: string) => unknown, string>([
   [parseNonNegativeInt, 'a non-negative integer'],
   [parsePositiveInt, 'a positive integer'],
   [parseString, 'a non-empty value'],
-  [parseStorageKind, '`local` or `s3`'],
+  [parseStorageKind, 'local or s3'],
 ]);
 
 export function expectedOf(setting: Setting<unknown>): string | undefined {
@@ -92,7 +92,7 @@ export function settingFlag(setting: Setting<unknown>): string | undefined {
 
 /**
  * The one wording of a bad value, used by the library (diag, then the default) and the CLI (exit
- * 2) alike: `invalid AMS_STORAGE="bogus" (expected `local` or `s3`)`. `via` names the flag the
+ * 2) alike: `invalid AMS_STORAGE="bogus" (expected local or s3)`. `via` names the flag the
  * value came from instead of the variable.
  */
 export function describeInvalid(setting: Setting<unknown>, raw: string, via = setting.env): string {
@@ -262,7 +262,7 @@ export const SETTINGS = {
     env: 'AMS_RECEIVER_WAL_DIR',
     default: undefined as string | false | undefined,
     parse: parseWalDir,
-    expected: 'a directory, or `off`',
+    expected: 'a directory, or off',
     doc: 'write-ahead log directory; `off` disables it (acknowledged spans then die with the process)',
     defaultDoc: '`<AMS_LOCAL_DIR>/receiver-wal`',
     group: 'receiver',
