@@ -2,7 +2,7 @@
  * docs/configuration.md, rendered from the settings table (`npm run docs:config` writes it;
  * test/config-docs.test.ts fails when the file and the table drift apart).
  */
-import { allSettings, expectedOf, settingFlag } from './env.js';
+import { allSettings, expectedOf, parseBoolean, parseString, settingFlag } from './env.js';
 import type { Setting, SettingGroup } from './env.js';
 
 const SECTIONS: Array<{ group: SettingGroup | undefined; title: string; intro: string; flags?: string }> = [
@@ -35,15 +35,22 @@ function cell(text: string): string {
 function defaultText(s: Setting<unknown>): string {
   if (s.defaultDoc) return s.defaultDoc;
   if (s.default === undefined) return '';
+  if (typeof s.default === 'boolean') return s.default ? 'on' : 'off';
   return `\`${String(s.default)}\``;
+}
+
+function accepts(s: Setting<unknown>): string {
+  if (s.parse === parseBoolean) return 'on / off';
+  // Any text will do: saying so adds nothing.
+  if (s.parse === parseString) return '';
+  return expectedOf(s) ?? '';
 }
 
 function row(s: Setting<unknown>, withFlag: boolean): string {
   const flag = settingFlag(s);
-  const expected = expectedOf(s);
   const cells = [`\`${s.env}\``];
-  if (withFlag) cells.push(flag ? `\`--${flag}\`${s.writerOnly ? ' (receiver)' : ''}` : '');
-  cells.push(defaultText(s), cell(`${s.doc}${expected && !s.doc.includes(expected) ? ` — ${expected}` : ''}`));
+  if (withFlag) cells.push(flag ? `\`--${flag}\`${s.writerOnly ? ' (receiver)' : ''}` : 'env only');
+  cells.push(cell(defaultText(s)), cell(accepts(s)), cell(s.doc));
   return `| ${cells.join(' | ')} |`;
 }
 
@@ -59,14 +66,15 @@ export function renderConfigurationDoc(settings: ReadonlyArray<Setting<unknown>>
     '`--local-dir`, `AMS_RECEIVER_WAIT_MS` is `ams receiver --wait-ms`. A flag wins over its variable.',
     '',
     'A value a setting does not accept is reported in the same words everywhere, e.g.',
-    '`invalid AMS_STORAGE="bogus" (expected \\`local\\` or \\`s3\\`)`:',
+    '`invalid AMS_STORAGE="bogus" (expected local or s3)`:',
     '',
     '- **Inside your application** (processor, Claude instrumentation, any-agent API, `createReceiver`),',
     '  tracing must never break the host: the message goes to OpenTelemetry `diag` (a warning; an',
     '  error for storage) and the default applies. A bad `AMS_STORAGE`, or `AMS_STORAGE=s3` without',
     '  `AMS_S3_BUCKET`, writes to local storage (`AMS_LOCAL_DIR`) rather than losing sessions.',
     '- **The `ams` command** (the reading commands and `ams receiver`) refuses to start: it prints the',
-    '  message and exits with status 2.',
+    '  message and exits with status 2. Booleans accept 1/true/on/yes and 0/false/off/no; a boolean',
+    '  flag alone means on (`--wal-fsync`).',
     '',
   ];
   for (const section of SECTIONS) {
@@ -74,8 +82,9 @@ export function renderConfigurationDoc(settings: ReadonlyArray<Setting<unknown>>
     if (rows.length === 0) continue;
     out.push(`## ${section.title}`, '', section.intro, '');
     if (section.flags) out.push(`Flags: ${section.flags}.`, '');
-    out.push(section.flags ? '| env | flag | default | meaning |' : '| env | default | meaning |', section.flags ? '|---|---|---|---|' : '|---|---|---|');
+    out.push(section.flags ? '| env | flag | default | accepts | meaning |' : '| env | default | accepts | meaning |', section.flags ? '|---|---|---|---|---|' : '|---|---|---|---|');
     for (const s of rows) out.push(row(s, section.flags !== undefined));
+    if (section.group === 'receiver') out.push('', '`ams receiver --no-wal` is `AMS_RECEIVER_WAL_DIR=off`.');
     out.push('');
   }
   return out.join('\n');

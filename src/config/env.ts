@@ -140,7 +140,7 @@ export const SETTINGS = {
     env: 'AMS_STORAGE',
     default: undefined as 'local' | 's3' | undefined,
     parse: parseStorageKind,
-    doc: '`local` or `s3`',
+    doc: 'storage backend',
     defaultDoc: '`local` unless `AMS_S3_BUCKET` is set',
     group: 'storage',
   } satisfies Setting<'local' | 's3' | undefined>,
