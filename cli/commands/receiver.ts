@@ -6,7 +6,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { allSettings, settingFlag, SettingError } from '../../src/config/env.js';
 import type { Env } from '../../src/config/env.js';
-import { storageSettingsProblem } from '../../src/storage/from-env.js';
+import { storageSettingsProblem } from '../../src/config/storage.js';
 import type { RunningReceiver } from '../../receiver/server.js';
 import { EXIT_OK, isHelpExit, quiet, usageErrorOf } from '../common.js';
 import type { CliContext } from '../common.js';

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { SettingError } from '../config/env.js';
 import type { Env } from '../config/env.js';
-import { storageKind, storageSettingsProblem } from '../storage/from-env.js';
+import { storageKind, storageSettingsProblem } from '../config/storage.js';
 import { LocalStorage } from '../storage/local.js';
 import type { S3Storage } from '../storage/s3.js';
 

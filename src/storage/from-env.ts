@@ -1,27 +1,10 @@
 import { diag } from '@opentelemetry/api';
-import { lookup, SETTINGS } from '../config/env.js';
 import type { Env } from '../config/env.js';
+import { storageKind, storageSettingsProblem } from '../config/storage.js';
 import type { LocalStorage } from './local.js';
 import type { S3Storage } from './s3.js';
 import { storageFromSpec } from './spec.js';
 import type { StorageSpec } from './spec.js';
-
-/**
- * What is wrong with the storage settings in `env`, in the words every caller uses (the writers
- * report it and fall back, the `ams` readers refuse with it); undefined when nothing is.
- */
-export function storageSettingsProblem(env: Env = process.env): string | undefined {
-  const kind = lookup(SETTINGS.storage, env);
-  if (kind.problem) return kind.problem;
-  if (kind.value === 's3' && !lookup(SETTINGS.s3Bucket, env).value) return 'AMS_STORAGE=s3 needs AMS_S3_BUCKET';
-  return undefined;
-}
-
-/** The storage kind `env` asks for, with bad values taken as unset (see storageSettingsProblem). */
-export function storageKind(env: Env = process.env): 'local' | 's3' {
-  const kind = lookup(SETTINGS.storage, env).value ?? (lookup(SETTINGS.s3Bucket, env).value ? 's3' : 'local');
-  return kind === 's3' && !lookup(SETTINGS.s3Bucket, env).value ? 'local' : kind;
-}
 
 /**
  * Which storage the environment asks for, as data: S3 when `AMS_STORAGE=s3` or `AMS_S3_BUCKET` is
