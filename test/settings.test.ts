@@ -74,6 +74,23 @@ describe('flags derive from the table', () => {
     for (const [, s] of Object.entries(RECEIVER_CONFIG)) expect(allSettings()).toContain(s);
   });
 
+  it('flags override their variables; a boolean flag alone means on, and takes off/false too', async () => {
+    const dir = tempDir('flags');
+    const env = { AMS_RECEIVER_WAL_FSYNC: 'false', AMS_RECEIVER_WAIT_MS: '999', AMS_LOCAL_DIR: dir };
+    const on = await runReceiverFromCli(['--port', '0', '--workers', '0', '--wal-fsync', '--wait-ms', '5'], env, { print: () => {} });
+    try {
+      expect(on!.receiver.config).toMatchObject({ walFsync: true, waitMs: 5, walDir: path.join(dir, 'receiver-wal') });
+    } finally {
+      await on!.stop();
+    }
+    const off = await runReceiverFromCli(['--port', '0', '--workers', '0', '--wal-fsync', 'off', '--no-wal'], { ...env, AMS_RECEIVER_WAL_FSYNC: 'on' }, { print: () => {} });
+    try {
+      expect(off!.receiver.config).toMatchObject({ walFsync: false, waitMs: 999, walDir: false });
+    } finally {
+      await off!.stop();
+    }
+  });
+
   it('a bad flag value is refused with the same words as a bad variable', async () => {
     await expect(runReceiverFromCli(['--wait-ms', 'soon'], {}, { print: () => {} })).rejects.toThrow(
       new SettingError('invalid --wait-ms="soon" (expected a non-negative integer)'),

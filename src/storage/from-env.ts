@@ -17,7 +17,7 @@ import type { StorageSpec } from './spec.js';
 export function specFromEnv(env: Env = process.env): StorageSpec {
   const problem = storageSettingsProblem(env);
   const kind = storageKind(env);
-  if (problem) diag.error(`ams-otel: ${problem}; writing to ${kind === 's3' ? 'S3 as if AMS_STORAGE were unset' : 'local storage (AMS_LOCAL_DIR)'} instead`);
+  if (problem) diag.error(`ams-otel: ${problem}; writing to ${kind === 's3' ? 'S3 (AMS_S3_BUCKET is set)' : 'local storage (AMS_LOCAL_DIR)'} instead`);
   return { kind, options: { env } };
 }
 
