@@ -14,8 +14,9 @@ import { addSettingOptions, envWithFlags, settingsOf } from '../settings.js';
 
 const STORAGE = settingsOf(['storage'], { writer: true });
 const CAPTURE = settingsOf(['capture']);
+const WRITER = settingsOf(['writer']);
 const RECEIVER = settingsOf(['receiver']);
-const SETTINGS_USED = [...STORAGE, ...CAPTURE, ...RECEIVER];
+const SETTINGS_USED = [...STORAGE, ...CAPTURE, ...WRITER, ...RECEIVER];
 
 export interface CliIo {
   print(line: string): void;
@@ -33,6 +34,7 @@ export function receiverCommand(ctx: CliContext, io: CliIo, onStarted: (running:
     .description('OTLP/HTTP trace receiver: POST /v1/traces (protobuf or JSON, gzip), one session document per agent run.');
   addSettingOptions(cmd, RECEIVER, 'Receiver (flags win over the environment):');
   cmd.addOption(new Option('--no-wal', 'run without a write-ahead log: acknowledged spans die with the process (AMS_RECEIVER_WAL_DIR=off)').helpGroup('Receiver (flags win over the environment):'));
+  addSettingOptions(cmd, WRITER, 'Session writer:');
   addSettingOptions(cmd, STORAGE, 'Storage:');
   addSettingOptions(cmd, CAPTURE, 'Capture and privacy:');
   const envOnly = allSettings().filter((s) => s.group === 'receiver' && !settingFlag(s));

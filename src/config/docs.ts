@@ -18,6 +18,13 @@ const SECTIONS: Array<{ group: SettingGroup | undefined; title: string; intro: s
     intro: 'What a session keeps: read by the Claude instrumentation, the any-agent API, and the privacy step before every write (processor and receiver).',
     flags: '`ams receiver`',
   },
+  { group: 'emitter', title: 'Claude instrumentation and any-agent API', intro: 'The spans ams-otel emits in your application (`ams-otel/claude`, the generic API).' },
+  {
+    group: 'writer',
+    title: 'Session writer',
+    intro: 'How sessions are written, the same for the in-process processor and the receiver.',
+    flags: '`ams receiver`',
+  },
   { group: 'processor', title: 'In-process processor', intro: '`SessionSpanProcessor` in your application.' },
   {
     group: 'receiver',

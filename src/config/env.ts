@@ -12,8 +12,12 @@ import { diag } from '@opentelemetry/api';
 
 export type Env = Record<string, string | undefined>;
 
-/** Docs section, and which commands take the group's settings as flags. */
-export type SettingGroup = 'storage' | 'capture' | 'processor' | 'receiver';
+/**
+ * Docs section, and which commands take the group's settings as flags: `storage` every command,
+ * `capture`, `writer` and `receiver` `ams receiver`; `emitter` and `processor` none (they run in
+ * the user's application).
+ */
+export type SettingGroup = 'storage' | 'capture' | 'emitter' | 'writer' | 'processor' | 'receiver';
 
 export interface Setting<T> {
   env: string;
