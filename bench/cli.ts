@@ -90,7 +90,7 @@ try {
     for await (const e of storage.listIndex()) void e;
   });
   const nodeMs = await time(() => execFileSync(process.execPath, ['-e', '0']));
-  const ams = (args: string[]) => () => execFileSync(process.execPath, [CLI, ...args, '--dir', dir], { stdio: ['ignore', 'ignore', 'ignore'] });
+  const ams = (args: string[]) => () => execFileSync(process.execPath, [CLI, ...args, '--local-dir', dir], { stdio: ['ignore', 'ignore', 'ignore'] });
   const helpMs = await time(() => execFileSync(process.execPath, [CLI, '--help'], { stdio: 'ignore' }));
   const lsMs = await time(ams(['ls']));
   const lsFilteredMs = await time(ams(['ls', '-q', 'task 4242:']));

@@ -1,85 +1,88 @@
-/** Flags every reading command shares: where the sessions are, and how to filter them. */
-import type { ParseArgsConfig } from 'node:util';
+/** What the `ams` commands share: exit codes, the storage flags, the filter flags, output. */
+import { CommanderError, Option } from 'commander';
+import type { Command } from 'commander';
 import type { Env } from '../src/config/env.js';
 import { parseFilter } from '../src/query/filter.js';
 import type { SessionFilter } from '../src/query/filter.js';
 import { readerFromEnv } from '../src/query/reader.js';
 import type { StoreReader } from '../src/query/reader.js';
+import { addSettingOptions, envWithFlags, settingsOf } from './settings.js';
 
-/** Exit codes: 0 done, 1 failed or not found, 2 bad usage. */
+/** Exit codes: 0 done, 1 failed or not found, 2 bad usage (flags, arguments, settings). */
 export const EXIT_OK = 0;
 export const EXIT_FAIL = 1;
 export const EXIT_USAGE = 2;
 
 export class UsageError extends Error {}
 
-/** Storage flags, each an override of the environment variable the library reads. */
-export const STORAGE_FLAGS: Record<string, string> = {
-  storage: 'AMS_STORAGE',
-  dir: 'AMS_LOCAL_DIR',
-  's3-bucket': 'AMS_S3_BUCKET',
-  's3-prefix': 'AMS_S3_PREFIX',
-  's3-endpoint': 'AMS_S3_ENDPOINT_URL',
-  's3-region': 'AMS_S3_REGION',
-};
+/**
+ * Makes commander report instead of exiting or printing: errors are thrown (run() prints them as
+ * `ams <command>: ...` and exits 2), help text goes to `out` (printed by the caller).
+ */
+export function quiet(cmd: Command, out: string[]): Command {
+  for (const c of [cmd, ...cmd.commands]) {
+    c.exitOverride().configureOutput({ writeOut: (s) => out.push(s), writeErr: () => {}, outputError: () => {} });
+  }
+  return cmd;
+}
 
-export const STORAGE_HELP = `Storage (flags win over the environment; default ./ams-data):
-  --dir <path>            AMS_LOCAL_DIR        local folder
-  --storage local|s3      AMS_STORAGE
-  --s3-bucket <name>      AMS_S3_BUCKET        (credentials: the standard AWS chain)
-  --s3-prefix <prefix>    AMS_S3_PREFIX        (default ams)
-  --s3-endpoint <url>     AMS_S3_ENDPOINT_URL  R2 / MinIO / any S3-compatible server
-  --s3-region <region>    AMS_S3_REGION`;
+/** True for commander's "help was printed" (and `--version`): not an error. */
+export function isHelpExit(err: unknown): boolean {
+  return err instanceof CommanderError && err.exitCode === 0;
+}
 
-export const FILTER_HELP = `Filters:
-  --agent <name>          agent name
-  --env <name>            environment
-  --tag <tag>             has this tag (repeat: all of them)
-  --status <s>            ok | error | incomplete (repeat or comma-separate: any of them)
-  --model <prefix>        main model, by prefix (claude-sonnet matches claude-sonnet-4-5)
-  --since <time>          started at or after: ISO date/time, or a duration back (30m, 2h, 7d)
-  --until <time>          started before
-  --min-cost <usd>        total cost at least this
-  -q, --search <words>    words in the prompt preview, ids, agent or tags (also: trailing words)`;
+/** A commander usage error in our words: "Unknown option '--prot' (Did you mean --port?)". */
+export function usageErrorOf(err: CommanderError): UsageError {
+  const msg = err.message.replace(/^error: /, '').replace(/\n/g, ' ');
+  return new UsageError(msg.charAt(0).toUpperCase() + msg.slice(1));
+}
 
-type Options = NonNullable<ParseArgsConfig['options']>;
+/** What a command runs with, and what it hands back (its exit code). */
+export interface CliContext {
+  env: Env;
+  code: number;
+}
 
-export const storageOptions: Options = Object.fromEntries(Object.keys(STORAGE_FLAGS).map((k) => [k, { type: 'string' as const }]));
+/** Storage settings for the reading commands (the spool folder is a writer's). */
+export const READER_SETTINGS = settingsOf(['storage']);
 
-export const filterOptions: Options = {
-  agent: { type: 'string' },
-  env: { type: 'string' },
-  tag: { type: 'string', multiple: true },
-  status: { type: 'string', multiple: true },
-  model: { type: 'string' },
-  since: { type: 'string' },
-  until: { type: 'string' },
-  'min-cost': { type: 'string' },
-  search: { type: 'string', short: 'q' },
-};
+/** The storage flags of a reading command, from the settings table. */
+export function addStorageOptions(cmd: Command): Command {
+  return addSettingOptions(cmd, READER_SETTINGS, 'Storage (flags win over the environment):');
+}
 
-export type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
+/** The reader the storage flags and the environment ask for; a bad setting throws SettingError. */
+export function readerFor(cmd: Command, ctx: CliContext): Promise<StoreReader> {
+  return readerFromEnv(envWithFlags(cmd, READER_SETTINGS, ctx.env));
+}
 
-function str(v: Values[string]): string | undefined {
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+export function addFilterOptions(cmd: Command): Command {
+  const group = 'Filters:';
+  const opts = [
+    new Option('--agent <name>', 'agent name'),
+    new Option('--env <name>', 'environment'),
+    new Option('--tag <tag>', 'has this tag (repeat: all of them)').argParser(collect),
+    new Option('--status <s>', 'ok | error | incomplete (repeat or comma-separate: any of them)').argParser(collect),
+    new Option('--model <prefix>', 'main model, by prefix (claude-sonnet matches claude-sonnet-4-5)'),
+    new Option('--since <time>', 'started at or after: ISO date/time, or a duration back (30m, 2h, 7d)'),
+    new Option('--until <time>', 'started before'),
+    new Option('--min-cost <usd>', 'total cost at least this'),
+    new Option('-q, --search <words>', 'words in the prompt preview, ids, agent or tags (also: trailing words)'),
+  ];
+  for (const o of opts) cmd.addOption(o.helpGroup(group));
+  return cmd;
+}
+
+export type Values = Record<string, unknown>;
+
+function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-function strs(v: Values[string]): string[] | undefined {
+function strs(v: unknown): string[] | undefined {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : undefined;
-}
-
-/** The environment with storage flags applied. */
-export function envWithFlags(values: Values, env: Env): Env {
-  const merged: Env = { ...env };
-  for (const [flag, name] of Object.entries(STORAGE_FLAGS)) {
-    const v = str(values[flag]);
-    if (v !== undefined) merged[name] = v;
-  }
-  return merged;
-}
-
-export function readerFor(values: Values, env: Env): Promise<StoreReader> {
-  return readerFromEnv(envWithFlags(values, env));
 }
 
 /** The filter from flags (plus trailing words as text search). */
@@ -92,16 +95,17 @@ export function filterFrom(values: Values, words: string[] = []): SessionFilter 
     model: str(values.model),
     since: str(values.since),
     until: str(values.until),
-    'min-cost': str(values['min-cost']),
+    'min-cost': str(values.minCost),
     q: [str(values.search), ...words].filter((s): s is string => !!s).join(' ') || undefined,
   });
 }
 
-export function intFlag(values: Values, name: string, fallback: number): number {
-  const raw = str(values[name]);
+/** A non-negative integer flag (given as `--name`), or the fallback when it is absent. */
+export function intFlag(values: Values, key: string, flag: string, fallback: number): number {
+  const raw = str(values[key]);
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a non-negative integer; got "${raw}"`);
+  if (raw.trim() === '' || !Number.isInteger(n) || n < 0) throw new UsageError(`--${flag} must be a non-negative integer; got "${raw}"`);
   return n;
 }
 

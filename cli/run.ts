@@ -1,68 +1,91 @@
-/** The `ams` command: one function per subcommand, dispatched here. */
+/** The `ams` command: one commander program, each subcommand defined in cli/commands/. */
+import { Command, CommanderError } from 'commander';
 import type { Env } from '../src/config/env.js';
+import { SettingError } from '../src/config/env.js';
 import { FilterError } from '../src/query/filter.js';
-import { ReaderConfigError } from '../src/query/reader.js';
-import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError } from './common.js';
+import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, isHelpExit, quiet, UsageError, usageErrorOf } from './common.js';
+import type { CliContext } from './common.js';
+import { exportCommand } from './commands/export.js';
+import { lsCommand } from './commands/ls.js';
+import { receiverCommand } from './commands/receiver.js';
+import { showCommand } from './commands/show.js';
+import { tailCommand } from './commands/tail.js';
+import { viewCommand } from './commands/view.js';
 
-export const USAGE = `Usage: ams <command> [options]
+const STORAGE_NOTE = `Storage: ./ams-data by default, or AMS_LOCAL_DIR / AMS_S3_BUCKET (+ AMS_S3_PREFIX,
+AMS_S3_ENDPOINT_URL, AMS_S3_REGION), or the same as flags (--local-dir, --s3-bucket, ...).
+Every setting: docs/configuration.md. Exit status: 0 done, 1 failed or not found, 2 bad usage.`;
 
-Commands:
-  ls                list sessions, newest first, with filters (--json for scripts)
-  show <id>         one session as a tree (session id, trace id or conversation id)
-  tail              follow new sessions as they are written
-  export            every index entry (or --full session) as JSON Lines
-  view              the web viewer and its query API on http://127.0.0.1:4320/
-  receiver          the OTLP/HTTP receiver (sessions from any OpenTelemetry collector)
-  demo              write a demo session (needs @anthropic-ai/claude-agent-sdk)
+function demoCommand(ctx: CliContext): Command {
+  // The demo's own arguments pass through untouched.
+  const cmd = new Command('demo')
+    .summary('write a demo session and show how to look at it')
+    .description('Writes one demo agent session to the configured storage.')
+    .argument('[args...]')
+    .allowUnknownOption()
+    .allowExcessArguments();
+  return cmd.action(async () => {
+    const { demo } = await import('./commands/demo.js');
+    ctx.code = await demo(cmd.args);
+  });
+}
 
-ams <command> --help shows a command's options. Storage: ./ams-data by default, or
-AMS_LOCAL_DIR / AMS_S3_BUCKET (+ AMS_S3_PREFIX, AMS_S3_ENDPOINT_URL, AMS_S3_REGION).`;
+/** The whole program; each command's action sets ctx.code. */
+export function program(ctx: CliContext): Command {
+  const ams = new Command('ams')
+    .usage('<command> [options]')
+    .description('Reads the agent sessions ams-otel writes, and runs the OTLP receiver that writes them.')
+    .addHelpText('after', `\nams <command> --help shows a command's options.\n${STORAGE_NOTE}`);
+  for (const cmd of [
+    lsCommand(ctx),
+    showCommand(ctx),
+    tailCommand(ctx),
+    exportCommand(ctx),
+    viewCommand(ctx),
+    receiverCommand(ctx, { print: (line) => process.stderr.write(`${line}\n`) }, async (running) => {
+      // It stops itself on SIGTERM/SIGINT (writing what is pending); wait for the server to close.
+      await new Promise<void>((resolve) => running.server.once('close', () => resolve()));
+    }),
+    demoCommand(ctx),
+  ]) {
+    ams.addCommand(cmd);
+  }
+  return ams;
+}
 
-async function receiver(argv: string[], env: Env): Promise<number> {
-  // Loaded on demand: the reading commands do not pay for Express + protobuf start-up.
-  const { runReceiverFromCli } = await import('../receiver/server.js');
-  const running = await runReceiverFromCli(argv, env, { print: (line) => process.stderr.write(`${line}\n`) });
-  if (!running) return EXIT_OK;
-  // runReceiverFromCli stops on SIGTERM/SIGINT; wait for the server to close.
-  await new Promise<void>((resolve) => running.server.once('close', () => resolve()));
-  return EXIT_OK;
+/** The usage text of `ams --help`. */
+export function usage(): string {
+  const out: string[] = [];
+  quiet(program({ env: {}, code: EXIT_OK }), out).outputHelp();
+  return out.join('').trimEnd();
 }
 
 export async function run(argv: string[], env: Env): Promise<number> {
-  const [command, ...rest] = argv;
+  const ctx: CliContext = { env, code: EXIT_OK };
+  const out: string[] = [];
+  const ams = quiet(program(ctx), out);
+  const [command] = argv;
+  if (command === undefined) {
+    process.stdout.write(`${usage()}\n`);
+    return EXIT_USAGE;
+  }
+  if (!command.startsWith('-') && command !== 'help' && !ams.commands.some((c) => c.name() === command || c.aliases().includes(command))) {
+    process.stderr.write(`ams: unknown command "${command}"\n\n${usage()}\n`);
+    return EXIT_USAGE;
+  }
   try {
-    switch (command) {
-      // Each command is loaded on demand: `ams ls` does not pay for Express or the AWS SDK.
-      case 'ls':
-      case 'list':
-        return await (await import('./commands/ls.js')).ls(rest, env);
-      case 'show':
-        return await (await import('./commands/show.js')).show(rest, env);
-      case 'tail':
-        return await (await import('./commands/tail.js')).tail(rest, env);
-      case 'export':
-        return await (await import('./commands/export.js')).exportCmd(rest, env);
-      case 'view':
-        return await (await import('./commands/view.js')).view(rest, env);
-      case 'receiver':
-        return await receiver(rest, env);
-      case 'demo':
-        return await (await import('./commands/demo.js')).demo(rest);
-      case undefined:
-      case 'help':
-      case '-h':
-      case '--help':
-        process.stdout.write(`${USAGE}\n`);
-        return command === undefined ? EXIT_USAGE : EXIT_OK;
-      default:
-        process.stderr.write(`ams: unknown command "${command}"\n\n${USAGE}\n`);
-        return EXIT_USAGE;
+    await ams.parseAsync(argv, { from: 'user' });
+    return ctx.code;
+  } catch (caught) {
+    if (isHelpExit(caught)) {
+      process.stdout.write(`${out.join('').trimEnd()}\n`);
+      return EXIT_OK;
     }
-  } catch (err) {
-    const usage = err instanceof UsageError || err instanceof FilterError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    const err = caught instanceof CommanderError ? usageErrorOf(caught) : caught;
+    const usageError = err instanceof UsageError || err instanceof FilterError;
     const msg = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`ams ${command}: ${msg}${usage ? `\n(ams ${command} --help for options)` : ''}\n`);
-    if (err instanceof ReaderConfigError) return EXIT_USAGE;
-    return usage ? EXIT_USAGE : EXIT_FAIL;
+    const where = command.startsWith('-') ? 'ams' : `ams ${command}`;
+    process.stderr.write(`${where}: ${msg}${usageError ? `\n(${where} --help for options)` : ''}\n`);
+    return usageError || err instanceof SettingError ? EXIT_USAGE : EXIT_FAIL;
   }
 }

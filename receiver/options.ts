@@ -1,9 +1,11 @@
 /**
- * Receiver configuration: options > environment > default, from one table. A bad environment
- * value warns through diag and falls back to the default; env applies with or without options.
+ * Receiver configuration: options > environment > default, from the one settings table
+ * (src/config/env.ts). A bad environment value warns through diag and falls back to the default;
+ * env applies with or without options.
  */
-import { diag } from '@opentelemetry/api';
 import { join } from 'node:path';
+import { resolve, SETTINGS } from '../src/config/env.js';
+import type { Env, Setting } from '../src/config/env.js';
 import type { PrivacyOptions } from '../src/privacy/options.js';
 import type { SessionStorage } from '../src/storage/types.js';
 
@@ -59,7 +61,7 @@ export interface ReceiverOptions {
   /** Redaction, privacy mode, redactKeys, mask: applied to every session before it is written (env AMS_REDACT, AMS_CAPTURE_*). */
   privacy?: PrivacyOptions;
   /** Environment to read settings from (default process.env); options still win over it. */
-  env?: Record<string, string | undefined>;
+  env?: Env;
   /** Observer for every session written (tests, benchmarks, metrics). */
   onSessionWritten?(event: SessionWrittenEvent): void;
 }
@@ -100,86 +102,39 @@ export interface ResolvedReceiverOptions {
   ui: boolean | undefined;
 }
 
-type Env = Record<string, string | undefined>;
-
-const MiB = 1024 * 1024;
-
-function nonNegativeInt(v: string): number | undefined {
-  const n = Number(v);
-  return v.trim() !== '' && Number.isInteger(n) && n >= 0 ? n : undefined;
-}
-function positiveInt(v: string): number | undefined {
-  const n = nonNegativeInt(v);
-  return n !== undefined && n > 0 ? n : undefined;
-}
-function bool(v: string): boolean | undefined {
-  const s = v.trim().toLowerCase();
-  if (['1', 'true', 'on', 'yes'].includes(s)) return true;
-  if (['0', 'false', 'off', 'no'].includes(s)) return false;
-  return undefined;
-}
-function text(v: string): string | undefined {
-  return v.trim() === '' ? undefined : v.trim();
-}
-
-interface Row<K extends keyof ResolvedReceiverOptions> {
-  env: string;
-  default: (env: Env) => ResolvedReceiverOptions[K];
-  parse: (v: string) => ResolvedReceiverOptions[K] | undefined;
-  doc: string;
-}
-
-/** The one table: README's receiver configuration section is generated from the same rows. */
-export const RECEIVER_CONFIG: { [K in keyof ResolvedReceiverOptions]-?: Row<K> } = {
-  token: { env: 'AMS_RECEIVER_TOKEN', default: () => undefined, parse: text, doc: 'require `Authorization: Bearer <token>` (401 otherwise)' },
-  host: { env: 'AMS_RECEIVER_HOST', default: () => '127.0.0.1', parse: (v) => text(v), doc: 'listen address (loopback by default)' },
-  port: { env: 'AMS_RECEIVER_PORT', default: () => 4319, parse: nonNegativeInt, doc: 'listen port (4318 is left to a collector on the same host)' },
-  waitMs: { env: 'AMS_RECEIVER_WAIT_MS', default: () => 2000, parse: nonNegativeInt, doc: 'after a session root ends, wait for late children' },
-  idleMs: { env: 'AMS_RECEIVER_IDLE_MS', default: () => 30_000, parse: positiveInt, doc: 'rootless trace written as incomplete after this long without a new span' },
-  maxAgeMs: { env: 'AMS_RECEIVER_MAX_AGE_MS', default: () => 3_600_000, parse: positiveInt, doc: 'trace open longer than this is written as incomplete' },
-  retainMs: { env: 'AMS_RECEIVER_RETAIN_MS', default: () => 30_000, parse: nonNegativeInt, doc: 'keep written spans this long; a late span rewrites the session (revision + 1)' },
-  maxTraces: { env: 'AMS_RECEIVER_MAX_TRACES', default: () => 10_000, parse: positiveInt, doc: 'traces with unwritten spans (503 beyond)' },
-  maxSpansPerTrace: { env: 'AMS_RECEIVER_MAX_SPANS_PER_TRACE', default: () => 20_000, parse: positiveInt, doc: 'further spans are dropped and the session marked incomplete' },
-  maxBufferedSpans: { env: 'AMS_RECEIVER_MAX_BUFFERED_SPANS', default: () => 500_000, parse: positiveInt, doc: 'spans held in memory, written ones kept for retainMs included (oldest evicted beyond); unwritten spans past 80% of it answer 503' },
-  maxBufferedBytes: { env: 'AMS_RECEIVER_MAX_BUFFERED_BYTES', default: () => 256 * MiB, parse: positiveInt, doc: 'accepted request bytes not yet written as sessions (503 beyond)' },
-  maxBodyBytes: { env: 'AMS_RECEIVER_MAX_BODY_BYTES', default: () => 16 * MiB, parse: positiveInt, doc: 'MAX_BODY_BYTES: body as received (413 beyond)' },
-  maxDecompressedBytes: { env: 'AMS_RECEIVER_MAX_DECOMPRESSED_BYTES', default: () => 64 * MiB, parse: positiveInt, doc: 'MAX_DECOMPRESSED_BYTES: body after gunzip (413 beyond)' },
-  retryAfterSeconds: { env: 'AMS_RECEIVER_RETRY_AFTER_S', default: () => 5, parse: positiveInt, doc: '`Retry-After` on 503' },
-  walDir: {
-    env: 'AMS_RECEIVER_WAL_DIR',
-    default: (env) => join(env.AMS_LOCAL_DIR?.trim() || './ams-data', 'receiver-wal'),
-    parse: (v) => (bool(v) === false ? false : text(v)),
-    doc: 'write-ahead log directory; `off` disables it',
-  },
-  walFsync: { env: 'AMS_RECEIVER_WAL_FSYNC', default: () => false, parse: bool, doc: 'fsync the WAL before each 200 (power-loss safe; slower)' },
-  maxConcurrentWrites: { env: 'AMS_RECEIVER_MAX_CONCURRENT_WRITES', default: () => 16, parse: positiveInt, doc: 'storage writes in flight' },
-  workers: {
-    env: 'AMS_RECEIVER_WORKERS',
-    default: () => undefined,
-    parse: nonNegativeInt,
-    doc: 'worker threads for decoding, assembly and storage (default: one per core up to 4 with storage from the environment; 0 = main thread)',
-  },
-  ui: { env: 'AMS_RECEIVER_UI', default: () => undefined, parse: bool, doc: 'serve the viewer under `/ui` (default: on when listening on loopback; it has no authentication)' },
+/**
+ * Each resolved option and its row in the one settings table (src/config/env.ts), which also
+ * gives `ams receiver` its flags and docs/configuration.md its receiver section.
+ */
+export const RECEIVER_CONFIG: { [K in keyof ResolvedReceiverOptions]-?: Setting<ResolvedReceiverOptions[K]> } = {
+  token: SETTINGS.receiverToken,
+  host: SETTINGS.receiverHost,
+  port: SETTINGS.receiverPort,
+  waitMs: SETTINGS.receiverWaitMs,
+  idleMs: SETTINGS.receiverIdleMs,
+  maxAgeMs: SETTINGS.receiverMaxAgeMs,
+  retainMs: SETTINGS.receiverRetainMs,
+  maxTraces: SETTINGS.receiverMaxTraces,
+  maxSpansPerTrace: SETTINGS.receiverMaxSpansPerTrace,
+  maxBufferedSpans: SETTINGS.receiverMaxBufferedSpans,
+  maxBufferedBytes: SETTINGS.receiverMaxBufferedBytes,
+  maxBodyBytes: SETTINGS.receiverMaxBodyBytes,
+  maxDecompressedBytes: SETTINGS.receiverMaxDecompressedBytes,
+  retryAfterSeconds: SETTINGS.receiverRetryAfterSeconds,
+  // The table's default is undefined: the real one follows AMS_LOCAL_DIR (resolved below).
+  walDir: SETTINGS.receiverWalDir as Setting<string | false>,
+  walFsync: SETTINGS.receiverWalFsync,
+  maxConcurrentWrites: SETTINGS.receiverMaxConcurrentWrites,
+  workers: SETTINGS.receiverWorkers,
+  ui: SETTINGS.receiverUi,
 };
 
+/** Options > env > default for every receiver setting; a bad env value warns through diag and falls back. */
 export function resolveReceiverOptions(options: ReceiverOptions = {}, env: Env = options.env ?? process.env): ResolvedReceiverOptions {
   const out: Record<string, unknown> = {};
-  for (const [key, row] of Object.entries(RECEIVER_CONFIG) as Array<[keyof ResolvedReceiverOptions, Row<keyof ResolvedReceiverOptions>]>) {
-    const given = options[key];
-    if (given !== undefined) {
-      out[key] = given;
-      continue;
-    }
-    const raw = env[row.env];
-    if (raw !== undefined) {
-      const parsed = row.parse(raw);
-      if (parsed !== undefined) {
-        out[key] = parsed;
-        continue;
-      }
-      diag.warn(`ams receiver: ignoring invalid ${row.env}=${JSON.stringify(raw)}; using the default`);
-    }
-    out[key] = row.default(env);
+  for (const [key, setting] of Object.entries(RECEIVER_CONFIG) as Array<[keyof ResolvedReceiverOptions, Setting<unknown>]>) {
+    out[key] = resolve(setting, options[key], env);
   }
+  out.walDir ??= join(resolve(SETTINGS.localDir, undefined, env), 'receiver-wal');
   return out as unknown as ResolvedReceiverOptions;
 }

@@ -73,6 +73,21 @@ describe('ams (no store needed)', () => {
     expect(r.stdout + r.stderr).toContain('Usage: ams receiver');
   });
 
+  it('a bad setting is refused with exit 2 and the message the writers log, by readers and the receiver alike', async () => {
+    const message = 'invalid AMS_STORAGE="bogus" (expected local or s3)';
+    for (const args of [['ls'], ['show', 'some-id'], ['receiver', '--port', '0']]) {
+      const r = await ams(args, { AMS_STORAGE: 'bogus', AMS_LOCAL_DIR: tempDir('cli-bad') });
+      expect(r.code, `${args[0]}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toBe(`ams ${args[0]}: ${message}\n`);
+    }
+    const noBucket = await ams(['ls', '--storage', 's3'], {});
+    expect(noBucket.code).toBe(2);
+    expect(noBucket.stderr).toContain('AMS_STORAGE=s3 needs AMS_S3_BUCKET');
+    const badFlag = await ams(['receiver', '--port', 'http'], {});
+    expect(badFlag.code).toBe(2);
+    expect(badFlag.stderr).toContain('invalid --port="http" (expected a non-negative integer)');
+  });
+
   it('`ams demo` runs the repository demo and the session it writes is listed', async () => {
     const dir = tempDir('cli-demo');
     const r = await ams(['demo'], { AMS_LOCAL_DIR: dir });

@@ -25,7 +25,7 @@ interface CollectorConfig {
 
 const load = (name: string): CollectorConfig => parse(readFileSync(new URL(`../${name}`, import.meta.url), 'utf8')) as CollectorConfig;
 const FILES = ['otel-collector-config.yaml', 'otel-collector-config.loadbalancing.yaml', 'otel-collector-config.ams-tier.yaml'];
-const RECEIVER_PORT = RECEIVER_CONFIG.port.default({});
+const RECEIVER_PORT = RECEIVER_CONFIG.port.default;
 
 /** Component ids are `type` or `type/name`; the type must be one the contrib distribution ships. */
 const KNOWN_TYPES = new Set(['otlp', 'otlphttp', 'memory_limiter', 'batch', 'datadog', 'loadbalancing', 'health_check']);
@@ -84,7 +84,7 @@ describe('wiring between the configs and the receiver', () => {
     const ams = load(file).exporters!['otlphttp/ams']!;
     const url = new URL(ams.endpoint as string);
     expect(url.protocol).toBe('http:');
-    expect(url.hostname).toBe(RECEIVER_CONFIG.host.default({}));
+    expect(url.hostname).toBe(RECEIVER_CONFIG.host.default);
     expect(Number(url.port)).toBe(RECEIVER_PORT);
     // otlphttp appends /v1/traces to a bare endpoint: that is the receiver's route.
     expect(url.pathname).toBe('/');

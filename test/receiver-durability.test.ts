@@ -1,5 +1,5 @@
 /**
- * Durability: the receiver runs as a child process (the real `receiver/main.ts` entry point),
+ * Durability: the receiver runs as a child process (`ams receiver`, the real `cli/main.ts` entry point),
  * acknowledges spans, and is killed with SIGKILL before its wait window ends. Restarted on the
  * same write-ahead log, it writes the session with every acknowledged span. SIGTERM writes what
  * is pending and exits 0.
@@ -17,14 +17,14 @@ import { LocalStorage } from '../src/storage/local.js';
 import { captureAgentTrace } from './fixtures/otlp/agent-trace.js';
 import { post } from './fixtures/otlp/http.js';
 
-const MAIN = new URL('../receiver/main.ts', import.meta.url).pathname;
+const MAIN = new URL('../cli/main.ts', import.meta.url).pathname;
 const children: ChildProcess[] = [];
 
-/** Starts `receiver/main.ts` with flags; resolves with the child and its base URL. */
+/** Starts `ams receiver` with flags; resolves with the child and its base URL. */
 function startChild(args: string[]): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('AMS_')) env[k] = v;
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--port', '0', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'receiver', '--port', '0', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
   return new Promise((resolve, reject) => {

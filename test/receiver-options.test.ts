@@ -1,7 +1,7 @@
 import { diag } from '@opentelemetry/api';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { RECEIVER_USAGE, runReceiverFromCli } from '../cli/commands/receiver.js';
 import { resolveReceiverOptions } from '../receiver/options.js';
-import { RECEIVER_USAGE, runReceiverFromCli } from '../receiver/server.js';
 
 afterEach(() => {
   vi.restoreAllMocks();

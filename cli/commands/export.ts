@@ -1,23 +1,9 @@
+import { Command } from 'commander';
 import { createWriteStream } from 'node:fs';
-import { parseArgs } from 'node:util';
-import type { Env } from '../../src/config/env.js';
 import { querySessions } from '../../src/query/query.js';
 import { readAllIndex } from '../../src/query/scan.js';
-import { EXIT_FAIL, EXIT_OK, FILTER_HELP, STORAGE_HELP, UsageError, filterFrom, filterOptions, readerFor, storageOptions, write } from '../common.js';
-import type { Values } from '../common.js';
-
-export const EXPORT_USAGE = `Usage: ams export [--format jsonl] [--full] [--out FILE] [filters] [words...]
-
-Writes every matching index entry (or, with --full, every full session document) as JSON Lines,
-newest first, to stdout or FILE: ready for DuckDB (read_json_auto('sessions.jsonl')) or jq.
-A progress bar goes to stderr when it is a terminal.
-  --format jsonl          the only format (default)
-  --full                  full session documents instead of index entries
-  -o, --out <file>        write to a file instead of stdout
-
-${FILTER_HELP}
-
-${STORAGE_HELP}`;
+import { addStorageOptions, addFilterOptions, EXIT_FAIL, EXIT_OK, UsageError, filterFrom, readerFor, write } from '../common.js';
+import type { CliContext, Values } from '../common.js';
 
 /** Full documents fetched at once: S3 round trips overlap, memory stays small. */
 const FETCH_CONCURRENCY = 16;
@@ -28,21 +14,32 @@ function progressBar(done: number, total: number): string {
   return `\r[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total}`;
 }
 
-export async function exportCmd(argv: string[], env: Env): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { ...storageOptions, ...filterOptions, format: { type: 'string' }, full: { type: 'boolean' }, out: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } },
-    allowPositionals: true,
+export function exportCommand(ctx: CliContext): Command {
+  const cmd = new Command('export')
+    .summary('every index entry (or --full session) as JSON Lines')
+    .description(
+      [
+        'Writes every matching index entry (or, with --full, every full session document) as JSON Lines,',
+        "newest first, to stdout or FILE: ready for DuckDB (read_json_auto('sessions.jsonl')) or jq.",
+        'A progress bar goes to stderr when it is a terminal.',
+      ].join('\n'),
+    )
+    .argument('[words...]', 'text search, like -q')
+    .option('--format <format>', 'the only format', 'jsonl')
+    .option('--full', 'full session documents instead of index entries')
+    .option('-o, --out <file>', 'write to a file instead of stdout');
+  addFilterOptions(cmd);
+  addStorageOptions(cmd);
+  return cmd.action(async (words: string[], opts: Values) => {
+    ctx.code = await exportSessions(cmd, ctx, opts, words);
   });
-  const v = values as Values;
-  if (v.help) {
-    process.stdout.write(`${EXPORT_USAGE}\n`);
-    return EXIT_OK;
-  }
+}
+
+async function exportSessions(cmd: Command, ctx: CliContext, v: Values, words: string[]): Promise<number> {
   const format = typeof v.format === 'string' ? v.format : 'jsonl';
   if (format !== 'jsonl') throw new UsageError(`--format ${format} is not supported; use --format jsonl`);
-  const filter = filterFrom(v, positionals);
-  const reader = await readerFor(v, env);
+  const filter = filterFrom(v, words);
+  const reader = await readerFor(cmd, ctx);
   const entries = querySessions(await readAllIndex(reader), filter).sessions;
 
   const out = typeof v.out === 'string' ? createWriteStream(v.out) : process.stdout;

@@ -1,37 +1,31 @@
-import { parseArgs } from 'node:util';
-import type { Env } from '../../src/config/env.js';
+import { Command } from 'commander';
 import { querySessions } from '../../src/query/query.js';
 import { readAllIndex } from '../../src/query/scan.js';
-import { EXIT_OK, FILTER_HELP, STORAGE_HELP, filterFrom, filterOptions, intFlag, readerFor, storageOptions, write } from '../common.js';
-import type { Values } from '../common.js';
+import { addStorageOptions, addFilterOptions, EXIT_OK, filterFrom, intFlag, readerFor, write } from '../common.js';
+import type { CliContext, Values } from '../common.js';
 import { ENTRY_COLUMNS, table } from '../format.js';
 
-export const LS_USAGE = `Usage: ams ls [filters] [words...] [--limit N] [--offset N] [--json]
-
-Lists sessions, newest first: an aligned table, or --json (an array of index entries) for scripts.
-  --limit <n>             at most n sessions (default 50; 0 = all)
-  --offset <n>            skip the first n matches
-  --json                  print a JSON array of index entries
-
-${FILTER_HELP}
-
-${STORAGE_HELP}`;
-
-export async function ls(argv: string[], env: Env): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { ...storageOptions, ...filterOptions, limit: { type: 'string' }, offset: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    allowPositionals: true,
+export function lsCommand(ctx: CliContext): Command {
+  const cmd = new Command('ls')
+    .alias('list')
+    .summary('list sessions, newest first, with filters (--json for scripts)')
+    .description('Lists sessions, newest first: an aligned table, or --json (an array of index entries) for scripts.')
+    .argument('[words...]', 'text search, like -q')
+    .option('--limit <n>', 'at most n sessions (0 = all)', '50')
+    .option('--offset <n>', 'skip the first n matches', '0')
+    .option('--json', 'print a JSON array of index entries');
+  addFilterOptions(cmd);
+  addStorageOptions(cmd);
+  return cmd.action(async (words: string[], opts: Values) => {
+    ctx.code = await ls(cmd, ctx, opts, words);
   });
-  const v = values as Values;
-  if (v.help) {
-    process.stdout.write(`${LS_USAGE}\n`);
-    return EXIT_OK;
-  }
-  const filter = filterFrom(v, positionals);
-  const limit = intFlag(v, 'limit', 50);
-  const offset = intFlag(v, 'offset', 0);
-  const reader = await readerFor(v, env);
+}
+
+async function ls(cmd: Command, ctx: CliContext, v: Values, words: string[]): Promise<number> {
+  const filter = filterFrom(v, words);
+  const limit = intFlag(v, 'limit', 'limit', 50);
+  const offset = intFlag(v, 'offset', 'offset', 0);
+  const reader = await readerFor(cmd, ctx);
   const entries = await readAllIndex(reader);
   const result = querySessions(entries, filter, { limit, offset });
   if (v.json) {

@@ -1,36 +1,29 @@
-import { parseArgs } from 'node:util';
-import type { Env } from '../../src/config/env.js';
+import { Command } from 'commander';
 import { lookupSession } from '../../src/query/lookup.js';
 import { describeReader } from '../../src/query/reader.js';
-import { EXIT_FAIL, EXIT_OK, STORAGE_HELP, UsageError, readerFor, storageOptions, write } from '../common.js';
-import type { Values } from '../common.js';
+import { addStorageOptions, EXIT_FAIL, EXIT_OK, readerFor, write } from '../common.js';
+import type { CliContext, Values } from '../common.js';
 import { clean, fmtTime } from '../format.js';
 import { renderTree } from '../../src/render/session.js';
 
-export const SHOW_USAGE = `Usage: ams show <session id | trace id | conversation id | id prefix> [--json] [--thinking] [--full]
-
-Prints one session as a tree: the prompt, model turns, tool calls with status and duration,
-subagents nested with why they ran, and totals.
-  --json                  print the session document as stored
-  --thinking              unfold model thinking (folded to one line by default)
-  --full                  do not cut long prompts, outputs and tool results
-
-${STORAGE_HELP}`;
-
-export async function show(argv: string[], env: Env): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { ...storageOptions, json: { type: 'boolean' }, thinking: { type: 'boolean' }, full: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    allowPositionals: true,
+export function showCommand(ctx: CliContext): Command {
+  const cmd = new Command('show')
+    .summary('one session as a tree (session id, trace id or conversation id)')
+    .description(
+      'Prints one session as a tree: the prompt, model turns, tool calls with status and duration,\nsubagents nested with why they ran, and totals.',
+    )
+    .argument('<id>', 'session id, trace id, conversation id, or a session id prefix')
+    .option('--json', 'print the session document as stored')
+    .option('--thinking', 'unfold model thinking (folded to one line by default)')
+    .option('--full', 'do not cut long prompts, outputs and tool results');
+  addStorageOptions(cmd);
+  return cmd.action(async (ref: string, opts: Values) => {
+    ctx.code = await show(cmd, ctx, opts, ref);
   });
-  const v = values as Values;
-  if (v.help) {
-    process.stdout.write(`${SHOW_USAGE}\n`);
-    return EXIT_OK;
-  }
-  if (positionals.length !== 1) throw new UsageError('ams show takes exactly one id (session, trace or conversation id)');
-  const ref = positionals[0]!;
-  const reader = await readerFor(v, env);
+}
+
+async function show(cmd: Command, ctx: CliContext, v: Values, ref: string): Promise<number> {
+  const reader = await readerFor(cmd, ctx);
   const found = await lookupSession(reader, ref);
   if (!found.entry) {
     if (found.candidates.length > 1) {

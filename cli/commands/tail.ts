@@ -1,38 +1,35 @@
-import { parseArgs } from 'node:util';
-import type { Env } from '../../src/config/env.js';
+import { Command } from 'commander';
 import { compileFilter } from '../../src/query/filter.js';
 import { followIndex } from '../../src/query/follow.js';
 import { describeReader } from '../../src/query/reader.js';
-import { EXIT_OK, FILTER_HELP, STORAGE_HELP, filterFrom, filterOptions, intFlag, readerFor, storageOptions } from '../common.js';
-import type { Values } from '../common.js';
+import { addStorageOptions, addFilterOptions, EXIT_OK, filterFrom, intFlag, readerFor } from '../common.js';
+import type { CliContext, Values } from '../common.js';
 import { entryLine } from '../format.js';
 
-export const TAIL_USAGE = `Usage: ams tail [filters] [words...] [--json] [--poll-ms N]
-
-Follows new sessions as they are written, one line each (like tail -f); Ctrl-C stops.
-Local storage: file watching. S3: listing with backoff (--poll-ms first, up to 15 s while idle).
-A session rewritten with late spans (receiver revisions) is printed again.
-  --json                  one JSON index entry per line
-  --poll-ms <n>           first poll interval (default 1000)
-
-${FILTER_HELP}
-
-${STORAGE_HELP}`;
-
-export async function tail(argv: string[], env: Env): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { ...storageOptions, ...filterOptions, json: { type: 'boolean' }, 'poll-ms': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    allowPositionals: true,
+export function tailCommand(ctx: CliContext): Command {
+  const cmd = new Command('tail')
+    .summary('follow new sessions as they are written')
+    .description(
+      [
+        'Follows new sessions as they are written, one line each (like tail -f); Ctrl-C stops.',
+        'Local storage: file watching. S3: listing with backoff (--poll-ms first, up to 15 s while idle).',
+        'A session rewritten with late spans (receiver revisions) is printed again.',
+      ].join('\n'),
+    )
+    .argument('[words...]', 'text search, like -q')
+    .option('--json', 'one JSON index entry per line')
+    .option('--poll-ms <n>', 'first poll interval', '1000');
+  addFilterOptions(cmd);
+  addStorageOptions(cmd);
+  return cmd.action(async (words: string[], opts: Values) => {
+    ctx.code = await tail(cmd, ctx, opts, words);
   });
-  const v = values as Values;
-  if (v.help) {
-    process.stdout.write(`${TAIL_USAGE}\n`);
-    return EXIT_OK;
-  }
-  const match = compileFilter(filterFrom(v, positionals));
-  const pollMs = Math.max(50, intFlag(v, 'poll-ms', 1000));
-  const reader = await readerFor(v, env);
+}
+
+async function tail(cmd: Command, ctx: CliContext, v: Values, words: string[]): Promise<number> {
+  const match = compileFilter(filterFrom(v, words));
+  const pollMs = Math.max(50, intFlag(v, 'pollMs', 'poll-ms', 1000));
+  const reader = await readerFor(cmd, ctx);
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   process.once('SIGINT', onSignal);

@@ -1,37 +1,35 @@
-import express from 'express';
+import { Command } from 'commander';
 import type { AddressInfo } from 'node:net';
-import { parseArgs } from 'node:util';
-import type { Env } from '../../src/config/env.js';
 import { describeReader } from '../../src/query/reader.js';
-import { createViewerRouter } from '../../src/viewer/router.js';
-import { EXIT_OK, STORAGE_HELP, UsageError, intFlag, readerFor, storageOptions } from '../common.js';
-import type { Values } from '../common.js';
+import { addStorageOptions, EXIT_OK, UsageError, intFlag, readerFor } from '../common.js';
+import type { CliContext, Values } from '../common.js';
 
-export const VIEW_USAGE = `Usage: ams view [--port 4320] [--host 127.0.0.1]
-
-Serves the web viewer (works offline) and its query API:
-  GET /                       the viewer; a session's link is /#/s/<id>
-  GET /api/sessions           index entries: filters as query parameters, offset, limit
-  GET /api/sessions/:id       one session (id, trace id or conversation id)
-  --port <n>              default 4320 (0 = any free port)
-  --host <addr>           default 127.0.0.1 (sessions hold prompts and tool output: keep it local)
-
-${STORAGE_HELP}`;
-
-export async function view(argv: string[], env: Env): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { ...storageOptions, port: { type: 'string' }, host: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+export function viewCommand(ctx: CliContext): Command {
+  const cmd = new Command('view')
+    .summary('the web viewer and its query API on http://127.0.0.1:4320/')
+    .description(
+      [
+        'Serves the web viewer (works offline) and its query API:',
+        '  GET /                       the viewer; a session\'s link is /#/s/<id>',
+        '  GET /api/sessions           index entries: filters as query parameters, offset, limit',
+        '  GET /api/sessions/:id       one session (id, trace id or conversation id)',
+      ].join('\n'),
+    )
+    .option('--port <n>', 'port (0 = any free port)', '4320')
+    .option('--host <addr>', 'listen address (sessions hold prompts and tool output: keep it local)', '127.0.0.1');
+  addStorageOptions(cmd);
+  return cmd.action(async (opts: Values) => {
+    ctx.code = await view(cmd, ctx, opts);
   });
-  const v = values as Values;
-  if (v.help) {
-    process.stdout.write(`${VIEW_USAGE}\n`);
-    return EXIT_OK;
-  }
-  const port = intFlag(v, 'port', 4320);
+}
+
+async function view(cmd: Command, ctx: CliContext, v: Values): Promise<number> {
+  const port = intFlag(v, 'port', 'port', 4320);
   if (port > 65535) throw new UsageError('--port must be at most 65535');
   const host = typeof v.host === 'string' ? v.host : '127.0.0.1';
-  const reader = await readerFor(v, env);
+  const reader = await readerFor(cmd, ctx);
+  // Loaded here: the other commands do not pay for Express.
+  const [{ default: express }, { createViewerRouter }] = await Promise.all([import('express'), import('../../src/viewer/router.js')]);
   const app = express();
   app.disable('x-powered-by');
   app.use(createViewerRouter({ reader }));

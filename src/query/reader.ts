@@ -5,20 +5,25 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { resolve, SETTINGS } from '../config/env.js';
+import { SettingError } from '../config/env.js';
 import type { Env } from '../config/env.js';
+import { storageKind, storageSettingsProblem } from '../config/storage.js';
 import { LocalStorage } from '../storage/local.js';
 import type { S3Storage } from '../storage/s3.js';
 
 export type StoreReader = LocalStorage | S3Storage;
 
-export class ReaderConfigError extends Error {}
+/**
+ * A storage setting a reader cannot work with. Readers refuse (a listing of the wrong place would
+ * mislead) where writers fall back; the message is the one the writers report.
+ */
+export class ReaderConfigError extends SettingError {}
 
 /** Async because the AWS SDK is loaded only when S3 is asked for (it doubles a local command's start-up). */
 export async function readerFromEnv(env: Env = process.env): Promise<StoreReader> {
-  const kind = resolve(SETTINGS.storage, undefined, env) ?? (resolve(SETTINGS.s3Bucket, undefined, env) ? 's3' : 'local');
-  if (kind === 's3') {
-    if (!resolve(SETTINGS.s3Bucket, undefined, env)) throw new ReaderConfigError('AMS_STORAGE=s3 needs AMS_S3_BUCKET (or --s3-bucket)');
+  const problem = storageSettingsProblem(env);
+  if (problem) throw new ReaderConfigError(problem);
+  if (storageKind(env) === 's3') {
     const { S3Storage } = await import('../storage/s3.js');
     return new S3Storage({ env, spoolDir: path.join(os.tmpdir(), `ams-reader-no-spool-${process.pid}-${Date.now()}`) });
   }
