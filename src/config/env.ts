@@ -73,4 +73,13 @@ export const SETTINGS = {
   redact: { env: 'AMS_REDACT', default: false, parse: parseBoolean, doc: 'PII / secret redaction' },
   captureContent: { env: 'AMS_CAPTURE_CONTENT', default: true, parse: parseBoolean, doc: 'record prompts, messages, tool input and output' },
   captureThinking: { env: 'AMS_CAPTURE_THINKING', default: true, parse: parseBoolean, doc: 'record model thinking' },
+  maxAttributeLength: {
+    env: 'AMS_MAX_ATTRIBUTE_LENGTH',
+    default: 64 * 1024,
+    parse: (raw: string) => {
+      const n = parseNonNegativeInt(raw);
+      return n !== undefined && n >= 64 ? n : undefined;
+    },
+    doc: 'longest recorded text value in characters (>= 64); longer ones are cut with a marker and `.original_size`',
+  } satisfies Setting<number>,
 } as const;
