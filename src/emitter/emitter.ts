@@ -33,7 +33,7 @@ export interface AgentHeader {
 export type OutputPart =
   | { type: 'reasoning'; content: string }
   | { type: 'text'; content: string }
-  | { type: 'tool_call'; id?: string; name: string; arguments?: unknown };
+  | { type: 'tool_call'; id?: string; name?: string; arguments?: unknown };
 
 /** A GenAI input message as given by a caller (already in the parts format, or role + content). */
 type InputMessage = { role?: unknown; content?: unknown; parts?: unknown };
