@@ -4,6 +4,8 @@
  * tracedQuery, MCP tools, API retries, truncation of a large tool result, the content switch from
  * the environment.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createSdkMcpServer, query, tool } from '@anthropic-ai/claude-agent-sdk';
@@ -161,8 +163,14 @@ describe('instrumentation features with the real SDK', () => {
   });
 
   it('records a tool call stopped by Query.interrupt() as interrupted', async () => {
+    // The command marks when it is really running and when it would have finished, so the test
+    // waits for the first and checks the span ended before the second, not against a clock.
+    const work = String(h().sandbox.options.cwd);
+    const startedMark = path.join(work, 'tool-started');
+    const finishedMark = path.join(work, 'tool-finished');
+    const command = 'touch tool-started; sleep 5; touch tool-finished; echo late';
     h().api.script([
-      { name: 'slow tool', prompt: '[scenario:interrupt]', blocks: [{ type: 'tool_use', id: 'toolu_int_1', name: 'Bash', input: { command: 'sleep 5; echo late', description: 'slow' } }] },
+      { name: 'slow tool', prompt: '[scenario:interrupt]', blocks: [{ type: 'tool_use', id: 'toolu_int_1', name: 'Bash', input: { command, description: 'slow' } }] },
     ]);
     let toolStarted!: () => void;
     const running = new Promise<void>((resolve) => (toolStarted = resolve));
@@ -178,7 +186,7 @@ describe('instrumentation features with the real SDK', () => {
       options: { ...h().sandbox.options, hooks: { PreToolUse: [{ hooks: [async () => (toolStarted(), {})] }] } },
     });
     const interrupting = running.then(async () => {
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await expect.poll(() => fs.existsSync(startedMark), { interval: 20, timeout: 15_000 }).toBe(true);
       await q.interrupt();
     });
     for await (const m of q) {
@@ -191,7 +199,9 @@ describe('instrumentation features with the real SDK', () => {
     const { session } = await sessionOf(h(), q.tracer.traceId);
     const [call] = eventsOfType(session.events, 'tool_call');
     expect(call).toMatchObject({ tool_use_id: 'toolu_int_1', status: 'interrupted' });
-    expect(call!.duration_ms).toBeLessThan(4500);
+    // Cut short by the interrupt: the span ended before the command got past its `sleep 5`.
+    const finishedAt = fs.existsSync(finishedMark) ? fs.statSync(finishedMark).mtimeMs : Infinity;
+    expect(Date.parse(call!.ended_at)).toBeLessThan(finishedAt);
     // The SDK reports the interrupted turn as error_during_execution; the session says so.
     expect(session.status).toBe('error');
     expect(session.status_reason).toMatch(/^error_during_execution/);

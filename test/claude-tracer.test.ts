@@ -15,7 +15,7 @@ import type { HookCallbackMatcher, HookEvent, HookInput, Options, SDKMessage } f
 import { ClaudeTracer, instrumentOptions, tracedQuery } from '../src/claude/index.js';
 import type { ClaudeTracerOptions } from '../src/claude/index.js';
 import { resolveConfig } from '../src/claude/config.js';
-import { truncate } from '../src/claude/truncate.js';
+import { truncate } from '../src/emitter/text.js';
 import { ResultTotals } from '../src/claude/totals.js';
 import * as sc from '../src/spans/semconv.js';
 

@@ -539,7 +539,7 @@ describe('never throws into user code', () => {
 
   it('a tracer provider that throws still runs the user code and reports through diag', async () => {
     const errors: string[] = [];
-    diag.setLogger({ error: (m: string) => errors.push(m), warn: () => undefined, info: () => undefined, debug: () => undefined, verbose: () => undefined }, DiagLogLevel.ERROR);
+    diag.setLogger({ error: (...args: unknown[]) => errors.push(args.join(' ')), warn: () => undefined, info: () => undefined, debug: () => undefined, verbose: () => undefined }, DiagLogLevel.ERROR);
     try {
       // A deliberately broken provider: nothing real fails this way on demand.
       const broken = createTracing({

@@ -12,12 +12,10 @@
  * down (a `/clear`). The run's totals are the sum over segments of each segment's latest figures,
  * plus the per-result figures summed.
  */
+import type { Usage } from '../session/types.js';
 
-export interface ModelFigures {
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_input_tokens: number;
-  cache_creation_input_tokens: number;
+/** One model's usage and cost as the SDK reports it. */
+export interface ModelFigures extends Usage {
   cost_usd: number;
 }
 
@@ -56,12 +54,8 @@ function snapshotOf(r: ResultLike): Snapshot {
   return { sessionId: r.session_id, cost: n(r.total_cost_usd), apiMs: n(r.duration_api_ms), models };
 }
 
-export interface RunTotals {
+export interface RunTotals extends Usage {
   results: number;
-  input_tokens: number;
-  output_tokens: number;
-  cache_read_input_tokens: number;
-  cache_creation_input_tokens: number;
   cost_usd: number;
   turns: number;
   duration_ms: number;

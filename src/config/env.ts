@@ -295,6 +295,16 @@ export const SETTINGS = {
     defaultDoc: 'on when listening on loopback',
     group: 'receiver',
   } satisfies Setting<boolean | undefined>,
+  maxAttributeLength: {
+    env: 'AMS_MAX_ATTRIBUTE_LENGTH',
+    default: 64 * 1024,
+    parse: (raw: string) => {
+      const n = parseNonNegativeInt(raw);
+      return n !== undefined && n >= 64 ? n : undefined;
+    },
+    doc: 'longest recorded text value in characters (>= 64); longer ones are cut with a marker and `.original_size`',
+    group: 'emitter',
+  } satisfies Setting<number>,
 } as const;
 
 /** Every row, in table order. */

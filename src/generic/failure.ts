@@ -7,7 +7,8 @@ import { trace } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
 import type { FailureCategory } from '../session/types.js';
 import * as sc from '../spans/semconv.js';
-import { cut, now, safely } from './values.js';
+import { truncate } from '../emitter/text.js';
+import { now, safely } from './values.js';
 
 export type { FailureCategory };
 
@@ -96,7 +97,7 @@ export function addFailure(span: Span, failure: FailureInfo): void {
     const code = failure.code ?? (failure.error !== undefined ? classifyError(failure.error) : 'error');
     const message = failure.message ?? (failure.error !== undefined ? errorMessageOf(failure.error) : undefined);
     const attrs: Record<string, string | number> = { [sc.AMS_FAILURE_TYPE]: failure.type, [sc.AMS_FAILURE_CODE]: code };
-    if (message) attrs[sc.AMS_FAILURE_MESSAGE] = cut(message, MAX_MESSAGE).value;
+    if (message) attrs[sc.AMS_FAILURE_MESSAGE] = truncate(message, MAX_MESSAGE).value;
     if (failure.step) attrs[sc.AMS_FAILURE_STEP] = failure.step;
     if (failure.attempt !== undefined && Number.isInteger(failure.attempt) && failure.attempt >= 1) attrs[sc.AMS_FAILURE_ATTEMPT] = failure.attempt;
     span.addEvent(sc.EVENT_FAILURE, attrs, now());

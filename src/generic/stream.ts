@@ -8,7 +8,8 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/api';
 import * as sc from '../spans/semconv.js';
-import { cut, jsonText, safely } from './values.js';
+import { jsonText, truncate } from '../emitter/text.js';
+import { safely } from './values.js';
 
 export interface StreamOptions {
   /** Most events kept (first half + latest half); default 1,000. */
@@ -74,7 +75,7 @@ export class BoundedStream implements StreamHandle {
     if (this.ended) return;
     safely('stream.event', () => {
       const e: Kept = { seq: this.seen, t: Math.round((performance.now() - this.started) * 1000) / 1000, name: String(name) };
-      if (data !== undefined && this.opts.captureData) e.data = cut(jsonText(data), this.opts.maxEventDataLength).value;
+      if (data !== undefined && this.opts.captureData) e.data = truncate(jsonText(data), this.opts.maxEventDataLength).value;
       this.seen += 1;
       if (this.head.length < this.headMax) this.head.push(e);
       else {

@@ -14,29 +14,27 @@
  * (status, exception, a classified `failure`) and rethrown unchanged.
  */
 import { context, createContextKey, INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Span, Tracer, TracerProvider } from '@opentelemetry/api';
-import { resolve, SETTINGS } from '../config/env.js';
+import type { Attributes, Span, Tracer, TracerProvider } from '@opentelemetry/api';
 import type { Env } from '../config/env.js';
+import { resolveCapture } from '../emitter/capture.js';
+import type { CaptureConfig, CaptureOptions } from '../emitter/capture.js';
+import { GenAiEmitter, toAttributeValue } from '../emitter/emitter.js';
+import type { OutputPart } from '../emitter/emitter.js';
+import { jsonText } from '../emitter/text.js';
 import * as sc from '../spans/semconv.js';
+import type { Usage as SessionUsage } from '../session/types.js';
 import type { FailureCategory, FailureInfo } from './failure.js';
 import { addFailure, classifyError, errorMessageOf } from './failure.js';
 import { BoundedStream } from './stream.js';
 import type { StreamHandle, StreamOptions } from './stream.js';
-import { jsonText, now, safely, setText, toAttributeValue } from './values.js';
+import { now, safely } from './values.js';
 
 export const TRACER_NAME = 'ams-otel/generic';
 
-export interface TracingOptions {
+/** Capture options (captureContent, captureInput, captureOutput, captureThinking, maxAttributeLength: see src/emitter/capture.ts). */
+export interface TracingOptions extends CaptureOptions {
   /** Default: the global provider (`trace.getTracerProvider()`), looked up on each call. */
   tracerProvider?: TracerProvider;
-  /** Record inputs (arguments, prompts). Default: env AMS_CAPTURE_CONTENT, else on. */
-  captureInput?: boolean;
-  /** Record outputs (return values, results, model text, stream data). Default: as captureInput. */
-  captureOutput?: boolean;
-  /** Record model thinking passed to an LLM handle. Default: env AMS_CAPTURE_THINKING, else on. */
-  captureThinking?: boolean;
-  /** Longest recorded value, in characters; longer ones are cut with a marker. Default 16,384. */
-  maxValueLength?: number;
   /** Environment to read defaults from (default process.env). */
   env?: Env;
 }
@@ -148,8 +146,6 @@ export interface RetryOptions extends StepOptions {
   delayMs?: number | ((args: { attempt: number; error: unknown }) => number);
 }
 
-const DEFAULT_MAX_VALUE = 16_384;
-
 type Kind = 'agent' | 'step' | 'tool' | 'llm';
 
 function isPromiseLike(v: unknown): v is PromiseLike<unknown> {
@@ -162,18 +158,17 @@ const categoryOf = (kind: Kind, stepKind?: string): FailureCategory =>
 export class AgentTracing {
   private readonly provider?: TracerProvider;
   private cachedTracer?: Tracer;
-  readonly captureInput: boolean;
-  readonly captureOutput: boolean;
-  readonly captureThinking: boolean;
-  readonly maxValueLength: number;
+  /** Writes every attribute, under the resolved capture settings. */
+  private readonly emitter: GenAiEmitter;
 
   constructor(options: TracingOptions = {}) {
     this.provider = options.tracerProvider;
-    const content = resolve(SETTINGS.captureContent, undefined, options.env);
-    this.captureInput = options.captureInput ?? content;
-    this.captureOutput = options.captureOutput ?? options.captureInput ?? content;
-    this.captureThinking = options.captureThinking ?? resolve(SETTINGS.captureThinking, undefined, options.env);
-    this.maxValueLength = Math.max(64, options.maxValueLength ?? DEFAULT_MAX_VALUE);
+    this.emitter = new GenAiEmitter(resolveCapture(options, options.env));
+  }
+
+  /** The resolved capture settings (options > environment > default). */
+  get capture(): CaptureConfig {
+    return this.emitter.capture;
   }
 
   private tracer(): Tracer {
@@ -186,30 +181,18 @@ export class AgentTracing {
   /** Runs `fn` as one agent session (an `invoke_agent` span); nested inside another session it is a subagent. */
   startSession<T>(options: SessionOptions, fn: (session: SessionHandle) => T): T {
     const agent = typeof options.agent === 'string' ? { name: options.agent } : options.agent;
-    const attrs: Record<string, unknown> = {
-      [sc.GEN_AI_OPERATION_NAME]: sc.OP_INVOKE_AGENT,
-      [sc.GEN_AI_AGENT_NAME]: agent.name,
-      [sc.GEN_AI_AGENT_VERSION]: agent.version,
-      [sc.AMS_ENVIRONMENT]: options.environment,
-      [sc.AMS_TAGS]: options.tags ? [...options.tags] : undefined,
-      [sc.GEN_AI_CONVERSATION_ID]: options.conversationId,
-      [sc.AMS_SESSION_ID]: options.sessionId,
-      [sc.GEN_AI_REQUEST_MODEL]: options.model,
-      [sc.GEN_AI_AGENT_DESCRIPTION]: options.description,
-      // Read only when this session runs inside another one: the subagent's "why".
-      [sc.AMS_SUBAGENT_PROMPT]: this.captureInput ? options.prompt : undefined,
-    };
-    for (const [k, v] of Object.entries(options.metadata ?? {})) attrs[sc.AMS_METADATA_PREFIX + k] = v;
+    const attrs = this.emitter.agentAttributes({ ...options, agent });
+    // Read only when this session runs inside another one: the subagent's "why".
+    this.emitter.subagentPrompt(attrs, options.prompt);
     return this.run('agent', agent.name, `${sc.OP_INVOKE_AGENT} ${agent.name}`, SpanKind.INTERNAL, attrs, {}, (span) => {
       const h = this.handle(span, 'agent', agent.name, {}) as SessionHandle;
       h.prompt = (text: string) =>
         safely('prompt', () => {
-          span.addEvent(sc.EVENT_USER_PROMPT, { [sc.AMS_PROMPT]: this.captureInput ? String(text) : '' }, now());
+          span.addEvent(sc.EVENT_USER_PROMPT, this.emitter.promptEvent(String(text)), now());
         });
       h.notify = (message: string, kind?: string) =>
         safely('notify', () => {
-          const attrs = kind === undefined ? { [sc.AMS_MESSAGE]: String(message) } : { [sc.AMS_MESSAGE]: String(message), [sc.AMS_NOTIFICATION_KIND]: kind };
-          span.addEvent(sc.EVENT_NOTIFICATION, attrs, now());
+          span.addEvent(sc.EVENT_NOTIFICATION, this.emitter.notificationEvent(String(message), kind), now());
         });
       if (options.prompt !== undefined) h.prompt(options.prompt);
       return h;
@@ -224,11 +207,7 @@ export class AgentTracing {
 
   /** Runs `fn` as a tool call (`execute_tool {name}`); its return value is the tool result. */
   toolCall<T>(name: string, fn: (tool: SpanHandle) => T, options: ToolOptions = {}): T {
-    const attrs: Record<string, unknown> = {
-      [sc.GEN_AI_OPERATION_NAME]: sc.OP_EXECUTE_TOOL,
-      [sc.GEN_AI_TOOL_NAME]: name,
-      [sc.GEN_AI_TOOL_CALL_ID]: options.callId,
-    };
+    const attrs = this.emitter.toolCallAttributes({ name, id: options.callId });
     return this.run('tool', name, `${sc.OP_EXECUTE_TOOL} ${name}`, SpanKind.INTERNAL, attrs, options, (span) => this.handle(span, 'tool', name, options), fn);
   }
 
@@ -238,11 +217,7 @@ export class AgentTracing {
    * response object, whose usage is read too).
    */
   llmCall<T>(model: string, fn: (call: LlmHandle) => T, options: LlmOptions = {}): T {
-    const attrs: Record<string, unknown> = {
-      [sc.GEN_AI_OPERATION_NAME]: sc.OP_CHAT,
-      [sc.GEN_AI_REQUEST_MODEL]: model,
-      [sc.GEN_AI_PROVIDER_NAME]: options.provider,
-    };
+    const attrs = this.emitter.chatAttributes({ model, provider: options.provider });
     return this.run('llm', model, `${sc.OP_CHAT} ${model}`, SpanKind.CLIENT, attrs, options, (span) => this.handle(span, 'llm', model, options), fn);
   }
 
@@ -262,7 +237,7 @@ export class AgentTracing {
       {
         maxEvents: options.maxEvents ?? 1000,
         maxEventDataLength: options.maxEventDataLength ?? 1000,
-        captureData: options.captureData ?? this.captureOutput,
+        captureData: options.captureData ?? this.capture.captureOutput,
       },
       (error) =>
         safely('stream.end', () => {
@@ -345,7 +320,7 @@ export class AgentTracing {
 
   /** @internal Runs `call` traced as `kind`; used by traced() and the decorators. */
   invoke<R>(kind: TracedKind, name: string, options: TracedOptions, call: () => R, args: unknown[]): R {
-    const captureInput = options.captureInput ?? this.captureInput;
+    const captureInput = options.captureInput ?? this.capture.captureInput;
     const input = captureInput ? (args.length === 1 ? args[0] : args.length === 0 ? undefined : args) : undefined;
     const callOptions: CallOptions = { input, captureInput, captureOutput: options.captureOutput };
     switch (kind) {
@@ -364,26 +339,28 @@ export class AgentTracing {
 
   private handle(span: Span, kind: Kind, name: string, options: CallOptions & { kind?: string }): SpanHandle {
     const state = { outputSet: false, usageSet: false };
-    const captureInput = options.captureInput ?? this.captureInput;
-    const captureOutput = options.captureOutput ?? this.captureOutput;
-    const max = this.maxValueLength;
+    const emit = this.emitter.with(options);
+    const put = (fill: (attrs: Attributes) => void) => {
+      const attrs: Attributes = {};
+      fill(attrs);
+      span.setAttributes(attrs);
+    };
     const h: SpanHandle & Partial<LlmHandle> = {
       span,
       spanId: span.spanContext().spanId,
       setInput: (value: unknown) =>
         safely('setInput', () => {
-          if (!captureInput || value === undefined) return;
-          if (kind === 'tool') setText(span, sc.GEN_AI_TOOL_CALL_ARGUMENTS, value, max);
-          else if (kind === 'llm') setText(span, sc.GEN_AI_INPUT_MESSAGES, inputMessages(value), max);
-          else setText(span, sc.AMS_INPUT, value, max);
+          if (kind === 'tool') put((a) => emit.toolArguments(a, value));
+          else if (kind === 'llm') put((a) => emit.inputMessages(a, value));
+          else put((a) => emit.stepInput(a, value));
         }),
       setOutput: (value: unknown) =>
         safely('setOutput', () => {
           state.outputSet = true;
-          if (!captureOutput || value === undefined) return;
-          if (kind === 'tool') setText(span, sc.GEN_AI_TOOL_CALL_RESULT, value, max);
-          else if (kind === 'llm') setLlmOutput(span, value as string | LlmOutput, max, this.captureThinking);
-          else setText(span, sc.AMS_OUTPUT, value, max);
+          if (kind === 'tool') put((a) => emit.toolResult(a, value));
+          else if (kind === 'llm') {
+            if (value !== undefined) put((a) => llmOutput(emit, a, value as string | LlmOutput));
+          } else put((a) => emit.stepOutput(a, value));
         }),
       setAttribute: (key: string, value: unknown) =>
         safely('setAttribute', () => {
@@ -396,11 +373,11 @@ export class AgentTracing {
       h.setUsage = (u: Usage) =>
         safely('setUsage', () => {
           state.usageSet = true;
-          setUsage(span, u);
+          put((a) => emit.usage(a, fromLlmUsage(u)));
         });
       h.setCost = (usd: number) =>
         safely('setCost', () => {
-          if (typeof usd === 'number' && Number.isFinite(usd) && usd >= 0) span.setAttribute(sc.AMS_COST_USD, usd);
+          put((a) => emit.cost(a, usd));
         });
       h.setResponseModel = (model: string) => safely('setResponseModel', () => span.setAttribute(sc.GEN_AI_RESPONSE_MODEL, String(model)));
     }
@@ -487,7 +464,11 @@ export class AgentTracing {
     const state = handleState.get(h);
     if (kind === 'llm') {
       const auto = fromLlmResponse(value);
-      if (!state?.usageSet && auto.usage) setUsage(span, auto.usage);
+      if (!state?.usageSet && auto.usage) {
+        const attrs: Attributes = {};
+        this.emitter.usage(attrs, fromLlmUsage(auto.usage));
+        span.setAttributes(attrs);
+      }
       if (auto.model) span.setAttribute(sc.GEN_AI_RESPONSE_MODEL, auto.model);
       if (!state?.outputSet && auto.output) h.setOutput(auto.output);
     } else if (kind !== 'agent' && !state?.outputSet && value !== undefined) {
@@ -547,42 +528,25 @@ const handleState = new WeakMap<SpanHandle, { outputSet: boolean; usageSet: bool
 
 // ---- LLM helpers ---------------------------------------------------------------------------
 
-function setUsage(span: Span, u: Usage): void {
-  const put = (key: string, v: unknown) => {
-    if (typeof v === 'number' && Number.isFinite(v) && v >= 0) span.setAttribute(key, v);
+/** The public camelCase usage as the session model's Usage (the emitter's input). */
+function fromLlmUsage(u: Usage): Partial<SessionUsage> {
+  return {
+    input_tokens: u.inputTokens,
+    output_tokens: u.outputTokens,
+    cache_read_input_tokens: u.cacheReadInputTokens,
+    cache_creation_input_tokens: u.cacheCreationInputTokens,
   };
-  put(sc.GEN_AI_USAGE_INPUT_TOKENS, u.inputTokens);
-  put(sc.GEN_AI_USAGE_OUTPUT_TOKENS, u.outputTokens);
-  put(sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, u.cacheReadInputTokens);
-  put(sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, u.cacheCreationInputTokens);
 }
 
-/** Input as GenAI input messages: a string is one user message; message arrays pass through. */
-function inputMessages(value: unknown): unknown {
-  if (typeof value === 'string') return [{ role: 'user', parts: [{ type: 'text', content: value }] }];
-  if (Array.isArray(value)) {
-    return value.map((m: unknown) => {
-      if (!m || typeof m !== 'object') return { role: 'user', parts: [{ type: 'text', content: jsonText(m) }] };
-      const { role, content, parts } = m as { role?: unknown; content?: unknown; parts?: unknown };
-      if (Array.isArray(parts)) return m;
-      return { role: typeof role === 'string' ? role : 'user', parts: [{ type: 'text', content: typeof content === 'string' ? content : jsonText(content) }] };
-    });
-  }
-  return value;
-}
-
-function setLlmOutput(span: Span, out: string | LlmOutput, max: number, thinking: boolean): void {
+/** A model's answer (text or parts) as gen_ai.output.messages and its finish reason. */
+function llmOutput(emit: GenAiEmitter, attrs: Attributes, out: string | LlmOutput): void {
   const o: LlmOutput = typeof out === 'string' ? { text: out } : out && typeof out === 'object' ? out : { text: jsonText(out) };
-  const parts: unknown[] = [];
-  if (thinking && typeof o.thinking === 'string' && o.thinking) parts.push({ type: 'reasoning', content: o.thinking });
+  const parts: OutputPart[] = [];
+  if (typeof o.thinking === 'string' && o.thinking) parts.push({ type: 'reasoning', content: o.thinking });
   if (typeof o.text === 'string' && o.text) parts.push({ type: 'text', content: o.text });
   for (const c of o.toolCalls ?? []) parts.push({ type: 'tool_call', id: c.id, name: c.name, arguments: c.arguments });
-  const msg: Record<string, unknown> = { role: 'assistant', parts };
-  if (o.finishReason) {
-    msg.finish_reason = o.finishReason;
-    span.setAttribute(sc.GEN_AI_RESPONSE_FINISH_REASONS, [o.finishReason]);
-  }
-  setText(span, sc.GEN_AI_OUTPUT_MESSAGES, [msg], max);
+  emit.response(attrs, { finishReason: o.finishReason });
+  emit.outputMessages(attrs, parts, o.finishReason);
 }
 
 /** Best-effort reading of common SDK responses: a string, OpenAI chat/responses, Anthropic messages. */
