@@ -59,8 +59,9 @@ function toJson(v: AttributeValue | undefined): JsonValue {
 function parseMaybeJson(v: AttributeValue | undefined): JsonValue | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'string') return toJson(v);
-  const t = v.trimStart();
-  if (t.startsWith('{') || t.startsWith('[')) {
+  // The first non-whitespace character decides (no trimmed copy of what is often a large string).
+  const c = firstNonSpace(v);
+  if (c === CHAR_BRACE || c === CHAR_BRACKET) {
     try {
       return JSON.parse(v) as JsonValue;
     } catch {
@@ -68,6 +69,20 @@ function parseMaybeJson(v: AttributeValue | undefined): JsonValue | undefined {
     }
   }
   return v;
+}
+
+const CHAR_BRACE = 0x7b;
+const CHAR_BRACKET = 0x5b;
+const WHITESPACE = /\s/;
+
+/** Char code of the first character trimStart() would keep (-1 when there is none). */
+function firstNonSpace(v: string): number {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    // Printable ASCII is never whitespace; anything else asks the same rule trimStart() uses.
+    if ((c > 0x20 && c < 0x7f) || !WHITESPACE.test(v[i]!)) return c;
+  }
+  return -1;
 }
 
 // Events are built key by key in the document's reading order, optional keys only when set (no
@@ -155,9 +170,10 @@ interface OutputPart {
 
 function llmMessage(span: SpanRecord): LlmMessageEvent {
   const a = span.attributes;
-  const thinking: string[] = [];
-  const text: string[] = [];
-  const toolUses: ToolUsePart[] = [];
+  // Joined as they come ('\n\n' between parts, as join() would): no arrays for the usual one part.
+  let thinking: string | undefined;
+  let text: string | undefined;
+  let toolUses: ToolUsePart[] | undefined;
   const parsed = parseMaybeJson(a[sc.GEN_AI_OUTPUT_MESSAGES]);
   if (Array.isArray(parsed)) {
     for (const msg of parsed) {
@@ -165,20 +181,20 @@ function llmMessage(span: SpanRecord): LlmMessageEvent {
       if (!Array.isArray(parts)) continue;
       for (const p of parts as OutputPart[]) {
         if (!p || typeof p !== 'object') continue;
-        if (p.type === 'reasoning' && typeof p.content === 'string') thinking.push(p.content);
-        else if (p.type === 'text' && typeof p.content === 'string') text.push(p.content);
+        if (p.type === 'reasoning' && typeof p.content === 'string') thinking = thinking === undefined ? p.content : `${thinking}\n\n${p.content}`;
+        else if (p.type === 'text' && typeof p.content === 'string') text = text === undefined ? p.content : `${text}\n\n${p.content}`;
         else if (p.type === 'tool_call') {
           const use = {} as ToolUsePart;
           if (typeof p.id === 'string') use.id = p.id;
           use.name = typeof p.name === 'string' ? p.name : 'unknown';
           if (p.arguments !== undefined) use.input = p.arguments as JsonValue;
-          toolUses.push(use);
+          (toolUses ??= []).push(use);
         }
       }
     }
   } else if (typeof parsed === 'string' && parsed !== '') {
     // Not the structured format (or cut short): keep what was recorded rather than lose it.
-    text.push(parsed);
+    text = parsed;
   }
   const finish = strList(a, sc.GEN_AI_RESPONSE_FINISH_REASONS);
   const ev = {
@@ -192,9 +208,9 @@ function llmMessage(span: SpanRecord): LlmMessageEvent {
   if (model !== undefined) ev.model = model;
   const responseId = str(a, sc.GEN_AI_RESPONSE_ID);
   if (responseId !== undefined) ev.response_id = responseId;
-  if (thinking.length) ev.thinking = thinking.join('\n\n');
-  if (text.length) ev.text = text.join('\n\n');
-  if (toolUses.length) ev.tool_uses = toolUses;
+  if (thinking !== undefined) ev.thinking = thinking;
+  if (text !== undefined) ev.text = text;
+  if (toolUses !== undefined) ev.tool_uses = toolUses;
   if (finish?.length) ev.finish_reasons = finish;
   ev.usage = usageOf(a);
   const cost = num(a, sc.AMS_COST_USD);
