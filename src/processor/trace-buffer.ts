@@ -437,36 +437,39 @@ export class TraceBuffer<T> {
     if (this.traces.get(t.traceId) !== t) return;
     const roots = this.sessionRoots(t, force);
     if (!force && !roots.some((r) => t.ended.has(r))) return; // nothing can be ready: skip the walk
+    // (Loops rather than iterator spreads and per-call closures: this runs once per session.)
     const children = new Map<string, string[]>();
-    for (const [id, parent] of t.parents) {
-      if (parent === undefined) continue;
-      let list = children.get(parent);
-      if (!list) children.set(parent, (list = []));
-      list.push(id);
-    }
+    t.parents.forEach((parent, id) => {
+      if (parent === undefined) return;
+      const list = children.get(parent);
+      if (list) list.push(id);
+      else children.set(parent, [id]);
+    });
+    const infos = t.infos;
     const indexOf = new Map<string, number>();
-    t.infos.forEach((info, i) => indexOf.set(info.spanId, i));
-    const claimed = new Set<number>();
+    for (let i = 0; i < infos.length; i++) indexOf.set(infos[i]!.spanId, i);
+    const claimed = new Claimed(infos.length);
     const orphans = this.orphans(t, indexOf, children);
     let emitted = false;
 
-    roots.forEach((root, n) => {
+    for (let n = 0; n < roots.length; n++) {
+      const root = roots[n]!;
       const rootEnded = t.ended.has(root);
-      if (!rootEnded && !force) return;
+      if (!rootEnded && !force) continue;
       const members = this.subtree(root, children, indexOf);
       // Subtrees whose parent never arrived go with the first root; the assembler flags them.
-      if (n === 0) members.push(...orphans);
-      members.forEach((i) => claimed.add(i));
+      if (n === 0) for (const i of orphans) members.push(i);
+      for (const i of members) claimed.add(i);
       let state = t.roots.get(root);
       if (state && state.revision > 0) {
         if (!this.opts.retainMs) {
           // Without retention the earlier spans are gone: a rewrite would lose them. Count instead.
           if (members.length) this.drop(members.length, 'late');
-          return;
+          continue;
         }
-        if (members.length === state.emittedSpans) return; // nothing new
+        if (members.length === state.emittedSpans) continue; // nothing new
       }
-      if (members.length === 0) return;
+      if (members.length === 0) continue;
       if (!state) {
         state = { revision: 0, emittedSpans: 0 };
         const prior = t.roots.get(UNROOTED);
@@ -479,20 +482,22 @@ export class TraceBuffer<T> {
       }
       // An ended root means a complete session, however the emission was triggered.
       const why = rootEnded ? undefined : (reason ?? 'the session root span never ended');
-      this.emit(t, root, state, members.sort((a, b) => a - b), why, rootEnded ? undefined : t.openAgents.get(root));
+      this.emit(t, root, state, sortNumbers(members), why, rootEnded ? undefined : t.openAgents.get(root));
       emitted = true;
-    });
+    }
 
-    const rootedBefore = [...t.roots.keys()].some((k) => k !== UNROOTED);
+    let rootedBefore = false;
+    for (const k of t.roots.keys()) if (k !== UNROOTED) rootedBefore = true;
     if (force && roots.length === 0 && !rootedBefore) {
       // A rootless trace: everything held becomes one incomplete session.
-      const rest = t.infos.map((_, i) => i).filter((i) => !claimed.has(i));
+      const rest: number[] = [];
+      for (let i = 0; i < infos.length; i++) if (!claimed.has(i)) rest.push(i);
       const state = t.roots.get(UNROOTED) ?? { revision: 0, emittedSpans: 0 };
       if (rest.length && !(state.revision > 0 && rest.length === state.emittedSpans)) {
         this.emit(t, UNROOTED, state, rest, reason ?? 'the root span never arrived');
         emitted = true;
       }
-      rest.forEach((i) => claimed.add(i));
+      for (const i of rest) claimed.add(i);
     }
     if (emitted) t.emittedAt = this.now();
     if (!this.opts.retainMs) this.release(t, claimed);
@@ -501,24 +506,24 @@ export class TraceBuffer<T> {
   /** Spans whose chain of parents ends at a parent this trace never saw (and not a remote one). */
   private orphans(t: TraceState<T>, indexOf: Map<string, number>, children: Map<string, string[]>): number[] {
     const out: number[] = [];
-    t.infos.forEach((info) => {
-      if (info.isLocalRoot || info.parentSpanId === undefined) return;
-      if (t.parents.has(info.parentSpanId)) return;
-      out.push(...this.subtree(info.spanId, children, indexOf));
-    });
+    for (const info of t.infos) {
+      if (info.isLocalRoot || info.parentSpanId === undefined) continue;
+      if (t.parents.has(info.parentSpanId)) continue;
+      for (const i of this.subtree(info.spanId, children, indexOf)) out.push(i);
+    }
     return out;
   }
 
   /** Without retention, spans of emitted sessions are released at once. */
-  private release(t: TraceState<T>, claimed: Set<number>): void {
+  private release(t: TraceState<T>, claimed: Claimed): void {
     if (claimed.size === 0) return;
     const keptItems: T[] = [];
     const keptInfos: SpanInfo[] = [];
-    t.infos.forEach((info, i) => {
-      if (claimed.has(i)) return;
+    for (let i = 0; i < t.infos.length; i++) {
+      if (claimed.has(i)) continue;
       keptItems.push(t.items[i]!);
-      keptInfos.push(info);
-    });
+      keptInfos.push(t.infos[i]!);
+    }
     this.spans -= t.items.length - keptItems.length;
     t.items = keptItems;
     t.infos = keptInfos;
@@ -535,7 +540,7 @@ export class TraceBuffer<T> {
       const i = indexOf.get(id);
       if (i !== undefined) out.push(i);
       const kids = children.get(id);
-      if (kids) stack.push(...kids);
+      if (kids) for (const k of kids) stack.push(k);
     }
     return out;
   }
@@ -563,4 +568,39 @@ export class TraceBuffer<T> {
     if (reason || t.dropped) this.counters.sessionsIncomplete += 1;
     this.opts.onSessionReady(batch);
   }
+}
+
+/** The set of span indexes a trace evaluation claimed: a byte per index instead of a hash set. */
+class Claimed {
+  private readonly marks: Uint8Array;
+  size = 0;
+
+  constructor(length: number) {
+    this.marks = new Uint8Array(length);
+  }
+
+  add(i: number): void {
+    if (this.marks[i]) return;
+    this.marks[i] = 1;
+    this.size += 1;
+  }
+
+  has(i: number): boolean {
+    return this.marks[i] === 1;
+  }
+}
+
+/** Ascending numeric sort in place; insertion sort for the short lists a session has. */
+function sortNumbers(list: number[]): number[] {
+  if (list.length > 32) return list.sort((a, b) => a - b);
+  for (let i = 1; i < list.length; i++) {
+    const x = list[i]!;
+    let j = i - 1;
+    while (j >= 0 && list[j]! > x) {
+      list[j + 1] = list[j]!;
+      j--;
+    }
+    list[j + 1] = x;
+  }
+  return list;
 }

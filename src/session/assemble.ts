@@ -8,7 +8,7 @@ import * as sc from '../spans/semconv.js';
 import { readBoolean as bool, readNumber as num, readString as str, readStringList as strList } from '../spans/read.js';
 import { normalizeRecords } from '../spans/normalize.js';
 import { sanitizeId } from './ids.js';
-import { addUsage, computeTotals, emptyUsage, usageOf } from './totals.js';
+import { addUsage, computeTotals, usageOf } from './totals.js';
 import type {
   FailureCategory,
   FailureEvent,
@@ -59,8 +59,9 @@ function toJson(v: AttributeValue | undefined): JsonValue {
 function parseMaybeJson(v: AttributeValue | undefined): JsonValue | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'string') return toJson(v);
-  const t = v.trimStart();
-  if (t.startsWith('{') || t.startsWith('[')) {
+  // The first non-whitespace character decides (no trimmed copy of what is often a large string).
+  const c = firstNonSpace(v);
+  if (c === CHAR_BRACE || c === CHAR_BRACKET) {
     try {
       return JSON.parse(v) as JsonValue;
     } catch {
@@ -70,28 +71,50 @@ function parseMaybeJson(v: AttributeValue | undefined): JsonValue | undefined {
   return v;
 }
 
+const CHAR_BRACE = 0x7b;
+const CHAR_BRACKET = 0x5b;
+const WHITESPACE = /\s/;
+
+/** Char code of the first character trimStart() would keep (-1 when there is none). */
+function firstNonSpace(v: string): number {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    // Printable ASCII is never whitespace; anything else asks the same rule trimStart() uses.
+    if ((c > 0x20 && c < 0x7f) || !WHITESPACE.test(v[i]!)) return c;
+  }
+  return -1;
+}
+
 // Events are built key by key in the document's reading order, optional keys only when set (no
 // undefined values to strip afterwards, no second copy of every event).
 
 const MINUTE_MS = 60_000;
 let isoMinute = NaN;
-let isoPrefix = '';
-const PAD2 = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
-const PAD3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
-/** toISOString() of the rounded time, with everything up to the minute cached: a session's events share it. */
+/** `YYYY-MM-DDTHH:MM:SS` per second of the current minute ('' until first needed). */
+const isoSeconds: string[] = new Array<string>(60).fill('');
+const MS_SUFFIX = Array.from({ length: 1000 }, (_, i) => `.${String(i).padStart(3, '0')}Z`);
+/**
+ * toISOString() of the rounded time, with everything up to the second cached for the current
+ * minute: a session's events share it. The result is two pieces (cheaper to build and to
+ * serialize than the five a template would join).
+ */
 function iso(ms: number): string {
   const t = Math.round(ms);
   if (!(t >= 0)) return new Date(t).toISOString();
   const minute = Math.floor(t / MINUTE_MS);
   if (minute !== isoMinute) {
-    const full = new Date(t).toISOString();
-    if (full.length !== 24) return full;
     isoMinute = minute;
-    isoPrefix = full.slice(0, 17);
+    isoSeconds.fill('');
   }
   const r = t - minute * MINUTE_MS;
   const sec = Math.floor(r / 1000);
-  return `${isoPrefix}${PAD2[sec]!}.${PAD3[r - sec * 1000]!}Z`;
+  let prefix = isoSeconds[sec]!;
+  if (prefix === '') {
+    const full = new Date(t).toISOString();
+    if (full.length !== 24) return full; // beyond year 9999: the extended format, uncached
+    prefix = isoSeconds[sec] = full.slice(0, 19);
+  }
+  return prefix + MS_SUFFIX[r - sec * 1000]!;
 }
 
 function durationMs(span: SpanRecord): number {
@@ -147,9 +170,10 @@ interface OutputPart {
 
 function llmMessage(span: SpanRecord): LlmMessageEvent {
   const a = span.attributes;
-  const thinking: string[] = [];
-  const text: string[] = [];
-  const toolUses: ToolUsePart[] = [];
+  // Joined as they come ('\n\n' between parts, as join() would): no arrays for the usual one part.
+  let thinking: string | undefined;
+  let text: string | undefined;
+  let toolUses: ToolUsePart[] | undefined;
   const parsed = parseMaybeJson(a[sc.GEN_AI_OUTPUT_MESSAGES]);
   if (Array.isArray(parsed)) {
     for (const msg of parsed) {
@@ -157,20 +181,20 @@ function llmMessage(span: SpanRecord): LlmMessageEvent {
       if (!Array.isArray(parts)) continue;
       for (const p of parts as OutputPart[]) {
         if (!p || typeof p !== 'object') continue;
-        if (p.type === 'reasoning' && typeof p.content === 'string') thinking.push(p.content);
-        else if (p.type === 'text' && typeof p.content === 'string') text.push(p.content);
+        if (p.type === 'reasoning' && typeof p.content === 'string') thinking = thinking === undefined ? p.content : `${thinking}\n\n${p.content}`;
+        else if (p.type === 'text' && typeof p.content === 'string') text = text === undefined ? p.content : `${text}\n\n${p.content}`;
         else if (p.type === 'tool_call') {
           const use = {} as ToolUsePart;
           if (typeof p.id === 'string') use.id = p.id;
           use.name = typeof p.name === 'string' ? p.name : 'unknown';
           if (p.arguments !== undefined) use.input = p.arguments as JsonValue;
-          toolUses.push(use);
+          (toolUses ??= []).push(use);
         }
       }
     }
   } else if (typeof parsed === 'string' && parsed !== '') {
     // Not the structured format (or cut short): keep what was recorded rather than lose it.
-    text.push(parsed);
+    text = parsed;
   }
   const finish = strList(a, sc.GEN_AI_RESPONSE_FINISH_REASONS);
   const ev = {
@@ -184,9 +208,9 @@ function llmMessage(span: SpanRecord): LlmMessageEvent {
   if (model !== undefined) ev.model = model;
   const responseId = str(a, sc.GEN_AI_RESPONSE_ID);
   if (responseId !== undefined) ev.response_id = responseId;
-  if (thinking.length) ev.thinking = thinking.join('\n\n');
-  if (text.length) ev.text = text.join('\n\n');
-  if (toolUses.length) ev.tool_uses = toolUses;
+  if (thinking !== undefined) ev.thinking = thinking;
+  if (text !== undefined) ev.text = text;
+  if (toolUses !== undefined) ev.tool_uses = toolUses;
   if (finish?.length) ev.finish_reasons = finish;
   ev.usage = usageOf(a);
   const cost = num(a, sc.AMS_COST_USD);
@@ -308,15 +332,36 @@ function keyed(e: SessionEvent, t: number): Keyed {
   return { t, rank: RANK[e.type], e };
 }
 
-/** Sort key: time, then rank, then span id, then arrival order (Array.prototype.sort is stable). */
+/**
+ * Stable in-place sort. A session's levels are short: insertion sort there allocates nothing,
+ * where Array.prototype.sort allocates its work arrays on every call. Both are stable, so the
+ * order is the same.
+ */
+function stableSort<T>(list: T[], cmp: (a: T, b: T) => number): T[] {
+  if (list.length > 32) return list.sort(cmp);
+  for (let i = 1; i < list.length; i++) {
+    const x = list[i]!;
+    let j = i - 1;
+    while (j >= 0 && cmp(list[j]!, x) > 0) {
+      list[j + 1] = list[j]!;
+      j--;
+    }
+    list[j + 1] = x;
+  }
+  return list;
+}
+
+function compareKeyed(x: Keyed, y: Keyed): number {
+  if (x.t !== y.t) return x.t - y.t;
+  if (x.rank !== y.rank) return x.rank - y.rank;
+  const sx = x.e.span_id ?? '';
+  const sy = y.e.span_id ?? '';
+  return sx < sy ? -1 : sx > sy ? 1 : 0;
+}
+
+/** Sort key: time, then rank, then span id, then arrival order (the sort is stable). */
 function sortEvents(events: Keyed[]): SessionEvent[] {
-  events.sort((x, y) => {
-    if (x.t !== y.t) return x.t - y.t;
-    if (x.rank !== y.rank) return x.rank - y.rank;
-    const sx = x.e.span_id ?? '';
-    const sy = y.e.span_id ?? '';
-    return sx < sy ? -1 : sx > sy ? 1 : 0;
-  });
+  stableSort(events, compareKeyed);
   const out = new Array<SessionEvent>(events.length);
   for (let i = 0; i < events.length; i++) out[i] = events[i]!.e;
   return out;
@@ -409,7 +454,7 @@ function compareSpans(a: SpanRecord, b: SpanRecord): number {
 
 function buildTree(records: SpanRecord[]): Map<string, Node> {
   const nodes = new Map<string, Node>();
-  for (const span of [...records].sort(compareSpans)) {
+  for (const span of stableSort(records.slice(), compareSpans)) {
     if (!nodes.has(span.spanId)) nodes.set(span.spanId, { span, children: [] });
   }
   for (const node of nodes.values()) {
@@ -493,8 +538,10 @@ function countSubtree(node: Node): number {
 
 function metadataOf(attrs: Attributes): Record<string, string | number | boolean> {
   const out: Record<string, string | number | boolean> = {};
-  for (const key of Object.keys(attrs).sort()) {
-    if (!key.startsWith(sc.AMS_METADATA_PREFIX)) continue;
+  // Filter first, then sort the few that match (same order as sorting every key).
+  const keys: string[] = [];
+  for (const key in attrs) if (key.startsWith(sc.AMS_METADATA_PREFIX)) keys.push(key);
+  for (const key of keys.sort()) {
     const v = attrs[key];
     if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) {
       out[key.slice(sc.AMS_METADATA_PREFIX.length)] = v;
@@ -526,7 +573,7 @@ function modelsFromEvents(events: SessionEvent[], into: Record<string, ModelUsag
   for (const e of events) {
     if (e.type === 'llm_message') {
       const key = e.model ?? 'unknown';
-      const m = (into[key] ??= { ...emptyUsage(), cost_usd: 0 });
+      const m = (into[key] ??= { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0, cost_usd: 0 });
       addUsage(m, e.usage);
       m.cost_usd = Math.round((m.cost_usd + (e.cost_usd ?? 0)) * 1e9) / 1e9;
     } else if ((e.type === 'subagent' || e.type === 'step') && e.events) {
@@ -592,14 +639,13 @@ export function assembleSession(records: readonly SpanRecord[], options: Assembl
   else if (incompleteReasons.length) status = 'incomplete';
   const statusReasons = [...(rootError || reason ? [reason && rootError && rootError !== reason ? `${reason}: ${rootError}` : (reason ?? rootError)!] : []), ...incompleteReasons];
 
-  const allNodes = [...nodes.values()];
   const agentName =
     str(ra, sc.GEN_AI_AGENT_NAME) ?? nameAfterOp(r, sc.OP_INVOKE_AGENT) ?? str(r.resource, sc.SERVICE_NAME) ?? 'agent';
   const rawId = options.sessionId ?? str(ra, sc.AMS_SESSION_ID) ?? r.traceId;
 
   const session = { schema_version: SCHEMA_VERSION, id: sanitizeId(rawId), trace_id: r.traceId } as Session;
   if (!synthetic) session.root_span_id = r.spanId;
-  const conversationId = str(ra, sc.GEN_AI_CONVERSATION_ID) ?? firstAttr(allNodes, sc.GEN_AI_CONVERSATION_ID);
+  const conversationId = str(ra, sc.GEN_AI_CONVERSATION_ID) ?? firstAttr(nodes.values(), sc.GEN_AI_CONVERSATION_ID);
   if (conversationId !== undefined) session.conversation_id = conversationId;
   session.revision = options.revision ?? 1;
   session.status = status;

@@ -36,7 +36,21 @@ export function usageOf(attrs: Attributes): Usage {
 }
 
 function reportsUsage(attrs: Attributes): boolean {
-  return Object.values(USAGE_ATTRS).some((k) => attrs[k] !== undefined);
+  return (
+    attrs[USAGE_ATTRS.input_tokens] !== undefined ||
+    attrs[USAGE_ATTRS.output_tokens] !== undefined ||
+    attrs[USAGE_ATTRS.cache_read_input_tokens] !== undefined ||
+    attrs[USAGE_ATTRS.cache_creation_input_tokens] !== undefined
+  );
+}
+
+function sameUsage(a: Usage, b: Usage): boolean {
+  return (
+    a.input_tokens === b.input_tokens &&
+    a.output_tokens === b.output_tokens &&
+    a.cache_read_input_tokens === b.cache_read_input_tokens &&
+    a.cache_creation_input_tokens === b.cache_creation_input_tokens
+  );
 }
 
 interface Sums {
@@ -120,8 +134,12 @@ export function computeTotals(events: SessionEvent[], rootAttrs: Attributes, spa
     sources.api_duration_ms = source;
   }
 
+  // Built as one literal (same key order as spreading usage): no copy, no reshaping.
   const totals: Totals = {
-    ...usage,
+    input_tokens: usage.input_tokens,
+    output_tokens: usage.output_tokens,
+    cache_read_input_tokens: usage.cache_read_input_tokens,
+    cache_creation_input_tokens: usage.cache_creation_input_tokens,
     cost_usd: cost,
     turns,
     tool_calls: s.toolCalls,
@@ -133,7 +151,7 @@ export function computeTotals(events: SessionEvent[], rootAttrs: Attributes, spa
   };
   const eventCost = roundCost(s.cost);
   const differs =
-    (sources.tokens !== 'events' && (Object.keys(USAGE_ATTRS) as (keyof Usage)[]).some((k) => usage[k] !== s.usage[k])) ||
+    (sources.tokens !== 'events' && !sameUsage(usage, s.usage)) ||
     // Per-call cost is optional (the Claude SDK reports cost only per run): a missing figure is not a difference.
     (sources.cost_usd !== 'events' && s.costedCalls > 0 && cost !== eventCost);
   if (differs) totals.event_sums = { ...s.usage, cost_usd: eventCost };
