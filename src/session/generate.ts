@@ -54,7 +54,8 @@ export function schemaModule(): string {
 
 // --- docs/session-format.md ------------------------------------------------------------------
 
-const anchor = (id: string): string => id.replace(/_/g, '-');
+// GitHub keeps underscores in heading anchors: `### model_usage` is #model_usage.
+const anchor = (id: string): string => id;
 
 function typeOf(s: JsonSchema): string {
   if (typeof s.$ref === 'string') {
