@@ -21,7 +21,7 @@ if (live && !process.env.ANTHROPIC_API_KEY) {
 
 const storage = new LocalStorage({ dir: process.env.AMS_LOCAL_DIR ?? './ams-data' });
 let written: { session: Session; key: string } | undefined;
-const processor = new SessionSpanProcessor({ storage, onSession: (w) => (written = w) });
+const processor = new SessionSpanProcessor({ storage, onSessionWritten: (w) => (written = w) });
 const provider = new NodeTracerProvider({ spanProcessors: [processor] });
 
 const api = live ? undefined : await startScriptedApi();

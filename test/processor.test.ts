@@ -16,7 +16,7 @@ function setup(options: SessionSpanProcessorOptions = {}) {
   const dir = tempDir('proc');
   const storage = options.storage ?? new LocalStorage({ dir });
   const written: Session[] = [];
-  const processor = new SessionSpanProcessor({ storage, onSession: ({ session }) => written.push(session), ...options });
+  const processor = new SessionSpanProcessor({ storage, onSessionWritten: ({ session }) => written.push(session), ...options });
   const provider = new NodeTracerProvider({ spanProcessors: [processor] });
   const tracer = provider.getTracer('test');
   return { dir, processor, provider, tracer, written };

@@ -73,4 +73,10 @@ export const SETTINGS = {
   redact: { env: 'AMS_REDACT', default: false, parse: parseBoolean, doc: 'PII / secret redaction' },
   captureContent: { env: 'AMS_CAPTURE_CONTENT', default: true, parse: parseBoolean, doc: 'record prompts, messages, tool input and output' },
   captureThinking: { env: 'AMS_CAPTURE_THINKING', default: true, parse: parseBoolean, doc: 'record model thinking' },
+  flushTimeoutMs: {
+    env: 'AMS_FLUSH_TIMEOUT_MS',
+    default: 30_000,
+    parse: parseNonNegativeInt,
+    doc: 'forceFlush/shutdown (processor) and flush/stop (receiver) give up waiting for storage after this long; 0 waits forever',
+  },
 } as const;

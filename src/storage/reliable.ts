@@ -27,6 +27,19 @@ export interface RetryOptions {
   maxSpooled?: number;
 }
 
+/**
+ * A storage that can take a session for later: it lands in the local spool (the one an outage
+ * uses) and the replay writes it. The session writer sends overflow there instead of dropping it.
+ */
+export interface SpoolingStorage extends SessionStorage {
+  /** Spools `session` and schedules a replay; resolves to its key once it is on local disk. */
+  spoolSession(session: Session): Promise<string>;
+}
+
+export function canSpool(storage: SessionStorage): storage is SpoolingStorage {
+  return typeof (storage as Partial<SpoolingStorage>).spoolSession === 'function';
+}
+
 export interface ReliableStorageStats {
   written: number;
   retries: number;
@@ -38,7 +51,7 @@ export interface ReliableStorageStats {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref?.());
 
-export class ReliableStorage implements SessionStorage {
+export class ReliableStorage implements SpoolingStorage {
   private outage = false;
   private replayTimer?: NodeJS.Timeout;
   private replayDelay: number;
@@ -105,6 +118,17 @@ export class ReliableStorage implements SessionStorage {
     return this.keyOf(session);
   }
 
+  /**
+   * Spools `session` without trying the storage (the caller's write queue is full) and replays it
+   * soon. Throws when the spool refused it (full or unwritable), so the caller can count a drop.
+   */
+  async spoolSession(session: Session): Promise<string> {
+    await this.ready;
+    if (!(await this.spool(session))) throw new Error(`spool full (${this.o.maxSpooled} sessions)`);
+    this.scheduleReplay(this.outage ? this.replayDelay : 0);
+    return this.keyOf(session);
+  }
+
   stats(): ReliableStorageStats {
     return { ...this.counters, pendingInSpool: this.spoolCount };
   }
@@ -113,7 +137,12 @@ export class ReliableStorage implements SessionStorage {
   async flush(): Promise<void> {
     await this.ready;
     await Promise.allSettled([...this.inFlight]);
-    if (this.spoolCount > 0) await this.replay();
+    // Replay until the spool is empty, the storage fails again, or a pass makes no progress.
+    for (let before = Infinity; this.spoolCount > 0 && this.spoolCount < before; ) {
+      before = this.spoolCount;
+      await this.replay();
+      if (this.outage) break;
+    }
     await this.inner.flush?.();
   }
 
@@ -139,19 +168,21 @@ export class ReliableStorage implements SessionStorage {
     return this.spoolCount;
   }
 
-  private async spool(session: Session): Promise<void> {
+  /** False when the spool is full and the session was dropped. */
+  private async spool(session: Session): Promise<boolean> {
     const file = this.fileOf(session.id);
     const existing = await readSpooled(file);
-    if (existing && existing.revision > session.revision) return; // a newer revision is already waiting
+    if (existing && existing.revision > session.revision) return true; // a newer revision is already waiting
     if (!existing && this.spoolCount >= this.o.maxSpooled) {
       this.counters.dropped += 1;
       diag.error(`ams-otel: spool full (${this.o.maxSpooled} sessions); dropped session ${session.id} (${this.counters.dropped} dropped in total)`);
-      return;
+      return false;
     }
     await mkdir(this.spoolDir, { recursive: true });
     await writeFileAtomic(file, JSON.stringify(session));
     if (!existing) this.spoolCount += 1;
     this.counters.spooled += 1;
+    return true;
   }
 
   /** A direct write succeeded: an older spooled revision of the same session must not replay over it. */
@@ -181,6 +212,8 @@ export class ReliableStorage implements SessionStorage {
   }
 
   private async replayOnce(): Promise<void> {
+    // A replay of overflow (storage up) must not turn into an outage when more was spooled meanwhile.
+    const duringOutage = this.outage;
     let names: string[];
     try {
       names = (await readdir(this.spoolDir)).filter((n) => n.endsWith('.json')).sort();
@@ -210,10 +243,10 @@ export class ReliableStorage implements SessionStorage {
       this.counters.replayed += 1;
     }
     await this.countSpool();
-    this.outage = this.spoolCount > 0;
+    if (duringOutage) this.outage = this.spoolCount > 0;
     this.replayDelay = this.o.replayIntervalMs;
-    if (this.outage) this.scheduleReplay(this.replayDelay);
-    else diag.info('ams-otel: storage reachable again; spool replayed');
+    if (this.spoolCount > 0) this.scheduleReplay(this.outage ? this.replayDelay : 0);
+    else if (duringOutage) diag.info('ams-otel: storage reachable again; spool replayed');
   }
 }
 
