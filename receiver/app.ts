@@ -20,7 +20,6 @@ import { specOf } from '../src/storage/spec.js';
 import type { StorageSpec } from '../src/storage/spec.js';
 import type { SessionReader, SessionStorage } from '../src/storage/types.js';
 import { createViewerRouter } from '../src/viewer/router.js';
-import { withPrivacy } from '../src/privacy/storage.js';
 import { bearerChecker } from './http/auth.js';
 import { contentEncodingOf, decompress, readRawBody } from './http/body.js';
 import type { BodyLimits } from './http/body.js';
@@ -29,9 +28,8 @@ import { CONTENT_TYPE, encodeResponse } from './otlp/codec.js';
 import type { OtlpEncoding } from './otlp/codec.js';
 import { resolveReceiverOptions } from './options.js';
 import type { ReceiverOptions, ResolvedReceiverOptions } from './options.js';
-import { SessionPipeline, walFlags } from './pipeline.js';
-import type { PipelineStats, ReceiverPipeline } from './pipeline.js';
-import { ShardedPipeline } from './shard/sharded.js';
+import { ReceiverCore, walFlags } from './pipeline.js';
+import type { PipelineStats } from './pipeline.js';
 
 export const TRACES_PATH = '/v1/traces';
 
@@ -110,17 +108,20 @@ export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
   const spec = options.storage === undefined ? undefined : specOf(options.storage);
   const workers = workerCount(config, options, spec);
   config.workers = workers;
-  // Privacy (AMS_REDACT, AMS_CAPTURE_*, options.privacy) applies before anything is written, as
-  // in-process; the wrapper passes the read side through for the viewer.
-  const storage: SessionStorage = withPrivacy(options.storage ?? storageFromEnv(options.env ?? process.env), {
-    ...options.privacy,
-    env: options.env ?? process.env,
-  });
+  const env = options.env ?? process.env;
+  const storage: SessionStorage = options.storage ?? storageFromEnv(env);
   const ownsStorage = options.storage === undefined;
-  const pipeline: ReceiverPipeline =
-    workers > 0
-      ? new ShardedPipeline(config, { workers, storage: spec, env: options.env ?? process.env, privacy: options.privacy, onWritten: options.onSessionWritten })
-      : new SessionPipeline(config, storage, options.onSessionWritten);
+  // One core either way: `workers: 0` is one in-thread shard writing to `storage`. Privacy
+  // (AMS_REDACT, AMS_CAPTURE_*, options.privacy) is applied by each shard's SessionWriter before
+  // anything is written, as in-process.
+  const pipeline = new ReceiverCore(config, {
+    workers,
+    storage,
+    storageSpec: spec,
+    env,
+    privacy: options.privacy,
+    onSessionWritten: options.onSessionWritten,
+  });
   const limits: BodyLimits = { maxBodyBytes: config.maxBodyBytes, maxDecompressedBytes: config.maxDecompressedBytes };
   const checkToken = bearerChecker(config.token);
   const retryAfter = { 'Retry-After': String(config.retryAfterSeconds) };

@@ -6,8 +6,13 @@ import { diag } from '@opentelemetry/api';
 import { join } from 'node:path';
 import type { PrivacyOptions } from '../src/privacy/options.js';
 import type { SessionStorage } from '../src/storage/types.js';
+import { DEFAULT_LIMITS } from '../src/writer/defaults.js';
+import type { SessionWriterLimits } from '../src/writer/types.js';
 
-export interface ReceiverOptions {
+export type { SessionWrittenEvent } from '../src/writer/types.js';
+
+/** The writer options (maxConcurrentWrites, maxPendingWrites, flushTimeoutMs, onSessionWritten) are the processor's too. */
+export interface ReceiverOptions extends SessionWriterLimits {
   /** Where sessions go. Default: storageFromEnv() (AMS_STORAGE, AMS_LOCAL_DIR, AMS_S3_*). */
   storage?: SessionStorage;
   /** Required bearer token; unset = no auth. Env AMS_RECEIVER_TOKEN. */
@@ -41,8 +46,6 @@ export interface ReceiverOptions {
   walDir?: string | false;
   /** fsync the WAL before acknowledging: survives power loss, not only a process crash. */
   walFsync?: boolean;
-  /** Storage writes in flight at once. */
-  maxConcurrentWrites?: number;
   /**
    * Worker threads that decode, assemble and store sessions, each owning the traces whose ids map
    * to it (0: all on the main thread). Default: one per core, up to 4; 0 on one core or when
@@ -60,20 +63,6 @@ export interface ReceiverOptions {
   privacy?: PrivacyOptions;
   /** Environment to read settings from (default process.env); options still win over it. */
   env?: Record<string, string | undefined>;
-  /** Observer for every session written (tests, benchmarks, metrics). */
-  onSessionWritten?(event: SessionWrittenEvent): void;
-}
-
-export interface SessionWrittenEvent {
-  sessionId: string;
-  traceId: string;
-  key: string;
-  revision: number;
-  status: string;
-  spans: number;
-  /** Epoch ms the session root span was received (undefined for a rootless session). */
-  rootReceivedAt?: number;
-  writtenAt: number;
 }
 
 export interface ResolvedReceiverOptions {
@@ -94,6 +83,8 @@ export interface ResolvedReceiverOptions {
   walDir: string | false;
   walFsync: boolean;
   maxConcurrentWrites: number;
+  maxPendingWrites: number;
+  flushTimeoutMs: number;
   /** Undefined: decided by createReceiver (see ReceiverOptions.workers). */
   workers: number | undefined;
   /** Undefined: decided by the host (on for loopback). */
@@ -136,11 +127,11 @@ export const RECEIVER_CONFIG: { [K in keyof ResolvedReceiverOptions]-?: Row<K> }
   port: { env: 'AMS_RECEIVER_PORT', default: () => 4319, parse: nonNegativeInt, doc: 'listen port (4318 is left to a collector on the same host)' },
   waitMs: { env: 'AMS_RECEIVER_WAIT_MS', default: () => 2000, parse: nonNegativeInt, doc: 'after a session root ends, wait for late children' },
   idleMs: { env: 'AMS_RECEIVER_IDLE_MS', default: () => 30_000, parse: positiveInt, doc: 'rootless trace written as incomplete after this long without a new span' },
-  maxAgeMs: { env: 'AMS_RECEIVER_MAX_AGE_MS', default: () => 3_600_000, parse: positiveInt, doc: 'trace open longer than this is written as incomplete' },
+  maxAgeMs: { env: 'AMS_RECEIVER_MAX_AGE_MS', default: () => DEFAULT_LIMITS.maxAgeMs, parse: positiveInt, doc: 'trace open longer than this is written as incomplete' },
   retainMs: { env: 'AMS_RECEIVER_RETAIN_MS', default: () => 30_000, parse: nonNegativeInt, doc: 'keep written spans this long; a late span rewrites the session (revision + 1)' },
-  maxTraces: { env: 'AMS_RECEIVER_MAX_TRACES', default: () => 10_000, parse: positiveInt, doc: 'traces with unwritten spans (503 beyond)' },
-  maxSpansPerTrace: { env: 'AMS_RECEIVER_MAX_SPANS_PER_TRACE', default: () => 20_000, parse: positiveInt, doc: 'further spans are dropped and the session marked incomplete' },
-  maxBufferedSpans: { env: 'AMS_RECEIVER_MAX_BUFFERED_SPANS', default: () => 500_000, parse: positiveInt, doc: 'spans held in memory, written ones kept for retainMs included (oldest evicted beyond); unwritten spans past 80% of it answer 503' },
+  maxTraces: { env: 'AMS_RECEIVER_MAX_TRACES', default: () => DEFAULT_LIMITS.maxTraces, parse: positiveInt, doc: 'traces with unwritten spans (503 beyond)' },
+  maxSpansPerTrace: { env: 'AMS_RECEIVER_MAX_SPANS_PER_TRACE', default: () => DEFAULT_LIMITS.maxSpansPerTrace, parse: positiveInt, doc: 'further spans are dropped and the session marked incomplete' },
+  maxBufferedSpans: { env: 'AMS_RECEIVER_MAX_BUFFERED_SPANS', default: () => DEFAULT_LIMITS.maxBufferedSpans, parse: positiveInt, doc: 'spans held in memory, written ones kept for retainMs included (oldest evicted beyond); unwritten spans past 80% of it answer 503' },
   maxBufferedBytes: { env: 'AMS_RECEIVER_MAX_BUFFERED_BYTES', default: () => 256 * MiB, parse: positiveInt, doc: 'accepted request bytes not yet written as sessions (503 beyond)' },
   maxBodyBytes: { env: 'AMS_RECEIVER_MAX_BODY_BYTES', default: () => 16 * MiB, parse: positiveInt, doc: 'MAX_BODY_BYTES: body as received (413 beyond)' },
   maxDecompressedBytes: { env: 'AMS_RECEIVER_MAX_DECOMPRESSED_BYTES', default: () => 64 * MiB, parse: positiveInt, doc: 'MAX_DECOMPRESSED_BYTES: body after gunzip (413 beyond)' },
@@ -152,7 +143,14 @@ export const RECEIVER_CONFIG: { [K in keyof ResolvedReceiverOptions]-?: Row<K> }
     doc: 'write-ahead log directory; `off` disables it',
   },
   walFsync: { env: 'AMS_RECEIVER_WAL_FSYNC', default: () => false, parse: bool, doc: 'fsync the WAL before each 200 (power-loss safe; slower)' },
-  maxConcurrentWrites: { env: 'AMS_RECEIVER_MAX_CONCURRENT_WRITES', default: () => 16, parse: positiveInt, doc: 'storage writes in flight' },
+  maxConcurrentWrites: { env: 'AMS_RECEIVER_MAX_CONCURRENT_WRITES', default: () => DEFAULT_LIMITS.maxConcurrentWrites, parse: positiveInt, doc: 'storage writes in flight' },
+  maxPendingWrites: {
+    env: 'AMS_RECEIVER_MAX_PENDING_WRITES',
+    default: () => DEFAULT_LIMITS.maxPendingWrites,
+    parse: nonNegativeInt,
+    doc: 'sessions waiting for a write in memory; more go to the local spool and are written later',
+  },
+  flushTimeoutMs: { env: 'AMS_FLUSH_TIMEOUT_MS', default: () => DEFAULT_LIMITS.flushTimeoutMs, parse: nonNegativeInt, doc: 'flush/stop give up waiting for storage after this long (0: wait forever)' },
   workers: {
     env: 'AMS_RECEIVER_WORKERS',
     default: () => undefined,

@@ -220,27 +220,19 @@ export class ReliableStorage implements SpoolingStorage {
     } catch {
       names = [];
     }
-    for (const name of names) {
-      const file = path.join(this.spoolDir, name);
-      const session = await readSpooled(file);
-      if (!session) {
-        await rm(file, { force: true });
-        continue;
-      }
-      try {
-        await this.inner.putSession(session);
-      } catch (err) {
+    // A few at a time (one file per session, so order between files does not matter): a burst
+    // the write queue could not hold drains in seconds, not one PUT after another.
+    for (let i = 0; i < names.length; i += REPLAY_CONCURRENCY) {
+      const results = await Promise.allSettled(names.slice(i, i + REPLAY_CONCURRENCY).map((name) => this.replayFile(path.join(this.spoolDir, name))));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) {
         this.outage = true;
         this.replayDelay = Math.min(this.o.maxReplayIntervalMs, this.replayDelay * 2);
-        diag.debug(`ams-otel: storage still unreachable (${describe(err)}); next replay in ${this.replayDelay} ms`);
+        diag.debug(`ams-otel: storage still unreachable (${describe(failed.reason)}); next replay in ${this.replayDelay} ms`);
         this.scheduleReplay(this.replayDelay);
         await this.countSpool();
         return;
       }
-      // Only remove it if no newer revision was spooled meanwhile.
-      const now = await readSpooled(file);
-      if (now && now.revision === session.revision) await rm(file, { force: true });
-      this.counters.replayed += 1;
     }
     await this.countSpool();
     if (duringOutage) this.outage = this.spoolCount > 0;
@@ -248,7 +240,23 @@ export class ReliableStorage implements SpoolingStorage {
     if (this.spoolCount > 0) this.scheduleReplay(this.outage ? this.replayDelay : 0);
     else if (duringOutage) diag.info('ams-otel: storage reachable again; spool replayed');
   }
+
+  /** Writes one spooled session; throws when the storage refuses it (the file stays). */
+  private async replayFile(file: string): Promise<void> {
+    const session = await readSpooled(file);
+    if (!session) {
+      await rm(file, { force: true });
+      return;
+    }
+    await this.inner.putSession(session);
+    // Only remove it if no newer revision was spooled meanwhile.
+    const now = await readSpooled(file);
+    if (now && now.revision === session.revision) await rm(file, { force: true });
+    this.counters.replayed += 1;
+  }
 }
+
+const REPLAY_CONCURRENCY = 8;
 
 async function readSpooled(file: string): Promise<Session | undefined> {
   try {

@@ -148,8 +148,17 @@ export class SessionWriter {
 
   private async run(task: Task): Promise<void> {
     let outcome: WriteOutcome = 'failed';
+    let session: Session | undefined;
     try {
-      const session = this.assemble(task.batch);
+      session = this.assemble(task.batch);
+    } catch (err) {
+      // Retrying cannot help a batch the assembler (or privacy) refuses.
+      this.counters.writeFailures++;
+      report(err);
+      task.done('rejected');
+      return;
+    }
+    try {
       if (!session) {
         this.counters.sessionsSkippedNotGenAi++;
         outcome = 'skipped';
@@ -159,10 +168,11 @@ export class SessionWriter {
         outcome = 'skipped';
         return;
       }
-      const key = await context.with(suppressTracing(context.active()), () => this.storage.putSession(session));
+      const s = session;
+      const key = await context.with(suppressTracing(context.active()), () => this.storage.putSession(s));
       this.counters.sessionsWritten++;
       outcome = 'written';
-      this.written(task, session, key, false);
+      this.written(task, s, key, false);
     } catch (err) {
       this.counters.writeFailures++;
       report(err);
@@ -205,7 +215,7 @@ export class SessionWriter {
         this.counters.writeFailures++;
         report(err);
       }
-      outcome = session ? 'dropped' : 'failed';
+      outcome = session ? 'dropped' : 'rejected';
     } finally {
       task.done(outcome);
     }
@@ -296,34 +306,43 @@ export class SessionWriter {
    * Resolves true when the work finished in time. Never rejects.
    */
   async withDeadline(what: string, work: () => Promise<void>): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const ms = this.flushTimeoutMs;
-    const timedOut = new Promise<'timeout'>((r) => {
-      if (ms > 0 && Number.isFinite(ms)) {
-        timer = setTimeout(() => r('timeout'), ms);
-        timer.unref();
-      }
+    return withDeadline(this.flushTimeoutMs, work, () => {
+      const pending = this.pending();
+      this.counters.timedOutWrites += pending;
+      this.log.error(`${what} gave up after ${this.flushTimeoutMs} ms (flushTimeoutMs): ${pending} session write(s) still pending; storage may be hung`);
     });
-    const finished = work().then(
-      () => 'done' as const,
-      (err: unknown) => {
-        report(err);
-        return 'done' as const;
-      },
-    );
-    const result = await Promise.race([finished, timedOut]);
-    if (timer) clearTimeout(timer);
-    if (result === 'done') return true;
-    const pending = this.pending();
-    this.counters.timedOutWrites += pending;
-    this.log.error(`${what} gave up after ${ms} ms (flushTimeoutMs): ${pending} session write(s) still pending; storage may be hung`);
-    return false;
   }
 
   /** Stops the overflow spool's replay timer (storage itself is closed by its owner). */
   async close(): Promise<void> {
     await this.overflow?.close?.();
   }
+}
+
+/**
+ * Waits for `work` at most `ms` (0 or Infinity: no deadline); on timeout calls `onTimeout` and
+ * resolves false while the work goes on in the background. Never rejects: errors are reported.
+ */
+export async function withDeadline(ms: number, work: () => Promise<void>, onTimeout: () => void): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((r) => {
+    if (ms > 0 && Number.isFinite(ms)) {
+      timer = setTimeout(() => r('timeout'), ms);
+      timer.unref();
+    }
+  });
+  const finished = work().then(
+    () => 'done' as const,
+    (err: unknown) => {
+      report(err);
+      return 'done' as const;
+    },
+  );
+  const result = await Promise.race([finished, timedOut]);
+  if (timer) clearTimeout(timer);
+  if (result === 'done') return true;
+  onTimeout();
+  return false;
 }
 
 /** Hands an error to OpenTelemetry's global error handler, which must never throw into us. */

@@ -20,10 +20,11 @@ export const DEFAULT_LIMITS = {
   /** A trace open longer than an hour is written as incomplete. */
   maxAgeMs: 60 * 60 * 1000,
   /**
-   * Sessions waiting in memory for a storage write. The same bound as the OpenTelemetry SDK's
-   * BatchSpanProcessor queue (2,048); past it sessions go to the local spool, not away.
+   * Sessions waiting in memory for a storage write. A pending session holds its spans' records
+   * (often 10-100 KB), so 1,000 is at most ~100 MB; past it sessions go to the local spool on
+   * disk and are written later, not dropped.
    */
-  maxPendingWrites: 2048,
+  maxPendingWrites: 1000,
   /**
    * Storage writes in flight. S3 PUTs are latency-bound (~20-50 ms each), so 16 in flight is
    * ~300-800 sessions/s, far below S3's per-prefix limit; synchronous local writes ignore it.

@@ -7,7 +7,7 @@ import type { SessionStorage } from '../storage/types.js';
 export interface SessionWriterLimits {
   /** Storage writes in flight at once (default 16). */
   maxConcurrentWrites?: number;
-  /** Sessions waiting in memory for a write; more go to the local spool and are written later (default 2,048). */
+  /** Sessions waiting in memory for a write; more go to the local spool and are written later (default 1,000). */
   maxPendingWrites?: number;
   /**
    * How long forceFlush()/shutdown() wait for writes before giving up; what missed the deadline
@@ -68,5 +68,9 @@ export interface SessionWriterStats {
   timedOutWrites: number;
 }
 
-/** What became of one write. */
-export type WriteOutcome = 'written' | 'spooled' | 'skipped' | 'failed' | 'dropped';
+/**
+ * What became of one write: stored, spooled (written later), skipped (not an agent session, or
+ * `beforeWrite` said no), rejected (assembly or privacy failed: retrying cannot help), failed
+ * (storage threw: worth retrying), dropped (queue full and the spool refused it).
+ */
+export type WriteOutcome = 'written' | 'spooled' | 'skipped' | 'rejected' | 'failed' | 'dropped';
