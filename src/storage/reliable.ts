@@ -137,11 +137,13 @@ export class ReliableStorage implements SpoolingStorage {
   async flush(): Promise<void> {
     await this.ready;
     await Promise.allSettled([...this.inFlight]);
+    // The folder is the truth: a session spooled while a replay removed its older revision is not counted.
+    await this.countSpool();
     // Replay until the spool is empty, the storage fails again, or a pass makes no progress.
-    for (let before = Infinity; this.spoolCount > 0 && this.spoolCount < before; ) {
-      before = this.spoolCount;
+    while (this.spoolCount > 0) {
+      const before = { count: this.spoolCount, replayed: this.counters.replayed };
       await this.replay();
-      if (this.outage) break;
+      if (this.outage || (this.spoolCount >= before.count && this.counters.replayed === before.replayed)) break;
     }
     await this.inner.flush?.();
   }
@@ -153,6 +155,20 @@ export class ReliableStorage implements SpoolingStorage {
   }
 
   // ---- spool -------------------------------------------------------------------------------
+
+  /** Per spool file: spooling a newer revision and removing a replayed one must not interleave. */
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  private locked<T>(file: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(file) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => undefined);
+    this.locks.set(file, tail);
+    void tail.then(() => {
+      if (this.locks.get(file) === tail) this.locks.delete(file);
+    });
+    return next;
+  }
 
   private fileOf(id: string): string {
     return path.join(this.spoolDir, `${safeId(id)}.json`);
@@ -169,8 +185,12 @@ export class ReliableStorage implements SpoolingStorage {
   }
 
   /** False when the spool is full and the session was dropped. */
-  private async spool(session: Session): Promise<boolean> {
+  private spool(session: Session): Promise<boolean> {
     const file = this.fileOf(session.id);
+    return this.locked(file, () => this.spoolLocked(session, file));
+  }
+
+  private async spoolLocked(session: Session, file: string): Promise<boolean> {
     const existing = await readSpooled(file);
     if (existing && existing.revision > session.revision) return true; // a newer revision is already waiting
     if (!existing && this.spoolCount >= this.o.maxSpooled) {
@@ -189,11 +209,13 @@ export class ReliableStorage implements SpoolingStorage {
   private async unspool(session: Session): Promise<void> {
     if (this.spoolCount === 0) return;
     const file = this.fileOf(session.id);
-    const existing = await readSpooled(file);
-    if (existing && existing.revision <= session.revision) {
-      await rm(file, { force: true });
-      this.spoolCount = Math.max(0, this.spoolCount - 1);
-    }
+    await this.locked(file, async () => {
+      const existing = await readSpooled(file);
+      if (existing && existing.revision <= session.revision) {
+        await rm(file, { force: true });
+        this.spoolCount = Math.max(0, this.spoolCount - 1);
+      }
+    });
   }
 
   private scheduleReplay(delay: number): void {
@@ -250,8 +272,10 @@ export class ReliableStorage implements SpoolingStorage {
     }
     await this.inner.putSession(session);
     // Only remove it if no newer revision was spooled meanwhile.
-    const now = await readSpooled(file);
-    if (now && now.revision === session.revision) await rm(file, { force: true });
+    await this.locked(file, async () => {
+      const now = await readSpooled(file);
+      if (now && now.revision === session.revision) await rm(file, { force: true });
+    });
     this.counters.replayed += 1;
   }
 }
