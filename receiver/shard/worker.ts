@@ -64,6 +64,7 @@ const shard = new InThreadShard({
     storage,
     ...data.privacy,
     env: data.env,
+    spoolName: `shard-${data.shard}`,
     onSessionWritten: data.reportWritten ? (event) => post({ t: 'written', event }) : undefined,
   },
   onStateChange: reportSoon,

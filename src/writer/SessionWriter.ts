@@ -264,7 +264,7 @@ export class SessionWriter {
     const spec = (this.storage as { toSpec?: () => unknown }).toSpec?.();
     const id = spec ? createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 16) : `pid-${process.pid}`;
     const base = resolve(SETTINGS.spoolDir, undefined, this.options.env ?? process.env) ?? path.join(os.tmpdir(), 'ams-otel-spool');
-    return path.join(base, `writer-${id}`);
+    return path.join(base, `writer-${id}${this.options.spoolName ? `-${this.options.spoolName}` : ''}`);
   }
 
   private overflowSpool(): SpoolingStorage {

@@ -25,6 +25,11 @@ export interface SessionWriterOptions extends SessionWriterLimits, PrivacyOption
    * `AMS_SPOOL_DIR`/writer-<id>, else `<tmpdir>/ams-otel-spool/writer-<id>`.
    */
   spoolDir?: string;
+  /**
+   * Appended to the default spool folder's name, so writers sharing a storage (the receiver's
+   * shard workers) each replay only their own overflow, as S3 spools do per shard.
+   */
+  spoolName?: string;
   /** Environment for AMS_REDACT / AMS_CAPTURE_* / AMS_FLUSH_TIMEOUT_MS / AMS_SPOOL_DIR (default process.env). */
   env?: Env;
   /** diag namespace for this writer's log lines, e.g. `ams-otel/processor`. */
