@@ -33,6 +33,8 @@ import type { PipelineStats } from './pipeline.js';
 
 export const TRACES_PATH = '/v1/traces';
 
+const log = diag.createComponentLogger({ namespace: 'ams-otel/receiver' });
+
 export interface ListeningReceiver {
   server: Server;
   host: string;
@@ -97,7 +99,7 @@ function workerCount(config: ResolvedReceiverOptions, options: ReceiverOptions, 
     }
   }
   if (why) {
-    if (config.workers !== undefined) diag.warn(`ams receiver: running without workers (asked for ${config.workers}): ${why}`);
+    if (config.workers !== undefined) log.warn(`running without workers (asked for ${config.workers}): ${why}`);
     return 0;
   }
   return wanted;
@@ -137,7 +139,7 @@ export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
       isReady = true;
     });
   // A WAL that cannot be opened leaves the receiver not ready (503) rather than losing spans.
-  ready.catch((err: unknown) => diag.error(`ams receiver: could not start (write-ahead log or shard workers): ${String(err)}`));
+  ready.catch((err: unknown) => log.error(`could not start (write-ahead log or shard workers): ${String(err)}`));
 
   const app = express();
   app.disable('x-powered-by');
@@ -192,7 +194,7 @@ export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
     next(new HttpError(404, `no route for ${req.method} ${req.path} (OTLP traces go to POST ${TRACES_PATH})`));
   });
 
-  app.use(errorMiddleware((err) => diag.error(`ams receiver: internal error: ${String((err as Error)?.stack ?? err)}`)));
+  app.use(errorMiddleware((err) => log.error(`internal error: ${String((err as Error)?.stack ?? err)}`)));
 
   const controls: ReceiverControls = {
     config,

@@ -6,6 +6,7 @@
  * so the core can release the log below the lowest one still needed. `workers: 0` is one of
  * these; a worker thread (worker.ts) runs one too.
  */
+import { diag } from '@opentelemetry/api';
 import { describeRecord } from '../../src/processor/describe.js';
 import { DropLog } from '../../src/processor/drop-log.js';
 import { TraceBuffer } from '../../src/processor/trace-buffer.js';
@@ -56,7 +57,7 @@ export class InThreadShard implements Shard {
   private bufferedBytes = 0;
   /** Distinct spans received whose session is not yet written (sum over accounts). */
   private openSpans = 0;
-  private readonly drops = new DropLog();
+  private readonly drops = new DropLog(undefined, undefined, diag.createComponentLogger({ namespace: 'ams-otel/receiver' }));
   /** Traces rebuilt from the WAL by a replacement worker, until their first write decision. */
   private readonly recovered = new Set<string>();
   /** Decoded records waiting for commit or abort, by request id. */

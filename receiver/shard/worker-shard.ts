@@ -5,10 +5,10 @@
  * exits or fails is `dead`: pending calls reject and the core replaces it.
  */
 import { diag } from '@opentelemetry/api';
-import { globalErrorHandler } from '@opentelemetry/core';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { report } from '../../src/writer/SessionWriter.js';
 import type { SessionWrittenEvent } from '../../src/writer/types.js';
 import type { OtlpEncoding } from '../otlp/codec.js';
 import type { FromWorker, ShardWorkerData, ToWorker } from './protocol.js';
@@ -172,12 +172,4 @@ function spawnWorker(data: ShardWorkerData): Worker {
 function movable(part: Uint8Array): Uint8Array {
   if (part.byteOffset === 0 && part.byteLength === part.buffer.byteLength && !(part instanceof Buffer)) return part;
   return new Uint8Array(part);
-}
-
-function report(err: unknown): void {
-  try {
-    globalErrorHandler(err instanceof Error ? err : new Error(String(err)));
-  } catch {
-    // A user's error handler that throws must not take the receiver down.
-  }
 }

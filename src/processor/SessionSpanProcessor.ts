@@ -6,6 +6,7 @@
  * never await. Conversion, assembly, serialization and I/O happen later, on a timer, with storage
  * I/O under suppressTracing so our own writes are not traced. Nothing throws into the host.
  */
+import { diag } from '@opentelemetry/api';
 import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { resolve, SETTINGS } from '../config/env.js';
@@ -49,7 +50,7 @@ export interface SessionSpanProcessorStats extends TraceBufferStats, SessionWrit
 export class SessionSpanProcessor implements SpanProcessor {
   private readonly buffer: TraceBuffer<ReadableSpan>;
   private readonly writer: SessionWriter;
-  private readonly drops = new DropLog();
+  private readonly drops = new DropLog(undefined, undefined, diag.createComponentLogger({ namespace: 'ams-otel/processor' }));
   private readonly enabled: boolean;
   private isShutdown = false;
   private shutdownPromise?: Promise<void>;
