@@ -117,7 +117,7 @@ const sumLoads = (loads: Load[]): Load =>
 export interface ReceiverCoreOptions {
   /** Worker threads, one shard each; 0: one in-thread shard writing to `storage`. */
   workers: number;
-  /** The storage of the in-thread shard (workers: 0). Default: from `env`... built by the caller. */
+  /** The storage of the in-thread shard (workers: 0); required then. */
   storage?: SessionStorage;
   /** The storage each worker builds; default: from `env`. */
   storageSpec?: StorageSpec;
