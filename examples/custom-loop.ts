@@ -12,7 +12,7 @@ import { ClaudeTracer, instrumentOptions } from '../src/claude/index.js'; // 'am
 import { exampleBackend } from '../src/demo/example-env.js';
 
 const provider = new NodeTracerProvider({
-  spanProcessors: [new SessionSpanProcessor({ storage: new LocalStorage({ dir: './ams-data' }), onSession: ({ key }) => console.log(`session written: ams-data/${key}`) })],
+  spanProcessors: [new SessionSpanProcessor({ storage: new LocalStorage({ dir: './ams-data' }), onSessionWritten: ({ key }) => console.log(`session written: ams-data/${key}`) })],
 });
 const backend = await exampleBackend('What is in this directory?');
 

@@ -12,7 +12,7 @@ import { renderTree } from '../src/render/session.js';
 
 const storage = new LocalStorage({ dir: process.env.AMS_LOCAL_DIR ?? './ams-data' });
 let written: { session: Session; key: string } | undefined;
-const processor = new SessionSpanProcessor({ storage, onSession: (w) => (written = w) });
+const processor = new SessionSpanProcessor({ storage, onSessionWritten: (w) => (written = w) });
 const provider = new NodeTracerProvider({ spanProcessors: [processor] });
 const tracer = provider.getTracer('ams-otel-demo');
 

@@ -14,7 +14,7 @@ import type { Session } from '../src/index.js';
 
 const sessions: Session[] = [];
 const provider = new NodeTracerProvider({
-  spanProcessors: [new SessionSpanProcessor({ storage: new ConsoleSink(), onSession: ({ session }) => sessions.push(session) })],
+  spanProcessors: [new SessionSpanProcessor({ storage: new ConsoleSink(), onSessionWritten: ({ session }) => sessions.push(session) })],
 });
 const tracer = provider.getTracer('example');
 

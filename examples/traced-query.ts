@@ -11,7 +11,7 @@ import { exampleBackend } from '../src/demo/example-env.js';
 
 // 1. Once per process: a provider with the session processor (sessions go to ./ams-data).
 const provider = new NodeTracerProvider({
-  spanProcessors: [new SessionSpanProcessor({ storage: new LocalStorage({ dir: './ams-data' }), onSession: ({ key }) => console.log(`session written: ams-data/${key}`) })],
+  spanProcessors: [new SessionSpanProcessor({ storage: new LocalStorage({ dir: './ams-data' }), onSessionWritten: ({ key }) => console.log(`session written: ams-data/${key}`) })],
 });
 provider.register();
 

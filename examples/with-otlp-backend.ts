@@ -35,7 +35,7 @@ const url = sink ? `http://127.0.0.1:${(sink.address() as AddressInfo).port}/v1/
 const provider = new NodeTracerProvider({
   spanProcessors: [
     // Whole sessions, one JSON document each: local ./ams-data, or S3 when AMS_S3_BUCKET is set.
-    new SessionSpanProcessor({ storage: storageFromEnv(), onSession: ({ key }) => console.log(`session written: ${key}`) }),
+    new SessionSpanProcessor({ storage: storageFromEnv(), onSessionWritten: ({ key }) => console.log(`session written: ${key}`) }),
     // The same spans, as a trace, to the OTLP backend (reads the standard OTEL_EXPORTER_OTLP_* env).
     new BatchSpanProcessor(new OTLPTraceExporter(url ? { url } : {})),
   ],

@@ -20,7 +20,6 @@ import { specOf } from '../src/storage/spec.js';
 import type { StorageSpec } from '../src/storage/spec.js';
 import type { SessionReader, SessionStorage } from '../src/storage/types.js';
 import { createViewerRouter } from '../src/viewer/router.js';
-import { withPrivacy } from '../src/privacy/storage.js';
 import { bearerChecker } from './http/auth.js';
 import { contentEncodingOf, decompress, readRawBody } from './http/body.js';
 import type { BodyLimits } from './http/body.js';
@@ -29,11 +28,12 @@ import { CONTENT_TYPE, encodeResponse } from './otlp/codec.js';
 import type { OtlpEncoding } from './otlp/codec.js';
 import { resolveReceiverOptions } from './options.js';
 import type { ReceiverOptions, ResolvedReceiverOptions } from './options.js';
-import { SessionPipeline, walFlags } from './pipeline.js';
-import type { PipelineStats, ReceiverPipeline } from './pipeline.js';
-import { ShardedPipeline } from './shard/sharded.js';
+import { ReceiverCore, walFlags } from './pipeline.js';
+import type { PipelineStats } from './pipeline.js';
 
 export const TRACES_PATH = '/v1/traces';
+
+const log = diag.createComponentLogger({ namespace: 'ams-otel/receiver' });
 
 export interface ListeningReceiver {
   server: Server;
@@ -99,7 +99,7 @@ function workerCount(config: ResolvedReceiverOptions, options: ReceiverOptions, 
     }
   }
   if (why) {
-    if (config.workers !== undefined) diag.warn(`ams receiver: running without workers (asked for ${config.workers}): ${why}`);
+    if (config.workers !== undefined) log.warn(`running without workers (asked for ${config.workers}): ${why}`);
     return 0;
   }
   return wanted;
@@ -110,17 +110,20 @@ export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
   const spec = options.storage === undefined ? undefined : specOf(options.storage);
   const workers = workerCount(config, options, spec);
   config.workers = workers;
-  // Privacy (AMS_REDACT, AMS_CAPTURE_*, options.privacy) applies before anything is written, as
-  // in-process; the wrapper passes the read side through for the viewer.
-  const storage: SessionStorage = withPrivacy(options.storage ?? storageFromEnv(options.env ?? process.env), {
-    ...options.privacy,
-    env: options.env ?? process.env,
-  });
+  const env = options.env ?? process.env;
+  const storage: SessionStorage = options.storage ?? storageFromEnv(env);
   const ownsStorage = options.storage === undefined;
-  const pipeline: ReceiverPipeline =
-    workers > 0
-      ? new ShardedPipeline(config, { workers, storage: spec, env: options.env ?? process.env, privacy: options.privacy, onWritten: options.onSessionWritten })
-      : new SessionPipeline(config, storage, options.onSessionWritten);
+  // One core either way: `workers: 0` is one in-thread shard writing to `storage`. Privacy
+  // (AMS_REDACT, AMS_CAPTURE_*, options.privacy) is applied by each shard's SessionWriter before
+  // anything is written, as in-process.
+  const pipeline = new ReceiverCore(config, {
+    workers,
+    storage,
+    storageSpec: spec,
+    env,
+    privacy: options.privacy,
+    onSessionWritten: options.onSessionWritten,
+  });
   const limits: BodyLimits = { maxBodyBytes: config.maxBodyBytes, maxDecompressedBytes: config.maxDecompressedBytes };
   const checkToken = bearerChecker(config.token);
   const retryAfter = { 'Retry-After': String(config.retryAfterSeconds) };
@@ -136,7 +139,7 @@ export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
       isReady = true;
     });
   // A WAL that cannot be opened leaves the receiver not ready (503) rather than losing spans.
-  ready.catch((err: unknown) => diag.error(`ams receiver: could not start (write-ahead log or shard workers): ${String(err)}`));
+  ready.catch((err: unknown) => log.error(`could not start (write-ahead log or shard workers): ${String(err)}`));
 
   const app = express();
   app.disable('x-powered-by');
@@ -191,7 +194,7 @@ export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
     next(new HttpError(404, `no route for ${req.method} ${req.path} (OTLP traces go to POST ${TRACES_PATH})`));
   });
 
-  app.use(errorMiddleware((err) => diag.error(`ams receiver: internal error: ${String((err as Error)?.stack ?? err)}`)));
+  app.use(errorMiddleware((err) => log.error(`internal error: ${String((err as Error)?.stack ?? err)}`)));
 
   const controls: ReceiverControls = {
     config,

@@ -8,8 +8,12 @@ import { resolve, SETTINGS } from '../src/config/env.js';
 import type { Env, Setting } from '../src/config/env.js';
 import type { PrivacyOptions } from '../src/privacy/options.js';
 import type { SessionStorage } from '../src/storage/types.js';
+import type { SessionWriterLimits } from '../src/writer/types.js';
 
-export interface ReceiverOptions {
+export type { SessionWrittenEvent } from '../src/writer/types.js';
+
+/** The writer options (maxConcurrentWrites, maxPendingWrites, flushTimeoutMs, onSessionWritten) are the processor's too. */
+export interface ReceiverOptions extends SessionWriterLimits {
   /** Where sessions go. Default: storageFromEnv() (AMS_STORAGE, AMS_LOCAL_DIR, AMS_S3_*). */
   storage?: SessionStorage;
   /** Required bearer token; unset = no auth. Env AMS_RECEIVER_TOKEN. */
@@ -43,8 +47,6 @@ export interface ReceiverOptions {
   walDir?: string | false;
   /** fsync the WAL before acknowledging: survives power loss, not only a process crash. */
   walFsync?: boolean;
-  /** Storage writes in flight at once. */
-  maxConcurrentWrites?: number;
   /**
    * Worker threads that decode, assemble and store sessions, each owning the traces whose ids map
    * to it (0: all on the main thread). Default: one per core, up to 4; 0 on one core or when
@@ -62,20 +64,6 @@ export interface ReceiverOptions {
   privacy?: PrivacyOptions;
   /** Environment to read settings from (default process.env); options still win over it. */
   env?: Env;
-  /** Observer for every session written (tests, benchmarks, metrics). */
-  onSessionWritten?(event: SessionWrittenEvent): void;
-}
-
-export interface SessionWrittenEvent {
-  sessionId: string;
-  traceId: string;
-  key: string;
-  revision: number;
-  status: string;
-  spans: number;
-  /** Epoch ms the session root span was received (undefined for a rootless session). */
-  rootReceivedAt?: number;
-  writtenAt: number;
 }
 
 export interface ResolvedReceiverOptions {
@@ -96,6 +84,8 @@ export interface ResolvedReceiverOptions {
   walDir: string | false;
   walFsync: boolean;
   maxConcurrentWrites: number;
+  maxPendingWrites: number;
+  flushTimeoutMs: number;
   /** Undefined: decided by createReceiver (see ReceiverOptions.workers). */
   workers: number | undefined;
   /** Undefined: decided by the host (on for loopback). */
@@ -125,6 +115,8 @@ export const RECEIVER_CONFIG: { [K in keyof ResolvedReceiverOptions]-?: Setting<
   walDir: SETTINGS.receiverWalDir as Setting<string | false>,
   walFsync: SETTINGS.receiverWalFsync,
   maxConcurrentWrites: SETTINGS.receiverMaxConcurrentWrites,
+  maxPendingWrites: SETTINGS.receiverMaxPendingWrites,
+  flushTimeoutMs: SETTINGS.flushTimeoutMs,
   workers: SETTINGS.receiverWorkers,
   ui: SETTINGS.receiverUi,
 };

@@ -1,56 +1,48 @@
 /**
- * The receiver's pipeline behind the HTTP layer: accepted requests go to the write-ahead log, their
- * span records into the shared TraceBuffer; sessions the buffer completes are assembled with the
- * same assembleSession() as in-process and written to storage. The WAL is released as sessions
- * reach storage, and the same accounting bounds memory (open traces, spans, bytes).
+ * The receiver core, behind the HTTP layer: HTTP -> WAL -> capacity -> split by trace -> shards.
+ *
+ * A request goes: split by trace id (receiver/otlp/split.ts, a walk over tags and lengths; skipped
+ * with one shard) -> each shard decodes its part and holds the records (a malformed part refuses
+ * the whole request with 400 and nothing is kept) -> capacity check over the shards' load (503)
+ * -> WAL append -> commit (the shards buffer what they hold) -> 200. The WAL is released below the
+ * lowest sequence number any shard, commit in flight or shard being rebuilt still needs.
+ *
+ * Shards (receiver/shard/) are InThreadShards (`workers: 0` is one of them, on this thread) or
+ * WorkerShards (one per worker thread), so decoding, assembly and storage run on every core while
+ * every span of a trace still meets its siblings in one buffer. A worker that dies is replaced
+ * and fed the WAL records its traces still needed (see recover()): nothing acknowledged is lost.
  */
-import { context, diag } from '@opentelemetry/api';
-import { globalErrorHandler, suppressTracing } from '@opentelemetry/core';
-import { describeRecord, isGenAiRecord } from '../src/processor/describe.js';
-import { DropLog } from '../src/processor/drop-log.js';
-import { TraceBuffer } from '../src/processor/trace-buffer.js';
-import type { SessionBatch } from '../src/processor/trace-buffer.js';
-import { assembleSession } from '../src/session/assemble.js';
-import type { SpanRecord } from '../src/spans/record.js';
-import type { Session } from '../src/session/types.js';
-import type { SessionReader, SessionStorage } from '../src/storage/types.js';
+import { diag } from '@opentelemetry/api';
+import type { PrivacyOptions } from '../src/privacy/options.js';
+import type { StorageSpec } from '../src/storage/spec.js';
+import type { SessionStorage } from '../src/storage/types.js';
+import { withDeadline } from '../src/writer/SessionWriter.js';
+import type { SessionWriterStats, SessionWrittenEvent } from '../src/writer/types.js';
 import { decompress } from './http/body.js';
 import type { BodyEncoding, BodyLimits } from './http/body.js';
 import { HttpError } from './http/errors.js';
-import { OtlpDecodeError, decodeTraceRequest } from './otlp/codec.js';
 import type { OtlpEncoding, PartialSuccess } from './otlp/codec.js';
-import type { ResolvedReceiverOptions, SessionWrittenEvent } from './options.js';
+import { splitJsonByTrace, splitProtobufByTrace } from './otlp/split.js';
+import type { ResolvedReceiverOptions } from './options.js';
+import { InThreadShard } from './shard/in-thread.js';
+import { WorkerShard } from './shard/worker-shard.js';
+import type { ShardWorkerData } from './shard/protocol.js';
+import type { DecodeReply, Load, Shard, ShardConfig } from './shard/types.js';
 import { WriteAheadLog } from './wal/wal.js';
 import type { ReplayStats } from './wal/wal.js';
 
-/** How often traces the buffer has let go of are checked so their WAL records can be released. */
-const SWEEP_INTERVAL_MS = 1000;
+export type { Load } from './shard/types.js';
 
-/** Per trace: which WAL records hold its spans that no session written so far covers. */
-interface TraceAccount {
-  /** WAL sequence numbers, ascending, with the request bytes attributed to this trace. */
-  seqs: number[];
-  bytes: number[];
-  /** Distinct span ids received (exporters resend spans on retry). */
-  spanIds: Set<string>;
-  /** Storage writes started and not finished. */
-  inflight: number;
-  /** A write failed: keep the WAL records for the next start's replay. */
-  failed: boolean;
-  rootReceivedAt?: number;
-}
-
-export interface PipelineStats {
+/** The receiver's counters: its shards' (buffer + writer, summed) and its own. */
+export interface PipelineStats extends SessionWriterStats {
   /** Traces with spans not yet written. */
   openTraces: number;
   /** Spans not yet written. */
   openSpans: number;
-  /** Spans held by the buffer: open plus written ones retained for late arrivals. */
+  /** Spans held by the buffers: open plus written ones retained for late arrivals. */
   bufferedSpans: number;
   bufferedBytes: number;
-  sessionsWritten: number;
-  sessionsSkippedNotGenAi: number;
-  writeFailures: number;
+  /** Requests answered 503 because a bound was reached. */
   rejectedFull: number;
   walBytes: number;
   walSegments: number;
@@ -58,10 +50,13 @@ export interface PipelineStats {
 }
 
 /**
- * Share of maxBufferedSpans that spans not yet written may take before accept() answers 503; the
- * rest is room for written traces kept for retainMs, so back-pressure comes before eviction.
+ * Share of maxBufferedSpans that spans not yet written may take before a request is answered 503;
+ * the rest is room for written traces kept for retainMs, so back-pressure comes before eviction.
  */
 const OPEN_SPANS_SHARE = 0.8;
+
+/** Tries at replacing a dead worker before the receiver gives up and reports itself unhealthy. */
+const RECOVERY_ATTEMPTS = 3;
 
 /** WAL record flag bits: how to decode the payload on replay. */
 export const WAL_FLAG_JSON = 1;
@@ -69,48 +64,11 @@ export const WAL_FLAG_GZIP = 2;
 
 export const walFlags = (encoding: OtlpEncoding, bodyEncoding: BodyEncoding): number =>
   (encoding === 'json' ? WAL_FLAG_JSON : 0) | (bodyEncoding === 'gzip' ? WAL_FLAG_GZIP : 0);
-export const walEncoding = (flags: number): OtlpEncoding => (flags & WAL_FLAG_JSON ? 'json' : 'protobuf');
-export const walBodyEncoding = (flags: number): BodyEncoding => (flags & WAL_FLAG_GZIP ? 'gzip' : 'identity');
-
-/** Decodes a (decompressed) body; a malformed one is an HttpError 400 with the decoder's reason. */
-export function decodeOrRefuse(body: Buffer, encoding: OtlpEncoding): { records: SpanRecord[]; partial: PartialSuccess } {
-  try {
-    const conv = decodeTraceRequest(body, encoding);
-    return { records: conv.records, partial: { rejectedSpans: conv.rejectedSpans, errorMessage: conv.errorMessage } };
-  } catch (err) {
-    if (err instanceof OtlpDecodeError) throw new HttpError(400, err.message);
-    throw err;
-  }
-}
-
-/** What the HTTP layer needs from a pipeline: the in-thread one below, or the sharded one (receiver/shard). */
-export interface ReceiverPipeline {
-  /** Opens the WAL and replays it; `limits` bound the decompression of replayed bodies. */
-  start(limits: BodyLimits): Promise<void>;
-  /**
-   * Accepts one request: `body` decompressed, `raw` as received (what the WAL keeps). Throws
-   * HttpError (400 malformed, 503 full or stopping); resolves once the spans are in the WAL.
-   */
-  acceptBody(body: Buffer, raw: Buffer, encoding: OtlpEncoding, flags: number): Promise<PartialSuccess>;
-  hasCapacity(): boolean;
-  /** What makes the receiver unhealthy (GET /health 503), if anything. */
-  readonly problem?: string;
-  stats(): PipelineStats;
-  /** Writes sessions whose root has ended now (skipping waitMs) and waits for the writes. */
-  flush(): Promise<void>;
-  /** Writes everything pending (unfinished sessions as incomplete), waits, closes the WAL. */
-  shutdown(): Promise<void>;
-}
-
-/** Open state and an incoming request, for the capacity rule both pipelines share. */
-export interface Load {
-  traces: number;
-  openSpans: number;
-  bufferedBytes: number;
-}
+const walEncoding = (flags: number): OtlpEncoding => (flags & WAL_FLAG_JSON ? 'json' : 'protobuf');
+const walBodyEncoding = (flags: number): BodyEncoding => (flags & WAL_FLAG_GZIP ? 'gzip' : 'identity');
 
 /** Why accepting `incoming` (new traces, spans, bytes) on top of `open` would break a bound, if it would. */
-export function overCapacity(open: Load, incoming: Load, o: ResolvedReceiverOptions): string | undefined {
+function overCapacity(open: Load, incoming: Load, o: Pick<ResolvedReceiverOptions, 'maxTraces' | 'maxBufferedSpans' | 'maxBufferedBytes'>): string | undefined {
   // (A request bigger than a bound on its own is let through when nothing is pending, or it could
   // never be accepted.)
   if (open.traces > 0 && open.traces + incoming.traces > o.maxTraces) return `${open.traces} traces open (maxTraces ${o.maxTraces})`;
@@ -125,421 +83,438 @@ export function overCapacity(open: Load, incoming: Load, o: ResolvedReceiverOpti
 }
 
 /** True while every bound has room for at least one more small request. */
-export function hasRoom(open: Load, o: ResolvedReceiverOptions): boolean {
+function hasRoom(open: Load, o: ResolvedReceiverOptions): boolean {
   return open.traces < o.maxTraces && open.openSpans < Math.floor(o.maxBufferedSpans * OPEN_SPANS_SHARE) && open.bufferedBytes < o.maxBufferedBytes;
 }
 
-export function capacityError(why: string, o: ResolvedReceiverOptions): HttpError {
-  return new HttpError(503, `receiver is at capacity: ${why}; retry later`, { 'Retry-After': String(o.retryAfterSeconds) });
+/** A shard's share of the receiver's bounds: traces spread evenly over shards by id. */
+export function shardConfig(o: ResolvedReceiverOptions, shards: number): ShardConfig & { maxBufferedBytes: number } {
+  const share = (n: number): number => Math.max(1, Math.ceil(n / shards));
+  return {
+    waitMs: o.waitMs,
+    idleMs: o.idleMs,
+    maxAgeMs: o.maxAgeMs,
+    retainMs: o.retainMs,
+    maxSpansPerTrace: o.maxSpansPerTrace,
+    maxBodyBytes: o.maxBodyBytes,
+    maxDecompressedBytes: o.maxDecompressedBytes,
+    flushTimeoutMs: o.flushTimeoutMs,
+    maxTraces: share(o.maxTraces),
+    maxBufferedSpans: share(o.maxBufferedSpans),
+    maxBufferedBytes: share(o.maxBufferedBytes),
+    maxConcurrentWrites: share(o.maxConcurrentWrites),
+    maxPendingWrites: share(o.maxPendingWrites),
+  };
 }
 
-export interface SessionPipelineHooks {
-  /**
-   * Without a WAL of its own (a shard worker): called with the lowest sequence number whose
-   * record is still needed (MAX_SAFE_INTEGER when none), whenever that may have moved.
-   */
-  onRelease?(low: number): void;
+const sumLoads = (loads: Load[]): Load =>
+  loads.reduce((a, l) => ({ traces: a.traces + l.traces, openSpans: a.openSpans + l.openSpans, bufferedBytes: a.bufferedBytes + l.bufferedBytes }), {
+    traces: 0,
+    openSpans: 0,
+    bufferedBytes: 0,
+  });
+
+export interface ReceiverCoreOptions {
+  /** Worker threads, one shard each; 0: one in-thread shard writing to `storage`. */
+  workers: number;
+  /** The storage of the in-thread shard (workers: 0); required then. */
+  storage?: SessionStorage;
+  /** The storage each worker builds; default: from `env`. */
+  storageSpec?: StorageSpec;
+  env: Record<string, string | undefined>;
+  privacy?: PrivacyOptions;
+  onSessionWritten?(event: SessionWrittenEvent): void;
 }
 
-export class SessionPipeline implements ReceiverPipeline {
-  private buffer!: TraceBuffer<SpanRecord>;
+type Part = { shard: Shard; id: number; decoded: Extract<DecodeReply, { t: 'decoded' }> };
+
+export class ReceiverCore {
+  private shards: Shard[] = [];
   private wal?: WriteAheadLog;
-  private localSeq = 0;
-  private readonly accounts = new Map<string, TraceAccount>();
-  private bufferedBytes = 0;
-  /** Distinct spans received whose session is not yet written (sum over accounts). */
-  private openSpans = 0;
-  private readonly writeQueue: Array<() => Promise<void>> = [];
-  private readonly writing = new Set<Promise<void>>();
-  /** Writes of the same session run in order, so revision 2 never lands before revision 1. */
-  private readonly sessionChains = new Map<string, Promise<void>>();
-  private sweeper?: NodeJS.Timeout;
-  private releaseScheduled = false;
   private replayed?: ReplayStats;
+  private nextId = 0;
+  private localSeq = 0;
+  /** WAL records committed to shards and not yet acknowledged by all of them. */
+  private readonly inflight = new Set<number>();
+  /** Load of requests past the capacity check and not yet buffered by their shards. */
+  private reserved: Load = { traces: 0, openSpans: 0, bufferedBytes: 0 };
+  private rejectedFull = 0;
+  private timedOutWrites = 0;
   private closing = false;
-  private readonly appending = new Set<Promise<void>>();
-  private readonly drops = new DropLog();
-  /** Traces rebuilt from the WAL by a replacement worker, until their first write decision. */
-  private readonly recovered = new Set<string>();
-  private readonly counters = { sessionsWritten: 0, sessionsSkippedNotGenAi: 0, writeFailures: 0, rejectedFull: 0 };
+  private releaseScheduled = false;
+  private failure?: string;
+  /** Shards whose worker is being replaced, and the WAL records held for them meanwhile. */
+  private readonly recovering = new Set<number>();
+  private readonly holds = new Map<number, number>();
+  private readonly recoveries = new Set<Promise<void>>();
+  private limits: BodyLimits = { maxBodyBytes: Infinity, maxDecompressedBytes: Infinity };
+  private readonly appending = new Set<Promise<unknown>>();
+  private readonly count: number;
+  private readonly log = diag.createComponentLogger({ namespace: 'ams-otel/receiver' });
 
   constructor(
     private readonly o: ResolvedReceiverOptions,
-    private readonly storage: SessionStorage,
-    private readonly onWritten?: (e: SessionWrittenEvent) => void,
-    private readonly hooks: SessionPipelineHooks = {},
+    private readonly opts: ReceiverCoreOptions,
   ) {
-    this.buffer = new TraceBuffer<SpanRecord>({
-      describe: describeRecord,
-      toRecord: (r) => r,
-      onSessionReady: (batch) => this.onSessionReady(batch),
-      onDrop: (count, reason) => this.drops.add(count, `spans (${reason})`),
-      waitMs: o.waitMs,
-      idleMs: o.idleMs,
-      maxAgeMs: o.maxAgeMs,
-      retainMs: o.retainMs || undefined,
-      // Written traces kept for retainMs also count in the buffer; the open ones are bounded by
-      // accept() (503), so the buffer gets room for retained ones and evicts those first (oldest).
-      maxTraces: o.maxTraces * 2,
-      maxSpansPerTrace: o.maxSpansPerTrace,
-      // Hard bound on spans held, open and retained: past it the oldest trace goes first (usually
-      // one already written). accept() answers 503 well before open traces alone get there.
-      maxBufferedSpans: o.maxBufferedSpans,
+    this.count = Math.max(1, opts.workers);
+  }
+
+  private spawn(i: number): Shard {
+    const config = shardConfig(this.o, this.count);
+    const onStateChange = (): void => this.scheduleRelease();
+    if (this.opts.workers === 0) {
+      if (!this.opts.storage) throw new Error('ams receiver: an in-thread shard needs a storage');
+      return new InThreadShard({
+        index: i,
+        config,
+        writer: { storage: this.opts.storage, ...this.opts.privacy, env: this.opts.env, onSessionWritten: this.opts.onSessionWritten },
+        onStateChange,
+      });
+    }
+    const data: ShardWorkerData = {
+      shard: i,
+      shards: this.count,
+      config,
+      storage: this.opts.storageSpec,
+      env: this.opts.env,
+      privacy: this.opts.privacy,
+      reportWritten: this.opts.onSessionWritten !== undefined,
+    };
+    return new WorkerShard(data, {
+      onStateChange,
+      onSessionWritten: this.opts.onSessionWritten,
+      onDeath: (shard, why) => this.onWorkerDeath(shard, why),
     });
   }
 
-  /** Opens the WAL and replays it into the buffer (the same decoding as a live request). */
+  /** Starts the shards, opens the WAL and replays it (the same path as a live request). */
   async start(limits: BodyLimits): Promise<void> {
-    const decode = async (payload: Buffer, flags: number): Promise<SpanRecord[]> =>
-      decodeOrRefuse(await decompress(payload, walBodyEncoding(flags), limits), walEncoding(flags)).records;
-    if (this.o.walDir !== false) {
-      const pending: Array<{ payload: Buffer; flags: number; seq: number }> = [];
-      const { wal, replay } = await WriteAheadLog.open(this.o.walDir, { fsync: this.o.walFsync }, (payload, flags, seq) =>
-        pending.push({ payload, flags, seq }),
-      );
-      this.wal = wal;
-      this.replayed = replay;
-      for (const p of pending) {
-        try {
-          this.ingest(await decode(p.payload, p.flags), p.payload.length, p.seq);
-        } catch (err) {
-          diag.error(`ams receiver: could not replay WAL record ${p.seq}: ${String(err)}`);
-        }
+    this.limits = limits;
+    for (let i = 0; i < this.count; i++) this.shards.push(this.spawn(i));
+    await Promise.all(this.shards.map((s) => s.started));
+    if (this.o.walDir === false) return;
+    const pending: Array<{ payload: Buffer; flags: number; seq: number }> = [];
+    const { wal, replay } = await WriteAheadLog.open(this.o.walDir, { fsync: this.o.walFsync }, (payload, flags, seq) => pending.push({ payload, flags, seq }));
+    this.wal = wal;
+    this.replayed = replay;
+    for (const p of pending) {
+      try {
+        const body = await decompress(p.payload, walBodyEncoding(p.flags), limits);
+        const parts = await this.decodeParts(body, walEncoding(p.flags));
+        await this.commit(parts, p.payload.length, p.seq);
+      } catch (err) {
+        this.log.error(`could not replay WAL record ${p.seq}: ${String(err)}`);
       }
-      if (replay.records) diag.info(`ams receiver: replayed ${replay.records} request(s) from ${this.o.walDir}`);
+    }
+    if (replay.records) this.log.info(`replayed ${replay.records} request(s) from ${this.o.walDir} into ${this.count} shard(s)`);
+    this.scheduleRelease();
+  }
+
+  /**
+   * Splits the body by trace and has each shard (or only shard `only`) decode its part; refuses
+   * (400) if any part is malformed.
+   */
+  private async decodeParts(body: Buffer, encoding: OtlpEncoding, only?: number): Promise<Part[]> {
+    const n = this.shards.length;
+    const split: Array<Uint8Array | undefined> = n === 1 ? [body] : encoding === 'json' ? splitJsonByTrace(body, n) : splitProtobufByTrace(body, n);
+    const asked: Array<{ shard: Shard; id: number; reply: Promise<DecodeReply> }> = [];
+    split.forEach((part, i) => {
+      if (!part || (only !== undefined && i !== only)) return;
+      const shard = this.shards[i]!;
+      const id = ++this.nextId;
+      asked.push({ shard, id, reply: shard.decode(id, part, encoding) });
+    });
+    const settled = await Promise.allSettled(asked.map((a) => a.reply));
+    const out: Part[] = [];
+    let refusal: HttpError | undefined;
+    settled.forEach((r, i) => {
+      if (r.status === 'rejected') refusal ??= new HttpError(503, `receiver is unavailable: ${String((r.reason as Error).message)}`, this.retryAfter);
+      else if (r.value.t === 'refused') refusal ??= new HttpError(r.value.status, r.value.message);
+      else out.push({ ...asked[i]!, decoded: r.value });
+    });
+    if (refusal) {
+      this.abort(out);
+      throw refusal;
+    }
+    return out;
+  }
+
+  private abort(parts: Array<{ shard: Shard; id: number }>): void {
+    for (const p of parts) p.shard.abort(p.id);
+  }
+
+  /** Hands logged records to their shards and waits until each has buffered them. */
+  private async commit(parts: Part[], bytes: number, seq: number, recovered = false): Promise<void> {
+    const total = parts.reduce((n, p) => n + p.decoded.records, 0);
+    this.inflight.add(seq);
+    try {
+      // Every shard answers (or dies) before the record stops counting as in flight.
+      const settled = await Promise.allSettled(
+        parts.map((p) => (p.decoded.records > 0 ? p.shard.commit(p.id, seq, (bytes * p.decoded.records) / total, recovered) : (p.shard.abort(p.id), undefined))),
+      );
+      const failed = settled.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
+    } finally {
+      this.inflight.delete(seq);
       this.scheduleRelease();
     }
-    this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
-    this.sweeper.unref();
   }
 
-  /** Distinct traces in `records` that have no spans open yet. */
-  newTraces(records: SpanRecord[]): number {
-    let newTraces = 0;
-    const seen = new Set<string>();
-    let last = '';
-    for (const r of records) {
-      // Spans of a trace usually come together: skip the set for runs of the same trace.
-      if (r.traceId === last) continue;
-      last = r.traceId;
-      if (seen.has(last)) continue;
-      seen.add(last);
-      if (!this.accounts.has(last)) newTraces++;
-    }
-    return newTraces;
+  private get retryAfter(): Record<string, string> {
+    return { 'Retry-After': String(this.o.retryAfterSeconds) };
   }
 
-  /** Open traces, unwritten spans and their request bytes: what the capacity rule weighs. */
-  load(): Load {
-    return { traces: this.accounts.size, openSpans: this.openSpans, bufferedBytes: this.bufferedBytes };
-  }
-
-  /** Throws 503 when accepting `records` would exceed a bound. */
-  checkCapacity(records: SpanRecord[], bytes: number): void {
-    const why = overCapacity(this.load(), { traces: this.newTraces(records), openSpans: records.length, bufferedBytes: bytes }, this.o);
-    if (why) {
-      this.counters.rejectedFull++;
-      throw capacityError(why, this.o);
-    }
-  }
-
+  /**
+   * Accepts one request: `body` decompressed, `raw` as received (what the WAL keeps). Throws
+   * HttpError (400 malformed, 503 full or stopping); resolves once the spans are in the WAL.
+   */
   async acceptBody(body: Buffer, raw: Buffer, encoding: OtlpEncoding, flags: number): Promise<PartialSuccess> {
-    const { records, partial } = decodeOrRefuse(body, encoding);
-    if (records.length > 0) await this.accept(records, raw, flags);
+    if (this.closing) throw new HttpError(503, 'receiver is shutting down', this.retryAfter);
+    if (this.failure) throw new HttpError(503, `receiver is unavailable: ${this.failure}`, this.retryAfter);
+    if (this.recovering.size) throw new HttpError(503, 'receiver is replacing a worker that stopped; retry shortly', this.retryAfter);
+    const parts = await this.decodeParts(body, encoding);
+    const records = parts.reduce((n, p) => n + p.decoded.records, 0);
+    const partial = combinePartial(parts.map((p) => p.decoded));
+    if (records === 0) {
+      this.abort(parts);
+      return partial;
+    }
+    const incoming: Load = { traces: parts.reduce((n, p) => n + p.decoded.newTraces, 0), openSpans: records, bufferedBytes: raw.length };
+    if (this.closing) {
+      // Stopping began while the shards decoded.
+      this.abort(parts);
+      throw new HttpError(503, 'receiver is shutting down', this.retryAfter);
+    }
+    const why = overCapacity(this.load(), incoming, this.o) ?? (this.shards.length > 1 ? this.shardOverCapacity(parts, raw.length, records) : undefined);
+    if (why) {
+      this.abort(parts);
+      this.rejectedFull++;
+      throw new HttpError(503, `receiver is at capacity: ${why}; retry later`, this.retryAfter);
+    }
+    this.reserve(incoming, 1);
+    try {
+      let seq: number;
+      if (this.wal) {
+        // shutdown() waits for appends in flight, so what they log is buffered before the final flush.
+        const appended = this.wal.append(raw, flags);
+        this.appending.add(appended);
+        try {
+          seq = await appended;
+        } finally {
+          this.appending.delete(appended);
+        }
+      } else seq = ++this.localSeq;
+      await this.commit(parts, raw.length, seq);
+    } catch (err) {
+      this.abort(parts);
+      // A worker that stopped mid-request, or a log that cannot be written (disk full, gone):
+      // retryable for the exporter, not a 500.
+      if (err instanceof HttpError) throw err;
+      throw new HttpError(503, `receiver could not take the request: ${String((err as Error)?.message ?? err)}`, this.retryAfter);
+    } finally {
+      this.reserve(incoming, -1);
+    }
     return partial;
   }
 
-  /** Logs the request body, then buffers its records. Resolves once the body is in the WAL. */
-  async accept(records: SpanRecord[], body: Buffer, flags: number): Promise<void> {
-    if (this.closing) throw new HttpError(503, 'receiver is shutting down', { 'Retry-After': String(this.o.retryAfterSeconds) });
-    this.checkCapacity(records, body.length);
-    if (!this.wal) {
-      this.ingest(records, body.length, ++this.localSeq);
-      return;
-    }
-    // shutdown() waits for appends in flight, so what they log is buffered before the final flush.
-    const appended = this.wal.append(body, flags).then((seq) => this.ingest(records, body.length, seq));
-    this.appending.add(appended);
-    try {
-      await appended;
-    } catch (err) {
-      // A log that cannot be written (disk full, gone): retryable for the exporter, not a 500.
-      throw new HttpError(503, `receiver could not take the request: ${String((err as Error)?.message ?? err)}`, {
-        'Retry-After': String(this.o.retryAfterSeconds),
-      });
-    } finally {
-      this.appending.delete(appended);
-    }
-  }
-
   /**
-   * Buffers records logged elsewhere under WAL sequence number `seq` (a shard worker's input).
-   * `recovered`: replayed into a replacement worker, which may see only the later part of a trace
-   * its predecessor already wrote whole (see write()).
+   * Each shard holds its share of the bounds (shardConfig): traces that hash unevenly must get a
+   * 503 here rather than make one shard evict open traces.
    */
-  ingest(records: SpanRecord[], bytes: number, seq: number, recovered = false): void {
-    if (records.length === 0) return;
-    if (recovered) for (const r of records) this.recovered.add(r.traceId);
-    const now = Date.now();
-    const perTrace = new Map<string, number>();
-    let last = '';
-    let run = 0;
-    for (const r of records) {
-      if (r.traceId === last) {
-        run++;
-        continue;
-      }
-      if (run) perTrace.set(last, (perTrace.get(last) ?? 0) + run);
-      last = r.traceId;
-      run = 1;
+  private shardOverCapacity(parts: Part[], bytes: number, records: number): string | undefined {
+    const share = shardConfig(this.o, this.shards.length);
+    for (const p of parts) {
+      const incoming: Load = { traces: p.decoded.newTraces, openSpans: p.decoded.records, bufferedBytes: (bytes * p.decoded.records) / records };
+      const why = overCapacity(p.shard.state().load, incoming, share);
+      if (why) return `shard ${p.shard.index}: ${why}`;
     }
-    perTrace.set(last, (perTrace.get(last) ?? 0) + run);
-    for (const [traceId, n] of perTrace) {
-      let a = this.accounts.get(traceId);
-      if (!a) this.accounts.set(traceId, (a = { seqs: [], bytes: [], spanIds: new Set(), inflight: 0, failed: false }));
-      const share = (bytes * n) / records.length;
-      if (a.seqs[a.seqs.length - 1] === seq) a.bytes[a.bytes.length - 1]! += share;
-      else {
-        a.seqs.push(seq);
-        a.bytes.push(share);
-      }
-      this.bufferedBytes += share;
-    }
-    let a: TraceAccount | undefined;
-    for (const r of records) {
-      const info = describeRecord(r);
-      if (a === undefined || r.traceId !== last) {
-        a = this.accounts.get(r.traceId)!;
-        last = r.traceId;
-      }
-      if (!a.spanIds.has(r.spanId)) {
-        a.spanIds.add(r.spanId);
-        this.openSpans++;
-      }
-      if (info.isLocalRoot) a.rootReceivedAt = now;
-      this.buffer.add(r, info);
-    }
-    // Spans the buffer refused at once (late, trace already forgotten) need no WAL record.
-    for (const traceId of perTrace.keys()) {
-      const a = this.accounts.get(traceId)!;
-      if (!this.buffer.has(traceId) && a.inflight === 0 && !a.failed) this.cover(traceId, seq);
-    }
+    return undefined;
   }
 
-  private onSessionReady(batch: SessionBatch): void {
-    const a = this.accounts.get(batch.traceId);
-    // Everything logged for this trace so far is covered by this write when the batch holds every
-    // span received for it; otherwise (several sessions in one trace) the sweep releases it later.
-    const coveredSeq = a && batch.records.length + batch.droppedSpans >= a.spanIds.size ? a.seqs[a.seqs.length - 1] : undefined;
-    const rootReceivedAt = batch.rootSpanId !== undefined ? a?.rootReceivedAt : undefined;
-    if (a) a.inflight++;
-    const task = async (): Promise<void> => {
-      let ok = false;
-      try {
-        ok = await this.write(batch, rootReceivedAt);
-      } finally {
-        const acc = this.accounts.get(batch.traceId);
-        if (acc) {
-          acc.inflight--;
-          if (!ok) acc.failed = true;
-          else if (coveredSeq !== undefined) this.cover(batch.traceId, coveredSeq);
-        }
-        this.scheduleRelease();
-      }
+  private reserve(l: Load, sign: 1 | -1): void {
+    this.reserved = {
+      traces: this.reserved.traces + sign * l.traces,
+      openSpans: this.reserved.openSpans + sign * l.openSpans,
+      bufferedBytes: this.reserved.bufferedBytes + sign * l.bufferedBytes,
     };
-    const prev = this.sessionChains.get(batch.sessionId) ?? Promise.resolve();
-    const chained = prev.then(
-      () =>
-        new Promise<void>((resolve) => {
-          this.writeQueue.push(() => task().finally(resolve));
-          this.pump();
-        }),
-    );
-    this.sessionChains.set(batch.sessionId, chained);
-    void chained.finally(() => {
-      if (this.sessionChains.get(batch.sessionId) === chained) this.sessionChains.delete(batch.sessionId);
-    });
   }
 
-  private pump(): void {
-    while (this.writing.size < this.o.maxConcurrentWrites && this.writeQueue.length) {
-      const run = this.writeQueue.shift()!;
-      const p = run().finally(() => {
-        this.writing.delete(p);
-        this.pump();
-      });
-      this.writing.add(p);
-    }
+  private load(): Load {
+    return sumLoads([this.reserved, ...this.shards.map((s) => s.state().load)]);
   }
 
-  /** Assembles and stores one session. Resolves true when the spans need no WAL record any more. */
-  private async write(batch: SessionBatch, rootReceivedAt: number | undefined): Promise<boolean> {
-    if (!batch.records.some(isGenAiRecord)) {
-      // Not an agent session (no gen_ai.* span): nothing to write.
-      this.counters.sessionsSkippedNotGenAi++;
-      return true;
-    }
-    let session;
-    try {
-      session = assembleSession(batch.records, {
-        rootSpanId: batch.rootSpanId,
-        sessionId: batch.sessionId,
-        revision: batch.revision,
-        incompleteReason: batch.incompleteReason,
-        droppedSpans: batch.droppedSpans,
-      });
-    } catch (err) {
-      // Retrying cannot help a batch the assembler refuses: report it and let the WAL go.
-      report(err);
-      return true;
-    }
-    try {
-      if (this.recovered.delete(batch.traceId) && !(await this.newerThanStored(session))) return true;
-      const key = await context.with(suppressTracing(context.active()), () => this.storage.putSession(session));
-      this.counters.sessionsWritten++;
-      if (session.status === 'incomplete') diag.warn(`ams receiver: session ${session.id} written as incomplete: ${session.status_reason}`);
-      try {
-        this.onWritten?.({
-          sessionId: session.id,
-          traceId: batch.traceId,
-          key,
-          revision: session.revision,
-          status: session.status,
-          spans: batch.records.length,
-          rootReceivedAt,
-          writtenAt: Date.now(),
-        });
-      } catch (err) {
-        report(err);
-      }
-      return true;
-    } catch (err) {
-      this.counters.writeFailures++;
-      report(err);
-      return false;
-    }
+  private onWorkerDeath(shard: Shard, why: string): void {
+    // A replacement dying while it rebuilds is handled by recover()'s own retries.
+    if (this.closing || this.recovering.has(shard.index)) return;
+    this.log.error(`${why}; replacing it and rebuilding its traces from the write-ahead log`);
+    const recovery = this.recover(shard, why);
+    this.recoveries.add(recovery);
+    void recovery.finally(() => this.recoveries.delete(recovery));
   }
 
   /**
-   * A trace rebuilt after a worker died may be only the tail of one its predecessor already wrote
-   * whole: written only if it holds more spans than the stored session (then as its next
-   * revision). Without a readable storage it is written (the safe side for an unwritten trace).
+   * Replaces a dead worker and feeds it, from the WAL, every record its traces may still need: from
+   * its last reported low-water mark (or the oldest commit in flight) to the newest record. Those
+   * records are held meanwhile; new requests get 503 until it is done. After RECOVERY_ATTEMPTS
+   * failures the receiver stays unhealthy (503) and a restart replays the log.
    */
-  private async newerThanStored(session: Session): Promise<boolean> {
-    const reader = this.storage as SessionStorage & Partial<SessionReader>;
-    if (typeof reader.getSession !== 'function') return true;
-    const stored = await reader.getSession(session.id).catch(() => undefined);
-    if (!stored) return true;
-    if (stored.spans.kept >= session.spans.kept) return false;
-    session.revision = Math.max(session.revision, stored.revision + 1);
-    return true;
-  }
-
-  /** WAL records of a trace up to `seq` are covered by a written session. */
-  private cover(traceId: string, seq: number): void {
-    const a = this.accounts.get(traceId);
-    if (!a) return;
-    let i = 0;
-    while (i < a.seqs.length && a.seqs[i]! <= seq) {
-      this.bufferedBytes -= a.bytes[i]!;
-      i++;
+  private async recover(dead: Shard, why: string): Promise<void> {
+    const i = dead.index;
+    this.recovering.add(i);
+    let from = dead.state().low;
+    for (const seq of this.inflight) if (seq < from) from = seq;
+    const to = this.wal?.lastSeq ?? 0;
+    this.holds.set(i, from);
+    let done = false;
+    for (let attempt = 1; !this.closing; attempt++) {
+      try {
+        const fresh = this.spawn(i);
+        this.shards[i] = fresh;
+        await fresh.started;
+        let replayed = 0;
+        if (this.wal && from <= to) {
+          await this.wal.read(from, to, async (payload, flags, seq) => {
+            const body = await decompress(payload, walBodyEncoding(flags), this.limits);
+            const parts = await this.decodeParts(body, walEncoding(flags), i);
+            if (parts.length === 0) return;
+            await this.commit(parts, payload.length, seq, true);
+            replayed++;
+          });
+        }
+        this.log.info(`shard worker ${i} replaced; ${replayed} request(s) replayed from the write-ahead log`);
+        done = true;
+        break;
+      } catch (err) {
+        if (this.closing) break;
+        if (attempt >= RECOVERY_ATTEMPTS) {
+          this.failure ??= `${why}; replacing it failed ${attempt} times (last: ${String((err as Error)?.message ?? err)})`;
+          this.log.error(`${this.failure}; refusing spans (503) until restarted; the write-ahead log keeps what was acknowledged`);
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+      }
     }
-    a.seqs.splice(0, i);
-    a.bytes.splice(0, i);
-    if (a.seqs.length === 0) {
-      this.openSpans -= a.spanIds.size;
-      a.spanIds.clear();
-      if (a.inflight === 0) this.accounts.delete(traceId);
-    }
-    if (this.accounts.size === 0) {
-      this.bufferedBytes = 0; // no float drift when idle
-      this.openSpans = 0;
-    }
-  }
-
-  /** Traces the buffer has let go of (written and past retainMs) hold no WAL record any more. */
-  private sweep(): void {
-    for (const [traceId, a] of this.accounts) {
-      if (a.inflight === 0 && !a.failed && !this.buffer.has(traceId)) this.cover(traceId, Number.MAX_SAFE_INTEGER);
-    }
+    // Not rebuilt (gave up, or stopping): its records stay in the log for the next start.
+    if (done) this.holds.delete(i);
+    this.recovering.delete(i);
     this.scheduleRelease();
   }
 
   private scheduleRelease(): void {
-    if ((!this.wal && !this.hooks.onRelease) || this.releaseScheduled) return;
+    if (!this.wal || this.releaseScheduled) return;
     this.releaseScheduled = true;
     setImmediate(() => {
       this.releaseScheduled = false;
-      if (this.wal) this.wal.release(this.neededFrom(this.wal.lastSeq + 1));
-      else this.hooks.onRelease?.(this.neededFrom(Number.MAX_SAFE_INTEGER));
+      this.release();
     }).unref();
   }
 
-  /** The lowest WAL sequence number a trace still needs, or `none`. */
-  neededFrom(none = Number.MAX_SAFE_INTEGER): number {
-    let low = none;
-    for (const a of this.accounts.values()) if (a.seqs.length && a.seqs[0]! < low) low = a.seqs[0]!;
-    return low;
+  private release(): void {
+    if (!this.wal) return;
+    let low = this.wal.lastSeq + 1;
+    for (const s of this.shards) {
+      const l = s.state().low;
+      if (l < low) low = l;
+    }
+    for (const seq of this.inflight) if (seq < low) low = seq;
+    for (const held of this.holds.values()) if (held < low) low = held;
+    this.wal.release(low);
   }
 
-  get ready(): boolean {
-    return !this.closing;
+  /** What makes the receiver unhealthy (GET /health 503): a dead worker that could not be replaced. */
+  get problem(): string | undefined {
+    return this.failure;
   }
 
   /** True while every bound has room for at least one more small request. */
   hasCapacity(): boolean {
-    return !this.closing && hasRoom(this.load(), this.o);
+    return !this.closing && !this.failure && this.recovering.size === 0 && hasRoom(this.load(), this.o);
+  }
+
+  /**
+   * Stops worker `index` as a crash would (its thread ends, its memory is gone), for tests and
+   * drills: the receiver replaces it and rebuilds its traces from the write-ahead log.
+   */
+  async terminateWorker(index: number): Promise<void> {
+    await this.shards[index]?.terminate();
   }
 
   stats(): PipelineStats {
-    const s: PipelineStats = {
-      openTraces: this.accounts.size,
-      openSpans: this.openSpans,
-      bufferedSpans: this.buffer.stats().bufferedSpans,
-      bufferedBytes: Math.round(this.bufferedBytes),
-      ...this.counters,
+    const out: PipelineStats = {
+      openTraces: 0,
+      openSpans: 0,
+      bufferedSpans: 0,
+      bufferedBytes: 0,
+      sessionsWritten: 0,
+      sessionsSpooled: 0,
+      sessionsSkippedNotGenAi: 0,
+      sessionsDropped: 0,
+      writeFailures: 0,
+      pendingWrites: 0,
+      timedOutWrites: this.timedOutWrites,
+      rejectedFull: this.rejectedFull,
       walBytes: this.wal?.sizeBytes ?? 0,
       walSegments: this.wal?.segmentCount ?? 0,
     };
-    if (this.replayed) s.replayed = this.replayed;
-    return s;
-  }
-
-  /** Waits for every write started so far. */
-  async drain(): Promise<void> {
-    while (this.writing.size || this.writeQueue.length || this.sessionChains.size) {
-      this.pump();
-      await Promise.allSettled([...this.writing, ...this.sessionChains.values()]);
+    for (const s of this.shards) {
+      const st = s.state().stats;
+      out.openTraces += st.openTraces;
+      out.openSpans += st.openSpans;
+      out.bufferedSpans += st.bufferedSpans;
+      out.bufferedBytes += st.bufferedBytes;
+      out.sessionsWritten += st.sessionsWritten;
+      out.sessionsSpooled += st.sessionsSpooled;
+      out.sessionsSkippedNotGenAi += st.sessionsSkippedNotGenAi;
+      out.sessionsDropped += st.sessionsDropped;
+      out.writeFailures += st.writeFailures;
+      out.pendingWrites += st.pendingWrites;
+      out.timedOutWrites += st.timedOutWrites;
     }
+    if (this.replayed) out.replayed = this.replayed;
+    return out;
   }
 
+  /** Runs `t` on every live shard, for at most flushTimeoutMs (what missed it is logged and counted). */
+  private async everyShard(t: 'flush' | 'shutdown'): Promise<void> {
+    const live = this.shards.filter((s) => !s.dead);
+    await withDeadline(
+      this.o.flushTimeoutMs,
+      async () => {
+        await Promise.allSettled(live.map((s) => (t === 'flush' ? s.flush() : s.shutdown())));
+      },
+      () => {
+        const pending = live.reduce((n, s) => n + s.state().stats.pendingWrites + s.state().stats.openTraces, 0);
+        this.timedOutWrites += pending;
+        this.log.error(`${t} gave up after ${this.o.flushTimeoutMs} ms (flushTimeoutMs): ${pending} session(s) or trace(s) still pending; storage may be hung`);
+      },
+    );
+  }
+
+  /** Writes sessions whose root has ended now (skipping waitMs) and waits for the writes. */
   async flush(): Promise<void> {
-    this.buffer.flush(false);
-    await this.drain();
-    await this.storage.flush?.();
+    await this.everyShard('flush');
   }
 
+  /** Stops accepting, writes everything pending (unfinished sessions as incomplete), releases and closes the WAL. */
   async shutdown(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    if (this.sweeper) clearInterval(this.sweeper);
     await Promise.allSettled([...this.appending]);
-    this.buffer.close('receiver shut down before the session ended');
-    await this.drain();
-    await this.storage.flush?.();
-    this.drops.flush();
-    if (this.wal) {
-      this.wal.release(this.neededFrom(this.wal.lastSeq + 1));
-      await this.wal.close();
-    } else this.hooks.onRelease?.(this.neededFrom(Number.MAX_SAFE_INTEGER));
+    // A worker being replaced finishes its rebuild first, so its sessions are written below.
+    await Promise.allSettled([...this.recoveries]);
+    await this.everyShard('shutdown');
+    this.release();
+    await this.wal?.close();
+    await Promise.allSettled(this.shards.map((s) => s.terminate()));
   }
 }
 
-/** Hands an error to OpenTelemetry's global error handler, which must never throw into us. */
-export function report(err: unknown): void {
-  try {
-    globalErrorHandler(err instanceof Error ? err : new Error(String(err)));
-  } catch {
-    // A user's error handler that throws must not take the receiver down.
-  }
+/** One partial_success for the whole request from its parts' (each "N span(s) rejected: reasons"). */
+function combinePartial(parts: Array<{ rejectedSpans: number; errorMessage?: string }>): PartialSuccess {
+  const rejected = parts.filter((p) => p.rejectedSpans > 0);
+  const rejectedSpans = rejected.reduce((n, p) => n + p.rejectedSpans, 0);
+  if (rejected.length <= 1) return { rejectedSpans, errorMessage: rejected[0]?.errorMessage };
+  const reasons = [...new Set(rejected.map((p) => (p.errorMessage ?? '').replace(/^\d+ span\(s\) rejected: /, '')))];
+  return { rejectedSpans, errorMessage: `${rejectedSpans} span(s) rejected: ${reasons.join('; ')}` };
 }
+

@@ -16,7 +16,7 @@ function setup(options: SessionSpanProcessorOptions = {}) {
   const dir = tempDir('proc');
   const storage = options.storage ?? new LocalStorage({ dir });
   const written: Session[] = [];
-  const processor = new SessionSpanProcessor({ storage, onSession: ({ session }) => written.push(session), ...options });
+  const processor = new SessionSpanProcessor({ storage, onSessionWritten: ({ session }) => written.push(session), ...options });
   const provider = new NodeTracerProvider({ spanProcessors: [processor] });
   const tracer = provider.getTracer('test');
   return { dir, processor, provider, tracer, written };
@@ -30,7 +30,14 @@ function readStore(dir: string): { index: unknown[]; sessions: Session[] } {
 }
 
 const agentAttrs = (name: string) => ({ [sc.GEN_AI_OPERATION_NAME]: sc.OP_INVOKE_AGENT, [sc.GEN_AI_AGENT_NAME]: name });
-const pause = () => new Promise<void>((r) => setTimeout(r, Math.floor(Math.random() * 3)));
+/**
+ * Yields to the event loop 1-3 times (deterministically staggered per call), so concurrent runs
+ * interleave at every span without timers or randomness.
+ */
+let pauses = 0;
+const pause = async (): Promise<void> => {
+  for (let n = 1 + (pauses++ % 3); n > 0; n--) await new Promise<void>((r) => setImmediate(r));
+};
 
 /** An agent run that yields to the event loop between every span, so many runs interleave. */
 async function interleavedRun(tracer: Tracer, i: number): Promise<void> {
@@ -277,5 +284,20 @@ describe('SessionSpanProcessor with a real NodeTracerProvider', () => {
     expect(written).toHaveLength(1);
     expect(processor.stats().droppedSpans.late).toBe(1);
     await provider.shutdown();
+  });
+});
+
+describe('flush and shutdown deadline', () => {
+  it('forceFlush and shutdown give up on a hung storage after flushTimeoutMs, and count what missed it', async () => {
+    const puts: string[] = [];
+    // A storage whose writes never finish (a hung mount or socket).
+    const hung: SessionStorage = { putSession: (s) => (puts.push(s.id), new Promise<string>(() => {})) };
+    const { processor, provider, tracer } = setup({ storage: hung, flushTimeoutMs: 50 });
+    emitAgentRun(tracer);
+    await processor.forceFlush();
+    expect(puts).toHaveLength(1);
+    expect(processor.stats()).toMatchObject({ sessionsWritten: 0, pendingWrites: 1, timedOutWrites: 1 });
+    await provider.shutdown();
+    expect(processor.stats().timedOutWrites).toBe(2);
   });
 });

@@ -44,16 +44,6 @@ function exited(child: ChildProcess): Promise<{ code: number | null; signal: Nod
   return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
 }
 
-async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 const send = async (url: string, spans: ReadableSpan[]): Promise<number> =>
   (await post(`${url}/v1/traces`, Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!), { 'content-type': 'application/x-protobuf' })).status;
 
@@ -85,10 +75,11 @@ describe('receiver durability (child process)', () => {
 
       const second = await startChild(['--local-dir', data, '--wal-dir', wal, '--wait-ms', '100', '--workers', workers]);
       expect(second.output()).toMatch(/replayed 3 request\(s\)/);
-      const session = await eventually<Session>(() => storage.getSession(traceId), 'the replayed session');
+      await expect.poll(() => storage.getSession(traceId), { timeout: 20_000, interval: 50 }).toBeDefined();
+      const session: Session | undefined = await storage.getSession(traceId);
       expect(session).toMatchObject({ id: traceId, status: 'ok', revision: 1, spans: { kept: 8, dropped: 0 } });
       // Once written, the log is released.
-      await eventually(async () => (readdirSync(wal).some((n) => n.endsWith('.log')) ? undefined : true), 'the WAL to be released');
+      await expect.poll(() => readdirSync(wal).some((n) => n.endsWith('.log')), { timeout: 20_000, interval: 50 }).toBe(false);
 
       second.child.kill('SIGTERM');
       expect(await exited(second.child)).toEqual({ code: 0, signal: null });

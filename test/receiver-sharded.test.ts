@@ -21,7 +21,7 @@ import { LocalStorage } from '../src/storage/local.js';
 import { S3Storage } from '../src/storage/s3.js';
 import { createReceiver } from '../receiver/index.js';
 import { resolveReceiverOptions } from '../receiver/options.js';
-import { ShardedPipeline } from '../receiver/shard/sharded.js';
+import { ReceiverCore } from '../receiver/pipeline.js';
 import type { ReceiverApp, ReceiverOptions } from '../receiver/index.js';
 import { decodeTraceRequest } from '../receiver/otlp/codec.js';
 import { shardOfTraceIdHex, splitJsonByTrace, splitProtobufByTrace } from '../receiver/otlp/split.js';
@@ -217,7 +217,7 @@ async function twoOnOneShard(): Promise<{ a: { spans: ReadableSpan[]; traceId: s
 describe('shard workers: a worker that dies, shutdown, per-worker bounds', () => {
   // The sharded pipeline itself, so a test can stop a worker as a crash would (its thread ends and
   // its memory with it); everything else is the real receiver path, into LocalStorage.
-  const started: Array<{ pipeline: ShardedPipeline; dir: string }> = [];
+  const started: Array<{ pipeline: ReceiverCore; dir: string }> = [];
   afterEach(async () => {
     for (const { pipeline, dir } of started.splice(0)) {
       await pipeline.shutdown();
@@ -227,7 +227,7 @@ describe('shard workers: a worker that dies, shutdown, per-worker bounds', () =>
   async function startPipeline(options: ReceiverOptions, written?: WrittenSessions) {
     const dir = mkdtempSync(join(tmpdir(), 'ams-recv-shard-pipe-'));
     const o = resolveReceiverOptions({ walDir: join(dir, 'wal'), waitMs: 60_000, idleMs: 60_000, env: {}, ...options });
-    const pipeline = new ShardedPipeline(o, { workers: 2, env: { AMS_LOCAL_DIR: join(dir, 'data') }, onWritten: written?.onSessionWritten });
+    const pipeline = new ReceiverCore(o, { workers: 2, env: { AMS_LOCAL_DIR: join(dir, 'data') }, onSessionWritten: written?.onSessionWritten });
     started.push({ pipeline, dir });
     await pipeline.start({ maxBodyBytes: o.maxBodyBytes, maxDecompressedBytes: o.maxDecompressedBytes });
     return { pipeline, local: new LocalStorage({ dir: join(dir, 'data'), env: {} }) };

@@ -22,7 +22,7 @@ afterAll(() => {
 });
 
 function pipeline(storage: SessionStorage, enabled = true) {
-  const processor = new SessionSpanProcessor({ storage, enabled, writeConcurrency: 4 });
+  const processor = new SessionSpanProcessor({ storage, enabled, maxConcurrentWrites: 4 });
   const provider = new NodeTracerProvider({ spanProcessors: [processor] });
   return { provider, t: createTracing({ tracerProvider: provider, env: {} }) };
 }
@@ -72,7 +72,7 @@ describe('JsonlSink', () => {
     const file = path.join(tempDir('jsonl'), 'nested', 'dir', 'sessions.jsonl');
     const keys: string[] = [];
     const sink = new JsonlSink({ path: file });
-    const processor = new SessionSpanProcessor({ storage: sink, writeConcurrency: 4, onSession: ({ key }) => keys.push(key) });
+    const processor = new SessionSpanProcessor({ storage: sink, maxConcurrentWrites: 4, onSessionWritten: ({ key }) => keys.push(key) });
     const provider = new NodeTracerProvider({ spanProcessors: [processor] });
     const t = createTracing({ tracerProvider: provider, env: {} });
     await Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map((i) => run(t, i)));
@@ -110,7 +110,7 @@ describe('fanOut and enabled: false', () => {
     const keys: string[] = [];
     const processor = new SessionSpanProcessor({
       storage: fanOut(failing, new ConsoleSink({ write: (s) => out.push(s) }), new JsonlSink({ path: file }), new LocalStorage({ dir: path.join(dir, 'store') })),
-      onSession: ({ key }) => keys.push(key),
+      onSessionWritten: ({ key }) => keys.push(key),
     });
     const provider = new NodeTracerProvider({ spanProcessors: [processor] });
     const t = createTracing({ tracerProvider: provider, env: {} });

@@ -1,19 +1,19 @@
 /**
- * Messages between the receiver's main thread and its shard workers (receiver/shard/worker.ts).
- * Requests carry an `id` and get exactly one reply with the same id; `written`, `low` and `log`
- * are sent by a worker on its own.
+ * Messages between the receiver's main thread (WorkerShard) and a shard worker (worker.ts).
+ * Requests carry an `id` and get exactly one reply with the same id; `state` (without id),
+ * `written`, `log` and `error` are sent by a worker on its own.
  */
 import type { PrivacyOptions } from '../../src/privacy/options.js';
 import type { StorageSpec } from '../../src/storage/spec.js';
+import type { SessionWrittenEvent } from '../../src/writer/types.js';
 import type { OtlpEncoding } from '../otlp/codec.js';
-import type { ResolvedReceiverOptions, SessionWrittenEvent } from '../options.js';
-import type { Load, PipelineStats } from '../pipeline.js';
+import type { ShardConfig, ShardState } from './types.js';
 
 export interface ShardWorkerData {
   shard: number;
   shards: number;
   /** This shard's share of the receiver's bounds (see shardConfig). */
-  config: ResolvedReceiverOptions;
+  config: ShardConfig;
   /** Storage to build; default storageFromEnv(env). */
   storage?: StorageSpec;
   env: Record<string, string | undefined>;
@@ -28,13 +28,6 @@ export type ToWorker =
   | { t: 'abort'; id: number }
   | { t: 'flush'; id: number }
   | { t: 'shutdown'; id: number };
-
-export interface ShardState {
-  load: Load;
-  stats: PipelineStats;
-  /** Lowest WAL sequence number this shard still needs (MAX_SAFE_INTEGER: none). */
-  low: number;
-}
 
 export type FromWorker =
   | { t: 'ready' }

@@ -1,9 +1,9 @@
 /**
- * A shard worker: one SessionPipeline (buffer, assembly, storage) for the traces whose ids map to
- * this shard, on its own thread. The main thread keeps HTTP, the WAL and the split
- * (receiver/shard/sharded.ts); this side decodes its part of each request, holds the records until
- * the main thread has logged the request (commit) or refused it (abort), and reports what it still
- * needs from the WAL. Logs and errors go back to the main thread's diag and error handler.
+ * A shard worker: one InThreadShard (buffer, assembly, storage) for the traces whose ids map to
+ * this shard, on its own thread, driven by messages from its WorkerShard. The main thread keeps
+ * HTTP, the WAL and the split (receiver/pipeline.ts); this side decodes its part of each request,
+ * holds the records until the main thread has logged the request (commit) or refused it (abort),
+ * and reports what it still needs from the WAL. Logs and errors go back to the main thread.
  */
 import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,14 +11,12 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { DiagLogLevel, diag } from '@opentelemetry/api';
 import type { DiagLogger } from '@opentelemetry/api';
 import { setGlobalErrorHandler } from '@opentelemetry/core';
-import { withPrivacy } from '../../src/privacy/storage.js';
-import type { SpanRecord } from '../../src/spans/record.js';
 import { specFromEnv } from '../../src/storage/from-env.js';
 import { s3SpoolDir } from '../../src/storage/s3.js';
 import { storageFromSpec } from '../../src/storage/spec.js';
 import type { StorageSpec } from '../../src/storage/spec.js';
-import { HttpError } from '../http/errors.js';
-import { SessionPipeline, decodeOrRefuse } from '../pipeline.js';
+import type { SessionStorage } from '../../src/storage/types.js';
+import { InThreadShard } from './in-thread.js';
 import type { FromWorker, ShardWorkerData, ToWorker } from './protocol.js';
 
 const port = parentPort!;
@@ -58,13 +56,19 @@ function ownSpool(spec: StorageSpec): StorageSpec {
   return { kind: 's3', options: { ...spec.options, spoolDir: own } };
 }
 
-const storage = withPrivacy(storageFromSpec(ownSpool(data.storage ?? specFromEnv(data.env))), { ...data.privacy, env: data.env });
-const pipeline = new SessionPipeline(
-  data.config,
-  storage,
-  data.reportWritten ? (event) => post({ t: 'written', event }) : undefined,
-  { onRelease: reportSoon },
-);
+const storage: SessionStorage = storageFromSpec(ownSpool(data.storage ?? specFromEnv(data.env)));
+const shard = new InThreadShard({
+  index: data.shard,
+  config: data.config,
+  writer: {
+    storage,
+    ...data.privacy,
+    env: data.env,
+    spoolName: `shard-${data.shard}`,
+    onSessionWritten: data.reportWritten ? (event) => post({ t: 'written', event }) : undefined,
+  },
+  onStateChange: reportSoon,
+});
 
 /**
  * State reports after writes are coalesced (each costs a message and a stats pass): the main
@@ -75,56 +79,30 @@ let reportTimer: NodeJS.Timeout | undefined;
 function reportSoon(): void {
   reportTimer ??= setTimeout(() => {
     reportTimer = undefined;
-    post({ t: 'state', ...state() });
+    post({ t: 'state', ...shard.state() });
   }, REPORT_EVERY_MS);
 }
 
-function state() {
-  return { load: pipeline.load(), stats: pipeline.stats(), low: pipeline.neededFrom() };
-}
-
-/** Decoded records waiting for the main thread's commit or abort, by request id. */
-const held = new Map<number, SpanRecord[]>();
-
 port.on('message', (m: ToWorker) => {
   switch (m.t) {
-    case 'decode': {
-      try {
-        const { records, partial } = decodeOrRefuse(Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength), m.encoding);
-        held.set(m.id, records);
-        post({ t: 'decoded', id: m.id, records: records.length, newTraces: pipeline.newTraces(records), ...partial });
-      } catch (err) {
-        const status = err instanceof HttpError ? err.status : 500;
-        post({ t: 'refused', id: m.id, status, message: err instanceof Error ? err.message : String(err) });
-      }
+    case 'decode':
+      void shard.decode(m.id, m.body, m.encoding).then((reply) => post({ ...reply, id: m.id }));
       return;
-    }
-    case 'commit': {
-      const records = held.get(m.id) ?? [];
-      held.delete(m.id);
-      pipeline.ingest(records, m.bytes, m.seq, m.recovered);
-      post({ t: 'state', id: m.id, ...state() });
+    case 'commit':
+      void shard.commit(m.id, m.seq, m.bytes, m.recovered ?? false).then(() => post({ t: 'state', id: m.id, ...shard.state() }));
       return;
-    }
     case 'abort':
-      held.delete(m.id);
+      shard.abort(m.id);
       return;
     case 'flush':
     case 'shutdown': {
-      const done = m.t === 'flush' ? pipeline.flush() : pipeline.shutdown().then(() => storage.close?.());
+      const done = m.t === 'flush' ? shard.flush() : shard.shutdown().then(() => storage.close?.());
       void done
         .catch((err: unknown) => diag.error(`ams receiver shard ${data.shard}: ${m.t} failed: ${String(err)}`))
-        .then(() => post({ t: 'state', id: m.id, ...state() }));
+        .then(() => post({ t: 'state', id: m.id, ...shard.state() }));
       return;
     }
   }
 });
 
-pipeline.start({ maxBodyBytes: data.config.maxBodyBytes, maxDecompressedBytes: data.config.maxDecompressedBytes }).then(
-  () => post({ t: 'ready' }),
-  (err: unknown) => {
-    post({ t: 'error', message: `shard ${data.shard} could not start: ${String(err)}` });
-    // Ending the thread tells the main thread (its start fails) instead of leaving it waiting.
-    process.exit(1);
-  },
-);
+post({ t: 'ready' });

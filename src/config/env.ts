@@ -305,6 +305,20 @@ export const SETTINGS = {
     doc: 'longest recorded text value in characters (>= 64); longer ones are cut with a marker and `.original_size`',
     group: 'emitter',
   } satisfies Setting<number>,
+  receiverMaxPendingWrites: {
+    env: 'AMS_RECEIVER_MAX_PENDING_WRITES',
+    default: 1000,
+    parse: parseNonNegativeInt,
+    doc: 'sessions waiting for a write in memory; more go to the local spool and are written later',
+    group: 'receiver',
+  } satisfies Setting<number>,
+  flushTimeoutMs: {
+    env: 'AMS_FLUSH_TIMEOUT_MS',
+    default: 30_000,
+    parse: parseNonNegativeInt,
+    doc: 'forceFlush/shutdown (processor) and flush/stop (receiver) give up waiting for storage after this long; 0 waits forever',
+    group: 'writer',
+  } satisfies Setting<number>,
 } as const;
 
 /** Every row, in table order. */

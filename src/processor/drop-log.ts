@@ -1,4 +1,5 @@
 import { diag } from '@opentelemetry/api';
+import type { DiagLogger } from '@opentelemetry/api';
 
 /**
  * Logs drops without flooding: the first one at once, then at most one line per interval with
@@ -9,7 +10,11 @@ export class DropLog {
   private unreported = 0;
   private lastLog = 0;
 
-  constructor(private readonly intervalMs = 10_000, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly intervalMs = 10_000,
+    private readonly now: () => number = Date.now,
+    private readonly log: DiagLogger = diag,
+  ) {}
 
   add(count: number, what: string): void {
     this.totals.set(what, (this.totals.get(what) ?? 0) + count);
@@ -20,7 +25,7 @@ export class DropLog {
   flush(): void {
     if (!this.unreported) return;
     const parts = [...this.totals].map(([what, n]) => `${n} ${what}`).join(', ');
-    diag.warn(`ams-otel: dropped ${parts} so far (limits protect the host's memory)`);
+    this.log.warn(`dropped ${parts} so far (limits protect the host's memory)`);
     this.unreported = 0;
     this.lastLog = this.now();
   }

@@ -27,6 +27,19 @@ export interface RetryOptions {
   maxSpooled?: number;
 }
 
+/**
+ * A storage that can take a session for later: it lands in the local spool (the one an outage
+ * uses) and the replay writes it. The session writer sends overflow there instead of dropping it.
+ */
+export interface SpoolingStorage extends SessionStorage {
+  /** Spools `session` and schedules a replay; resolves to its key once it is on local disk. */
+  spoolSession(session: Session): Promise<string>;
+}
+
+export function canSpool(storage: SessionStorage): storage is SpoolingStorage {
+  return typeof (storage as Partial<SpoolingStorage>).spoolSession === 'function';
+}
+
 export interface ReliableStorageStats {
   written: number;
   retries: number;
@@ -38,7 +51,7 @@ export interface ReliableStorageStats {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref?.());
 
-export class ReliableStorage implements SessionStorage {
+export class ReliableStorage implements SpoolingStorage {
   private outage = false;
   private replayTimer?: NodeJS.Timeout;
   private replayDelay: number;
@@ -105,6 +118,17 @@ export class ReliableStorage implements SessionStorage {
     return this.keyOf(session);
   }
 
+  /**
+   * Spools `session` without trying the storage (the caller's write queue is full) and replays it
+   * soon. Throws when the spool refused it (full or unwritable), so the caller can count a drop.
+   */
+  async spoolSession(session: Session): Promise<string> {
+    await this.ready;
+    if (!(await this.spool(session))) throw new Error(`spool full (${this.o.maxSpooled} sessions)`);
+    this.scheduleReplay(this.outage ? this.replayDelay : 0);
+    return this.keyOf(session);
+  }
+
   stats(): ReliableStorageStats {
     return { ...this.counters, pendingInSpool: this.spoolCount };
   }
@@ -113,7 +137,14 @@ export class ReliableStorage implements SessionStorage {
   async flush(): Promise<void> {
     await this.ready;
     await Promise.allSettled([...this.inFlight]);
-    if (this.spoolCount > 0) await this.replay();
+    // The folder is the truth: a session spooled while a replay removed its older revision is not counted.
+    await this.countSpool();
+    // Replay until the spool is empty, the storage fails again, or a pass makes no progress.
+    while (this.spoolCount > 0) {
+      const before = { count: this.spoolCount, replayed: this.counters.replayed };
+      await this.replay();
+      if (this.outage || (this.spoolCount >= before.count && this.counters.replayed === before.replayed)) break;
+    }
     await this.inner.flush?.();
   }
 
@@ -124,6 +155,20 @@ export class ReliableStorage implements SessionStorage {
   }
 
   // ---- spool -------------------------------------------------------------------------------
+
+  /** Per spool file: spooling a newer revision and removing a replayed one must not interleave. */
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  private locked<T>(file: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(file) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => undefined);
+    this.locks.set(file, tail);
+    void tail.then(() => {
+      if (this.locks.get(file) === tail) this.locks.delete(file);
+    });
+    return next;
+  }
 
   private fileOf(id: string): string {
     return path.join(this.spoolDir, `${safeId(id)}.json`);
@@ -139,30 +184,38 @@ export class ReliableStorage implements SessionStorage {
     return this.spoolCount;
   }
 
-  private async spool(session: Session): Promise<void> {
+  /** False when the spool is full and the session was dropped. */
+  private spool(session: Session): Promise<boolean> {
     const file = this.fileOf(session.id);
+    return this.locked(file, () => this.spoolLocked(session, file));
+  }
+
+  private async spoolLocked(session: Session, file: string): Promise<boolean> {
     const existing = await readSpooled(file);
-    if (existing && existing.revision > session.revision) return; // a newer revision is already waiting
+    if (existing && existing.revision > session.revision) return true; // a newer revision is already waiting
     if (!existing && this.spoolCount >= this.o.maxSpooled) {
       this.counters.dropped += 1;
       diag.error(`ams-otel: spool full (${this.o.maxSpooled} sessions); dropped session ${session.id} (${this.counters.dropped} dropped in total)`);
-      return;
+      return false;
     }
     await mkdir(this.spoolDir, { recursive: true });
     await writeFileAtomic(file, JSON.stringify(session));
     if (!existing) this.spoolCount += 1;
     this.counters.spooled += 1;
+    return true;
   }
 
   /** A direct write succeeded: an older spooled revision of the same session must not replay over it. */
   private async unspool(session: Session): Promise<void> {
     if (this.spoolCount === 0) return;
     const file = this.fileOf(session.id);
-    const existing = await readSpooled(file);
-    if (existing && existing.revision <= session.revision) {
-      await rm(file, { force: true });
-      this.spoolCount = Math.max(0, this.spoolCount - 1);
-    }
+    await this.locked(file, async () => {
+      const existing = await readSpooled(file);
+      if (existing && existing.revision <= session.revision) {
+        await rm(file, { force: true });
+        this.spoolCount = Math.max(0, this.spoolCount - 1);
+      }
+    });
   }
 
   private scheduleReplay(delay: number): void {
@@ -181,41 +234,53 @@ export class ReliableStorage implements SessionStorage {
   }
 
   private async replayOnce(): Promise<void> {
+    // A replay of overflow (storage up) must not turn into an outage when more was spooled meanwhile.
+    const duringOutage = this.outage;
     let names: string[];
     try {
       names = (await readdir(this.spoolDir)).filter((n) => n.endsWith('.json')).sort();
     } catch {
       names = [];
     }
-    for (const name of names) {
-      const file = path.join(this.spoolDir, name);
-      const session = await readSpooled(file);
-      if (!session) {
-        await rm(file, { force: true });
-        continue;
-      }
-      try {
-        await this.inner.putSession(session);
-      } catch (err) {
+    // A few at a time (one file per session, so order between files does not matter): a burst
+    // the write queue could not hold drains in seconds, not one PUT after another.
+    for (let i = 0; i < names.length; i += REPLAY_CONCURRENCY) {
+      const results = await Promise.allSettled(names.slice(i, i + REPLAY_CONCURRENCY).map((name) => this.replayFile(path.join(this.spoolDir, name))));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) {
         this.outage = true;
         this.replayDelay = Math.min(this.o.maxReplayIntervalMs, this.replayDelay * 2);
-        diag.debug(`ams-otel: storage still unreachable (${describe(err)}); next replay in ${this.replayDelay} ms`);
+        diag.debug(`ams-otel: storage still unreachable (${describe(failed.reason)}); next replay in ${this.replayDelay} ms`);
         this.scheduleReplay(this.replayDelay);
         await this.countSpool();
         return;
       }
-      // Only remove it if no newer revision was spooled meanwhile.
-      const now = await readSpooled(file);
-      if (now && now.revision === session.revision) await rm(file, { force: true });
-      this.counters.replayed += 1;
     }
     await this.countSpool();
-    this.outage = this.spoolCount > 0;
+    if (duringOutage) this.outage = this.spoolCount > 0;
     this.replayDelay = this.o.replayIntervalMs;
-    if (this.outage) this.scheduleReplay(this.replayDelay);
-    else diag.info('ams-otel: storage reachable again; spool replayed');
+    if (this.spoolCount > 0) this.scheduleReplay(this.outage ? this.replayDelay : 0);
+    else if (duringOutage) diag.info('ams-otel: storage reachable again; spool replayed');
+  }
+
+  /** Writes one spooled session; throws when the storage refuses it (the file stays). */
+  private async replayFile(file: string): Promise<void> {
+    const session = await readSpooled(file);
+    if (!session) {
+      await rm(file, { force: true });
+      return;
+    }
+    await this.inner.putSession(session);
+    // Only remove it if no newer revision was spooled meanwhile.
+    await this.locked(file, async () => {
+      const now = await readSpooled(file);
+      if (now && now.revision === session.revision) await rm(file, { force: true });
+    });
+    this.counters.replayed += 1;
   }
 }
+
+const REPLAY_CONCURRENCY = 8;
 
 async function readSpooled(file: string): Promise<Session | undefined> {
   try {

@@ -120,6 +120,11 @@ export class S3Storage implements SessionStorage, SessionReader {
     return this.reliable.putSession(session);
   }
 
+  /** Straight to the local spool, written by the replay soon (the session writer's overflow). */
+  spoolSession(session: Session): Promise<string> {
+    return this.reliable.spoolSession(session);
+  }
+
   flush(): Promise<void> {
     return this.reliable.flush();
   }

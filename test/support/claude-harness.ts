@@ -35,7 +35,7 @@ export async function startHarness(): Promise<Harness> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ams-sessions-'));
   const storage = new LocalStorage({ dir });
   const written: Array<{ session: Session; key: string }> = [];
-  const processor = new SessionSpanProcessor({ storage, onSession: (w) => written.push(w) });
+  const processor = new SessionSpanProcessor({ storage, onSessionWritten: (w) => written.push(w) });
   const provider = new NodeTracerProvider({ spanProcessors: [processor] });
   return {
     api,

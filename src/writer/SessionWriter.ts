@@ -1,0 +1,355 @@
+/**
+ * SessionWriter: the one path from a completed trace to storage, for the in-process processor and
+ * the receiver alike: GenAI rule -> assembleSession() -> privacy -> storage.
+ *
+ * - Bounded: at most maxConcurrentWrites writes in flight and maxPendingWrites waiting in memory.
+ *   Past that a session is not dropped: it is assembled and goes to the local spool (the same one
+ *   an S3 outage uses, src/storage/reliable.ts), whose replay writes it later.
+ * - Ordered per session: revision 2 of a session never starts before revision 1 has finished
+ *   (and once a session has gone to the spool, its later revisions follow it there, so a replay
+ *   cannot land an old revision over a newer one).
+ * - Our own I/O runs under suppressTracing; nothing throws to the caller; failures are counted
+ *   and reported through diag / the global error handler.
+ */
+import { context, diag } from '@opentelemetry/api';
+import type { DiagLogger } from '@opentelemetry/api';
+import { globalErrorHandler, suppressTracing } from '@opentelemetry/core';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { resolve, SETTINGS } from '../config/env.js';
+import { resolvePrivacy } from '../privacy/options.js';
+import type { ResolvedPrivacy } from '../privacy/options.js';
+import { applyPrivacy } from '../privacy/redact.js';
+import { isGenAiRecord } from '../processor/describe.js';
+import type { SessionBatch } from '../processor/trace-buffer.js';
+import { assembleSession } from '../session/assemble.js';
+import type { Session } from '../session/types.js';
+import { sessionKey } from '../storage/keys.js';
+import { canSpool, ReliableStorage } from '../storage/reliable.js';
+import type { SpoolingStorage } from '../storage/reliable.js';
+import type { SessionStorage } from '../storage/types.js';
+import { DEFAULT_LIMITS } from './defaults.js';
+import type { SessionWriterOptions, SessionWriterStats, SessionWrittenEvent, WriteOutcome } from './types.js';
+
+/** Per write, what only the caller knows. */
+export interface WriteContext {
+  /** Epoch ms the root span was received (receiver), passed through to the event. */
+  rootReceivedAt?: number;
+  /**
+   * Last word before the session is stored (may adjust it, e.g. its revision); false skips the
+   * write as done. The receiver uses it for traces rebuilt after a worker died.
+   */
+  beforeWrite?(session: Session): Promise<boolean>;
+}
+
+interface Task {
+  batch: SessionBatch;
+  ctx: WriteContext;
+  done(outcome: WriteOutcome): void;
+}
+
+export class SessionWriter {
+  readonly storage: SessionStorage;
+  private readonly privacy: ResolvedPrivacy;
+  private readonly log: DiagLogger;
+  private readonly maxConcurrentWrites: number;
+  private readonly maxPendingWrites: number;
+  readonly flushTimeoutMs: number;
+  private readonly queue: Task[] = [];
+  private readonly writing = new Set<Promise<void>>();
+  /** Overflow being assembled and spooled (not counted against maxPendingWrites). */
+  private readonly spooling = new Set<Promise<void>>();
+  /** Writes of the same session run one after the other. */
+  private readonly chains = new Map<string, Promise<unknown>>();
+  /** Sessions sent to the spool while it still holds something: their later revisions follow. */
+  private readonly spooledIds = new Set<string>();
+  /** Writes waiting for an earlier revision of their session to finish. */
+  private waiting = 0;
+  private overflow?: SpoolingStorage;
+  private readonly counters = { sessionsWritten: 0, sessionsSpooled: 0, sessionsSkippedNotGenAi: 0, sessionsDropped: 0, writeFailures: 0, timedOutWrites: 0 };
+
+  constructor(private readonly options: SessionWriterOptions) {
+    const env = options.env ?? process.env;
+    this.storage = options.storage;
+    this.privacy = resolvePrivacy(options, env);
+    this.log = diag.createComponentLogger({ namespace: options.namespace ?? 'ams-otel/writer' });
+    this.maxConcurrentWrites = Math.max(1, options.maxConcurrentWrites ?? DEFAULT_LIMITS.maxConcurrentWrites);
+    this.maxPendingWrites = Math.max(0, options.maxPendingWrites ?? DEFAULT_LIMITS.maxPendingWrites);
+    this.flushTimeoutMs = resolve(SETTINGS.flushTimeoutMs, options.flushTimeoutMs, env);
+    // Sessions an earlier process spooled for this storage are replayed now, not at the next overflow.
+    if (!canSpool(this.storage)) {
+      const dir = this.spoolDir();
+      if (dir && existsSync(dir)) this.overflowSpool();
+    }
+  }
+
+  /**
+   * Writes one completed trace's session. Never rejects; resolves with what became of it once it is
+   * stored, spooled, skipped or failed (the receiver releases its write-ahead log on that).
+   */
+  write(batch: SessionBatch, ctx: WriteContext = {}): Promise<WriteOutcome> {
+    let done!: (o: WriteOutcome) => void;
+    const result = new Promise<WriteOutcome>((r) => (done = r));
+    const task: Task = { batch, ctx, done };
+    const id = batch.sessionId;
+    const prev = this.chains.get(id);
+    if (prev) {
+      this.waiting++;
+      void prev.then(() => {
+        this.waiting--;
+        this.admit(task);
+      });
+    } else this.admit(task);
+    this.chains.set(id, result);
+    void result.then(() => {
+      if (this.chains.get(id) === result) this.chains.delete(id);
+    });
+    return result;
+  }
+
+  /** Queues the task, or spools it when the queue is full. */
+  private admit(task: Task): void {
+    if (this.queue.length < this.maxPendingWrites && !this.followsSpool(task.batch.sessionId)) {
+      this.queue.push(task);
+      this.pump();
+    } else {
+      const p = this.spool(task).finally(() => this.spooling.delete(p));
+      this.spooling.add(p);
+    }
+  }
+
+  private pump(): void {
+    while (this.writing.size < this.maxConcurrentWrites && this.queue.length) {
+      const task = this.queue.shift()!;
+      const p = this.run(task).finally(() => {
+        this.writing.delete(p);
+        this.pump();
+      });
+      this.writing.add(p);
+    }
+  }
+
+  /** The document to store, privacy applied; undefined when the trace is not an agent session. */
+  private assemble(batch: SessionBatch): Session | undefined {
+    // One GenAI rule for every path: a trace with no gen_ai.* span is not an agent session.
+    if (!batch.records.some(isGenAiRecord)) return undefined;
+    const session = assembleSession(batch.records, {
+      rootSpanId: batch.rootSpanId,
+      sessionId: batch.sessionId,
+      revision: batch.revision,
+      incompleteReason: batch.incompleteReason,
+      droppedSpans: batch.droppedSpans,
+    });
+    // Privacy applies before anything leaves the process; if it throws, nothing is written.
+    return applyPrivacy(session, this.privacy);
+  }
+
+  private async run(task: Task): Promise<void> {
+    let outcome: WriteOutcome = 'failed';
+    let session: Session | undefined;
+    try {
+      session = this.assemble(task.batch);
+    } catch (err) {
+      // Retrying cannot help a batch the assembler (or privacy) refuses.
+      this.counters.writeFailures++;
+      report(err);
+      task.done('rejected');
+      return;
+    }
+    try {
+      if (!session) {
+        this.counters.sessionsSkippedNotGenAi++;
+        outcome = 'skipped';
+        return;
+      }
+      if (task.ctx.beforeWrite && !(await task.ctx.beforeWrite(session))) {
+        outcome = 'skipped';
+        return;
+      }
+      const s = session;
+      const key = await context.with(suppressTracing(context.active()), () => this.storage.putSession(s));
+      this.counters.sessionsWritten++;
+      outcome = 'written';
+      this.written(task, s, key, false);
+    } catch (err) {
+      this.counters.writeFailures++;
+      report(err);
+    } finally {
+      task.done(outcome);
+    }
+  }
+
+  /** Overflow: assembled now and put in the local spool, so memory stays bounded and nothing is lost. */
+  private async spool(task: Task): Promise<void> {
+    let outcome: WriteOutcome = 'failed';
+    let session: Session | undefined;
+    try {
+      session = this.assemble(task.batch);
+      if (!session) {
+        this.counters.sessionsSkippedNotGenAi++;
+        outcome = 'skipped';
+        return;
+      }
+      const s = session;
+      if (task.ctx.beforeWrite && !(await task.ctx.beforeWrite(s))) {
+        outcome = 'skipped';
+        return;
+      }
+      const target = canSpool(this.storage) ? this.storage : this.overflowSpool();
+      const key = await context.with(suppressTracing(context.active()), () => target.spoolSession(s));
+      this.spooledIds.add(s.id);
+      this.counters.sessionsSpooled++;
+      outcome = 'spooled';
+      if (this.counters.sessionsSpooled === 1 || this.counters.sessionsSpooled % 1000 === 0) {
+        this.log.warn(`write queue full (maxPendingWrites=${this.maxPendingWrites}): ${this.counters.sessionsSpooled} session(s) spooled to local disk so far; they are written later`);
+      }
+      this.written(task, s, key, true);
+    } catch (err) {
+      // Assembly/privacy failed (a write failure), or the spool refused it (a drop).
+      if (session) {
+        this.counters.sessionsDropped++;
+        this.log.error(`dropped session ${session.id}: write queue full and the spool refused it (${String((err as Error)?.message ?? err)})`);
+      } else {
+        this.counters.writeFailures++;
+        report(err);
+      }
+      outcome = session ? 'dropped' : 'rejected';
+    } finally {
+      task.done(outcome);
+    }
+  }
+
+  /** True while an earlier revision of this session may still sit in the spool. */
+  private followsSpool(sessionId: string): boolean {
+    if (this.spooledIds.size === 0) return false;
+    const target = canSpool(this.storage) ? this.storage : this.overflow;
+    const pending = (target as { stats?: () => { pendingInSpool?: number } } | undefined)?.stats?.().pendingInSpool;
+    if (pending === 0) {
+      this.spooledIds.clear();
+      return false;
+    }
+    return this.spooledIds.has(sessionId);
+  }
+
+  private written(task: Task, session: Session, key: string, spooled: boolean): void {
+    if (session.status === 'incomplete') this.log.warn(`session ${session.id} written as incomplete: ${session.status_reason}`);
+    const cb = this.options.onSessionWritten;
+    if (!cb) return;
+    const event: SessionWrittenEvent = {
+      session,
+      key,
+      sessionId: session.id,
+      traceId: task.batch.traceId,
+      revision: session.revision,
+      status: session.status,
+      spans: task.batch.records.length,
+      rootReceivedAt: task.ctx.rootReceivedAt,
+      writtenAt: Date.now(),
+      spooled,
+    };
+    try {
+      cb(event);
+    } catch (err) {
+      report(err);
+    }
+  }
+
+  /** Where overflow goes for a storage without a spool of its own. */
+  private spoolDir(): string | undefined {
+    if (this.options.spoolDir) return this.options.spoolDir;
+    // Stable per storage (so a restart replays what a crash left), else per process.
+    // (toSpec() read directly: importing storage/spec.ts would load the S3 SDK for every user.)
+    const spec = (this.storage as { toSpec?: () => unknown }).toSpec?.();
+    const id = spec ? createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 16) : `pid-${process.pid}`;
+    const base = resolve(SETTINGS.spoolDir, undefined, this.options.env ?? process.env) ?? path.join(os.tmpdir(), 'ams-otel-spool');
+    return path.join(base, `writer-${id}${this.options.spoolName ? `-${this.options.spoolName}` : ''}`);
+  }
+
+  private overflowSpool(): SpoolingStorage {
+    if (!this.overflow) {
+      const prefix = (this.storage as { prefix?: unknown }).prefix;
+      const keyOf = (s: Session): string => sessionKey(typeof prefix === 'string' ? prefix : '', s);
+      const direct: SessionStorage = { putSession: (s) => context.with(suppressTracing(context.active()), () => this.storage.putSession(s)) };
+      this.overflow = new ReliableStorage(direct, keyOf, this.spoolDir()!);
+    }
+    return this.overflow;
+  }
+
+  stats(): SessionWriterStats {
+    return { ...this.counters, pendingWrites: this.pending() };
+  }
+
+  private pending(): number {
+    return this.queue.length + this.writing.size + this.spooling.size + this.waiting;
+  }
+
+  /** Waits for every write started or queued so far (no deadline: see flush()). */
+  async drain(): Promise<void> {
+    while (this.writing.size || this.queue.length || this.spooling.size || this.chains.size) {
+      this.pump();
+      await Promise.allSettled([...this.writing, ...this.spooling, ...this.chains.values()]);
+    }
+  }
+
+  /** Waits for every write, then storage's (and the overflow spool's) own flush. */
+  async settle(): Promise<void> {
+    await this.drain();
+    await this.storage.flush?.();
+    await this.overflow?.flush?.();
+  }
+
+  /**
+   * Runs `work` (a flush or a shutdown) for at most flushTimeoutMs. Past the deadline it gives up
+   * waiting (the writes go on in the background), logs what is still pending and counts it.
+   * Resolves true when the work finished in time. Never rejects.
+   */
+  async withDeadline(what: string, work: () => Promise<void>): Promise<boolean> {
+    return withDeadline(this.flushTimeoutMs, work, () => {
+      const pending = this.pending();
+      this.counters.timedOutWrites += pending;
+      this.log.error(`${what} gave up after ${this.flushTimeoutMs} ms (flushTimeoutMs): ${pending} session write(s) still pending; storage may be hung`);
+    });
+  }
+
+  /** Stops the overflow spool's replay timer (storage itself is closed by its owner). */
+  async close(): Promise<void> {
+    await this.overflow?.close?.();
+  }
+}
+
+/**
+ * Waits for `work` at most `ms` (0 or Infinity: no deadline); on timeout calls `onTimeout` and
+ * resolves false while the work goes on in the background. Never rejects: errors are reported.
+ */
+export async function withDeadline(ms: number, work: () => Promise<void>, onTimeout: () => void): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((r) => {
+    if (ms > 0 && Number.isFinite(ms)) {
+      timer = setTimeout(() => r('timeout'), ms);
+      timer.unref();
+    }
+  });
+  const finished = work().then(
+    () => 'done' as const,
+    (err: unknown) => {
+      report(err);
+      return 'done' as const;
+    },
+  );
+  const result = await Promise.race([finished, timedOut]);
+  if (timer) clearTimeout(timer);
+  if (result === 'done') return true;
+  onTimeout();
+  return false;
+}
+
+/** Hands an error to OpenTelemetry's global error handler, which must never throw into us. */
+export function report(err: unknown): void {
+  try {
+    globalErrorHandler(err instanceof Error ? err : new Error(String(err)));
+  } catch {
+    // A user's error handler that throws must not reach the host either.
+  }
+}

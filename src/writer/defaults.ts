@@ -1,0 +1,35 @@
+/**
+ * One set of defaults for the limits the in-process processor and the receiver share. Before, the
+ * processor had 1k traces / 5k spans per trace / 200k spans and the receiver 10k / 20k / 500k;
+ * a session captured either way should be cut at the same place.
+ */
+export const DEFAULT_LIMITS = {
+  /**
+   * Traces buffered at once. An idle open trace costs little (its spans count against
+   * maxBufferedSpans, the real memory bound); evicting a live agent run writes it as incomplete,
+   * so this is generous: 10,000 concurrent runs is more than any one host or receiver shard sees.
+   */
+  maxTraces: 10_000,
+  /** Spans kept per trace: a long Claude Code session (thousands of tool calls) fits in 20,000. */
+  maxSpansPerTrace: 20_000,
+  /**
+   * Spans buffered across traces: the memory bound (a span record is ~0.5-2 KB, so ≤ ~400 MB at
+   * worst). 200,000 keeps an in-process host safe; a dedicated receiver may raise it.
+   */
+  maxBufferedSpans: 200_000,
+  /** A trace open longer than an hour is written as incomplete. */
+  maxAgeMs: 60 * 60 * 1000,
+  /**
+   * Sessions waiting in memory for a storage write. A pending session holds its spans' records
+   * (often 10-100 KB), so 1,000 is at most ~100 MB; past it sessions go to the local spool on
+   * disk and are written later, not dropped.
+   */
+  maxPendingWrites: 1000,
+  /**
+   * Storage writes in flight. S3 PUTs are latency-bound (~20-50 ms each), so 16 in flight is
+   * ~300-800 sessions/s, far below S3's per-prefix limit; synchronous local writes ignore it.
+   */
+  maxConcurrentWrites: 16,
+  /** forceFlush()/shutdown() give up after this long (the SDK's default export timeout, 30 s). */
+  flushTimeoutMs: 30_000,
+} as const;
