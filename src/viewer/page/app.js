@@ -51,6 +51,11 @@
     if (n < 1000000) return (n / 1000).toFixed(n < 10000 ? 1 : 0) + 'k';
     return (n / 1000000).toFixed(1) + 'M';
   }
+  // Unknown token counts stay unknown ('-'), never 0: a sum needs at least one known part.
+  function knownSum(a, b) {
+    var known = [a, b].filter(function (n) { return typeof n === 'number' && isFinite(n); });
+    return known.length ? known.reduce(function (x, y) { return x + y; }, 0) : undefined;
+  }
   function fmtTime(iso) {
     var t = Date.parse(iso);
     if (isNaN(t)) return String(iso || '-');
@@ -220,7 +225,7 @@
           el('td', { text: e.environment || '-' }),
           el('td', { text: e.model || '-' }),
           el('td', { className: 'num', text: fmtDuration(t.duration_ms) }),
-          el('td', { className: 'num', text: fmtTokens((t.input_tokens || 0) + (t.output_tokens || 0)) }),
+          el('td', { className: 'num', text: fmtTokens(knownSum(t.input_tokens, t.output_tokens)) }),
           el('td', { className: 'num', text: fmtCost(t.cost_usd) }),
           el('td', { className: 'num', text: String(t.tool_calls || 0) }),
           el('td', { className: 'prompt', title: e.prompt_preview || '' }, [el('div', { className: 'clip', text: e.prompt_preview || '' })])
