@@ -9,6 +9,7 @@
  * environment applies even when no options object is passed.
  */
 import { diag } from '@opentelemetry/api';
+import { DEFAULT_LIMITS, RECEIVER_MAX_BUFFERED_SPANS } from '../writer/defaults.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -223,7 +224,7 @@ export const SETTINGS = {
     doc: 'a rootless trace is written as incomplete after this long without a new span',
     group: 'receiver',
   } satisfies Setting<number>,
-  receiverMaxAgeMs: { env: 'AMS_RECEIVER_MAX_AGE_MS', default: 3_600_000, parse: parsePositiveInt, doc: 'a trace open longer than this is written as incomplete', group: 'receiver' } satisfies Setting<number>,
+  receiverMaxAgeMs: { env: 'AMS_RECEIVER_MAX_AGE_MS', default: DEFAULT_LIMITS.maxAgeMs, parse: parsePositiveInt, doc: 'a trace open longer than this is written as incomplete', group: 'receiver' } satisfies Setting<number>,
   receiverRetainMs: {
     env: 'AMS_RECEIVER_RETAIN_MS',
     default: 30_000,
@@ -231,17 +232,17 @@ export const SETTINGS = {
     doc: 'keep written spans this long; a late span rewrites the session (revision + 1)',
     group: 'receiver',
   } satisfies Setting<number>,
-  receiverMaxTraces: { env: 'AMS_RECEIVER_MAX_TRACES', default: 10_000, parse: parsePositiveInt, doc: 'traces with unwritten spans (503 beyond)', group: 'receiver' } satisfies Setting<number>,
+  receiverMaxTraces: { env: 'AMS_RECEIVER_MAX_TRACES', default: DEFAULT_LIMITS.maxTraces, parse: parsePositiveInt, doc: 'traces with unwritten spans (503 beyond)', group: 'receiver' } satisfies Setting<number>,
   receiverMaxSpansPerTrace: {
     env: 'AMS_RECEIVER_MAX_SPANS_PER_TRACE',
-    default: 20_000,
+    default: DEFAULT_LIMITS.maxSpansPerTrace,
     parse: parsePositiveInt,
     doc: 'further spans are dropped and the session marked incomplete',
     group: 'receiver',
   } satisfies Setting<number>,
   receiverMaxBufferedSpans: {
     env: 'AMS_RECEIVER_MAX_BUFFERED_SPANS',
-    default: 500_000,
+    default: RECEIVER_MAX_BUFFERED_SPANS,
     parse: parsePositiveInt,
     doc: 'spans held in memory, written ones kept for the retain window included (oldest evicted beyond); unwritten spans past 80% of it answer 503',
     group: 'receiver',
@@ -274,7 +275,7 @@ export const SETTINGS = {
   receiverWalFsync: { env: 'AMS_RECEIVER_WAL_FSYNC', default: false, parse: parseBoolean, doc: 'fsync the WAL before each 200 (power-loss safe; slower)', group: 'receiver' } satisfies Setting<boolean>,
   receiverMaxConcurrentWrites: {
     env: 'AMS_RECEIVER_MAX_CONCURRENT_WRITES',
-    default: 16,
+    default: DEFAULT_LIMITS.maxConcurrentWrites,
     parse: parsePositiveInt,
     doc: 'storage writes in flight',
     group: 'receiver',
@@ -307,14 +308,14 @@ export const SETTINGS = {
   } satisfies Setting<number>,
   receiverMaxPendingWrites: {
     env: 'AMS_RECEIVER_MAX_PENDING_WRITES',
-    default: 1000,
+    default: DEFAULT_LIMITS.maxPendingWrites,
     parse: parseNonNegativeInt,
     doc: 'sessions waiting for a write in memory; more go to the local spool and are written later',
     group: 'receiver',
   } satisfies Setting<number>,
   flushTimeoutMs: {
     env: 'AMS_FLUSH_TIMEOUT_MS',
-    default: 30_000,
+    default: DEFAULT_LIMITS.flushTimeoutMs,
     parse: parseNonNegativeInt,
     doc: 'forceFlush/shutdown (processor) and flush/stop (receiver) give up waiting for storage after this long; 0 waits forever',
     group: 'writer',

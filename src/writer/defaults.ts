@@ -33,3 +33,10 @@ export const DEFAULT_LIMITS = {
   /** forceFlush()/shutdown() give up after this long (the SDK's default export timeout, 30 s). */
   flushTimeoutMs: 30_000,
 } as const;
+
+/**
+ * The receiver's span bound, the one limit where it differs from DEFAULT_LIMITS on purpose: a
+ * dedicated receiver process holds every producer's traces (and written ones for the retain
+ * window) and has the host to itself, so it takes 2.5x what an in-process host should give up.
+ */
+export const RECEIVER_MAX_BUFFERED_SPANS = 500_000;
