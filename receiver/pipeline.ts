@@ -25,7 +25,7 @@ import type { OtlpEncoding, PartialSuccess } from './otlp/codec.js';
 import { splitJsonByTrace, splitProtobufByTrace } from './otlp/split.js';
 import type { ResolvedReceiverOptions } from './options.js';
 import { InThreadShard } from './shard/in-thread.js';
-import { WorkerShard } from './shard/worker-shard.js';
+import { sumShardStats, WorkerShard } from './shard/worker-shard.js';
 import type { ShardWorkerData } from './shard/protocol.js';
 import type { DecodeReply, Load, Shard, ShardConfig } from './shard/types.js';
 import { WriteAheadLog } from './wal/wal.js';
@@ -440,36 +440,14 @@ export class ReceiverCore {
   }
 
   stats(): PipelineStats {
+    const shards = sumShardStats(this.shards.map((s) => s.state().stats));
     const out: PipelineStats = {
-      openTraces: 0,
-      openSpans: 0,
-      bufferedSpans: 0,
-      bufferedBytes: 0,
-      sessionsWritten: 0,
-      sessionsSpooled: 0,
-      sessionsSkippedNotGenAi: 0,
-      sessionsDropped: 0,
-      writeFailures: 0,
-      pendingWrites: 0,
-      timedOutWrites: this.timedOutWrites,
+      ...shards,
+      timedOutWrites: shards.timedOutWrites + this.timedOutWrites,
       rejectedFull: this.rejectedFull,
       walBytes: this.wal?.sizeBytes ?? 0,
       walSegments: this.wal?.segmentCount ?? 0,
     };
-    for (const s of this.shards) {
-      const st = s.state().stats;
-      out.openTraces += st.openTraces;
-      out.openSpans += st.openSpans;
-      out.bufferedSpans += st.bufferedSpans;
-      out.bufferedBytes += st.bufferedBytes;
-      out.sessionsWritten += st.sessionsWritten;
-      out.sessionsSpooled += st.sessionsSpooled;
-      out.sessionsSkippedNotGenAi += st.sessionsSkippedNotGenAi;
-      out.sessionsDropped += st.sessionsDropped;
-      out.writeFailures += st.writeFailures;
-      out.pendingWrites += st.pendingWrites;
-      out.timedOutWrites += st.timedOutWrites;
-    }
     if (this.replayed) out.replayed = this.replayed;
     return out;
   }

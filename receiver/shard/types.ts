@@ -2,9 +2,10 @@
  * The Shard interface the receiver core (receiver/pipeline.ts) drives: one owns the traces whose
  * ids map to it and turns their spans into sessions. Two implementations: InThreadShard (on the
  * calling thread; `workers: 0` is one of these) and WorkerShard (the same InThreadShard on a
- * worker thread, behind messages). Nothing here imports receiver/*.ts: the core depends on
- * shards, never the reverse.
+ * worker thread, behind messages). Shards import the receiver's options (types) but never the
+ * core: the core depends on shards, not the reverse.
  */
+import type { ResolvedReceiverOptions } from '../options.js';
 import type { SessionWriterStats } from '../../src/writer/types.js';
 import type { OtlpEncoding } from '../otlp/codec.js';
 
@@ -33,21 +34,25 @@ export interface ShardState {
   low: number;
 }
 
-/** What a shard is configured with: its share of the receiver's bounds (see shardConfig). */
-export interface ShardConfig {
-  waitMs: number;
-  idleMs: number;
-  maxAgeMs: number;
-  retainMs: number;
-  maxTraces: number;
-  maxSpansPerTrace: number;
-  maxBufferedSpans: number;
-  maxConcurrentWrites: number;
-  maxPendingWrites: number;
-  flushTimeoutMs: number;
-  maxBodyBytes: number;
-  maxDecompressedBytes: number;
-}
+/**
+ * What a shard is configured with: the receiver's timing and per-request limits as they are, and
+ * its share of the receiver's bounds (see shardConfig in receiver/pipeline.ts).
+ */
+export type ShardConfig = Pick<
+  ResolvedReceiverOptions,
+  | 'waitMs'
+  | 'idleMs'
+  | 'maxAgeMs'
+  | 'retainMs'
+  | 'maxTraces'
+  | 'maxSpansPerTrace'
+  | 'maxBufferedSpans'
+  | 'maxConcurrentWrites'
+  | 'maxPendingWrites'
+  | 'flushTimeoutMs'
+  | 'maxBodyBytes'
+  | 'maxDecompressedBytes'
+>;
 
 /** A shard's answer to decode(): its part's counts, or why the whole request must be refused. */
 export type DecodeReply =

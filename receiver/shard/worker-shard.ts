@@ -12,23 +12,32 @@ import { report } from '../../src/writer/SessionWriter.js';
 import type { SessionWrittenEvent } from '../../src/writer/types.js';
 import type { OtlpEncoding } from '../otlp/codec.js';
 import type { FromWorker, ShardWorkerData, ToWorker } from './protocol.js';
-import type { DecodeReply, Shard, ShardState } from './types.js';
+import type { DecodeReply, Shard, ShardState, ShardStats } from './types.js';
+
+const ZERO_STATS: ShardStats = {
+  openTraces: 0,
+  openSpans: 0,
+  bufferedSpans: 0,
+  bufferedBytes: 0,
+  sessionsWritten: 0,
+  sessionsSpooled: 0,
+  sessionsSkippedNotGenAi: 0,
+  sessionsDropped: 0,
+  writeFailures: 0,
+  pendingWrites: 0,
+  timedOutWrites: 0,
+};
+
+/** Every shard's counters added up, key by key (so a counter added to ShardStats is summed too). */
+export function sumShardStats(all: readonly ShardStats[]): ShardStats {
+  const out = { ...ZERO_STATS };
+  for (const st of all) for (const k of Object.keys(out) as Array<keyof ShardStats>) out[k] += st[k];
+  return out;
+}
 
 export const EMPTY_STATE: ShardState = {
   load: { traces: 0, openSpans: 0, bufferedBytes: 0 },
-  stats: {
-    openTraces: 0,
-    openSpans: 0,
-    bufferedSpans: 0,
-    bufferedBytes: 0,
-    sessionsWritten: 0,
-    sessionsSpooled: 0,
-    sessionsSkippedNotGenAi: 0,
-    sessionsDropped: 0,
-    writeFailures: 0,
-    pendingWrites: 0,
-    timedOutWrites: 0,
-  },
+  stats: ZERO_STATS,
   low: Number.MAX_SAFE_INTEGER,
 };
 
