@@ -16,7 +16,7 @@
  * Nothing here throws into the SDK or the caller: every entry point catches and reports via diag.
  */
 import { context, trace } from '@opentelemetry/api';
-import type { Context } from '@opentelemetry/api';
+import type { Context, SpanContext } from '@opentelemetry/api';
 import type { HookCallback, HookCallbackMatcher, HookEvent, Options, SDKMessage } from '@anthropic-ai/claude-agent-sdk';
 import { resolveConfig } from './config.js';
 import type { ClaudeTracingOptions } from './config.js';
@@ -59,6 +59,11 @@ export class ClaudeTracer {
   /** The root span's trace id (for finding the session afterwards). */
   get traceId(): string {
     return this.run.agents.root.span.spanContext?.traceId ?? '';
+  }
+
+  /** The root span's context (undefined until it exists). */
+  get rootSpanContext(): SpanContext | undefined {
+    return this.run.agents.root.span.spanContext;
   }
 
   /** Context with the root span active: run your own work in it to nest spans under the run. */
