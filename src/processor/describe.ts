@@ -1,5 +1,6 @@
 /** O(1) reads of an SDK span for the buffer: ids, parentage, and whether it is GenAI. */
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { isGenAiLikeLog } from '../spans/log-record.js';
 import type { SpanRecord } from '../spans/record.js';
 import * as sc from '../spans/semconv.js';
 import type { SpanInfo } from './trace-buffer.js';
@@ -45,5 +46,11 @@ export function describeRecord(record: SpanRecord): SpanInfo {
   };
 }
 
-/** The same rule for a SpanRecord: a trace with no such span is not an agent session. */
-export const isGenAiRecord: (record: SpanRecord) => boolean = isGenAiSdkSpan;
+/**
+ * The same rule for a SpanRecord: a trace with no such span is not an agent session. A record
+ * carrying a log event (OTLP logs, src/spans/log-record.ts) counts by the log rule, so a trace of
+ * Claude Code log events alone is kept.
+ */
+export function isGenAiRecord(record: SpanRecord): boolean {
+  return isGenAiSdkSpan(record) || isGenAiLikeLog(record);
+}
