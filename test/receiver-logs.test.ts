@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { SeverityNumber } from '@opentelemetry/api-logs';
 import type { Attributes } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import type { ExportResult } from '@opentelemetry/core';
@@ -18,8 +19,9 @@ import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-log
 import { OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { JsonLogsSerializer, ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs';
+import { BatchLogRecordProcessor, InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
@@ -28,7 +30,7 @@ import protobuf from 'protobufjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createReceiver } from '../receiver/index.js';
 import type { ListeningReceiver, ReceiverApp, ReceiverOptions } from '../receiver/index.js';
-import { decodeResponse, decodeStatus } from '../receiver/otlp/codec.js';
+import { decodeLogsRequest, decodeResponse, decodeStatus } from '../receiver/otlp/codec.js';
 import { OTLP_TRACE_PROTO } from '../receiver/otlp/proto-source.js';
 import { isGenAiRecord } from '../src/processor/describe.js';
 import { logRecordToSpanRecord, syntheticTraceId } from '../src/spans/log-record.js';
@@ -51,7 +53,6 @@ interface Running {
   url: string;
   written: WrittenSessions;
   storage: LocalStorage;
-  dir: string;
 }
 
 const running: ReceiverApp[] = [];
@@ -59,7 +60,8 @@ afterEach(async () => {
   for (const r of running.splice(0)) await r.stop();
 });
 
-async function start(options: ReceiverOptions = {}, dir = tempDir('recv-logs')): Promise<Running> {
+async function start(options: ReceiverOptions = {}): Promise<Running> {
+  const dir = tempDir('recv-logs');
   const written = new WrittenSessions();
   const data = join(dir, 'data');
   const workers = options.workers ?? 0;
@@ -75,7 +77,7 @@ async function start(options: ReceiverOptions = {}, dir = tempDir('recv-logs')):
   });
   running.push(receiver);
   const listening = await receiver.start({ port: 0 });
-  return { receiver, listening, url: listening.url, written, storage: new LocalStorage({ dir: data, env: {} }), dir };
+  return { receiver, listening, url: listening.url, written, storage: new LocalStorage({ dir: data, env: {} }) };
 }
 
 /** A log exporter that remembers each export's result (the SDK's processors only log failures). */
@@ -434,5 +436,123 @@ describe('the GenAI rule for log records', () => {
     expect(rec({}, 'claude_code.user_prompt')).toBe(true);
     expect(rec({ 'gen_ai.request.model': 'm' })).toBe(true);
     expect(rec({ 'http.method': 'GET' }, 'GET /health')).toBe(false);
+  });
+});
+
+describe('the logs adapter (decodeLogsRequest)', () => {
+  const traceHex = '0af7651916cd43dd8448eb211c80319c';
+  const spanHex = '00f067aa0ba902b7';
+  const expected = {
+    traceId: traceHex,
+    spanId: spanHex,
+    timeMs: 1_780_000_000_123.456,
+    body: { text: 'hi', n: 2 },
+    severityText: 'INFO',
+    severityNumber: 9,
+    eventName: 'claude_code.api_request',
+    attributes: { 'session.id': SESSION, cost_usd: 0.5 },
+    resource: { 'service.name': 'claude-code' },
+    scope: { name: 'com.anthropic.claude_code.events', version: '2.1.330' },
+  };
+
+  it('reads every LogRecord field from protobuf, event_name (12) included', () => {
+    const body = LogsRequest.encode(
+      LogsRequest.fromObject({
+        resourceLogs: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: { stringValue: 'claude-code' } }] },
+            scopeLogs: [
+              {
+                scope: { name: 'com.anthropic.claude_code.events', version: '2.1.330' },
+                logRecords: [
+                  {
+                    timeUnixNano: '1780000000123456000',
+                    observedTimeUnixNano: '1780000000999000000',
+                    severityNumber: 9,
+                    severityText: 'INFO',
+                    body: { kvlistValue: { values: [{ key: 'text', value: { stringValue: 'hi' } }, { key: 'n', value: { intValue: 2 } }] } },
+                    attributes: [
+                      { key: 'session.id', value: { stringValue: SESSION } },
+                      { key: 'cost_usd', value: { doubleValue: 0.5 } },
+                    ],
+                    traceId: Buffer.from(traceHex, 'hex'),
+                    spanId: Buffer.from(spanHex, 'hex'),
+                    eventName: 'claude_code.api_request',
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      }),
+    ).finish();
+    expect(decodeLogsRequest(Buffer.from(body), 'protobuf')).toEqual({ logs: [expected], rejectedLogRecords: 0 });
+  });
+
+  it('reads OTLP/JSON, enum names and proto field names included; all-zero ids mean no trace context', () => {
+    const json = {
+      resource_logs: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'claude-code' } }] },
+          scope_logs: [
+            {
+              scope: { name: 'com.anthropic.claude_code.events', version: '2.1.330' },
+              log_records: [
+                {
+                  time_unix_nano: '1780000000123456000',
+                  severity_number: 'SEVERITY_NUMBER_INFO',
+                  severity_text: 'INFO',
+                  body: { kvlistValue: { values: [{ key: 'text', value: { stringValue: 'hi' } }, { key: 'n', value: { intValue: '2' } }] } },
+                  attributes: [
+                    { key: 'session.id', value: { stringValue: SESSION } },
+                    { key: 'cost_usd', value: { doubleValue: 0.5 } },
+                  ],
+                  trace_id: traceHex,
+                  span_id: spanHex,
+                  event_name: 'claude_code.api_request',
+                },
+                { observedTimeUnixNano: '1780000000999000000', traceId: '0'.repeat(32), spanId: '', body: { stringValue: 'claude_code.user_prompt' }, attributes: [] },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const out = decodeLogsRequest(Buffer.from(JSON.stringify(json)), 'json');
+    expect(out.rejectedLogRecords).toBe(0);
+    expect(out.logs[0]).toEqual(expected);
+    expect(out.logs[1]).toEqual({ timeMs: 1_780_000_000_999, body: 'claude_code.user_prompt', attributes: {}, resource: expected.resource, scope: expected.scope });
+  });
+
+  it.each([['protobuf'], ['json']] as const)('reads what the SDK serializer sends (%s): event name, trace context, severity, body', (encoding) => {
+    const memory = new InMemoryLogRecordExporter();
+    const provider = new LoggerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'claude-code' }),
+      processors: [new SimpleLogRecordProcessor({ exporter: memory })],
+    });
+    provider.getLogger('com.anthropic.claude_code.events', '2.1.330').emit({
+      eventName: 'claude_code.tool_decision',
+      body: { decision: 'accept' },
+      severityNumber: SeverityNumber.INFO,
+      severityText: 'INFO',
+      timestamp: 1_780_000_000_123,
+      context: trace.setSpanContext(ROOT_CONTEXT, { traceId: traceHex, spanId: spanHex, traceFlags: 1 }),
+      attributes: { 'session.id': SESSION },
+    });
+    const records = memory.getFinishedLogRecords();
+    const body = encoding === 'json' ? JsonLogsSerializer.serializeRequest(records)! : ProtobufLogsSerializer.serializeRequest(records)!;
+    const [log] = decodeLogsRequest(Buffer.from(body), encoding).logs;
+    expect(log).toMatchObject({
+      traceId: traceHex,
+      spanId: spanHex,
+      timeMs: 1_780_000_000_123,
+      eventName: 'claude_code.tool_decision',
+      body: { decision: 'accept' },
+      severityNumber: 9,
+      severityText: 'INFO',
+      attributes: { 'session.id': SESSION },
+      scope: { name: 'com.anthropic.claude_code.events', version: '2.1.330' },
+    });
+    expect(logRecordToSpanRecord(log!)).toMatchObject({ traceId: traceHex, parentSpanId: spanHex, name: 'log claude_code.tool_decision' });
   });
 });
