@@ -7,6 +7,11 @@
  * -> WAL append -> commit (the shards buffer what they hold) -> 200. The WAL is released below the
  * lowest sequence number any shard, commit in flight or shard being rebuilt still needs.
  *
+ * A logs request (POST /v1/logs) takes the same path except the first step: it is decoded here
+ * and each log record, as a SpanRecord (src/spans/log-record.ts), goes to the shard of its trace,
+ * its own or the one derived from session.id + prompt.id (see decodeLogs()). Its WAL record is
+ * flagged WAL_FLAG_LOGS so replay decodes it as logs. Metrics are only checked and counted.
+ *
  * Shards (receiver/shard/) are InThreadShards (`workers: 0` is one of them, on this thread) or
  * WorkerShards (one per worker thread), so decoding, assembly and storage run on every core while
  * every span of a trace still meets its siblings in one buffer. A worker that dies is replaced
@@ -25,6 +30,7 @@ import { logRecordToSpanRecord } from '../src/spans/log-record.js';
 import type { SpanRecord } from '../src/spans/record.js';
 import { OtlpDecodeError, decodeLogsRequest, decodeMetricsRequest } from './otlp/codec.js';
 import type { OtlpEncoding, PartialSuccess } from './otlp/codec.js';
+import type { OtlpLogsConversion } from './otlp/logs.js';
 import { shardOfTraceIdHex, splitJsonByTrace, splitProtobufByTrace } from './otlp/split.js';
 import type { ResolvedReceiverOptions } from './options.js';
 import { InThreadShard } from './shard/in-thread.js';
@@ -253,7 +259,7 @@ export class ReceiverCore {
    * know, so each shard is handed its SpanRecords rather than bytes to decode.
    */
   private async decodeLogs(body: Buffer, encoding: OtlpEncoding, only?: number): Promise<Decoded> {
-    let conv;
+    let conv: OtlpLogsConversion;
     try {
       conv = decodeLogsRequest(body, encoding);
     } catch (err) {

@@ -139,10 +139,9 @@ export function isGenAiLikeLog(record: { attributes: Attributes; resource?: Attr
   const a = record.attributes;
   if (!isLogRecord(record)) return false;
   if (readString(a, SESSION_ID) || (record.resource && readString(record.resource, SESSION_ID))) return true;
-  const event = readString(a, EVENT_NAME_ATTR) ?? logEventName(record);
-  if (event?.startsWith(CLAUDE_CODE_EVENT_PREFIX)) return true;
-  const body = a[LOG_BODY];
-  if (typeof body === 'string' && body.startsWith(CLAUDE_CODE_EVENT_PREFIX)) return true;
+  for (const name of [a[EVENT_NAME_ATTR], a[LOG_EVENT_NAME], a[LOG_BODY]]) {
+    if (typeof name === 'string' && name.startsWith(CLAUDE_CODE_EVENT_PREFIX)) return true;
+  }
   for (const key in a) if (key.startsWith(sc.GEN_AI_PREFIX)) return true;
   return false;
 }
