@@ -1,13 +1,15 @@
 /**
- * createReceiver(): the OTLP/HTTP trace receiver as an Express app, plus start/stop helpers.
+ * createReceiver(): the OTLP/HTTP receiver as an Express app, plus start/stop helpers.
  *
  *   POST /v1/traces   application/x-protobuf | application/json, optionally gzip, chunked or not
+ *   POST /v1/logs     the same; log records travel with their trace's spans (src/spans/log-record.ts)
+ *   POST /v1/metrics  the same checks; acknowledged, counted and discarded (docs/receiver.md)
  *   GET  /health      200 while the process serves HTTP (503 if a dead shard worker could not be replaced)
  *   GET  /ready       200 when accepting spans; 503 while starting (WAL replay), full or stopping
  *
  * Order of checks on POST (cheap first, body last): 503 stopping/starting -> 401 token -> 415
  * content type / encoding -> 413 size (declared, received, decompressed) -> 400 malformed ->
- * 503 full -> WAL -> 200 (with partial_success when spans had invalid ids).
+ * 503 full -> WAL -> 200 (with partial_success when spans or log records were not kept).
  */
 import { diag } from '@opentelemetry/api';
 import express from 'express';
@@ -25,13 +27,16 @@ import { contentEncodingOf, decompress, readRawBody } from './http/body.js';
 import type { BodyLimits } from './http/body.js';
 import { ENCODING_LOCAL, HttpError, errorMiddleware } from './http/errors.js';
 import { CONTENT_TYPE, encodeResponse } from './otlp/codec.js';
-import type { OtlpEncoding } from './otlp/codec.js';
+import type { OtlpEncoding, OtlpSignal } from './otlp/codec.js';
 import { resolveReceiverOptions } from './options.js';
 import type { ReceiverOptions, ResolvedReceiverOptions } from './options.js';
 import { ReceiverCore, walFlags } from './pipeline.js';
 import type { PipelineStats } from './pipeline.js';
 
 export const TRACES_PATH = '/v1/traces';
+export const LOGS_PATH = '/v1/logs';
+export const METRICS_PATH = '/v1/metrics';
+const PATHS: Record<OtlpSignal, string> = { traces: TRACES_PATH, logs: LOGS_PATH, metrics: METRICS_PATH };
 
 const log = diag.createComponentLogger({ namespace: 'ams-otel/receiver' });
 
@@ -162,36 +167,40 @@ export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
     app.use('/ui', createViewerRouter({ reader: storage }));
   }
 
-  app.post(TRACES_PATH, (req: Request, res: Response, next: NextFunction) => {
-    void (async () => {
+  for (const signal of ['traces', 'logs', 'metrics'] as const) {
+    const path = PATHS[signal];
+    app.post(path, (req: Request, res: Response, next: NextFunction) => {
+      void (async () => {
+        const encoding = encodingOf(req.headers['content-type']);
+        if (encoding) res.locals[ENCODING_LOCAL] = encoding;
+        if (stopping) throw new HttpError(503, 'receiver is shutting down', retryAfter);
+        if (!isReady) throw new HttpError(503, 'receiver is starting (replaying the write-ahead log)', retryAfter);
+        checkToken(req.headers);
+        if (!encoding) {
+          throw new HttpError(
+            415,
+            `unsupported Content-Type "${req.headers['content-type'] ?? ''}": use application/x-protobuf or application/json`,
+          );
+        }
+        const bodyEncoding = contentEncodingOf(req);
+        const raw = await readRawBody(req, limits);
+        const body = await decompress(raw, bodyEncoding, limits);
+        const partial =
+          signal === 'metrics' ? pipeline.acceptMetrics(body, encoding) : await pipeline.acceptBody(body, raw, encoding, walFlags(encoding, bodyEncoding, signal));
+        res.status(200).type(CONTENT_TYPE[encoding]).send(encodeResponse(encoding, partial, signal));
+      })().catch(next);
+    });
+
+    app.all(path, (req, res, next) => {
       const encoding = encodingOf(req.headers['content-type']);
       if (encoding) res.locals[ENCODING_LOCAL] = encoding;
-      if (stopping) throw new HttpError(503, 'receiver is shutting down', retryAfter);
-      if (!isReady) throw new HttpError(503, 'receiver is starting (replaying the write-ahead log)', retryAfter);
-      checkToken(req.headers);
-      if (!encoding) {
-        throw new HttpError(
-          415,
-          `unsupported Content-Type "${req.headers['content-type'] ?? ''}": use application/x-protobuf or application/json`,
-        );
-      }
-      const bodyEncoding = contentEncodingOf(req);
-      const raw = await readRawBody(req, limits);
-      const body = await decompress(raw, bodyEncoding, limits);
-      const partial = await pipeline.acceptBody(body, raw, encoding, walFlags(encoding, bodyEncoding));
-      res.status(200).type(CONTENT_TYPE[encoding]).send(encodeResponse(encoding, partial));
-    })().catch(next);
-  });
-
-  app.all(TRACES_PATH, (req, res, next) => {
-    const encoding = encodingOf(req.headers['content-type']);
-    if (encoding) res.locals[ENCODING_LOCAL] = encoding;
-    res.set('Allow', 'POST');
-    next(new HttpError(405, `use POST ${TRACES_PATH}`));
-  });
+      res.set('Allow', 'POST');
+      next(new HttpError(405, `use POST ${path}`));
+    });
+  }
 
   app.use((req, _res, next) => {
-    next(new HttpError(404, `no route for ${req.method} ${req.path} (OTLP traces go to POST ${TRACES_PATH})`));
+    next(new HttpError(404, `no route for ${req.method} ${req.path} (OTLP goes to POST ${TRACES_PATH}, ${LOGS_PATH} or ${METRICS_PATH})`));
   });
 
   app.use(errorMiddleware((err) => log.error(`internal error: ${String((err as Error)?.stack ?? err)}`)));

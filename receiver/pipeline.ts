@@ -7,6 +7,11 @@
  * -> WAL append -> commit (the shards buffer what they hold) -> 200. The WAL is released below the
  * lowest sequence number any shard, commit in flight or shard being rebuilt still needs.
  *
+ * A logs request (POST /v1/logs) takes the same path except the first step: it is decoded here
+ * and each log record, as a SpanRecord (src/spans/log-record.ts), goes to the shard of its trace,
+ * its own or the one derived from session.id + prompt.id (see decodeLogs()). Its WAL record is
+ * flagged WAL_FLAG_LOGS so replay decodes it as logs. Metrics are only checked and counted.
+ *
  * Shards (receiver/shard/) are InThreadShards (`workers: 0` is one of them, on this thread) or
  * WorkerShards (one per worker thread), so decoding, assembly and storage run on every core while
  * every span of a trace still meets its siblings in one buffer. A worker that dies is replaced
@@ -21,8 +26,12 @@ import type { SessionWriterStats, SessionWrittenEvent } from '../src/writer/type
 import { decompress } from './http/body.js';
 import type { BodyEncoding, BodyLimits } from './http/body.js';
 import { HttpError } from './http/errors.js';
+import { logRecordToSpanRecord } from '../src/spans/log-record.js';
+import type { SpanRecord } from '../src/spans/record.js';
+import { OtlpDecodeError, decodeLogsRequest, decodeMetricsRequest } from './otlp/codec.js';
 import type { OtlpEncoding, PartialSuccess } from './otlp/codec.js';
-import { splitJsonByTrace, splitProtobufByTrace } from './otlp/split.js';
+import type { OtlpLogsConversion } from './otlp/logs.js';
+import { shardOfTraceIdHex, splitJsonByTrace, splitProtobufByTrace } from './otlp/split.js';
 import type { ResolvedReceiverOptions } from './options.js';
 import { InThreadShard } from './shard/in-thread.js';
 import { sumShardStats, WorkerShard } from './shard/worker-shard.js';
@@ -46,6 +55,15 @@ export interface PipelineStats extends SessionWriterStats {
   rejectedFull: number;
   walBytes: number;
   walSegments: number;
+  /** Log records in acknowledged POST /v1/logs requests (kept or not). */
+  logRecordsReceived: number;
+  /**
+   * Of those, not kept: no trace id and no `session.id` to join a session by, or a malformed id
+   * (reported to the exporter through partial_success `rejectedLogRecords`).
+   */
+  logRecordsRejected: number;
+  /** Data points in acknowledged POST /v1/metrics requests (checked, counted, not kept). */
+  metricDataPoints: number;
   replayed?: ReplayStats;
 }
 
@@ -61,9 +79,15 @@ const RECOVERY_ATTEMPTS = 3;
 /** WAL record flag bits: how to decode the payload on replay. */
 export const WAL_FLAG_JSON = 1;
 export const WAL_FLAG_GZIP = 2;
+/** An ExportLogsServiceRequest (POST /v1/logs); without it, an ExportTraceServiceRequest. */
+export const WAL_FLAG_LOGS = 4;
 
-export const walFlags = (encoding: OtlpEncoding, bodyEncoding: BodyEncoding): number =>
-  (encoding === 'json' ? WAL_FLAG_JSON : 0) | (bodyEncoding === 'gzip' ? WAL_FLAG_GZIP : 0);
+/** What the receiver logs in the WAL: traces and logs (metrics are not kept). */
+export type LoggedSignal = 'traces' | 'logs';
+
+export const walFlags = (encoding: OtlpEncoding, bodyEncoding: BodyEncoding, signal: LoggedSignal = 'traces'): number =>
+  (encoding === 'json' ? WAL_FLAG_JSON : 0) | (bodyEncoding === 'gzip' ? WAL_FLAG_GZIP : 0) | (signal === 'logs' ? WAL_FLAG_LOGS : 0);
+const walSignal = (flags: number): LoggedSignal => (flags & WAL_FLAG_LOGS ? 'logs' : 'traces');
 const walEncoding = (flags: number): OtlpEncoding => (flags & WAL_FLAG_JSON ? 'json' : 'protobuf');
 const walBodyEncoding = (flags: number): BodyEncoding => (flags & WAL_FLAG_GZIP ? 'gzip' : 'identity');
 
@@ -127,6 +151,15 @@ export interface ReceiverCoreOptions {
 }
 
 type Part = { shard: Shard; id: number; decoded: Extract<DecodeReply, { t: 'decoded' }> };
+type Asked = { shard: Shard; id: number; reply: Promise<DecodeReply> };
+
+/** A request decoded and held by its shards: the parts, and what the OTLP answer reports. */
+interface Decoded {
+  parts: Part[];
+  partial: PartialSuccess;
+  /** Logs only: records in the request, and those not kept (no session, malformed id). */
+  logs?: { received: number; rejected: number };
+}
 
 export class ReceiverCore {
   private shards: Shard[] = [];
@@ -138,6 +171,9 @@ export class ReceiverCore {
   private readonly inflight = new Set<number>();
   /** Load of requests past the capacity check and not yet buffered by their shards. */
   private reserved: Load = { traces: 0, openSpans: 0, bufferedBytes: 0 };
+  private logRecordsReceived = 0;
+  private logRecordsRejected = 0;
+  private metricDataPoints = 0;
   private rejectedFull = 0;
   private timedOutWrites = 0;
   private closing = false;
@@ -200,7 +236,7 @@ export class ReceiverCore {
     for (const p of pending) {
       try {
         const body = await decompress(p.payload, walBodyEncoding(p.flags), limits);
-        const parts = await this.decodeParts(body, walEncoding(p.flags));
+        const { parts } = await this.decodeRequest(body, walEncoding(p.flags), walSignal(p.flags));
         await this.commit(parts, p.payload.length, p.seq);
       } catch (err) {
         this.log.error(`could not replay WAL record ${p.seq}: ${String(err)}`);
@@ -210,6 +246,52 @@ export class ReceiverCore {
     this.scheduleRelease();
   }
 
+  /** Decodes a request of `signal` into parts held by its shards (or only shard `only`). */
+  private async decodeRequest(body: Buffer, encoding: OtlpEncoding, signal: LoggedSignal, only?: number): Promise<Decoded> {
+    if (signal === 'logs') return this.decodeLogs(body, encoding, only);
+    const parts = await this.decodeParts(body, encoding, only);
+    return { parts, partial: combinePartial(parts.map((p) => p.decoded)) };
+  }
+
+  /**
+   * Logs are decoded here, then routed: a log without trace context belongs to the trace derived
+   * from its session.id + prompt.id (src/spans/log-record.ts), which no walk over the bytes can
+   * know, so each shard is handed its SpanRecords rather than bytes to decode.
+   */
+  private async decodeLogs(body: Buffer, encoding: OtlpEncoding, only?: number): Promise<Decoded> {
+    let conv: OtlpLogsConversion;
+    try {
+      conv = decodeLogsRequest(body, encoding);
+    } catch (err) {
+      if (err instanceof OtlpDecodeError) throw new HttpError(400, err.message);
+      throw err;
+    }
+    const n = this.shards.length;
+    const groups: SpanRecord[][] = Array.from({ length: n }, () => []);
+    let unjoinable = 0;
+    for (const log of conv.logs) {
+      const record = logRecordToSpanRecord(log);
+      if (record === undefined) unjoinable++;
+      else groups[n === 1 ? 0 : shardOfTraceIdHex(record.traceId, n)]!.push(record);
+    }
+    const asked: Asked[] = [];
+    groups.forEach((records, i) => {
+      if (records.length === 0 || (only !== undefined && i !== only)) return;
+      const shard = this.shards[i]!;
+      const id = ++this.nextId;
+      asked.push({ shard, id, reply: shard.hold(id, records) });
+    });
+    const parts = await this.settle(asked);
+    const reasons = conv.errorMessage ? [conv.errorMessage.replace(/^\d+ log record\(s\) rejected: /, '')] : [];
+    if (unjoinable) reasons.push(`${unjoinable} without trace id or session.id (no session to join)`);
+    const rejected = conv.rejectedLogRecords + unjoinable;
+    return {
+      parts,
+      partial: { rejectedSpans: rejected, errorMessage: rejected ? `${rejected} log record(s) rejected: ${reasons.join('; ')}` : undefined },
+      logs: { received: conv.logs.length + conv.rejectedLogRecords, rejected },
+    };
+  }
+
   /**
    * Splits the body by trace and has each shard (or only shard `only`) decode its part; refuses
    * (400) if any part is malformed.
@@ -217,13 +299,18 @@ export class ReceiverCore {
   private async decodeParts(body: Buffer, encoding: OtlpEncoding, only?: number): Promise<Part[]> {
     const n = this.shards.length;
     const split: Array<Uint8Array | undefined> = n === 1 ? [body] : encoding === 'json' ? splitJsonByTrace(body, n) : splitProtobufByTrace(body, n);
-    const asked: Array<{ shard: Shard; id: number; reply: Promise<DecodeReply> }> = [];
+    const asked: Asked[] = [];
     split.forEach((part, i) => {
       if (!part || (only !== undefined && i !== only)) return;
       const shard = this.shards[i]!;
       const id = ++this.nextId;
       asked.push({ shard, id, reply: shard.decode(id, part, encoding) });
     });
+    return this.settle(asked);
+  }
+
+  /** Waits for every shard's reply; one refusal (or a dead shard) refuses the request and drops what the others hold. */
+  private async settle(asked: Asked[]): Promise<Part[]> {
     const settled = await Promise.allSettled(asked.map((a) => a.reply));
     const out: Part[] = [];
     let refusal: HttpError | undefined;
@@ -265,19 +352,24 @@ export class ReceiverCore {
   }
 
   /**
-   * Accepts one request: `body` decompressed, `raw` as received (what the WAL keeps). Throws
-   * HttpError (400 malformed, 503 full or stopping); resolves once the spans are in the WAL.
+   * Accepts one traces or logs request (`flags`, as walFlags() made them, say which and how it is
+   * encoded): `body` decompressed, `raw` as received (what the WAL keeps). Throws HttpError (400
+   * malformed, 503 full or stopping); resolves once the records are in the WAL.
    */
   async acceptBody(body: Buffer, raw: Buffer, encoding: OtlpEncoding, flags: number): Promise<PartialSuccess> {
-    if (this.closing) throw new HttpError(503, 'receiver is shutting down', this.retryAfter);
-    if (this.failure) throw new HttpError(503, `receiver is unavailable: ${this.failure}`, this.retryAfter);
-    if (this.recovering.size) throw new HttpError(503, 'receiver is replacing a worker that stopped; retry shortly', this.retryAfter);
-    const parts = await this.decodeParts(body, encoding);
+    this.checkOpen();
+    const { parts, partial, logs } = await this.decodeRequest(body, encoding, walSignal(flags));
     const records = parts.reduce((n, p) => n + p.decoded.records, 0);
-    const partial = combinePartial(parts.map((p) => p.decoded));
+    const counted = (): PartialSuccess => {
+      if (logs) {
+        this.logRecordsReceived += logs.received;
+        this.logRecordsRejected += logs.rejected;
+      }
+      return partial;
+    };
     if (records === 0) {
       this.abort(parts);
-      return partial;
+      return counted();
     }
     const incoming: Load = { traces: parts.reduce((n, p) => n + p.decoded.newTraces, 0), openSpans: records, bufferedBytes: raw.length };
     if (this.closing) {
@@ -314,7 +406,28 @@ export class ReceiverCore {
     } finally {
       this.reserve(incoming, -1);
     }
-    return partial;
+    return counted();
+  }
+
+  /**
+   * Accepts one metrics request: checked whole (400 when malformed), its data points counted, and
+   * nothing kept (docs/receiver.md: session totals come from spans and log events).
+   */
+  acceptMetrics(body: Buffer, encoding: OtlpEncoding): PartialSuccess {
+    this.checkOpen();
+    try {
+      this.metricDataPoints += decodeMetricsRequest(body, encoding);
+    } catch (err) {
+      if (err instanceof OtlpDecodeError) throw new HttpError(400, err.message);
+      throw err;
+    }
+    return { rejectedSpans: 0 };
+  }
+
+  private checkOpen(): void {
+    if (this.closing) throw new HttpError(503, 'receiver is shutting down', this.retryAfter);
+    if (this.failure) throw new HttpError(503, `receiver is unavailable: ${this.failure}`, this.retryAfter);
+    if (this.recovering.size) throw new HttpError(503, 'receiver is replacing a worker that stopped; retry shortly', this.retryAfter);
   }
 
   /**
@@ -375,7 +488,7 @@ export class ReceiverCore {
         if (this.wal && from <= to) {
           await this.wal.read(from, to, async (payload, flags, seq) => {
             const body = await decompress(payload, walBodyEncoding(flags), this.limits);
-            const parts = await this.decodeParts(body, walEncoding(flags), i);
+            const { parts } = await this.decodeRequest(body, walEncoding(flags), walSignal(flags), i);
             if (parts.length === 0) return;
             await this.commit(parts, payload.length, seq, true);
             replayed++;
@@ -447,6 +560,9 @@ export class ReceiverCore {
       rejectedFull: this.rejectedFull,
       walBytes: this.wal?.sizeBytes ?? 0,
       walSegments: this.wal?.segmentCount ?? 0,
+      logRecordsReceived: this.logRecordsReceived,
+      logRecordsRejected: this.logRecordsRejected,
+      metricDataPoints: this.metricDataPoints,
     };
     if (this.replayed) out.replayed = this.replayed;
     return out;

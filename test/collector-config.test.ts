@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { RECEIVER_CONFIG } from '../receiver/options.js';
 import { TRACES_PATH } from '../receiver/index.js';
+import { LOGS_PATH } from '../receiver/app.js';
 
 interface Pipeline {
   receivers?: string[];
@@ -78,6 +79,16 @@ describe('wiring between the configs and the receiver', () => {
     expect(traces.exporters).toEqual(expect.arrayContaining(['otlphttp/ams', 'otlphttp/honeycomb', 'datadog']));
     expect(c.exporters!['otlphttp/honeycomb']).toMatchObject({ endpoint: 'https://api.honeycomb.io', headers: { 'x-honeycomb-team': '${env:HONEYCOMB_API_KEY}' } });
     expect(c.exporters!.datadog).toMatchObject({ api: { key: '${env:DD_API_KEY}' } });
+  });
+
+  it('fan-out: a logs pipeline feeds the receiver (it joins log events to their sessions)', () => {
+    const c = load('otel-collector-config.yaml');
+    const logs = c.service.pipelines.logs!;
+    expect(logs.receivers).toEqual(['otlp']);
+    expect(logs.processors).toEqual(['memory_limiter', 'batch']);
+    expect(logs.exporters).toContain('otlphttp/ams');
+    // otlphttp appends /v1/logs to the same bare endpoint: the receiver's logs route.
+    expect(LOGS_PATH).toBe('/v1/logs');
   });
 
   it.each(['otel-collector-config.yaml', 'otel-collector-config.ams-tier.yaml'])('%s: the ams exporter reaches the receiver on its default port and path', (file) => {

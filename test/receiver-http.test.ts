@@ -177,9 +177,9 @@ describe.each([{ workers: 0 }, { workers: 2 }])('receiver HTTP (workers: $worker
   });
 
   it('unknown paths are 404', async () => {
-    const r = await post(`${listening.url}/v1/metrics`, goodProto, PB);
+    const r = await post(`${listening.url}/v1/profiles`, goodProto, PB);
     expect(r.status).toBe(404);
-    expect(message(r)).toMatch(/no route for POST \/v1\/metrics/);
+    expect(message(r)).toMatch(/no route for POST \/v1\/profiles \(OTLP goes to POST \/v1\/traces, \/v1\/logs or \/v1\/metrics\)/);
   });
 
   it('is still healthy and accepting after all of that', async () => {

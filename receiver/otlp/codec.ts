@@ -1,17 +1,23 @@
 /**
- * OTLP/HTTP trace codec: ExportTraceServiceRequest in (protobuf or JSON), ExportTraceServiceResponse
- * and google.rpc.Status out, in the request's encoding.
+ * OTLP/HTTP codec: Export{Trace,Logs,Metrics}ServiceRequest in (protobuf or JSON), the matching
+ * Export*ServiceResponse and google.rpc.Status out, in the request's encoding.
  *
  * Protobuf decoding is protobufjs reflection over receiver/proto/otlp_trace.proto
  * (@opentelemetry/otlp-transformer only encodes), then receiver/otlp/records.ts turns either encoding
- * into SpanRecords.
+ * into SpanRecords (traces), logs.ts into LogRecordInputs (logs), and metrics.ts counts data points.
  */
 import protobuf from 'protobufjs';
+import { otlpToLogRecords } from './logs.js';
+import type { OtlpLogsConversion } from './logs.js';
+import { countMetricDataPoints } from './metrics.js';
 import { OtlpShapeError, otlpToSpanRecords } from './records.js';
-import type { OtlpConversion, UnknownFieldsHook } from './records.js';
+import type { OtlpConversion, OtlpConversionOptions, UnknownFieldsHook } from './records.js';
 import { OTLP_TRACE_PROTO } from './proto-source.js';
 
 export type OtlpEncoding = 'protobuf' | 'json';
+
+/** Which OTLP export a request is (its path: /v1/traces, /v1/logs, /v1/metrics). */
+export type OtlpSignal = 'traces' | 'logs' | 'metrics';
 
 export const CONTENT_TYPE: Record<OtlpEncoding, string> = {
   protobuf: 'application/x-protobuf',
@@ -28,8 +34,23 @@ export class OtlpDecodeError extends Error {
 
 const root = protobuf.parse(OTLP_TRACE_PROTO, { keepCase: false }).root;
 const PKG = 'opentelemetry.proto.';
-const RequestType = root.lookupType(`${PKG}ExportTraceServiceRequest`);
-const ResponseType = root.lookupType(`${PKG}ExportTraceServiceResponse`);
+const REQUEST_NAME: Record<OtlpSignal, string> = {
+  traces: 'ExportTraceServiceRequest',
+  logs: 'ExportLogsServiceRequest',
+  metrics: 'ExportMetricsServiceRequest',
+};
+const RequestTypes: Record<OtlpSignal, protobuf.Type> = {
+  traces: root.lookupType(`${PKG}ExportTraceServiceRequest`),
+  logs: root.lookupType(`${PKG}ExportLogsServiceRequest`),
+  metrics: root.lookupType(`${PKG}ExportMetricsServiceRequest`),
+};
+const ResponseTypes: Record<OtlpSignal, protobuf.Type> = {
+  traces: root.lookupType(`${PKG}ExportTraceServiceResponse`),
+  logs: root.lookupType(`${PKG}ExportLogsServiceResponse`),
+  metrics: root.lookupType(`${PKG}ExportMetricsServiceResponse`),
+};
+/** partial_success's count field per signal (OTLP spec), as protobufjs and OTLP/JSON name it. */
+const REJECTED_FIELD: Record<OtlpSignal, string> = { traces: 'rejectedSpans', logs: 'rejectedLogRecords', metrics: 'rejectedDataPoints' };
 const RpcStatusType = root.lookupType(`${PKG}RpcStatus`);
 
 /**
@@ -70,19 +91,19 @@ export const refuseMistypedFields: UnknownFieldsHook = (kind, raw) => {
   return undefined;
 };
 
-/** Decodes a protobuf ExportTraceServiceRequest (unknown fields kept); the adapter's input shape. */
-export function decodeProtobufRequest(body: Uint8Array): unknown {
+/** Decodes a protobuf Export*ServiceRequest (unknown fields kept); the adapter's input shape. */
+export function decodeProtobufRequest(body: Uint8Array, signal: OtlpSignal = 'traces'): unknown {
   try {
     const reader = protobuf.Reader.create(body);
     reader.discardUnknown = false;
-    return RequestType.decode(reader);
+    return RequestTypes[signal].decode(reader);
   } catch (err) {
     throw new OtlpDecodeError(`malformed protobuf: ${(err as Error).message}`);
   }
 }
 
 /** Parses an OTLP/JSON request body. Shape errors surface later, from the adapter. */
-export function decodeJsonRequest(body: Buffer): unknown {
+export function decodeJsonRequest(body: Buffer, signal: OtlpSignal = 'traces'): unknown {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
@@ -90,32 +111,39 @@ export function decodeJsonRequest(body: Buffer): unknown {
     throw new OtlpDecodeError(`malformed JSON: ${(err as Error).message}`);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new OtlpDecodeError('malformed JSON: expected an ExportTraceServiceRequest object');
+    throw new OtlpDecodeError(`malformed JSON: expected an ${REQUEST_NAME[signal]} object`);
   }
   return parsed;
 }
 
 /**
- * Body (already decompressed) -> span records, plus what was rejected. Throws OtlpDecodeError with
- * a message for the 400 answer when the body is not an ExportTraceServiceRequest.
+ * Decodes a body (already decompressed) with `convert`; throws OtlpDecodeError with a message for
+ * the 400 answer when it is not the signal's request.
  */
-export function decodeTraceRequest(body: Buffer, encoding: OtlpEncoding): OtlpConversion {
-  if (encoding === 'protobuf') {
-    const msg = decodeProtobufRequest(body);
-    try {
-      return otlpToSpanRecords(msg, { onUnknownFields: refuseMistypedFields });
-    } catch (err) {
-      if (err instanceof OtlpShapeError) throw new OtlpDecodeError(`malformed protobuf: ${err.message}`);
-      throw err;
-    }
-  }
-  const parsed = decodeJsonRequest(body);
+function decodeWith<T>(body: Buffer, encoding: OtlpEncoding, signal: OtlpSignal, convert: (msg: unknown, options: OtlpConversionOptions) => T): T {
+  const protobufBody = encoding === 'protobuf';
+  const msg = protobufBody ? decodeProtobufRequest(body, signal) : decodeJsonRequest(body, signal);
   try {
-    return otlpToSpanRecords(parsed);
+    return convert(msg, protobufBody ? { onUnknownFields: refuseMistypedFields } : {});
   } catch (err) {
-    if (err instanceof OtlpShapeError) throw new OtlpDecodeError(`malformed OTLP/JSON: ${err.message}`);
+    if (err instanceof OtlpShapeError) throw new OtlpDecodeError(`${protobufBody ? 'malformed protobuf' : 'malformed OTLP/JSON'}: ${err.message}`);
     throw err;
   }
+}
+
+/** Trace body -> span records, plus what was rejected. */
+export function decodeTraceRequest(body: Buffer, encoding: OtlpEncoding): OtlpConversion {
+  return decodeWith(body, encoding, 'traces', otlpToSpanRecords);
+}
+
+/** Logs body -> transport-neutral log records, plus what was rejected. */
+export function decodeLogsRequest(body: Buffer, encoding: OtlpEncoding): OtlpLogsConversion {
+  return decodeWith(body, encoding, 'logs', otlpToLogRecords);
+}
+
+/** Metrics body -> how many data points it holds (checked whole, not kept). */
+export function decodeMetricsRequest(body: Buffer, encoding: OtlpEncoding): number {
+  return decodeWith(body, encoding, 'metrics', countMetricDataPoints);
 }
 
 export interface PartialSuccess {
@@ -123,23 +151,28 @@ export interface PartialSuccess {
   errorMessage?: string;
 }
 
-/** ExportTraceServiceResponse; `partial_success` only when something was rejected (OTLP spec). */
-export function encodeResponse(encoding: OtlpEncoding, partial?: PartialSuccess): Buffer {
+/**
+ * Export{Trace,Logs,Metrics}ServiceResponse; `partial_success` only when something was rejected
+ * (OTLP spec). `rejectedSpans` counts the signal's items: spans, log records or data points.
+ */
+export function encodeResponse(encoding: OtlpEncoding, partial?: PartialSuccess, signal: OtlpSignal = 'traces'): Buffer {
   const rejected = partial !== undefined && partial.rejectedSpans > 0 ? partial : undefined;
+  const countField = REJECTED_FIELD[signal];
   if (encoding === 'json') {
     // OTLP/JSON spells int64 as a decimal string.
-    const json =
-      rejected === undefined
-        ? {}
-        : { partialSuccess: { rejectedSpans: String(rejected.rejectedSpans), errorMessage: rejected.errorMessage ?? '' } };
+    const json = rejected === undefined ? {} : { partialSuccess: { [countField]: String(rejected.rejectedSpans), errorMessage: rejected.errorMessage ?? '' } };
     return Buffer.from(JSON.stringify(json));
   }
-  const body =
-    rejected === undefined
-      ? {}
-      : { partialSuccess: { rejectedSpans: rejected.rejectedSpans, errorMessage: rejected.errorMessage ?? '' } };
-  const w = ResponseType.encode(ResponseType.fromObject(body)).finish();
+  const body = rejected === undefined ? {} : { partialSuccess: { [countField]: rejected.rejectedSpans, errorMessage: rejected.errorMessage ?? '' } };
+  const type = ResponseTypes[signal];
+  const w = type.encode(type.fromObject(body)).finish();
   return Buffer.from(w.buffer, w.byteOffset, w.length);
+}
+
+/** For tests and tools: decode a protobuf Export*ServiceResponse as plain JSON-like values. */
+export function decodeResponse(body: Uint8Array, signal: OtlpSignal): Record<string, unknown> {
+  const type = ResponseTypes[signal];
+  return type.toObject(type.decode(body), { longs: Number }) as Record<string, unknown>;
 }
 
 /** gRPC status codes used in error bodies (google.rpc.Code). */

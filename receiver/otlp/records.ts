@@ -89,7 +89,7 @@ const SPAN_FLAGS_CONTEXT_IS_REMOTE_MASK = 0x200;
 /** kvlist / array nesting deeper than this is kept as a JSON string rather than walked. */
 const MAX_VALUE_DEPTH = 16;
 /** How many distinct rejection reasons the partial_success message lists. */
-const MAX_REJECTION_MESSAGES = 3;
+export const MAX_REJECTION_MESSAGES = 3;
 
 const KINDS: readonly SpanKindName[] = ['internal', 'internal', 'server', 'client', 'producer', 'consumer'];
 const KIND_NAMES: Record<string, SpanKindName> = {
@@ -114,7 +114,7 @@ const hasOwn = (o: object, key: string): boolean => Object.prototype.hasOwnPrope
  * names down and each enclosing level prepends its own segment while the error unwinds, so a
  * well-formed request allocates no path strings at all.
  */
-class PathFail extends Error {
+export class PathFail extends Error {
   readonly segments: string[];
   constructor(segment: string, readonly detail: string) {
     super(detail);
@@ -122,7 +122,7 @@ class PathFail extends Error {
   }
 }
 
-function within(err: unknown, segment: string): unknown {
+export function within(err: unknown, segment: string): unknown {
   if (err instanceof PathFail) err.segments.unshift(segment);
   return err;
 }
@@ -144,12 +144,29 @@ export type OtlpMessageKind =
   | 'KeyValue'
   | 'AnyValue'
   | 'ArrayValue'
-  | 'KeyValueList';
+  | 'KeyValueList'
+  | 'ExportLogsServiceRequest'
+  | 'ResourceLogs'
+  | 'ScopeLogs'
+  | 'LogRecord'
+  | 'ExportMetricsServiceRequest'
+  | 'ResourceMetrics'
+  | 'ScopeMetrics'
+  | 'Metric'
+  | 'Gauge'
+  | 'Sum'
+  | 'Histogram'
+  | 'ExponentialHistogram'
+  | 'Summary'
+  | 'NumberDataPoint'
+  | 'HistogramDataPoint'
+  | 'ExponentialHistogramDataPoint'
+  | 'SummaryDataPoint';
 
 let unknownHook: UnknownFieldsHook | undefined;
 
 /** protobufjs keeps unknown fields (when asked to) in a non-enumerable `$unknowns` array. */
-function checkUnknowns(o: Record<string, unknown>, kind: OtlpMessageKind): void {
+export function checkUnknowns(o: Record<string, unknown>, kind: OtlpMessageKind): void {
   const raw = o.$unknowns;
   if (raw === undefined || unknownHook === undefined) return;
   const problem = unknownHook(kind, raw as Uint8Array[]);
@@ -157,13 +174,13 @@ function checkUnknowns(o: Record<string, unknown>, kind: OtlpMessageKind): void 
 }
 
 /** `o.camel`, or `o.snake` for JSON senders that use the proto field names. */
-function field(o: Record<string, unknown>, camel: string, snake?: string): unknown {
+export function field(o: Record<string, unknown>, camel: string, snake?: string): unknown {
   const v = o[camel];
   if (v !== undefined || snake === undefined) return v;
   return o[snake];
 }
 
-function asObject(v: unknown, segment: string): Record<string, unknown> | undefined {
+export function asObject(v: unknown, segment: string): Record<string, unknown> | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'object' || Array.isArray(v)) throw new PathFail(segment, `expected an object, got ${describe(v)}`);
   return v as Record<string, unknown>;
@@ -171,19 +188,19 @@ function asObject(v: unknown, segment: string): Record<string, unknown> | undefi
 
 const NONE: readonly unknown[] = [];
 
-function asArray(v: unknown, segment: string): readonly unknown[] {
+export function asArray(v: unknown, segment: string): readonly unknown[] {
   if (v === undefined || v === null) return NONE;
   if (!Array.isArray(v)) throw new PathFail(segment, `expected an array, got ${describe(v)}`);
   return v;
 }
 
-function asString(v: unknown, segment: string): string | undefined {
+export function asString(v: unknown, segment: string): string | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string') throw new PathFail(segment, `expected a string, got ${describe(v)}`);
   return v;
 }
 
-function describe(v: unknown): string {
+export function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   return typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)?.slice(0, 40)}`;
@@ -197,7 +214,7 @@ const HEX_RE = /^[0-9a-fA-F]*$/;
  * Id as lowercase hex, or undefined when absent/empty, or null when invalid
  * (wrong length, not hex, or all zero: OTLP and W3C both call an all-zero id invalid).
  */
-function idHex(v: unknown, bytes: number, segment: string): string | undefined | null {
+export function idHex(v: unknown, bytes: number, segment: string): string | undefined | null {
   if (v === undefined || v === null) return undefined;
   let hex: string;
   if (typeof v === 'string') {
@@ -233,7 +250,7 @@ const TWO32_MS = 4294;
 const TWO32_REM = 967296;
 const NANOS_RE = /^\d{1,20}$/;
 
-function nanosToMs(v: unknown, segment: string): number {
+export function nanosToMs(v: unknown, segment: string): number {
   if (v === undefined || v === null) return 0;
   if (typeof v === 'object' && typeof (v as OtlpLongBits).low === 'number' && typeof (v as OtlpLongBits).high === 'number') {
     const low = (v as OtlpLongBits).low >>> 0;
@@ -279,7 +296,7 @@ function int64ToNumberOrString(v: unknown): number | string {
 
 type Scalar = string | number | boolean | null;
 
-function anyValueToJson(v: unknown, depth: number): unknown {
+export function anyValueToJson(v: unknown, depth: number): unknown {
   const o = asObject(v, '');
   if (o === undefined) return null;
   checkUnknowns(o, 'AnyValue');
@@ -377,7 +394,7 @@ function toAttributeValue(v: unknown): AttributeValue | undefined {
   return JSON.stringify(j);
 }
 
-function toAttributes(list: unknown, segment: string): Attributes {
+export function toAttributes(list: unknown, segment: string): Attributes {
   const out: Attributes = {};
   const arr = asArray(list, segment);
   for (let i = 0; i < arr.length; i++) {
@@ -437,9 +454,18 @@ export interface OtlpConversionOptions {
  * Throws OtlpShapeError for a malformed request; invalid ids only reject their span.
  */
 export function otlpToSpanRecords(request: unknown, options: OtlpConversionOptions = {}): OtlpConversion {
+  return withConversion(options, () => convert(request));
+}
+
+/**
+ * Runs one request's conversion (traces here; logs and metrics in logs.ts / metrics.ts, which share
+ * this file's readers): the unknown-fields hook is set meanwhile, and a shape failure becomes an
+ * OtlpShapeError naming where it happened.
+ */
+export function withConversion<T>(options: OtlpConversionOptions, run: () => T): T {
   unknownHook = options.onUnknownFields;
   try {
-    return convert(request);
+    return run();
   } catch (err) {
     if (err instanceof PathFail) {
       const path = err.segments.join('').replace(/^\./, '') || 'request';

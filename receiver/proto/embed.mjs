@@ -1,5 +1,5 @@
 /* global URL */
-// Regenerates receiver/otlp/proto-source.ts from otlp_trace.proto: `node receiver/proto/embed.mjs`.
+// Regenerates receiver/otlp/proto-source.ts from otlp_trace.proto (traces, logs, metrics): `node receiver/proto/embed.mjs`.
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const src = readFileSync(new URL('./otlp_trace.proto', import.meta.url), 'utf8');

@@ -109,6 +109,11 @@ export class InThreadShard implements Shard {
     }
   }
 
+  async hold(id: number, records: SpanRecord[]): Promise<DecodeReply> {
+    this.held.set(id, records);
+    return { t: 'decoded', records: records.length, newTraces: this.newTraces(records), rejectedSpans: 0 };
+  }
+
   async commit(id: number, seq: number, bytes: number, recovered: boolean): Promise<void> {
     const records = this.held.get(id) ?? [];
     this.held.delete(id);

@@ -4,6 +4,7 @@
  * `written`, `log` and `error` are sent by a worker on its own.
  */
 import type { PrivacyOptions } from '../../src/privacy/options.js';
+import type { SpanRecord } from '../../src/spans/record.js';
 import type { StorageSpec } from '../../src/storage/spec.js';
 import type { SessionWrittenEvent } from '../../src/writer/types.js';
 import type { OtlpEncoding } from '../otlp/codec.js';
@@ -24,6 +25,7 @@ export interface ShardWorkerData {
 
 export type ToWorker =
   | { t: 'decode'; id: number; body: Uint8Array; encoding: OtlpEncoding }
+  | { t: 'hold'; id: number; records: SpanRecord[] }
   | { t: 'commit'; id: number; seq: number; bytes: number; recovered?: boolean }
   | { t: 'abort'; id: number }
   | { t: 'flush'; id: number }

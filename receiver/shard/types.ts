@@ -6,6 +6,7 @@
  * core: the core depends on shards, not the reverse.
  */
 import type { ResolvedReceiverOptions } from '../options.js';
+import type { SpanRecord } from '../../src/spans/record.js';
 import type { SessionWriterStats } from '../../src/writer/types.js';
 import type { OtlpEncoding } from '../otlp/codec.js';
 
@@ -72,6 +73,11 @@ export interface Shard {
    * abort(). `part` may be moved (transferred) to another thread.
    */
   decode(id: number, part: Uint8Array, encoding: OtlpEncoding): Promise<DecodeReply>;
+  /**
+   * Holds records the core decoded itself (log records, routed by their own or derived trace id)
+   * under `id` until commit() or abort(), as decode() does with its own.
+   */
+  hold(id: number, records: SpanRecord[]): Promise<DecodeReply>;
   /** Buffers the records held under `id`, logged in the WAL as `seq`; `recovered` marks a rebuild after a worker died. */
   commit(id: number, seq: number, bytes: number, recovered: boolean): Promise<void>;
   abort(id: number): void;

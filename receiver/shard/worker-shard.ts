@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { report } from '../../src/writer/SessionWriter.js';
+import type { SpanRecord } from '../../src/spans/record.js';
 import type { SessionWrittenEvent } from '../../src/writer/types.js';
 import type { OtlpEncoding } from '../otlp/codec.js';
 import type { FromWorker, ShardWorkerData, ToWorker } from './protocol.js';
@@ -132,7 +133,15 @@ export class WorkerShard implements Shard {
 
   async decode(id: number, part: Uint8Array, encoding: OtlpEncoding): Promise<DecodeReply> {
     const moved = movable(part);
-    const m = await this.call({ t: 'decode', id, body: moved, encoding }, [moved.buffer as ArrayBuffer]);
+    return this.reply(await this.call({ t: 'decode', id, body: moved, encoding }, [moved.buffer as ArrayBuffer]));
+  }
+
+  async hold(id: number, records: SpanRecord[]): Promise<DecodeReply> {
+    // Plain data: the structured clone copies it to the worker.
+    return this.reply(await this.call({ t: 'hold', id, records }));
+  }
+
+  private reply(m: FromWorker): DecodeReply {
     if (m.t === 'decoded') return { t: 'decoded', records: m.records, newTraces: m.newTraces, rejectedSpans: m.rejectedSpans, errorMessage: m.errorMessage };
     if (m.t === 'refused') return { t: 'refused', status: m.status, message: m.message };
     throw new Error(`shard worker ${this.index}: unexpected reply ${m.t}`);

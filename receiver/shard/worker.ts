@@ -88,6 +88,9 @@ port.on('message', (m: ToWorker) => {
     case 'decode':
       void shard.decode(m.id, m.body, m.encoding).then((reply) => post({ ...reply, id: m.id }));
       return;
+    case 'hold':
+      void shard.hold(m.id, m.records).then((reply) => post({ ...reply, id: m.id }));
+      return;
     case 'commit':
       void shard.commit(m.id, m.seq, m.bytes, m.recovered ?? false).then(() => post({ t: 'state', id: m.id, ...shard.state() }));
       return;

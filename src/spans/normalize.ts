@@ -23,6 +23,7 @@
  * A trace with no `ams.user_prompt` event gets one from the earliest chat's last user message,
  * so sessions from any instrumentation show what was asked.
  */
+import { isGenAiLikeLog } from './log-record.js';
 import type { AttributeValue, Attributes, SpanEventRecord, SpanRecord } from './record.js';
 import { readNumber, readString } from './read.js';
 import * as sc from './semconv.js';
@@ -54,9 +55,12 @@ export function isGenAiLikeAttributes(attrs: Attributes): boolean {
   return false;
 }
 
-/** A SpanRecord is GenAI (same rule as the in-process processor, plus OpenInference). */
+/**
+ * A SpanRecord is GenAI (same rule as the in-process processor, plus OpenInference); a record
+ * carrying a log event counts by the log rule (isGenAiLikeLog, src/spans/log-record.ts).
+ */
 export function isGenAiLikeRecord(record: SpanRecord): boolean {
-  return isGenAiLikeAttributes(record.attributes) || record.name.startsWith(`${sc.OP_INVOKE_AGENT} `);
+  return isGenAiLikeAttributes(record.attributes) || record.name.startsWith(`${sc.OP_INVOKE_AGENT} `) || isGenAiLikeLog(record);
 }
 
 // 'gen_ai.' is 7 characters: the deprecated keys continue with p(rompt), c(ompletion) or u(sage).
