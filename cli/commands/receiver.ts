@@ -31,7 +31,7 @@ export interface CliIo {
 export function receiverCommand(ctx: CliContext, io: CliIo, onStarted: (running: RunningReceiver) => Promise<void> | void): Command {
   const cmd = new Command('receiver')
     .summary('the OTLP/HTTP receiver (sessions from any OpenTelemetry collector)')
-    .description('OTLP/HTTP trace receiver: POST /v1/traces (protobuf or JSON, gzip), one session document per agent run.');
+    .description('OTLP/HTTP receiver: POST /v1/traces, /v1/logs and /v1/metrics (protobuf or JSON, gzip), one session document per agent session.');
   addSettingOptions(cmd, RECEIVER, 'Receiver (flags win over the environment):');
   cmd.addOption(new Option('--no-wal', 'run without a write-ahead log: acknowledged spans die with the process (AMS_RECEIVER_WAL_DIR=off)').helpGroup('Receiver (flags win over the environment):'));
   addSettingOptions(cmd, WRITER, 'Session writer:');
@@ -61,6 +61,7 @@ async function start(cmd: Command, env: Env, noWal: boolean, io: CliIo): Promise
       ` (auth: ${c.token ? 'bearer token' : 'none'}; workers: ${c.workers || 'none, main thread only'}; WAL: ${c.walDir === false ? 'off' : c.walDir}` +
       `${replayed?.records ? `, replayed ${replayed.records} request(s)` : ''})`,
   );
+  io.print(`  logs and metrics: ${running.url}/v1/logs, ${running.url}/v1/metrics (exporters that take a base URL: OTEL_EXPORTER_OTLP_ENDPOINT=${running.url})`);
   let signalled = false;
   const detach = (): void => {
     process.off('SIGTERM', onSignal);
