@@ -115,4 +115,13 @@ describe('wiring between the configs and the receiver', () => {
     const grpc = (tier.receivers!.otlp as { protocols: { grpc: { endpoint: string } } }).protocols.grpc.endpoint;
     expect(grpc.split(':').pop()).toBe('4317');
   });
+
+  it('scale-out: log events take the same trace-id route as their spans, and the ams tier hands both to the receiver', () => {
+    const front = load('otel-collector-config.loadbalancing.yaml');
+    const logs = front.service.pipelines['logs/ams']!;
+    expect(logs.exporters).toEqual(front.service.pipelines['traces/ams']!.exporters);
+    expect(logs.processors).toEqual(['memory_limiter']);
+    const tier = load('otel-collector-config.ams-tier.yaml');
+    expect(tier.service.pipelines.logs!.exporters).toEqual(tier.service.pipelines.traces!.exporters);
+  });
 });
