@@ -34,6 +34,9 @@ export function shortInput(input: unknown): string {
     const v = str(i[key]);
     if (v) return oneLine(v, MAX_INPUT);
   }
+  // One string argument (an MCP tool's `text`, `name`, ...) says it all.
+  const values = Object.values(i);
+  if (values.length === 1 && typeof values[0] === 'string') return oneLine(values[0], MAX_INPUT);
   return Object.keys(i).length ? oneLine(JSON.stringify(i), MAX_INPUT) : '';
 }
 
