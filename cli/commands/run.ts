@@ -40,9 +40,10 @@ Examples:
   ams run -- claude -p "fix the failing test"       any command; its Claude Code telemetry is kept
   ams run -- node my-agent.mjs                      an Agent SDK program (its CLI child reports)
 
-"prompt" runs the Claude Agent SDK (npm install ${SDK}). MCP servers come from .mcp.json in
---cwd (Claude Code's format), or --mcp-config. With OTEL_EXPORTER_OTLP_ENDPOINT set, the spans also
-go there (Honeycomb, Datadog, Logfire, a collector: docs/cli.md).
+"prompt" runs the Claude Agent SDK (npm install ${SDK}): the answer on stdout, tool
+activity on stderr. MCP servers come from .mcp.json in --cwd (Claude Code's format), or
+--mcp-config. With OTEL_EXPORTER_OTLP_ENDPOINT set, the spans also go there (Honeycomb,
+Datadog, Logfire, a collector: docs/cli.md).
 With -- <command>, the command's exit code is ams's; the sessions written are listed at the end.`;
 
 function splitList(v: string | undefined): string[] | undefined {
