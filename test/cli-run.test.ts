@@ -7,7 +7,7 @@
  * terminal showed.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Session } from '../src/index.js';
@@ -195,7 +195,8 @@ describe('ams run "prompt"', () => {
     const sb = sandbox(api.url);
     writeFileSync(path.join(sb.work, '.mcp.json'), JSON.stringify({ mcpServers: { echo: { command: 'node', args: 'server.js' } } }));
     const before = api.requests.length;
-    const bad = await ams(['run', 'hello'], sb.env, sb.work);
+    // --cwd: the agent's folder, where .mcp.json is looked for.
+    const bad = await ams(['run', '--cwd', sb.work, 'hello'], sb.env, tempDir('run-elsewhere'));
     expect(bad.code, bad.stderr).toBe(2);
     expect(bad.stderr).toContain(`ams run: malformed MCP config ${path.join(sb.work, '.mcp.json')}: mcpServers.echo.args: expected array, received string`);
 
@@ -211,16 +212,42 @@ describe('ams run "prompt"', () => {
     expect(existsSync(sb.store)).toBe(false);
   });
 
+  it('with OTEL_EXPORTER_OTLP_ENDPOINT set, a missing exporter package says how to install it (exit 1) and gRPC is refused (exit 2)', async () => {
+    // An installed copy of the package whose node_modules has everything but the OTLP trace exporters.
+    const pkg = tempDir('run-no-exporter');
+    cpSync(path.join(root, 'dist'), path.join(pkg, 'dist'), { recursive: true });
+    cpSync(path.join(root, 'package.json'), path.join(pkg, 'package.json'));
+    const from = realpathSync(path.join(root, 'node_modules'));
+    const link = (rel: string) => symlinkSync(realpathSync(path.join(from, rel)), path.join(pkg, 'node_modules', rel));
+    mkdirSync(path.join(pkg, 'node_modules/@opentelemetry'), { recursive: true });
+    for (const name of readdirSync(from).filter((n) => !n.startsWith('.') && n !== '@opentelemetry')) link(name);
+    for (const name of readdirSync(path.join(from, '@opentelemetry')).filter((n) => !n.startsWith('exporter-trace-otlp'))) link(`@opentelemetry/${name}`);
+    const sb = sandbox(api.url);
+    const before = api.requests.length;
+    const missing = await new Promise<Result>((resolve) => {
+      execFile(process.execPath, [path.join(pkg, 'dist/cli/main.js'), 'run', 'hello'], { cwd: sb.work, env: cleanEnv({ ...sb.env, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' }) }, (err, stdout, stderr) =>
+        resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+    expect(missing.code, missing.stderr).toBe(1);
+    expect(missing.stderr).toContain('npm install @opentelemetry/exporter-trace-otlp-proto');
+    const grpc = await ams(['run', 'hello'], { ...sb.env, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, sb.work);
+    expect(grpc.code).toBe(2);
+    expect(grpc.stderr).toContain('OTEL_EXPORTER_OTLP_PROTOCOL="grpc" is not supported by ams run: use http/protobuf or http/json');
+    expect(api.requests.length).toBe(before);
+  });
+
   it('a run that fails (max turns reached) exits 1, says why, and still writes the session, as an error', async () => {
     const marker = '[run:fail]';
     api.script([
-      { name: 'turn 1', prompt: marker, blocks: [{ type: 'tool_use', id: 'toolu_run_max', name: 'Bash', input: { command: 'echo one', description: 'one' } }] },
+      { name: 'turn 1', prompt: marker, blocks: [{ type: 'tool_use', id: 'toolu_run_max', name: 'Bash', input: { command: 'echo one >&2; exit 3', description: 'fail' } }] },
       { name: 'never', after: 'toolu_run_max', blocks: [{ type: 'text', text: 'should not be asked' }] },
     ]);
     const sb = sandbox(api.url);
     const r = await ams(['run', '--model', TEST_MODEL, '--max-turns', '1', '--allowed-tools', 'Bash', `${marker} loop`], sb.env, sb.work);
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toContain('→ Bash: echo one');
+    expect(r.stderr).toContain('→ Bash: echo one >&2; exit 3');
+    expect(r.stderr).toMatch(/^ {2}✗ Bash error: .*one/m);
     expect(r.stderr).toMatch(/ams run: the run (failed|ended with).*maximum number of turns/);
     const [w] = writtenLines(r.stderr);
     expect(w, r.stderr).toBeDefined();
