@@ -244,8 +244,10 @@ describe('ams run "prompt"', () => {
       { name: 'never', after: 'toolu_run_max', blocks: [{ type: 'text', text: 'should not be asked' }] },
     ]);
     const sb = sandbox(api.url);
-    const r = await ams(['run', '--model', TEST_MODEL, '--max-turns', '1', '--allowed-tools', 'Bash', `${marker} loop`], sb.env, sb.work);
+    // Also: an OTLP endpoint nobody listens on is reported, and the session is written anyway.
+    const r = await ams(['run', '--model', TEST_MODEL, '--max-turns', '1', '--allowed-tools', 'Bash', `${marker} loop`], { ...sb.env, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_EXPORTER_OTLP_TIMEOUT: '1000' }, sb.work);
     expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain('ams run: sending spans to http://127.0.0.1:9 failed:');
     expect(r.stderr).toContain('→ Bash: echo one >&2; exit 3');
     expect(r.stderr).toMatch(/^ {2}✗ Bash error: .*one/m);
     expect(r.stderr).toMatch(/ams run: the run (failed|ended with).*maximum number of turns/);

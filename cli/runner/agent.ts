@@ -16,6 +16,7 @@ import type { SessionStorage } from '../../src/storage/types.js';
 import type { SessionWrittenEvent } from '../../src/writer/types.js';
 import { EXIT_FAIL, EXIT_OK } from '../common.js';
 import type { McpConfig } from './mcp-config.js';
+import { reportingFailures } from './otlp-export.js';
 import type { OtlpTarget } from './otlp-export.js';
 import { locationOf } from './where.js';
 import { Terminal } from './terminal.js';
@@ -54,7 +55,7 @@ export async function runAgent(o: AgentRunOptions): Promise<number> {
       captureThinking: resolve(SETTINGS.captureThinking, undefined, env),
     }),
   ];
-  if (o.otlp) processors.push(new BatchSpanProcessor(o.otlp.exporter));
+  if (o.otlp) processors.push(new BatchSpanProcessor(reportingFailures(o.otlp.exporter, o.otlp.target, (line) => term.line(line))));
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': env.OTEL_SERVICE_NAME?.trim() || AGENT_NAME }),
     spanProcessors: processors,
@@ -93,8 +94,9 @@ export async function runAgent(o: AgentRunOptions): Promise<number> {
     failure = err instanceof Error ? err.message : String(err);
   } finally {
     term.close();
-    // Writes the session (the root span has ended) and sends what is batched for the backend.
-    await provider.shutdown();
+    // Writes the session (the root span has ended) and sends what is batched for the backend. A
+    // backend that cannot be reached was reported (reportingFailures) and must not stop the rest.
+    await Promise.allSettled(processors.map((p) => p.shutdown()));
     await storage.close?.();
   }
 

@@ -5,7 +5,9 @@
  * _TIMEOUT and _COMPRESSION read by the real OTLP exporter itself. The exporters are optional
  * peer dependencies, loaded only when one is asked for.
  */
-import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { ExportResultCode } from '@opentelemetry/core';
+import type { ExportResult } from '@opentelemetry/core';
+import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { Env } from '../../src/config/env.js';
 import { optionalDependency } from '../../src/storage/optional-dependency.js';
 import { UsageError } from '../common.js';
@@ -49,4 +51,25 @@ export async function otlpExporter(target: OtlpTarget): Promise<SpanExporter> {
   }
   const { OTLPTraceExporter } = await loadProto();
   return new OTLPTraceExporter();
+}
+
+/**
+ * `exporter`, telling `report` (once) when an export fails: the SDK only logs through diag, which
+ * a command line user never sees, and a wrong endpoint or key should not go unnoticed.
+ */
+export function reportingFailures(exporter: SpanExporter, target: OtlpTarget, report: (line: string) => void): SpanExporter {
+  let reported = false;
+  return {
+    export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+      exporter.export(spans, (result) => {
+        if (result.code !== ExportResultCode.SUCCESS && !reported) {
+          reported = true;
+          report(`ams run: sending spans to ${target.endpoint} failed: ${result.error?.message ?? 'unknown error'} (the session is written to storage all the same)`);
+        }
+        done(result);
+      });
+    },
+    shutdown: () => exporter.shutdown(),
+    forceFlush: () => exporter.forceFlush?.() ?? Promise.resolve(),
+  };
 }
