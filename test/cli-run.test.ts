@@ -47,6 +47,33 @@ function ams(args: string[], env: Record<string, string>, cwd: string): Promise<
   });
 }
 
+/**
+ * `ams` from an installed copy of the package (dist + package.json) whose node_modules has every
+ * package but those whose name starts with `without` (e.g. an optional peer dependency).
+ */
+function amsInstalledWithout(without: string, args: string[], env: Record<string, string>, cwd: string): Promise<Result> {
+  const pkg = tempDir('run-installed');
+  cpSync(path.join(root, 'dist'), path.join(pkg, 'dist'), { recursive: true });
+  cpSync(path.join(root, 'package.json'), path.join(pkg, 'package.json'));
+  const from = realpathSync(path.join(root, 'node_modules'));
+  const to = path.join(pkg, 'node_modules');
+  for (const name of readdirSync(from).filter((n) => !n.startsWith('.'))) {
+    if (!name.startsWith('@')) {
+      if (!name.startsWith(without)) symlinkSync(realpathSync(path.join(from, name)), path.join(to, name));
+      continue;
+    }
+    mkdirSync(path.join(to, name), { recursive: true });
+    for (const sub of readdirSync(path.join(from, name))) {
+      if (!`${name}/${sub}`.startsWith(without)) symlinkSync(realpathSync(path.join(from, name, sub)), path.join(to, name, sub));
+    }
+  }
+  return new Promise((resolve) => {
+    execFile(process.execPath, [path.join(pkg, 'dist/cli/main.js'), ...args], { cwd, env: cleanEnv(env) }, (err, stdout, stderr) =>
+      resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
 /** A throwaway home for the Claude CLI, a working folder in it, and the env that points it at the scripted API. */
 function sandbox(apiUrl: string): { work: string; store: string; env: Record<string, string> } {
   const home = tempDir('run-home');
@@ -212,25 +239,15 @@ describe('ams run "prompt"', () => {
     expect(existsSync(sb.store)).toBe(false);
   });
 
-  it('with OTEL_EXPORTER_OTLP_ENDPOINT set, a missing exporter package says how to install it (exit 1) and gRPC is refused (exit 2)', async () => {
-    // An installed copy of the package whose node_modules has everything but the OTLP trace exporters.
-    const pkg = tempDir('run-no-exporter');
-    cpSync(path.join(root, 'dist'), path.join(pkg, 'dist'), { recursive: true });
-    cpSync(path.join(root, 'package.json'), path.join(pkg, 'package.json'));
-    const from = realpathSync(path.join(root, 'node_modules'));
-    const link = (rel: string) => symlinkSync(realpathSync(path.join(from, rel)), path.join(pkg, 'node_modules', rel));
-    mkdirSync(path.join(pkg, 'node_modules/@opentelemetry'), { recursive: true });
-    for (const name of readdirSync(from).filter((n) => !n.startsWith('.') && n !== '@opentelemetry')) link(name);
-    for (const name of readdirSync(path.join(from, '@opentelemetry')).filter((n) => !n.startsWith('exporter-trace-otlp'))) link(`@opentelemetry/${name}`);
+  it('a missing optional package (the OTLP exporter when OTEL_EXPORTER_OTLP_ENDPOINT is set, the Agent SDK) says how to install it (exit 1); gRPC is refused (exit 2)', async () => {
     const sb = sandbox(api.url);
     const before = api.requests.length;
-    const missing = await new Promise<Result>((resolve) => {
-      execFile(process.execPath, [path.join(pkg, 'dist/cli/main.js'), 'run', 'hello'], { cwd: sb.work, env: cleanEnv({ ...sb.env, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' }) }, (err, stdout, stderr) =>
-        resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
-      );
-    });
+    const missing = await amsInstalledWithout('@opentelemetry/exporter-trace-otlp', ['run', 'hello'], { ...sb.env, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' }, sb.work);
     expect(missing.code, missing.stderr).toBe(1);
     expect(missing.stderr).toContain('npm install @opentelemetry/exporter-trace-otlp-proto');
+    const noSdk = await amsInstalledWithout('@anthropic-ai/claude-agent-sdk', ['run', 'hello'], sb.env, sb.work);
+    expect(noSdk.code, noSdk.stderr).toBe(1);
+    expect(noSdk.stderr).toContain('npm install @anthropic-ai/claude-agent-sdk');
     const grpc = await ams(['run', 'hello'], { ...sb.env, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, sb.work);
     expect(grpc.code).toBe(2);
     expect(grpc.stderr).toContain('OTEL_EXPORTER_OTLP_PROTOCOL="grpc" is not supported by ams run: use http/protobuf or http/json');
