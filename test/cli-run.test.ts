@@ -254,6 +254,26 @@ describe('ams run "prompt"', () => {
     expect(api.requests.length).toBe(before);
   });
 
+  it('Ctrl-C (SIGINT) stops the agent, not ams: the session is written as far as it got and the exit code is 130', async () => {
+    const marker = '[run:interrupt]';
+    // The model takes its time: the run is still going when the signal comes.
+    api.script([{ name: 'slow', prompt: marker, delayMs: 20_000, blocks: [{ type: 'text', text: 'too late' }] }]);
+    const sb = sandbox(api.url);
+    const child = execFile(process.execPath, [CLI, 'run', '--model', TEST_MODEL, `${marker} take your time`], { cwd: sb.work, env: cleanEnv(sb.env) });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await expect.poll(() => api.requests.some((r) => r.turn === 'slow'), { timeout: 30_000 }).toBe(true);
+    child.kill('SIGINT');
+    expect(await exited, stderr).toBe(130);
+    expect(stderr).toContain('ams run: interrupted; writing the session');
+    const [w] = writtenLines(stderr);
+    expect(w, stderr).toBeDefined();
+    const s = readSession(w!.file);
+    expect(s.status).not.toBe('ok');
+    expect(eventsOfType(s.events, 'user_prompt').map((p) => p.prompt)).toEqual([`${marker} take your time`]);
+  }, 60_000);
+
   it('a run that fails (max turns reached) exits 1, says why, and still writes the session, as an error', async () => {
     const marker = '[run:fail]';
     api.script([

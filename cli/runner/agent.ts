@@ -39,6 +39,8 @@ export interface AgentRunOptions {
 }
 
 export const AGENT_NAME = 'ams-run';
+/** Exit code after Ctrl-C, as shells report a command ended by SIGINT. */
+const EXIT_INTERRUPTED = 130;
 
 /** Runs the agent; resolves to the exit code (1 when the run failed or no session was written). */
 export async function runAgent(o: AgentRunOptions): Promise<number> {
@@ -78,6 +80,17 @@ export async function runAgent(o: AgentRunOptions): Promise<number> {
   if (o.maxTurns !== undefined) options.maxTurns = o.maxTurns;
   if (o.permissionMode) options.permissionMode = o.permissionMode;
 
+  // Ctrl-C stops the agent, not ams: the run is aborted (the SDK ends its CLI child) and the
+  // session written, as far as it got. A second Ctrl-C quits at once.
+  const abort = new AbortController();
+  options.abortController = abort;
+  const onInterrupt = (): void => {
+    if (abort.signal.aborted) process.exit(EXIT_INTERRUPTED);
+    term.line('ams run: interrupted; writing the session (Ctrl-C again to quit now)');
+    abort.abort();
+  };
+  process.on('SIGINT', onInterrupt);
+
   let failure: string | undefined;
   try {
     const q = tracedQuery({
@@ -93,6 +106,7 @@ export async function runAgent(o: AgentRunOptions): Promise<number> {
   } catch (err) {
     failure = err instanceof Error ? err.message : String(err);
   } finally {
+    process.off('SIGINT', onInterrupt);
     term.close();
     // Writes the session (the root span has ended) and sends what is batched for the backend. A
     // backend that cannot be reached was reported (reportingFailures) and must not stop the rest.
@@ -101,17 +115,19 @@ export async function runAgent(o: AgentRunOptions): Promise<number> {
   }
 
   const r = term.result;
-  if (failure) term.line(`ams run: the run failed: ${failure}`);
+  if (abort.signal.aborted) term.line('ams run: the run was interrupted');
+  else if (failure) term.line(`ams run: the run failed: ${failure}`);
   else if (!r) term.line('ams run: the run ended without a result');
   else if (!r.ok) term.line(`ams run: the run ended with ${r.subtype}${r.errors.length ? `: ${r.errors.join('; ')}` : ''}`);
 
   if (!written.length) {
     term.line('ams run: no session was written (see the messages above)');
-    return EXIT_FAIL;
+    return abort.signal.aborted ? EXIT_INTERRUPTED : EXIT_FAIL;
   }
   for (const w of written) {
     term.line(`session ${w.sessionId} (${w.status}) written to ${locationOf(storage, w.key)}`);
   }
   term.line(`next: ams show ${written[written.length - 1]!.sessionId}`);
+  if (abort.signal.aborted) return EXIT_INTERRUPTED;
   return failure || !r?.ok ? EXIT_FAIL : EXIT_OK;
 }
