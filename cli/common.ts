@@ -41,6 +41,8 @@ export function usageErrorOf(err: CommanderError): UsageError {
 export interface CliContext {
   env: Env;
   code: number;
+  /** The command line as given (after `ams`), for commands that read it raw (`ams run -- ...`). */
+  argv?: readonly string[];
 }
 
 /** Storage settings for the reading commands (the spool folder is a writer's). */

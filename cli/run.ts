@@ -8,6 +8,7 @@ import type { CliContext } from './common.js';
 import { exportCommand } from './commands/export.js';
 import { lsCommand } from './commands/ls.js';
 import { receiverCommand } from './commands/receiver.js';
+import { runCommand } from './commands/run.js';
 import { showCommand } from './commands/show.js';
 import { tailCommand } from './commands/tail.js';
 import { viewCommand } from './commands/view.js';
@@ -47,6 +48,7 @@ export function program(ctx: CliContext): Command {
       await new Promise<void>((resolve) => running.server.once('close', () => resolve()));
     }),
     demoCommand(ctx),
+    runCommand(ctx),
   ]) {
     ams.addCommand(cmd);
   }
@@ -61,7 +63,7 @@ export function usage(): string {
 }
 
 export async function run(argv: string[], env: Env): Promise<number> {
-  const ctx: CliContext = { env, code: EXIT_OK };
+  const ctx: CliContext = { env, code: EXIT_OK, argv };
   const out: string[] = [];
   const ams = quiet(program(ctx), out);
   const [command] = argv;

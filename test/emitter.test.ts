@@ -66,6 +66,24 @@ describe('GenAiEmitter', () => {
   });
 });
 
+describe('the system prompt (gen_ai.system_instructions)', () => {
+  it('is on the Claude root span in the parts format for a string, parts or custom prompt; not for the preset, nor without input capture', () => {
+    const rootAttrs = (systemPrompt: unknown, options: { captureContent?: boolean } = {}) => {
+      const { exporter, provider } = exporterProvider();
+      const tracer = new ClaudeTracer({ tracerProvider: provider, ...options, sdkOptions: { systemPrompt } as never });
+      tracer.finish();
+      return exporter.getFinishedSpans().find((s) => s.name.startsWith('invoke_agent'))!.attributes;
+    };
+    const parts = (a: Attributes) => (a[sc.GEN_AI_SYSTEM_INSTRUCTIONS] === undefined ? undefined : JSON.parse(String(a[sc.GEN_AI_SYSTEM_INSTRUCTIONS])));
+    expect(parts(rootAttrs('Be terse.'))).toEqual([{ type: 'text', content: 'Be terse.' }]);
+    expect(parts(rootAttrs(['One.', 'Two.']))).toEqual([{ type: 'text', content: 'One.\n\nTwo.' }]);
+    expect(parts(rootAttrs({ type: 'custom', prompt: 'Custom.' }))).toEqual([{ type: 'text', content: 'Custom.' }]);
+    expect(parts(rootAttrs({ type: 'preset', preset: 'claude_code', append: 'Also this.' }))).toBeUndefined();
+    expect(parts(rootAttrs(undefined))).toBeUndefined();
+    expect(parts(rootAttrs('Secret instructions.', { captureContent: false }))).toBeUndefined();
+  });
+});
+
 describe('both producers, one emitter', () => {
   it('write the same tool-call attributes for the same call and settings', async () => {
     const settings = { maxAttributeLength: 200, captureInput: false };

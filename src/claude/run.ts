@@ -43,7 +43,13 @@ export class Run {
   resultError: string | undefined;
   finished = false;
 
-  constructor(config: ResolvedConfig, provider: TracerProvider | undefined, requestModel: string | undefined, parentContext: Context | undefined) {
+  constructor(
+    config: ResolvedConfig,
+    provider: TracerProvider | undefined,
+    requestModel: string | undefined,
+    parentContext: Context | undefined,
+    systemPrompt?: string,
+  ) {
     this.emitter = new GenAiEmitter(config);
     this.tracer = (provider ?? trace.getTracerProvider()).getTracer(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION);
     this.requestModel = requestModel;
@@ -56,6 +62,7 @@ export class Run {
       sessionId: config.sessionId,
       metadata: config.metadata,
     });
+    this.emitter.systemInstructions(attrs, systemPrompt);
     const span = LazySpan.root(this.tracer, `${sc.OP_INVOKE_AGENT} ${config.agentName}`, SpanKind.INTERNAL, Date.now(), attrs, parentContext ?? context.active());
     this.agents = new Agents(this, span);
     this.tools = new Tools(this);

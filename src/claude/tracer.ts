@@ -30,6 +30,18 @@ import { obj } from './state.js';
 
 export type { FinishOutcome } from './run.js';
 
+/**
+ * The system prompt the caller gave, as text: a string, string parts (joined by blank lines) or
+ * a custom prompt. The `claude_code` preset is Claude Code's own prompt, which the SDK never
+ * sees: not recorded (its `append` alone would pass for the whole prompt).
+ */
+function systemPromptText(p: Options['systemPrompt']): string | undefined {
+  if (typeof p === 'string') return p;
+  if (Array.isArray(p)) return p.join('\n\n');
+  if (p && typeof p === 'object' && p.type === 'custom') return typeof p.prompt === 'string' ? p.prompt : p.prompt.join('\n\n');
+  return undefined;
+}
+
 export interface ClaudeTracerOptions extends ClaudeTracingOptions {
   /** The SDK options of the run: read (model, agent) and never modified. */
   sdkOptions?: Options;
@@ -45,7 +57,7 @@ export class ClaudeTracer {
 
   constructor(options: ClaudeTracerOptions = {}) {
     const config = resolveConfig(options, options.sdkOptions?.agent);
-    this.run = new Run(config, options.tracerProvider, options.sdkOptions?.model, options.parentContext);
+    this.run = new Run(config, options.tracerProvider, options.sdkOptions?.model, options.parentContext, systemPromptText(options.sdkOptions?.systemPrompt));
     this.hooks = {};
     for (const event of HOOK_EVENTS) {
       const cb: HookCallback = async (input, toolUseId) => {

@@ -78,6 +78,15 @@ export class GenAiEmitter {
     return attrs;
   }
 
+  /**
+   * `gen_ai.system_instructions` (the system prompt), in the GenAI parts format
+   * `[{"type":"text","content":...}]`; an input, so only when inputs are recorded.
+   */
+  systemInstructions(attrs: Attributes, text: string | undefined): void {
+    if (!this.capture.captureInput || text === undefined || text === '') return;
+    putValue(attrs, sc.GEN_AI_SYSTEM_INSTRUCTIONS, [{ type: 'text', content: text }], this.maxLength);
+  }
+
   /** Attributes of an `ams.user_prompt` event; the text only when inputs are recorded. */
   promptEvent(prompt: string, synthetic?: boolean): Attributes {
     const attrs: Attributes = {};
