@@ -5,6 +5,7 @@
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalStorage, S3Storage } from '../src/index.js';
@@ -364,6 +365,32 @@ describe('ams on a store with hostile ids and fields (control characters)', () =
     expect(lines(runs.export.stdout).map((l) => (JSON.parse(l) as SessionIndexEntry).agent.name)).toEqual([session.agent.name, session.agent.name]);
     expect((JSON.parse(lines(runs.full.stdout)[0]!) as Session).metadata).toEqual(session.metadata);
     expect((JSON.parse(runs.show.stdout) as Session).events[0]).toMatchObject({ prompt: `hello${HOSTILE}` });
+  });
+
+  it('view refuses a foreign Host (421) and answers a name given with --viewer-allowed-hosts', async () => {
+    const child = spawn(process.execPath, [CLI, 'view', '--port', '0', '--viewer-allowed-hosts', 'ams.internal'], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const status = (port: number, host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port, path: '/api/sessions', headers: { Host: host }, setHost: false }, (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      await expect.poll(() => stdout, { timeout: 10_000, interval: 50 }).toMatch(/http:\/\/127\.0\.0\.1:\d+\//);
+      const port = Number(/127\.0\.0\.1:(\d+)\//.exec(stdout)![1]);
+      expect(await status(port, `127.0.0.1:${port}`)).toBe(200);
+      expect(await status(port, `ams.internal:${port}`)).toBe(200);
+      expect(await status(port, `rebound.example:${port}`)).toBe(421);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
   });
 
   it('text modes (ls, show) show them as visible escapes', async () => {
