@@ -1,9 +1,10 @@
 /** Terminal formatting for the `ams` command: numbers, times, tables, and safe text. */
 import type { SessionIndexEntry } from '../src/session/types.js';
-import { clean, cut, fmtCost, fmtDuration, fmtTime, fmtTokens } from '../src/render/text.js';
+import { clean, cut, fmtCost, fmtDuration, fmtTime, fmtTokens, toJson } from '../src/render/text.js';
 
 // The text helpers live with the one session renderer (src/render); the CLI re-exports them.
-export { clean, cut, fmtCost, fmtDuration, fmtTime, fmtTokens };
+// Every CLI output goes through clean() (text) or toJson() (JSON): no raw control character.
+export { clean, cut, fmtCost, fmtDuration, fmtTime, fmtTokens, toJson };
 
 export interface Column<T> {
   header: string;

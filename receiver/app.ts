@@ -161,10 +161,11 @@ export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
     else res.json({ status: 'ready' });
   });
 
-  // The session viewer and its query API, reading the storage this receiver writes to. No
-  // authentication: on by default only when listening on loopback (AMS_RECEIVER_UI overrides).
+  // The session viewer and its query API, reading the storage this receiver writes to: on by
+  // default only when listening on loopback (AMS_RECEIVER_UI overrides); it requires the
+  // receiver's token when one is set and refuses foreign Host names (src/viewer/access.ts).
   if ((config.ui ?? isLoopback(config.host)) && isReader(storage)) {
-    app.use('/ui', createViewerRouter({ reader: storage }));
+    app.use('/ui', createViewerRouter({ reader: storage, token: config.token, env }));
   }
 
   for (const signal of ['traces', 'logs', 'metrics'] as const) {

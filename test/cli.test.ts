@@ -4,7 +4,8 @@
  * the JSON Schema, export line counts, and tail printing a session written after it started.
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalStorage, S3Storage } from '../src/index.js';
@@ -321,5 +322,83 @@ describe.each(['local', 's3'] as const)('ams against a %s fixture store', (kind)
       child.kill('SIGTERM');
     }
     expect(await exited).toBe(0);
+  });
+});
+
+describe('ams on a store with hostile ids and fields (control characters)', () => {
+  /** C1 CSI and NEL, the line separator, a bidi override, an OSC title sequence, DEL, a tab. */
+  const HOSTILE = '\u009b31m\u0085\u2028\u202e\x1b]0;pwned\x07\x7f\t';
+  /** What must never reach the terminal raw, in any output mode (tab and newline aside). */
+  // eslint-disable-next-line no-control-regex
+  const RAW = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+  let env: Record<string, string>;
+  const session = goldenSession('agentless-error');
+  session.id = 'ctl-fixture-0001';
+  session.agent = { name: `agent${HOSTILE}` };
+  session.metadata = { [`key${HOSTILE}`]: `value${HOSTILE}` };
+  session.events = [{ type: 'user_prompt', at: session.started_at, prompt: `hello${HOSTILE}` }, ...session.events];
+  const hostileId = `ctl-fixture-0002${HOSTILE}`;
+
+  beforeAll(async () => {
+    const dir = tempDir('cli-hostile');
+    const storage = new LocalStorage({ dir });
+    await storage.putSession(session);
+    // A second index entry whose id itself is hostile (a store anyone could write to).
+    const entry = JSON.parse(readFileSync(path.join(dir, 'index', `${session.id}.json`), 'utf8')) as SessionIndexEntry;
+    writeFileSync(path.join(dir, 'index', 'ctl-fixture-0002.json'), JSON.stringify({ ...entry, id: hostileId }));
+    env = { AMS_LOCAL_DIR: dir };
+  });
+
+  it('JSON modes (ls --json, export, export --full, show --json) escape them and parse back to the same values', async () => {
+    const runs = {
+      ls: await ams(['ls', '--json'], env),
+      export: await ams(['export'], env),
+      full: await ams(['export', '--full'], env),
+      show: await ams(['show', session.id, '--json'], env),
+    };
+    for (const [name, r] of Object.entries(runs)) {
+      expect(r.stdout, `${name}: ${r.stderr}`).not.toMatch(RAW);
+      expect(r.stdout, name).toContain('\\u009b31m\\u0085\\u2028\\u202e\\u001b]0;pwned\\u0007\\u007f\\t');
+    }
+    const listed = JSON.parse(runs.ls.stdout) as SessionIndexEntry[];
+    expect(listed.map((e) => e.id).sort()).toEqual([session.id, hostileId]);
+    expect(lines(runs.export.stdout).map((l) => (JSON.parse(l) as SessionIndexEntry).agent.name)).toEqual([session.agent.name, session.agent.name]);
+    expect((JSON.parse(lines(runs.full.stdout)[0]!) as Session).metadata).toEqual(session.metadata);
+    expect((JSON.parse(runs.show.stdout) as Session).events[0]).toMatchObject({ prompt: `hello${HOSTILE}` });
+  });
+
+  it('view refuses a foreign Host (421) and answers a name given with --viewer-allowed-hosts', async () => {
+    const child = spawn(process.execPath, [CLI, 'view', '--port', '0', '--viewer-allowed-hosts', 'ams.internal'], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const status = (port: number, host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port, path: '/api/sessions', headers: { Host: host }, setHost: false }, (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      await expect.poll(() => stdout, { timeout: 10_000, interval: 50 }).toMatch(/http:\/\/127\.0\.0\.1:\d+\//);
+      const port = Number(/127\.0\.0\.1:(\d+)\//.exec(stdout)![1]);
+      expect(await status(port, `127.0.0.1:${port}`)).toBe(200);
+      expect(await status(port, `ams.internal:${port}`)).toBe(200);
+      expect(await status(port, `rebound.example:${port}`)).toBe(421);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+
+  it('text modes (ls, show) show them as visible escapes', async () => {
+    for (const args of [['ls'], ['show', session.id]]) {
+      const r = await ams(args, env);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout, args[0]).not.toMatch(RAW);
+      expect(r.stdout, args[0]).toContain('\\x9b31m\\x85\\u2028\\u202e\\x1b]0;pwned\\x07\\x7f');
+    }
   });
 });

@@ -259,6 +259,14 @@ describe('redactKeys, privacy mode, mask', () => {
   });
 });
 
+describe('names and keys', () => {
+  it('keys that redact alike keep every value (#2, #3), and JSON numbers are never phones', () => {
+    const session = { ...assembleFromTool(), metadata: { 'jane@example.com': 'a', 'bob@example.org': 'b', callback: 4155550132, note: 'call 4155550132' } };
+    const out = applyPrivacy(session, { redact: true, captureContent: true, captureThinking: true });
+    expect(out.metadata).toEqual({ '[REDACTED:email]': 'a', '[REDACTED:email]#2': 'b', callback: 4155550132, note: 'call [REDACTED:phone]' });
+  });
+});
+
 describe('applyPrivacy over every golden session', () => {
   const goldenDirs = ['fixtures/assemble', 'fixtures/instrumentations'].map((d) => path.join(import.meta.dirname, d));
   const goldens = goldenDirs.flatMap((d) => readdirSync(d).filter((f) => f.endsWith('.session.json')).map((f) => path.join(d, f)));
@@ -309,7 +317,17 @@ describe('patterns', () => {
 
   it('stay linear on hostile text (no catastrophic backtracking)', () => {
     // Each of these took minutes with unbounded patterns; linear patterns take milliseconds.
-    const hostile = (n: number) => ['a.'.repeat(200 * n) + '@', 'sk-'.repeat(100 * n), 'eyJ'.repeat(100 * n) + '.', 'xoxb-'.repeat(60 * n), '1-2-3-4-'.repeat(50 * n) + '@x'];
+    const hostile = (n: number) => [
+      'a.'.repeat(200 * n) + '@',
+      'sk-'.repeat(100 * n),
+      'eyJ'.repeat(100 * n) + '.',
+      'xoxb-'.repeat(60 * n),
+      '1-2-3-4-'.repeat(50 * n) + '@x',
+      'ü.'.repeat(200 * n) + '%40',
+      '+1 2 '.repeat(60 * n) + 'x',
+      '1234.'.repeat(80 * n),
+      'SessionToken: '.repeat(20 * n) + 'A'.repeat(100 * n),
+    ];
     const [small, full] = [hostile(1000 / SCALE), hostile(1000)];
     // Linear means SCALE times the text costs about SCALE times the time; quadratic, SCALE² (and
     // exponential never finishes). The baseline is this run's own, so a slow or loaded machine

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createReceiver } from '../receiver/index.js';
 import { LocalStorage } from '../src/index.js';
 import type { Session } from '../src/index.js';
 import { createViewerRouter } from '../src/viewer/index.js';
@@ -206,5 +207,40 @@ describe('viewer in Chromium', () => {
     expect(await box.locator('pre.result').textContent()).toBe(BIG_RESULT);
     expect(await page.locator('#download').getAttribute('href')).toBe(`api/sessions/${BIG_ID}?download=1`);
     expect(incidents).toEqual([]);
+  });
+});
+
+describe("viewer in Chromium behind the receiver's token", () => {
+  it('opening /ui/?token= once sets the cookie, drops the token from the address, and the page loads its sessions', async () => {
+    const storage = new LocalStorage({ dir: tempDir('viewer-token') });
+    const run = goldenSession('agent-with-subagent');
+    await storage.putSession(run);
+    const receiver = createReceiver({ storage, walDir: false, env: {}, token: 'browser-5ecret' });
+    const { url } = await receiver.start({ host: '127.0.0.1', port: 0 });
+    const own = await browser.newPage();
+    const errors: string[] = [];
+    own.on('pageerror', (e) => errors.push(e.message));
+    own.on('response', (r) => {
+      if (r.status() >= 400) errors.push(`${r.status()} ${r.url()}`);
+    });
+    try {
+      // Without the token: the 401 text, no page.
+      const refused = await own.goto(`${url}/ui/`);
+      expect(refused!.status()).toBe(401);
+      errors.length = 0;
+      await own.goto(`${url}/ui/?token=browser-5ecret`);
+      expect(own.url()).toBe(`${url}/ui/`);
+      await expect.poll(() => own.locator('#sessions tbody tr').count()).toBe(1);
+      expect(await own.locator('#sessions tbody tr').first().getAttribute('data-id')).toBe(run.id);
+      const cookies = await own.context().cookies();
+      expect(cookies.map((c) => [c.name, c.httpOnly, c.sameSite, c.path])).toEqual([['ams_viewer', true, 'Strict', '/ui/']]);
+      // A session opens (the API answers with the cookie alone).
+      await own.goto(`${url}/ui/#/s/${run.id}`);
+      await own.waitForSelector(`#detail[data-id="${run.id}"]`);
+      expect(errors).toEqual([]);
+    } finally {
+      await own.close();
+      await receiver.stop();
+    }
   });
 });

@@ -4,6 +4,7 @@ import { querySessions } from '../../src/query/query.js';
 import { readAllIndex } from '../../src/query/scan.js';
 import { addStorageOptions, addFilterOptions, EXIT_FAIL, EXIT_OK, UsageError, filterFrom, readerFor, write } from '../common.js';
 import type { CliContext, Values } from '../common.js';
+import { toJson } from '../format.js';
 
 /** Full documents fetched at once: S3 round trips overlap, memory stays small. */
 const FETCH_CONCURRENCY = 16;
@@ -58,14 +59,14 @@ async function exportSessions(cmd: Command, ctx: CliContext, v: Values, words: s
   };
   if (!v.full) {
     for (const e of entries) {
-      await write(out, `${JSON.stringify(e)}\n`);
+      await write(out, `${toJson(e)}\n`);
       tick();
     }
   } else {
     for (let i = 0; i < entries.length; i += FETCH_CONCURRENCY) {
       const batch = await Promise.all(entries.slice(i, i + FETCH_CONCURRENCY).map((e) => reader.getSession(e.id)));
       for (const s of batch) {
-        if (s) await write(out, `${JSON.stringify(s)}\n`);
+        if (s) await write(out, `${toJson(s)}\n`);
         else missing += 1;
         tick();
       }

@@ -3,7 +3,7 @@ import { querySessions } from '../../src/query/query.js';
 import { readAllIndex } from '../../src/query/scan.js';
 import { addStorageOptions, addFilterOptions, EXIT_OK, filterFrom, intFlag, readerFor, write } from '../common.js';
 import type { CliContext, Values } from '../common.js';
-import { ENTRY_COLUMNS, table } from '../format.js';
+import { ENTRY_COLUMNS, table, toJson } from '../format.js';
 
 export function lsCommand(ctx: CliContext): Command {
   const cmd = new Command('ls')
@@ -29,7 +29,7 @@ async function ls(cmd: Command, ctx: CliContext, v: Values, words: string[]): Pr
   const entries = await readAllIndex(reader);
   const result = querySessions(entries, filter, { limit, offset });
   if (v.json) {
-    await write(process.stdout, `${JSON.stringify(result.sessions, null, 2)}\n`);
+    await write(process.stdout, `${toJson(result.sessions, 2)}\n`);
     return EXIT_OK;
   }
   if (result.total === 0) {

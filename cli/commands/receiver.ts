@@ -16,7 +16,8 @@ const STORAGE = settingsOf(['storage'], { writer: true });
 const CAPTURE = settingsOf(['capture']);
 const WRITER = settingsOf(['writer']);
 const RECEIVER = settingsOf(['receiver']);
-const SETTINGS_USED = [...STORAGE, ...CAPTURE, ...WRITER, ...RECEIVER];
+const VIEWER = settingsOf(['viewer']);
+const SETTINGS_USED = [...STORAGE, ...CAPTURE, ...WRITER, ...RECEIVER, ...VIEWER];
 
 export interface CliIo {
   print(line: string): void;
@@ -37,6 +38,7 @@ export function receiverCommand(ctx: CliContext, io: CliIo, onStarted: (running:
   addSettingOptions(cmd, WRITER, 'Session writer:');
   addSettingOptions(cmd, STORAGE, 'Storage:');
   addSettingOptions(cmd, CAPTURE, 'Capture and privacy:');
+  addSettingOptions(cmd, VIEWER, 'Viewer (/ui):');
   const envOnly = allSettings().filter((s) => s.group === 'receiver' && !settingFlag(s));
   cmd.addHelpText('after', `\nEnvironment only:\n${envOnly.map((s) => `  ${s.env.padEnd(28)} ${s.doc.replace(/`/g, '')}`).join('\n')}`);
   return cmd.action(async (opts: { wal?: boolean }) => {

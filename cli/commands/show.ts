@@ -3,7 +3,7 @@ import { lookupSession } from '../../src/query/lookup.js';
 import { describeReader } from '../../src/query/reader.js';
 import { addStorageOptions, EXIT_FAIL, EXIT_OK, readerFor, write } from '../common.js';
 import type { CliContext, Values } from '../common.js';
-import { clean, fmtTime } from '../format.js';
+import { clean, fmtTime, toJson } from '../format.js';
 import { renderTree } from '../../src/render/session.js';
 
 export function showCommand(ctx: CliContext): Command {
@@ -28,22 +28,22 @@ async function show(cmd: Command, ctx: CliContext, v: Values, ref: string): Prom
   if (!found.entry) {
     if (found.candidates.length > 1) {
       process.stderr.write(`"${clean(ref)}" is the start of ${found.candidates.length} session ids:\n`);
-      for (const c of found.candidates.slice(0, 20)) process.stderr.write(`  ${c.id}  ${fmtTime(c.started_at)}\n`);
+      for (const c of found.candidates.slice(0, 20)) process.stderr.write(`  ${clean(c.id)}  ${fmtTime(c.started_at)}\n`);
     } else {
       process.stderr.write(`no session with id, trace id or conversation id "${clean(ref)}" in ${describeReader(reader)}\n`);
     }
     return EXIT_FAIL;
   }
   if (!found.session) {
-    process.stderr.write(`session ${found.entry.id} is in the index but its document (${found.entry.key}) is missing\n`);
+    process.stderr.write(`session ${clean(found.entry.id)} is in the index but its document (${clean(found.entry.key)}) is missing\n`);
     return EXIT_FAIL;
   }
   if (found.candidates.length > 1) {
     const what = found.matchedBy === 'trace_id' ? 'trace id' : 'conversation id';
     process.stderr.write(`${found.candidates.length} sessions share this ${what}; showing the newest. Others:\n`);
-    for (const c of found.candidates.slice(1, 20)) process.stderr.write(`  ${c.id}  ${fmtTime(c.started_at)}\n`);
+    for (const c of found.candidates.slice(1, 20)) process.stderr.write(`  ${clean(c.id)}  ${fmtTime(c.started_at)}\n`);
   }
-  if (v.json) await write(process.stdout, `${JSON.stringify(found.session, null, 2)}\n`);
+  if (v.json) await write(process.stdout, `${toJson(found.session, 2)}\n`);
   else await write(process.stdout, `${renderTree(found.session, { thinking: !!v.thinking, full: !!v.full }).join('\n')}\n`);
   return EXIT_OK;
 }

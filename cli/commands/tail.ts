@@ -4,7 +4,7 @@ import { followIndex } from '../../src/query/follow.js';
 import { describeReader } from '../../src/query/reader.js';
 import { addStorageOptions, addFilterOptions, EXIT_OK, filterFrom, intFlag, readerFor } from '../common.js';
 import type { CliContext, Values } from '../common.js';
-import { entryLine } from '../format.js';
+import { entryLine, toJson } from '../format.js';
 
 export function tailCommand(ctx: CliContext): Command {
   const cmd = new Command('tail')
@@ -41,7 +41,7 @@ async function tail(cmd: Command, ctx: CliContext, v: Values, words: string[]): 
     onReady: () => process.stderr.write(`following ${describeReader(reader)} (Ctrl-C to stop)\n`),
     onEntry: (e) => {
       if (!match(e)) return;
-      process.stdout.write(v.json ? `${JSON.stringify(e)}\n` : `${entryLine(e)}\n`);
+      process.stdout.write(v.json ? `${toJson(e)}\n` : `${entryLine(e)}\n`);
     },
     onError: (err) => {
       // Said once per distinct error, not once per poll.

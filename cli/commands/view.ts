@@ -1,8 +1,13 @@
 import { Command } from 'commander';
+import { isIP } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { resolve, SETTINGS } from '../../src/config/env.js';
 import { describeReader } from '../../src/query/reader.js';
 import { addStorageOptions, EXIT_OK, UsageError, intFlag, readerFor } from '../common.js';
+import { addSettingOptions, envWithFlags, settingsOf } from '../settings.js';
 import type { CliContext, Values } from '../common.js';
+
+const VIEWER = settingsOf(['viewer']);
 
 export function viewCommand(ctx: CliContext): Command {
   const cmd = new Command('view')
@@ -17,6 +22,7 @@ export function viewCommand(ctx: CliContext): Command {
     )
     .option('--port <n>', 'port (0 = any free port)', '4320')
     .option('--host <addr>', 'listen address (sessions hold prompts and tool output: keep it local)', '127.0.0.1');
+  addSettingOptions(cmd, VIEWER, 'Viewer (flags win over the environment):');
   addStorageOptions(cmd);
   return cmd.action(async (opts: Values) => {
     ctx.code = await view(cmd, ctx, opts);
@@ -28,11 +34,14 @@ async function view(cmd: Command, ctx: CliContext, v: Values): Promise<number> {
   if (port > 65535) throw new UsageError('--port must be at most 65535');
   const host = typeof v.host === 'string' ? v.host : '127.0.0.1';
   const reader = await readerFor(cmd, ctx);
+  const env = envWithFlags(cmd, VIEWER, ctx.env);
   // Loaded here: the other commands do not pay for Express.
   const [{ default: express }, { createViewerRouter }] = await Promise.all([import('express'), import('../../src/viewer/router.js')]);
   const app = express();
   app.disable('x-powered-by');
-  app.use(createViewerRouter({ reader }));
+  // A name given to --host is a name this viewer answers to (addresses always are).
+  const allowedHosts = [...resolve(SETTINGS.viewerAllowedHosts, undefined, env), ...(isIP(host) ? [] : [host.toLowerCase()])];
+  app.use(createViewerRouter({ reader, allowedHosts }));
   const server = app.listen(port, host);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

@@ -32,6 +32,12 @@ const SECTIONS: Array<{ group: SettingGroup | undefined; title: string; intro: s
     intro: 'The OTLP/HTTP receiver: `ams receiver`, or `createReceiver()` / `startReceiver()` from `ams-otel/receiver` (options of the same name win over these).',
     flags: '`ams receiver`',
   },
+  {
+    group: 'viewer',
+    title: 'Viewer',
+    intro: 'The web viewer: `ams view`, and the receiver\'s `/ui` (which also requires `AMS_RECEIVER_TOKEN` when one is set; see [viewer access](cli.md#access-host-names-and-the-token)).',
+    flags: '`ams view` and `ams receiver`',
+  },
   { group: undefined, title: 'Other', intro: 'Settings not yet given a group.' },
 ];
 

@@ -15,10 +15,10 @@ export type Env = Record<string, string | undefined>;
 
 /**
  * Docs section, and which commands take the group's settings as flags: `storage` every command,
- * `capture`, `writer` and `receiver` `ams receiver`; `emitter` and `processor` none (they run in
- * the user's application).
+ * `capture`, `writer` and `receiver` `ams receiver`; `viewer` `ams view` and `ams receiver`;
+ * `emitter` and `processor` none (they run in the user's application).
  */
-export type SettingGroup = 'storage' | 'capture' | 'emitter' | 'writer' | 'processor' | 'receiver';
+export type SettingGroup = 'storage' | 'capture' | 'emitter' | 'writer' | 'processor' | 'receiver' | 'viewer';
 
 export interface Setting<T> {
   env: string;
@@ -61,6 +61,16 @@ export function parsePositiveInt(raw: string): number | undefined {
 export function parseString(raw: string): string | undefined {
   const v = raw.trim();
   return v === '' ? undefined : v;
+}
+
+/** Comma- or space-separated host names (`name`, `name:port`, `[v6]:port`, `*`), lower-cased. */
+export function parseHostList(raw: string): string[] | undefined {
+  const items = raw
+    .split(/[\s,]+/)
+    .map((h) => h.trim().toLowerCase())
+    .filter((h) => h !== '');
+  const valid = /^(?:\*|\[[0-9a-f:.]+\](?::\d{1,5})?|[a-z0-9._-]+(?::\d{1,5})?)$/;
+  return items.length > 0 && items.every((h) => valid.test(h)) ? items : undefined;
 }
 
 function parseStorageKind(raw: string): 'local' | 's3' | undefined {
@@ -292,10 +302,19 @@ export const SETTINGS = {
     env: 'AMS_RECEIVER_UI',
     default: undefined as boolean | undefined,
     parse: parseBoolean,
-    doc: 'serve the viewer under `/ui` (it has no authentication)',
+    doc: 'serve the viewer under `/ui` (it requires AMS_RECEIVER_TOKEN when one is set)',
     defaultDoc: 'on when listening on loopback',
     group: 'receiver',
   } satisfies Setting<boolean | undefined>,
+  viewerAllowedHosts: {
+    env: 'AMS_VIEWER_ALLOWED_HOSTS',
+    default: [] as readonly string[],
+    parse: parseHostList,
+    expected: 'host names, comma-separated (`name`, `name:port`, or `*`)',
+    doc: 'more `Host` names the viewer (`ams view`, the receiver\'s `/ui`) answers to: `name` on any port, `name:port`, or `*` for any (only behind a proxy that checks `Host` itself). Other names get 421 (DNS rebinding)',
+    defaultDoc: 'none: `localhost`, `127.0.0.1`, `[::1]` and the listening address, on the listening port',
+    group: 'viewer',
+  } satisfies Setting<readonly string[]>,
   maxAttributeLength: {
     env: 'AMS_MAX_ATTRIBUTE_LENGTH',
     default: 64 * 1024,

@@ -71,6 +71,10 @@ export const DEFAULT_REDACT_KEYS: readonly string[] = [
   'set-cookie',
   'private_key',
   'aws_secret_access_key',
+  // AWS CLI / STS JSON (`"SecretAccessKey"`, `"SessionToken"`), matched separator-insensitively.
+  'secret_access_key',
+  'session_token',
+  'security_token',
   'ssn',
   'credit_card',
   'card_number',

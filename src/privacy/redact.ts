@@ -32,6 +32,8 @@ export const OMITTED = '[omitted]';
 
 /** Deeper JSON than this is replaced whole rather than walked (a stack-safe bound). */
 const MAX_DEPTH = 100;
+/** Distinct names remembered per session; past this they are still redacted, just not cached. */
+const MAX_NAMES = 10_000;
 
 /** Step attributes whose string values are names, not content: kept in privacy mode. */
 const STRUCTURAL_ATTRIBUTES = new Set([
@@ -66,6 +68,9 @@ export function applyPrivacy(session: Session, privacy: PrivacyOptions | Resolve
 }
 
 class Redactor {
+  /** Names repeat across spans (attribute keys, models, servers): each distinct one is scanned once per session. */
+  private readonly names = new Map<string, string>();
+
   constructor(private readonly p: ResolvedPrivacy) {}
 
   session(s: Session): Session {
@@ -82,9 +87,13 @@ class Redactor {
     out.tags = s.tags.map((t) => this.text(t));
     const metadata: Session['metadata'] = {};
     for (const [k, v] of Object.entries(s.metadata)) {
-      metadata[k] = this.p.redactKeys.has(normalizeKey(k)) ? REDACTED : typeof v === 'string' ? this.text(v) : this.scalarNumber(v);
+      metadata[this.key(k, metadata)] = this.p.redactKeys.has(normalizeKey(k)) ? REDACTED : typeof v === 'string' ? this.text(v) : this.scalarNumber(v);
     }
     out.metadata = metadata;
+    if (s.model !== undefined) out.model = this.name(s.model);
+    const models: Session['models'] = {};
+    for (const [k, v] of Object.entries(s.models)) models[this.key(k, models)] = v;
+    out.models = models;
     out.events = this.events(s.events);
     return out;
   }
@@ -104,7 +113,7 @@ class Redactor {
       case 'subagent':
         return this.subagent(e);
       case 'notification':
-        return { ...e, message: this.p.captureContent ? this.contentText(e.message, 'notification.message') : OMITTED } satisfies NotificationEvent;
+        return this.notification(e);
       case 'failure': {
         const out: FailureEvent = { ...e, code: this.text(e.code) };
         if (e.step !== undefined) out.step = this.text(e.step);
@@ -121,8 +130,17 @@ class Redactor {
     }
   }
 
+  private notification(e: NotificationEvent): NotificationEvent {
+    const out: NotificationEvent = { ...e, message: this.p.captureContent ? this.contentText(e.message, 'notification.message') : OMITTED };
+    if (e.kind !== undefined) out.kind = this.name(e.kind);
+    return out;
+  }
+
   private llm(e: LlmMessageEvent): LlmMessageEvent {
     const out: LlmMessageEvent = { ...e };
+    if (e.model !== undefined) out.model = this.name(e.model);
+    if (e.response_id !== undefined) out.response_id = this.name(e.response_id);
+    if (e.finish_reasons) out.finish_reasons = e.finish_reasons.map((r) => this.name(r));
     if (!this.p.captureContent || !this.p.captureThinking) delete out.thinking;
     else if (e.thinking !== undefined) out.thinking = this.contentText(e.thinking, 'llm_message.thinking');
     if (!this.p.captureContent) delete out.text;
@@ -130,6 +148,7 @@ class Redactor {
     if (e.tool_uses) {
       out.tool_uses = e.tool_uses.map((u) => {
         const part = { ...u, name: this.text(u.name) };
+        if (u.id !== undefined) part.id = this.name(u.id);
         if (!this.p.captureContent) delete part.input;
         else if (u.input !== undefined) part.input = this.contentJson(u.input, 'llm_message.tool_uses.input');
         return part;
@@ -141,6 +160,8 @@ class Redactor {
 
   private tool(e: ToolCallEvent): ToolCallEvent {
     const out: ToolCallEvent = { ...e, name: this.text(e.name) };
+    if (e.tool_use_id !== undefined) out.tool_use_id = this.name(e.tool_use_id);
+    if (e.mcp_server !== undefined) out.mcp_server = this.name(e.mcp_server);
     for (const f of ['input', 'result'] as const) {
       if (e[f] === undefined) continue;
       if (!this.p.captureContent) delete out[f];
@@ -160,6 +181,8 @@ class Redactor {
     }
     if (e.name !== undefined) out.name = this.text(e.name);
     if (e.agent_type !== undefined) out.agent_type = this.text(e.agent_type);
+    if (e.agent_id !== undefined) out.agent_id = this.name(e.agent_id);
+    if (e.tool_use_id !== undefined) out.tool_use_id = this.name(e.tool_use_id);
     if (typeof e.error === 'string') out.error = this.errorText(e.error, 'subagent.error');
     return out;
   }
@@ -169,20 +192,47 @@ class Redactor {
     const attributes: Record<string, JsonValue> = {};
     for (const [k, v] of Object.entries(e.attributes)) {
       const last = k.slice(k.lastIndexOf('.') + 1);
+      // Decided on the key as sent; written under the key as redacted.
+      const key = this.key(k, attributes);
       if (this.p.redactKeys.has(normalizeKey(k)) || this.p.redactKeys.has(normalizeKey(last))) {
-        attributes[k] = REDACTED;
+        attributes[key] = REDACTED;
       } else if (!this.p.captureContent && !STRUCTURAL_ATTRIBUTES.has(k) && typeof v !== 'number' && typeof v !== 'boolean' && v !== null) {
-        attributes[k] = OMITTED;
+        attributes[key] = OMITTED;
       } else if (STRUCTURAL_ATTRIBUTES.has(k) || typeof v === 'number' || typeof v === 'boolean' || v === null) {
-        attributes[k] = this.json(v, 0);
+        attributes[key] = this.json(v, 0);
       } else {
-        attributes[k] = this.contentJson(v, `step.attributes.${k}`);
+        attributes[key] = this.contentJson(v, `step.attributes.${key}`);
       }
     }
     out.attributes = attributes;
     if (typeof e.error === 'string') out.error = this.errorText(e.error, 'step.error');
     if (e.events) out.events = this.events(e.events);
     return out;
+  }
+
+  // ---- names and keys ----------------------------------------------------------------------
+
+  /**
+   * A name or id (model, tool call id, MCP server, attribute or metadata key): the patterns only
+   * (no JSON walk), memoized. Privacy mode keeps names, so only redaction changes them.
+   */
+  private name(s: string): string {
+    if (this.p.patterns.length === 0) return s;
+    let out = this.names.get(s);
+    if (out === undefined) {
+      out = redactText(s, this.p.patterns);
+      if (this.names.size < MAX_NAMES) this.names.set(s, out);
+    }
+    return out;
+  }
+
+  /** A key redacted as a name; if two keys redact alike, later ones get `#2`, `#3`, … so no value is lost. */
+  private key(k: string, taken: object): string {
+    const n = this.name(k);
+    if (!Object.hasOwn(taken, n)) return n;
+    let i = 2;
+    while (Object.hasOwn(taken, `${n}#${i}`)) i++;
+    return `${n}#${i}`;
   }
 
   // ---- values ------------------------------------------------------------------------------
@@ -220,7 +270,7 @@ class Redactor {
     if (depth >= MAX_DEPTH) return redactedMarker('too_deep');
     if (Array.isArray(v)) return v.map((x) => this.json(x, depth + 1));
     const out: Record<string, JsonValue> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = this.p.redactKeys.has(normalizeKey(k)) ? REDACTED : this.json(x, depth + 1);
+    for (const [k, x] of Object.entries(v)) out[this.key(k, out)] = this.p.redactKeys.has(normalizeKey(k)) ? REDACTED : this.json(x, depth + 1);
     return out;
   }
 

@@ -1,16 +1,39 @@
 /** Text formatting for sessions on a terminal: numbers, times, and safe text. */
 
 /**
- * Session content is untrusted (prompts, tool output): strip control characters so a stored
- * escape sequence cannot repaint or retitle the user's terminal. Newlines become spaces unless
- * kept.
+ * Characters a terminal acts on or that reorder or split what is shown: C0 controls (except tab
+ * and newline, handled apart), DEL, C1 controls (U+0080-U+009F: U+009B is a one-byte CSI), the
+ * line and paragraph separators, and the bidi embedding / override / isolate controls.
+ */
+// eslint-disable-next-line no-control-regex
+const UNSAFE_TEXT = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+/** What JSON.stringify leaves raw of the above (it escapes C0 itself). */
+const UNSAFE_JSON = /[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+const hex = (c: string, width: number) => c.charCodeAt(0).toString(16).padStart(width, '0');
+
+/**
+ * Session content is untrusted (prompts, tool output, and ids in a store anyone could write):
+ * well-formed colour / cursor sequences (ESC [ ... , common in tool output) are dropped, and every
+ * other control character is shown as a visible escape (`\x1b`, `\x9b`, `\u2028`), so a stored
+ * sequence can neither repaint or retitle the user's terminal nor hide that it was there.
+ * Newlines become spaces unless kept; tabs become two spaces.
  */
 export function clean(text: string, keepNewlines = false): string {
   // eslint-disable-next-line no-control-regex
   const s = text.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]/g, '').replace(/\r\n?/g, '\n');
-  // eslint-disable-next-line no-control-regex
-  const stripped = s.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '').replace(/\t/g, '  ');
-  return keepNewlines ? stripped : stripped.replace(/\n+/g, ' ');
+  const visible = s.replace(UNSAFE_TEXT, (c) => (c.charCodeAt(0) < 0x100 ? `\\x${hex(c, 2)}` : `\\u${hex(c, 4)}`)).replace(/\t/g, '  ');
+  return keepNewlines ? visible : visible.replace(/\n+/g, ' ');
+}
+
+/**
+ * JSON for the terminal and for files (every CLI JSON mode goes through here): JSON.stringify,
+ * plus `\uXXXX` escapes for what it leaves raw (DEL, C1, U+2028/2029, bidi controls). The
+ * result parses back to the same value.
+ */
+export function toJson(value: unknown, indent?: number): string {
+  const s = JSON.stringify(value, null, indent) ?? 'null';
+  return s.replace(UNSAFE_JSON, (c) => `\\u${hex(c, 4)}`);
 }
 
 /** Cuts to `max` characters with an ellipsis and, when asked, how much was left out. */

@@ -7,6 +7,9 @@
  *   GET /api/sessions       index entries: filters, offset/limit, summary and facets
  *   GET /api/sessions/:id   one session by id, trace id or conversation id (?download=1 to save)
  *
+ * Before any route: a foreign `Host` is refused (421, DNS rebinding) and, when a token is set,
+ * the token is required (./access.ts).
+ *
  * Every response carries a strict Content-Security-Policy: scripts and styles only from this
  * router, no inline code, no frames, no outside connections; the page renders session content
  * with textContent only.
@@ -22,6 +25,9 @@ import type { Facets } from '../query/query.js';
 import { IndexCache } from '../query/index-cache.js';
 import type { SessionIndexEntry } from '../session/types.js';
 import type { SessionReader } from '../storage/types.js';
+import { resolve, SETTINGS } from '../config/env.js';
+import type { Env } from '../config/env.js';
+import { viewerAccess } from './access.js';
 import { APP_JS, INDEX_HTML, STYLES_CSS } from './page/embedded.js';
 
 export interface ViewerOptions {
@@ -33,6 +39,15 @@ export interface ViewerOptions {
    * only new or changed entries). 0 = read on every request.
    */
   cacheMs?: number;
+  /**
+   * More `Host` names to answer to (besides localhost, 127.0.0.1, [::1] and the listening
+   * address, on the listening port); others get 421. Env AMS_VIEWER_ALLOWED_HOSTS.
+   */
+  allowedHosts?: readonly string[];
+  /** When set, every request needs it (Bearer header, or the cookie `?token=` sets). The receiver passes its own. */
+  token?: string;
+  /** Environment to read AMS_VIEWER_ALLOWED_HOSTS from (default process.env); options win. */
+  env?: Env;
 }
 
 export const CONTENT_SECURITY_POLICY = [
@@ -94,6 +109,7 @@ export function createViewerRouter(options: ViewerOptions): Router {
   };
 
   const router = Router();
+  const allowedHosts = resolve(SETTINGS.viewerAllowedHosts, options.allowedHosts, options.env ?? process.env);
 
   router.use((_req, res, next) => {
     res.set({
@@ -105,6 +121,7 @@ export function createViewerRouter(options: ViewerOptions): Router {
     });
     next();
   });
+  router.use(viewerAccess({ allowedHosts, token: options.token }));
 
   router.get('/', (req, res) => {
     // Mounted under /ui, "/ui" must become "/ui/" so the page's relative URLs resolve inside it.
