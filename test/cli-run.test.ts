@@ -6,8 +6,8 @@
  * fed by a child process. Each test asserts the session document written to disk and what the
  * terminal showed.
  */
-import { execFile, execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Session } from '../src/index.js';
@@ -110,15 +110,7 @@ let api: ScriptedApi;
 let otlp: OtlpCapture;
 
 beforeAll(async () => {
-  // As test/cli.test.ts: what users run is the compiled CLI.
-  const started = Date.now();
-  try {
-    execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'pipe' });
-  } catch (err) {
-    console.warn(`npm run build reported errors:\n${String((err as { stdout?: Buffer }).stdout ?? err)}`);
-  }
-  expect(existsSync(CLI)).toBe(true);
-  expect(statSync(CLI).mtimeMs).toBeGreaterThanOrEqual(started - 1000);
+  // What users run is the compiled CLI, built once by test/support/build-cli.ts (globalSetup).
   api = await startScriptedApi({ log: process.env.AMS_TEST_LOG ? (l) => console.log(l) : undefined });
   otlp = await startOtlpCapture();
 }, 120_000);

@@ -3,8 +3,8 @@
  * stores in a local folder and in s3rver: filters, lookups by every id, --json validated against
  * the JSON Schema, export line counts, and tail printing a session written after it started.
  */
-import { execFile, execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { cpSync, mkdirSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,19 +44,7 @@ function lines(text: string): string[] {
   return text.split('\n').filter((l) => l.trim() !== '');
 }
 
-beforeAll(() => {
-  // The tests run what users run: the compiled CLI. tsc emits even when another part of the tree
-  // has a type error; the typecheck in `npm run lint` is what guards that, so only a missing
-  // output fails here.
-  const started = Date.now();
-  try {
-    execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'pipe' });
-  } catch (err) {
-    console.warn(`npm run build reported errors:\n${String((err as { stdout?: Buffer }).stdout ?? err)}`);
-  }
-  expect(existsSync(CLI)).toBe(true);
-  expect(statSync(CLI).mtimeMs).toBeGreaterThanOrEqual(started - 1000);
-}, 120_000);
+// The compiled CLI is built once for every file by test/support/build-cli.ts (vitest globalSetup).
 
 describe('ams (no store needed)', () => {
   it('prints usage, and exits 2 for an unknown command', async () => {
