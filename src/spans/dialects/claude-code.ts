@@ -287,6 +287,8 @@ interface Logs {
   bodyToolInputs: Map<string, unknown>;
   /** request_id -> system prompt, from whole request bodies. */
   systemByRequest: Map<string, string>;
+  /** The prompt as the first main-thread request body has it (for a prompt the CLI redacted). */
+  bodyPrompt?: string;
 }
 
 function indexLogs(logs: SpanRecord[]): Logs {
@@ -327,10 +329,12 @@ function indexLogs(logs: SpanRecord[]): Logs {
     const bid = readString(l.attributes, A_REQUEST_BODY_ID);
     if (bid !== undefined) requestIdByBodyId.set(bid, rid);
   }
+  let bodyPrompt: string | undefined;
   for (const l of requestBodies) {
     const body = readString(l.attributes, A_BODY);
     if (body === undefined) continue;
     const { messages, system } = readRequestBody(body);
+    if (bodyPrompt === undefined && readString(l.attributes, A_AGENT_ID) === undefined) bodyPrompt = lastUserText(messages);
     const sys = systemText(system);
     const rid = requestIdByBodyId.get(readString(l.attributes, A_REQUEST_BODY_ID) ?? '');
     if (sys !== undefined && rid !== undefined) systemByRequest.set(rid, sys);
@@ -359,7 +363,30 @@ function indexLogs(logs: SpanRecord[]): Logs {
     bodyToolResults,
     bodyToolInputs,
     systemByRequest,
+    bodyPrompt,
   };
+}
+
+/** The user's text in the last user message: its text blocks minus the CLI's `<system-reminder>`s. */
+function lastUserText(messages: unknown[]): string | undefined {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i];
+    if (!isObject(m) || m.role !== 'user') continue;
+    if (typeof m.content === 'string') return m.content;
+    if (!Array.isArray(m.content)) return undefined;
+    const texts = m.content
+      .filter((b): b is Json => isObject(b) && b.type === 'text' && typeof b.text === 'string' && !(b.text as string).startsWith('<system-reminder>'))
+      .map((b) => b.text as string);
+    return texts.length ? texts.join('\n') : undefined;
+  }
+  return undefined;
+}
+
+/** The prompt of a user_prompt log or interaction span; a redacted one from the request body when it has it. */
+function promptOf(log: SpanRecord | undefined, span: SpanRecord | undefined, logs: Logs, oneInteraction: boolean): string | undefined {
+  const sent = (log && (readString(log.attributes, A_PROMPT) ?? readString(log.attributes, A_PROMPT_TEXT))) ?? (span && readString(span.attributes, A_USER_PROMPT));
+  // (the body prompt is the trace's first: only meaningful when the trace holds one interaction)
+  return (sent === REDACTED || sent === undefined) && oneInteraction ? (logs.bodyPrompt ?? sent) : sent;
 }
 
 function rootAttributes(src: Attributes, resource: Attributes): Attributes {
@@ -574,7 +601,7 @@ export function mapClaudeCode(input: readonly SpanRecord[]): SpanRecord[] {
     const a = rootAttributes(s.attributes, s.resource);
     const log = logs.prompts.find((l) => l.parentSpanId === s.spanId) ?? (interactions.length === 1 ? logs.prompts[0] : undefined);
     if (log) promptsLeft.delete(log);
-    const prompt = (log && (readString(log.attributes, A_PROMPT) ?? readString(log.attributes, A_PROMPT_TEXT))) ?? readString(s.attributes, A_USER_PROMPT);
+    const prompt = promptOf(log, s, logs, interactions.length === 1);
     const events = s.events.filter((e) => e.name !== sc.EVENT_USER_PROMPT);
     if (prompt !== undefined) events.unshift(promptEvent(prompt, log?.startTimeMs ?? s.startTimeMs));
     emit({ ...s, attributes: a, events });
@@ -590,7 +617,7 @@ export function mapClaudeCode(input: readonly SpanRecord[]): SpanRecord[] {
     const prompt = logs.prompts[0];
     if (prompt) {
       promptsLeft.delete(prompt);
-      const text = readString(prompt.attributes, A_PROMPT) ?? readString(prompt.attributes, A_PROMPT_TEXT);
+      const text = promptOf(prompt, undefined, logs, true);
       if (text !== undefined) events.push(promptEvent(text, prompt.startTimeMs));
     }
     rootId = derivedId(traceId, 'interaction');
@@ -760,7 +787,7 @@ export function mapClaudeCode(input: readonly SpanRecord[]): SpanRecord[] {
     emit({ ...r, events: [...r.events, ...logs.startup.map(startupNotice)] });
   }
 
-  const present = new Set(input.map((r) => r.spanId));
+  const present = new Set([...input.map((r) => r.spanId), ...emitted.keys()]);
   for (const r of emitted.values()) {
     const pid = r.parentSpanId;
     // Children of folded spans hang on what replaced them; without an interaction span (not
