@@ -272,6 +272,49 @@ describe('other Claude Code records', () => {
     expect(session.events[i + 1]).toMatchObject({ type: 'step', name: 'claude_code.hook' });
   });
 
+  /** A Claude Code log record of interaction 1 (with its trace context, or none: spans off). */
+  const log = (name: string, attributes: Record<string, string | number>, timeMs: number, traced = true): SpanRecord =>
+    logRecordToSpanRecord({
+      ...(traced ? { traceId: TRACE_1, spanId: '0000000000000001' } : {}),
+      timeMs,
+      body: `claude_code.${name}`,
+      attributes: { 'event.name': name, 'session.id': SESSION_ID, 'prompt.id': PROMPT_1, ...attributes },
+      resource: { 'service.name': 'claude-code', 'service.version': '2.1.330' },
+      scope: { name: 'com.anthropic.claude_code.events' },
+    })!;
+
+  it('a failed API call (api_error) is a model message with its error; with spans on, its llm_request span tells it once', () => {
+    const error = (traced: boolean) => log('api_error', { model: 'claude-sonnet-4-5', error: 'overloaded', status_code: '529', duration_ms: 40, attempt: 1 }, 1_700_000_000_900, traced);
+    const logOnly = assembleSession([...logOnlyTraces.get(LOG_ONLY_1)!, error(false)]);
+    const failed = ofType(logOnly, 'llm_message').filter((m) => m.error);
+    expect(failed).toHaveLength(1);
+    expect(failed[0]).toMatchObject({ error: 'overloaded', model: 'claude-sonnet-4-5' });
+    expect(failed[0]).not.toHaveProperty('cost_usd');
+    expect(logOnly.totals.errors).toBe(2);
+    expect(ofType(assembleSession([...trace1(), error(true)]), 'llm_message')).toHaveLength(6);
+  });
+
+  it('hook runs from hook_execution_* logs are steps; the system_prompt log is not a step', () => {
+    const session = assembleSession([
+      ...trace1(),
+      log('hook_execution_start', { hook_event: 'PreToolUse', hook_name: 'PreToolUse:Bash', num_hooks: '1' }, 1_700_000_001_090),
+      log('hook_execution_complete', { hook_event: 'PreToolUse', hook_name: 'PreToolUse:Bash', num_success: '1', total_duration_ms: '3' }, 1_700_000_001_093),
+      log('system_prompt', { system_prompt: 'You are Claude Code.', system_prompt_length: '20' }, 1_700_000_000_500),
+    ]);
+    const steps = ofType(session, 'step');
+    expect(steps.map((s) => s.name)).toEqual(['claude_code.hook']);
+    expect(steps[0]).toMatchObject({ started_at: '2023-11-14T22:13:21.090Z', attributes: { hook_event: 'PreToolUse', hook_name: 'PreToolUse:Bash', num_success: '1' } });
+  });
+
+  it('a claude_code.subagent.spawn span (newer CLIs) folds into the subagent', () => {
+    const execution = trace1().find((r) => r.spanId === '000000000000000d')!;
+    const spawn: SpanRecord = { ...execution, spanId: 'ffffffffffffff02', parentSpanId: execution.spanId, name: 'claude_code.subagent.spawn', attributes: { agent_id: 'a0000000000000001', agent_type: 'general-purpose' }, events: [] };
+    const session = assembleSession([...trace1(), spawn]);
+    expect(ofType(session, 'step')).toEqual([]);
+    expect(ofType(session, 'subagent')).toHaveLength(1);
+    expect(ofType(session, 'subagent')[0]!.events.map((e) => e.type)).toEqual(['llm_message', 'tool_call', 'llm_message']);
+  });
+
   it('detects Claude Code by scope, service, span name or event body; other traces pass through untouched', () => {
     expect(spans.every(isClaudeCodeRecord)).toBe(true);
     expect(logs.every(isClaudeCodeRecord)).toBe(true);

@@ -46,6 +46,8 @@ const SPAN_LLM_REQUEST = 'claude_code.llm_request';
 const SPAN_TOOL = 'claude_code.tool';
 const SPAN_BLOCKED = 'claude_code.tool.blocked_on_user';
 const SPAN_EXECUTION = 'claude_code.tool.execution';
+const SPAN_HOOK = 'claude_code.hook';
+const SPAN_SUBAGENT_SPAWN = 'claude_code.subagent.spawn';
 const EVENT_TOOL_OUTPUT = 'tool.output';
 
 const LOG_USER_PROMPT = 'user_prompt';
@@ -57,6 +59,9 @@ const LOG_RESPONSE_BODY = 'api_response_body';
 const LOG_TOOL_DECISION = 'tool_decision';
 const LOG_TOOL_RESULT = 'tool_result';
 const LOG_SUBAGENT_COMPLETED = 'subagent_completed';
+const LOG_SYSTEM_PROMPT = 'system_prompt';
+const LOG_HOOK_START = 'hook_execution_start';
+const LOG_HOOK_COMPLETE = 'hook_execution_complete';
 const STARTUP_EVENTS = new Set(['managed_settings_resolved', 'plugin_loaded']);
 
 const A_SESSION_ID = 'session.id';
@@ -93,6 +98,10 @@ const A_AGENT_TYPE = 'agent_type';
 const A_SUBAGENT_TYPE = 'subagent_type';
 const A_OUTPUT = 'output';
 const A_PLUGIN_NAME = 'plugin.name';
+const A_SYSTEM_PROMPT = 'system_prompt';
+const A_HOOK_EVENT = 'hook_event';
+const A_HOOK_NAME = 'hook_name';
+const A_HOOK_DURATION_MS = 'total_duration_ms';
 /** Attributes every Claude Code record carries: identity, not content (left off steps). */
 const COMMON_ATTRS = new Set([
   A_SESSION_ID,
@@ -270,7 +279,11 @@ function partsOfMessage(msg: Json): { parts: Part[]; thinkingRedacted: boolean }
 interface Logs {
   prompts: SpanRecord[];
   apiRequests: Map<string, SpanRecord>;
+  /** api_error logs by request_id, or by their own id when they have none. */
   apiErrors: Map<string, SpanRecord>;
+  systemPrompt?: string;
+  hookStarts: SpanRecord[];
+  hookCompletes: SpanRecord[];
   responses: Map<string, SpanRecord>;
   responseBodies: Map<string, SpanRecord>;
   requestBodies: SpanRecord[];
@@ -296,7 +309,20 @@ function indexLogs(logs: SpanRecord[]): Logs {
   const startup: SpanRecord[] = [];
   const other: SpanRecord[] = [];
   const byAgent = new Map<string, SpanRecord[]>();
-  const known = new Set([LOG_USER_PROMPT, LOG_API_REQUEST, LOG_API_ERROR, LOG_ASSISTANT_RESPONSE, LOG_REQUEST_BODY, LOG_RESPONSE_BODY, LOG_TOOL_DECISION, LOG_TOOL_RESULT, LOG_SUBAGENT_COMPLETED]);
+  const known = new Set([
+    LOG_USER_PROMPT,
+    LOG_API_REQUEST,
+    LOG_API_ERROR,
+    LOG_ASSISTANT_RESPONSE,
+    LOG_REQUEST_BODY,
+    LOG_RESPONSE_BODY,
+    LOG_TOOL_DECISION,
+    LOG_TOOL_RESULT,
+    LOG_SUBAGENT_COMPLETED,
+    LOG_SYSTEM_PROMPT,
+    LOG_HOOK_START,
+    LOG_HOOK_COMPLETE,
+  ]);
   for (const l of logs) {
     const name = logEventName(l) ?? '';
     const agent = readString(l.attributes, A_AGENT_ID);
@@ -350,7 +376,12 @@ function indexLogs(logs: SpanRecord[]): Logs {
   return {
     prompts: g(LOG_USER_PROMPT),
     apiRequests: indexBy(g(LOG_API_REQUEST), A_REQUEST_ID),
-    apiErrors: indexBy(g(LOG_API_ERROR), A_REQUEST_ID),
+    apiErrors: new Map(g(LOG_API_ERROR).map((l) => [readString(l.attributes, A_REQUEST_ID) ?? `log:${l.spanId}`, l])),
+    systemPrompt: g(LOG_SYSTEM_PROMPT)
+      .map((l) => content(readString(l.attributes, A_SYSTEM_PROMPT)))
+      .find((x) => x !== undefined),
+    hookStarts: g(LOG_HOOK_START),
+    hookCompletes: g(LOG_HOOK_COMPLETE),
     responses: indexBy(g(LOG_ASSISTANT_RESPONSE), A_REQUEST_ID),
     responseBodies,
     requestBodies,
@@ -389,8 +420,9 @@ function promptOf(log: SpanRecord | undefined, span: SpanRecord | undefined, log
   return (sent === REDACTED || sent === undefined) && oneInteraction ? (logs.bodyPrompt ?? sent) : sent;
 }
 
-function rootAttributes(src: Attributes, resource: Attributes): Attributes {
+function rootAttributes(src: Attributes, resource: Attributes, logs: Logs): Attributes {
   const a: Attributes = { ...src };
+  setIfAbsent(a, sc.GEN_AI_SYSTEM_INSTRUCTIONS, logs.systemPrompt);
   a[sc.GEN_AI_OPERATION_NAME] = sc.OP_INVOKE_AGENT;
   setIfAbsent(a, sc.GEN_AI_AGENT_NAME, AGENT_NAME);
   setIfAbsent(a, sc.GEN_AI_AGENT_VERSION, readString(resource, A_SERVICE_VERSION));
@@ -425,9 +457,9 @@ function logStep(l: SpanRecord, parentSpanId: string): SpanRecord {
 }
 
 /** Chat attributes for one model call, from its span (if any) and its logs. */
-function chatAttributes(base: Attributes, rid: string | undefined, logs: Logs): { attributes: Attributes; error?: string } {
+function chatAttributes(base: Attributes, rid: string | undefined, logs: Logs, requestLog?: SpanRecord): { attributes: Attributes; error?: string } {
   const a: Attributes = { ...base };
-  const req = rid !== undefined ? (logs.apiRequests.get(rid) ?? logs.apiErrors.get(rid)) : undefined;
+  const req = requestLog ?? (rid !== undefined ? (logs.apiRequests.get(rid) ?? logs.apiErrors.get(rid)) : undefined);
   const ra = req?.attributes ?? {};
   a[sc.GEN_AI_OPERATION_NAME] = sc.OP_CHAT;
   setIfAbsent(a, sc.GEN_AI_PROVIDER_NAME, 'anthropic');
@@ -598,7 +630,7 @@ export function mapClaudeCode(input: readonly SpanRecord[]): SpanRecord[] {
   const interactions = spans.filter((s) => s.name === SPAN_INTERACTION);
   const promptsLeft = new Set(logs.prompts);
   for (const s of interactions) {
-    const a = rootAttributes(s.attributes, s.resource);
+    const a = rootAttributes(s.attributes, s.resource, logs);
     const log = logs.prompts.find((l) => l.parentSpanId === s.spanId) ?? (interactions.length === 1 ? logs.prompts[0] : undefined);
     if (log) promptsLeft.delete(log);
     const prompt = promptOf(log, s, logs, interactions.length === 1);
@@ -629,7 +661,7 @@ export function mapClaudeCode(input: readonly SpanRecord[]): SpanRecord[] {
       startTimeMs: Math.min(...all.map((r) => r.startTimeMs)),
       endTimeMs: Math.max(...all.map((r) => r.endTimeMs)),
       status: { code: 'unset' },
-      attributes: rootAttributes(attrs, first.resource),
+      attributes: rootAttributes(attrs, first.resource, logs),
       events,
       resource: first.resource,
       scope: first.scope,
@@ -739,16 +771,18 @@ export function mapClaudeCode(input: readonly SpanRecord[]): SpanRecord[] {
     const facts = chatAttributes(s.attributes, rid, logs);
     emit({ ...s, attributes: facts.attributes, status: withStatus(s, facts.error) });
   }
-  const requestLogs = [...logs.apiRequests.values(), ...[...logs.apiErrors.entries()].filter(([rid]) => !logs.apiRequests.has(rid)).map(([, l]) => l)];
+  // (a failed call without a request id matches no span: made from its api_error only with spans off)
+  const hasCallSpans = spans.some((s) => s.name === SPAN_LLM_REQUEST);
+  const requestLogs = [...logs.apiRequests.values(), ...[...logs.apiErrors.entries()].filter(([key]) => !logs.apiRequests.has(key) && !(hasCallSpans && key.startsWith('log:'))).map(([, l]) => l)];
   for (const l of requestLogs.sort(byTime)) {
-    const rid = readString(l.attributes, A_REQUEST_ID)!;
-    if (callIds.has(rid)) continue;
-    const facts = chatAttributes({}, rid, logs);
+    const rid = readString(l.attributes, A_REQUEST_ID);
+    if (rid !== undefined && callIds.has(rid)) continue;
+    const facts = chatAttributes({}, rid, logs, l);
     const agent = readString(l.attributes, A_AGENT_ID);
     const duration = readNumber(l.attributes, A_DURATION_MS) ?? 0;
     emit({
       traceId,
-      spanId: derivedId(traceId, 'llm', rid),
+      spanId: derivedId(traceId, 'llm', rid ?? l.spanId),
       parentSpanId: (agent !== undefined ? subagentByAgent.get(agent) : undefined) ?? rootId,
       name: SPAN_LLM_REQUEST,
       kind: 'client',
@@ -762,7 +796,23 @@ export function mapClaudeCode(input: readonly SpanRecord[]): SpanRecord[] {
     });
   }
 
-  // Everything else Claude Code sent: other spans (hooks, ...) as steps, startup logs as notices.
+  // A subagent.spawn span (newer CLIs) says what the subagent span already does: folded into it,
+  // or the subagent itself when there is none.
+  for (const s of spans) {
+    if (s.name !== SPAN_SUBAGENT_SPAWN || emitted.has(s.spanId)) continue;
+    const parent = s.parentSpanId !== undefined ? emitted.get(s.parentSpanId) : undefined;
+    if (parent !== undefined && readString(parent.attributes, sc.GEN_AI_OPERATION_NAME) === sc.OP_INVOKE_AGENT) {
+      replaced.set(s.spanId, parent.spanId);
+      continue;
+    }
+    const agentId = readString(s.attributes, A_AGENT_ID);
+    const host = parent !== undefined && readString(parent.attributes, sc.GEN_AI_OPERATION_NAME) === sc.OP_EXECUTE_TOOL ? parent : undefined;
+    const attrs = subagentAttributes(s.attributes, host && readString(host.attributes, sc.GEN_AI_TOOL_CALL_ARGUMENTS), agentId, logs, { [A_SUBAGENT_TYPE]: readString(s.attributes, A_AGENT_TYPE) });
+    emit({ ...s, attributes: attrs });
+  }
+
+  // Everything else Claude Code sent: other spans (hooks, MCP calls, compaction, ...) as steps,
+  // startup logs as notices.
   for (const s of spans) {
     if (emitted.has(s.spanId) || replaced.has(s.spanId)) continue;
     emit(s);
@@ -776,6 +826,16 @@ export function mapClaudeCode(input: readonly SpanRecord[]): SpanRecord[] {
     return rootId;
   };
   for (const l of logs.other) emit(logStep(l, resolve(l.parentSpanId)));
+  // Hook runs from their logs, when no claude_code.hook span tells it already: one step per run.
+  if (!spans.some((s) => s.name === SPAN_HOOK)) {
+    const hookKey = (l: SpanRecord) => `${readString(l.attributes, A_HOOK_EVENT) ?? ''}\u0000${readString(l.attributes, A_HOOK_NAME) ?? ''}`;
+    const completed = new Set(logs.hookCompletes.map(hookKey));
+    for (const l of logs.hookCompletes) {
+      const step = logStep(l, resolve(l.parentSpanId));
+      emit({ ...step, name: SPAN_HOOK, startTimeMs: l.startTimeMs - (readNumber(l.attributes, A_HOOK_DURATION_MS) ?? 0) });
+    }
+    for (const l of logs.hookStarts) if (!completed.has(hookKey(l))) emit({ ...logStep(l, resolve(l.parentSpanId)), name: SPAN_HOOK });
+  }
   for (const l of promptsLeft) {
     const text = readString(l.attributes, A_PROMPT) ?? readString(l.attributes, A_PROMPT_TEXT);
     if (text === undefined) continue;
