@@ -13,21 +13,24 @@
  *
  * | Claude Code                                   | becomes                                                      |
  * |-----------------------------------------------|--------------------------------------------------------------|
- * | `claude_code.interaction` (or, spans off, one per trace) | invoke_agent root: agent `claude-code` + `service.version`, `ams.session.id` = `gen_ai.conversation.id` = `session.id`, `ams.metadata.user_id` = `user.id` |
- * | `user_prompt` log `prompt`, else span `user_prompt` | the user_prompt event                               |
- * | `claude_code.llm_request` (or, spans off, an `api_request` log) | chat: model, `input_tokens`/`output_tokens`/`cache_read_tokens`/`cache_creation_tokens`, `ttft_ms`, `stop_reason`, `request_id` as response id; status error when `success` is false |
- * | `api_request` log (by `request_id`)           | `ams.cost.usd` = `cost_usd`, `ams.cost.source` = `claude_code.api_request`; tokens/model/ttft when no span |
- * | `api_response_body` log `body` (by `request_id`) | output messages: text, tool_use (tool_uses) and thinking blocks; a thinking block whose text is `<REDACTED>` (always, as the CLI sends it) sets `thinking_redacted` instead of thinking text |
- * | `assistant_response` log `response`           | the text, when there is no response body (`<REDACTED>` is dropped) |
- * | `api_request_body` log `body` (often cut at 60 KB: read leniently, complete leading messages only) | a tool's result when nothing else has it (a failed call's output is only there), the CLI's `<system-reminder>` tail removed; `system` -> `gen_ai.system_instructions` when the body is whole |
- * | `claude_code.tool` (or, spans off, `tool_result`/`tool_decision` logs) | execute_tool: `tool_name`, `tool_use_id` |
+ * | `claude_code.interaction` (spans off: one made per trace) | invoke_agent root: agent `claude-code` + `service.version`; `ams.session.id` = `gen_ai.conversation.id` = `session.id`; `ams.metadata.user_id` = `user.id` |
+ * | `user_prompt` log `prompt`, else span `user_prompt`; when `<REDACTED>`, the first request body's last user text | the user_prompt event (`<REDACTED>` kept when nothing better exists) |
+ * | `system_prompt` log                           | `gen_ai.system_instructions` on the root (no document field yet) |
+ * | `claude_code.llm_request` (spans off: one per `api_request` log) | chat: `model`, `input_tokens`, `output_tokens`, `cache_read_tokens`, `cache_creation_tokens`, `ttft_ms`, `stop_reason`, `request_id` as response id; error when `success` is false |
+ * | `api_request` log (by `request_id`)           | `cost_usd` -> cost, `cost_source` = `claude_code.api_request`; tokens/model/ttft/duration when there is no span |
+ * | `api_error` log                               | a failed model call (spans off, or no span with its `request_id`) |
+ * | `api_response_body` log `body` (by `request_id`) | text, tool_uses and thinking; a thinking block reading `<REDACTED>` (the CLI always sends that) -> `thinking_redacted: true`, no thinking text |
+ * | `assistant_response` log `response`           | the text when there is no response body (`<REDACTED>` dropped); tool_uses then from the tool logs naming the `request_id` |
+ * | `api_request_body` log `body` (cut at 60 KB: complete leading messages only) | a tool result nothing else has (a failed call's output), the CLI's `<system-reminder>` tail removed; `system` when whole |
+ * | `claude_code.tool` (spans off: one per `tool_use_id` of `tool_result`/`tool_decision`) | execute_tool: `tool_name`, `tool_use_id` |
  * | tool input                                    | `tool_result.tool_input`, else the response body's tool_use input, else `tool_parameters`, else `{command: full_command}` |
- * | tool output                                   | the `tool.output` span event's `output`, else the next request body's tool_result |
- * | `claude_code.tool.execution` status / `success` / `error`, else `tool_result` `success`/`error` | the tool call's status and error (the tool span itself stays UNSET when the run failed) |
+ * | tool output                                   | the `tool.output` span event `output`, else the next request body's tool_result |
+ * | `claude_code.tool.execution` status/`success`/`error`, else `tool_result` `success`/`error` | the tool call's status and error (the tool span stays UNSET when the run failed) |
  * | `claude_code.tool.blocked_on_user` `decision`/`source`/`duration_ms`, else `tool_decision` | `permission_decision`, `permission_source`, `blocked_ms` |
- * | Agent/Task tool's `claude_code.tool.execution` (spans off: made from the records with its `agent_id`) | invoke_agent subagent under that tool call: why = input `prompt`, description, type from `subagent_type` / `subagent_completed.agent_type`, `gen_ai.agent.id` = `agent_id` |
- * | `managed_settings_resolved`, `plugin_loaded` (startup) | notifications on the root (kind `claude_code.<event>`) |
- * | other log events, `claude_code.hook*` and other spans | steps (unchanged spans; logs as zero-length spans named `claude_code.<event>`) |
+ * | Agent/Task tool's `claude_code.tool.execution` (spans off: made from the records with its `agent_id`, under the Agent call whose run covers them) | subagent under that call: why = input `prompt`, `description`, type = `subagent_type` / `subagent_completed.agent_type`, `agent_id`; `claude_code.subagent.spawn` folded into it |
+ * | `managed_settings_resolved`, `plugin_loaded`  | notifications on the root (kind `claude_code.<event>`) |
+ * | `claude_code.hook` span, else `hook_execution_complete` (+ `_start`) logs | step `claude_code.hook` |
+ * | other spans (`claude_code.mcp.rpc`, `.bash.subprocess`, `.compaction`, ...) and log events | steps where they happened (a log: zero-length, named `claude_code.<event>`, identity attributes left off) |
  *
  * Unknown stays unknown: no `api_request` -> no cost (never 0); redacted content is not shown as content.
  */
