@@ -15,6 +15,8 @@ import type { LlmMessageEvent, Session, SessionEvent, SpanRecord, SubagentEvent,
 import { hasClaudeCodeRecords, isClaudeCodeRecord, readRequestBody } from '../src/spans/dialects/claude-code.js';
 import { logRecordToSpanRecord, syntheticTraceId } from '../src/spans/log-record.js';
 import { normalizeRecords } from '../src/spans/normalize.js';
+import { createReceiver } from '../receiver/index.js';
+import { post, WrittenSessions } from './fixtures/otlp/http.js';
 import { byTrace, CLAUDE_CODE_FIXTURES, claudeCodeLogs, claudeCodeSpans } from './support/claude-code-records.js';
 import { expectValidSession } from './support/schema.js';
 
@@ -330,5 +332,32 @@ describe('other Claude Code records', () => {
     expect(readRequestBody(JSON.stringify(whole))).toEqual({ messages: whole.messages, system: 'sys' });
     const cut = JSON.stringify(whole).slice(0, JSON.stringify(whole).indexOf('"b }') + 3) + '\n\n[TRUNCATED - Content exceeds 60KB limit]';
     expect(readRequestBody(cut)).toEqual({ messages: [{ role: 'user', content: 'a' }] });
+  });
+});
+
+describe('through the receiver', () => {
+  it("the CLI's recorded /v1/traces request gives one document per interaction, mapped the same way", async () => {
+    const written = new WrittenSessions();
+    const sessions: Session[] = [];
+    const receiver = createReceiver({ storage: { putSession: async (s) => (sessions.push(s), s.id) }, walDir: false, waitMs: 0, env: {}, onSessionWritten: written.onSessionWritten });
+    const { url } = await receiver.start({ port: 0 });
+    try {
+      const { _meta: _ignored, ...request } = JSON.parse(readFileSync(path.join(CLAUDE_CODE_FIXTURES, 'traces.json'), 'utf8')) as Record<string, unknown>;
+      const reply = await post(`${url}/v1/traces`, Buffer.from(JSON.stringify(request)), { 'content-type': 'application/json' });
+      expect(reply.status).toBe(200);
+      await written.next((e) => e.traceId === TRACE_1);
+      await written.next((e) => e.traceId === TRACE_2);
+    } finally {
+      await receiver.stop();
+    }
+    // The document id is the writer's to choose (its session id for the trace; the root's
+    // ams.session.id = session.id is there for it): everything else is the dialect's.
+    const withoutId = ({ id: _id, ...rest }: Session) => rest;
+    const first = sessions.find((s) => s.trace_id === TRACE_1)!;
+    expectValidSession(first);
+    expect(withoutId(first)).toEqual(withoutId(assembleSession(spans.filter((s) => s.traceId === TRACE_1))));
+    expect(first.conversation_id).toBe(SESSION_ID);
+    expect(tool(first, 'toolu_rec_fail')).toMatchObject({ status: 'error', error: 'Shell command failed' });
+    expect(sessions.find((s) => s.trace_id === TRACE_2)!.conversation_id).toBe(SESSION_ID);
   });
 });
