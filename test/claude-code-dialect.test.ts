@@ -233,6 +233,17 @@ describe('partial and redacted telemetry', () => {
     for (const m of ofType(bare, 'llm_message')) expect(m).not.toHaveProperty('text');
   });
 
+  it('thinking the CLI does send in clear is shown as thinking', () => {
+    const clear = trace1().map((r) =>
+      event(r) === 'api_response_body' && r.attributes.request_id === 'req_msg_scripted_0001'
+        ? { ...r, attributes: { ...r.attributes, body: String(r.attributes.body).replace('"thinking":"<REDACTED>"', '"thinking":"Check the files first."') } }
+        : r,
+    );
+    const first = ofType(assembleSession(clear), 'llm_message')[0]!;
+    expect(first).toMatchObject({ thinking: 'Check the files first.', text: 'Let me look.' });
+    expect(first).not.toHaveProperty('thinking_redacted');
+  });
+
   it('reads numbers and booleans sent as strings', () => {
     const stringly = trace1().map((r) => {
       if (event(r) !== 'api_request') return r;

@@ -301,6 +301,10 @@ interface Logs {
   bodyToolResults: Map<string, string>;
   /** tool_use_id -> input, from the tool_use blocks of response bodies. */
   bodyToolInputs: Map<string, unknown>;
+  /** request_id -> the tool_result/tool_decision logs of the calls its reply asked for. */
+  toolLogsByRequest: Map<string, SpanRecord[]>;
+  /** parent span id -> the log records emitted under it. */
+  byParent: Map<string, SpanRecord[]>;
   /** request_id -> system prompt, from whole request bodies. */
   systemByRequest: Map<string, string>;
   /** The prompt as the first main-thread request body has it (for a prompt the CLI redacted). */
@@ -312,6 +316,14 @@ function indexLogs(logs: SpanRecord[]): Logs {
   const startup: SpanRecord[] = [];
   const other: SpanRecord[] = [];
   const byAgent = new Map<string, SpanRecord[]>();
+  const byParent = new Map<string, SpanRecord[]>();
+  const toolLogsByRequest = new Map<string, SpanRecord[]>();
+  const push = (map: Map<string, SpanRecord[]>, key: string | undefined, l: SpanRecord) => {
+    if (key === undefined) return;
+    let list = map.get(key);
+    if (!list) map.set(key, (list = []));
+    list.push(l);
+  };
   const known = new Set([
     LOG_USER_PROMPT,
     LOG_API_REQUEST,
@@ -328,12 +340,9 @@ function indexLogs(logs: SpanRecord[]): Logs {
   ]);
   for (const l of logs) {
     const name = logEventName(l) ?? '';
-    const agent = readString(l.attributes, A_AGENT_ID);
-    if (agent !== undefined) {
-      let list = byAgent.get(agent);
-      if (!list) byAgent.set(agent, (list = []));
-      list.push(l);
-    }
+    push(byAgent, readString(l.attributes, A_AGENT_ID), l);
+    push(byParent, l.parentSpanId, l);
+    if (name === LOG_TOOL_RESULT || name === LOG_TOOL_DECISION) push(toolLogsByRequest, readString(l.attributes, A_REQUEST_ID), l);
     if (known.has(name)) {
       let list = groups.get(name);
       if (!list) groups.set(name, (list = []));
@@ -394,6 +403,8 @@ function indexLogs(logs: SpanRecord[]): Logs {
     startup,
     other,
     byAgent,
+    byParent,
+    toolLogsByRequest,
     bodyToolResults,
     bodyToolInputs,
     systemByRequest,
@@ -497,7 +508,7 @@ function chatAttributes(base: Attributes, rid: string | undefined, logs: Logs, r
     if (text !== undefined && text !== '') parts.push({ type: 'text', content: text });
     // The tools this reply asked for, from the tool logs that name its request.
     if (rid !== undefined) {
-      const calls = [...logs.results.values(), ...logs.decisions.values()].filter((l) => readString(l.attributes, A_REQUEST_ID) === rid).sort(byTime);
+      const calls = logs.toolLogsByRequest.get(rid) ?? [];
       const seen = new Set<string>();
       for (const l of calls) {
         const id = readString(l.attributes, A_TOOL_USE_ID);
@@ -688,7 +699,7 @@ export function mapClaudeCode(input: readonly SpanRecord[]): SpanRecord[] {
     const name = readString(facts.attributes, sc.GEN_AI_TOOL_NAME) ?? '';
     const agentId =
       children.get(execution.spanId)?.map((c) => readString(c.attributes, A_AGENT_ID)).find((x) => x !== undefined) ??
-      logRecords.filter((l) => l.parentSpanId === execution.spanId).map((l) => readString(l.attributes, A_AGENT_ID)).find((x) => x !== undefined);
+      logs.byParent.get(execution.spanId)?.map((l) => readString(l.attributes, A_AGENT_ID)).find((x) => x !== undefined);
     if (AGENT_TOOLS.has(name) || agentId !== undefined) {
       const a = subagentAttributes(execution.attributes, readString(facts.attributes, sc.GEN_AI_TOOL_CALL_ARGUMENTS), agentId, logs, s.attributes);
       emit({ ...execution, attributes: a, status: withStatus(execution, execution.status.code === 'error' ? (execution.status.message || 'error') : undefined) });
@@ -697,6 +708,10 @@ export function mapClaudeCode(input: readonly SpanRecord[]): SpanRecord[] {
       replaced.set(execution.spanId, s.spanId);
     }
   }
+
+  // A record made from a log goes under its interaction (the log's parent, when it is one).
+  const interactionIds = new Set(interactions.map((s) => s.spanId));
+  const homeOf = (l: SpanRecord): string => (l.parentSpanId !== undefined && interactionIds.has(l.parentSpanId) ? l.parentSpanId : rootId);
 
   // Spans off: tool calls from their logs, then subagents from the records with an agent_id.
   const toolIds = new Set([...logs.results.keys(), ...logs.decisions.keys()]);
@@ -717,7 +732,7 @@ export function mapClaudeCode(input: readonly SpanRecord[]): SpanRecord[] {
     const span: SpanRecord = {
       traceId,
       spanId: derivedId(traceId, 'tool', id),
-      parentSpanId: rootId,
+      parentSpanId: homeOf(ref),
       name: SPAN_TOOL,
       kind: 'internal',
       startTimeMs: start,
@@ -746,7 +761,7 @@ export function mapClaudeCode(input: readonly SpanRecord[]): SpanRecord[] {
     emit({
       traceId,
       spanId,
-      parentSpanId: host?.spanId ?? rootId,
+      parentSpanId: host?.spanId ?? homeOf(first),
       name: SPAN_EXECUTION,
       kind: 'internal',
       startTimeMs: Math.min(first.startTimeMs, ...records.map((r) => r.startTimeMs - (readNumber(r.attributes, A_DURATION_MS) ?? 0))),
@@ -786,7 +801,7 @@ export function mapClaudeCode(input: readonly SpanRecord[]): SpanRecord[] {
     emit({
       traceId,
       spanId: derivedId(traceId, 'llm', rid ?? l.spanId),
-      parentSpanId: (agent !== undefined ? subagentByAgent.get(agent) : undefined) ?? rootId,
+      parentSpanId: (agent !== undefined ? subagentByAgent.get(agent) : undefined) ?? homeOf(l),
       name: SPAN_LLM_REQUEST,
       kind: 'client',
       startTimeMs: l.startTimeMs - duration,
