@@ -11,6 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assembleSession } from '../src/index.js';
+import { renderTree } from '../src/render/session.js';
 import type { LlmMessageEvent, Session, SessionEvent, SpanRecord, SubagentEvent, ToolCallEvent } from '../src/index.js';
 import { hasClaudeCodeRecords, isClaudeCodeRecord, readRequestBody } from '../src/spans/dialects/claude-code.js';
 import { logRecordToSpanRecord, syntheticTraceId } from '../src/spans/log-record.js';
@@ -183,6 +184,12 @@ describe('interaction 1 with spans: what only the spans have', () => {
   it('times the wait on the permission decision (claude_code.tool.blocked_on_user)', () => {
     expect(tool(session, 'toolu_rec_ok').blocked_ms).toBe(35);
     expect(tool(session, 'toolu_rec_fail').blocked_ms).toBe(26);
+  });
+
+  it('the text view shows the permission, the wait and withheld thinking', () => {
+    const lines = renderTree(session);
+    expect(lines).toContain('  thinking: (withheld by the producer)');
+    expect(lines.find((l) => l.includes('✗ Bash'))).toContain('accept by config, waited 26 ms');
   });
 
   it('keeps the span timing and ids of the CLI', () => {
