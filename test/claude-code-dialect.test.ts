@@ -335,6 +335,15 @@ describe('other Claude Code records', () => {
     expect(ofType(session, 'subagent')[0]!.events.map((e) => e.type)).toEqual(['llm_message', 'tool_call', 'llm_message']);
   });
 
+  it("another producer's span under a folded execution span hangs on the tool call", () => {
+    const execution = trace1().find((r) => r.spanId === '0000000000000005')!;
+    const child: SpanRecord = { ...execution, spanId: 'ffffffffffffff03', parentSpanId: execution.spanId, name: 'script step', scope: { name: 'app' }, resource: { 'service.name': 'app' }, attributes: { work: 1 }, events: [] };
+    const session = assembleSession([...trace1(), child]);
+    const i = session.events.findIndex((e) => e.type === 'tool_call' && e.tool_use_id === 'toolu_rec_ok');
+    expect(session.events[i + 1]).toMatchObject({ type: 'step', name: 'script step' });
+    expect(session.status).toBe('ok');
+  });
+
   it('detects Claude Code by scope, service, span name or event body; other traces pass through untouched', () => {
     expect(spans.every(isClaudeCodeRecord)).toBe(true);
     expect(logs.every(isClaudeCodeRecord)).toBe(true);

@@ -865,6 +865,11 @@ export function mapClaudeCode(input: readonly SpanRecord[]): SpanRecord[] {
     emit({ ...r, events: [...r.events, ...logs.startup.map(startupNotice)] });
   }
 
+  // Other producers' spans under a folded span (e.g. an instrumented tool process) follow it too.
+  for (let i = 0; i < out.length; i++) {
+    const pid = out[i]!.parentSpanId;
+    if (pid !== undefined && replaced.has(pid)) out[i] = { ...out[i]!, parentSpanId: resolve(pid) };
+  }
   const present = new Set([...input.map((r) => r.spanId), ...emitted.keys()]);
   for (const r of emitted.values()) {
     const pid = r.parentSpanId;
