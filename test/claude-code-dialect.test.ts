@@ -344,6 +344,11 @@ describe('other Claude Code records', () => {
     expect(session.status).toBe('ok');
   });
 
+  it('an MCP tool (mcp__<server>__<tool>) names its server', () => {
+    const renamed = trace1().map((r) => (r.attributes.tool_use_id === 'toolu_rec_ok' && r.name === 'claude_code.tool' ? { ...r, attributes: { ...r.attributes, tool_name: 'mcp__files__list', 'gen_ai.tool.name': 'mcp__files__list' } } : r));
+    expect(tool(assembleSession(renamed), 'toolu_rec_ok')).toMatchObject({ name: 'mcp__files__list', mcp_server: 'files' });
+  });
+
   it('detects Claude Code by scope, service, span name or event body; other traces pass through untouched', () => {
     expect(spans.every(isClaudeCodeRecord)).toBe(true);
     expect(logs.every(isClaudeCodeRecord)).toBe(true);

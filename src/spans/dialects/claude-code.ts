@@ -22,7 +22,7 @@
  * | `api_response_body` log `body` (by `request_id`) | text, tool_uses and thinking; a thinking block reading `<REDACTED>` (the CLI always sends that) -> `thinking_redacted: true`, no thinking text |
  * | `assistant_response` log `response`           | the text when there is no response body (`<REDACTED>` dropped); tool_uses then from the tool logs naming the `request_id` |
  * | `api_request_body` log `body` (cut at 60 KB: complete leading messages only) | a tool result nothing else has (a failed call's output), the CLI's `<system-reminder>` tail removed; `system` when whole |
- * | `claude_code.tool` (spans off: one per `tool_use_id` of `tool_result`/`tool_decision`) | execute_tool: `tool_name`, `tool_use_id` |
+ * | `claude_code.tool` (spans off: one per `tool_use_id` of `tool_result`/`tool_decision`) | execute_tool: `tool_name`, `tool_use_id`; `mcp__<server>__<tool>` -> `mcp_server` |
  * | tool input                                    | `tool_result.tool_input`, else the response body's tool_use input, else `tool_parameters`, else `{command: full_command}` |
  * | tool output                                   | the `tool.output` span event `output`, else the next request body's tool_result |
  * | `claude_code.tool.execution` status/`success`/`error`, else `tool_result` `success`/`error` | the tool call's status and error (the tool span stays UNSET when the run failed) |
@@ -559,6 +559,9 @@ function toolAttributes(base: Attributes, id: string | undefined, logs: Logs, to
   a[sc.GEN_AI_OPERATION_NAME] = sc.OP_EXECUTE_TOOL;
   setIfAbsent(a, sc.GEN_AI_TOOL_NAME, readString(base, A_TOOL_NAME) ?? (result && readString(result.attributes, A_TOOL_NAME)) ?? (decision && readString(decision.attributes, A_TOOL_NAME)));
   if (id !== undefined) setIfAbsent(a, sc.GEN_AI_TOOL_CALL_ID, id);
+  // MCP tools are named mcp__<server>__<tool> (as the Agent SDK instrumentation reads them).
+  const toolName = readString(a, sc.GEN_AI_TOOL_NAME);
+  if (toolName?.startsWith('mcp__')) setIfAbsent(a, sc.AMS_TOOL_MCP_SERVER, toolName.split('__')[1] || undefined);
   setIfAbsent(a, sc.GEN_AI_TOOL_CALL_ARGUMENTS, toolInput(id, logs, base));
   const outputEvent = tool?.events.find((e) => e.name === EVENT_TOOL_OUTPUT);
   const output = (outputEvent && readString(outputEvent.attributes, A_OUTPUT)) ?? (id !== undefined ? logs.bodyToolResults.get(id) : undefined);
