@@ -11,6 +11,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assembleSession } from '../src/index.js';
+import { describeRecord, isGenAiRecord } from '../src/processor/describe.js';
+import { TraceBuffer } from '../src/processor/trace-buffer.js';
+import type { SessionBatch } from '../src/processor/trace-buffer.js';
 import { renderTree } from '../src/render/session.js';
 import type { LlmMessageEvent, Session, SessionEvent, SpanRecord, SubagentEvent, ToolCallEvent } from '../src/index.js';
 import { hasClaudeCodeRecords, isClaudeCodeRecord, readRequestBody } from '../src/spans/dialects/claude-code.js';
@@ -391,5 +394,31 @@ describe('through the receiver', () => {
     expect(first.conversation_id).toBe(SESSION_ID);
     expect(tool(first, 'toolu_rec_fail')).toMatchObject({ status: 'error', error: 'Shell command failed' });
     expect(sessions.find((s) => s.trace_id === TRACE_2)!.conversation_id).toBe(SESSION_ID);
+  });
+});
+
+describe("the receiver's trace buffer", () => {
+  const buffered = (records: SpanRecord[]): SessionBatch[] => {
+    const batches: SessionBatch[] = [];
+    const buffer = new TraceBuffer<SpanRecord>({ describe: describeRecord, toRecord: (r) => r, onSessionReady: (b) => batches.push(b), waitMs: 0, maxAgeMs: 3_600_000, maxTraces: 100, maxSpansPerTrace: 100_000 });
+    for (const r of records) buffer.add(r);
+    buffer.close('the test flushed it');
+    return batches;
+  };
+
+  it('keeps a log-only trace together as one session, which counts as an agent session', () => {
+    const batches = buffered(logOnlyTraces.get(LOG_ONLY_1)!);
+    expect(batches).toHaveLength(1);
+    expect(batches[0]!.records).toHaveLength(logOnlyTraces.get(LOG_ONLY_1)!.length);
+    expect(batches[0]!.records.some(isGenAiRecord)).toBe(true);
+    const session = assembleSession(batches[0]!.records, { sessionId: batches[0]!.sessionId, incompleteReason: batches[0]!.incompleteReason });
+    expect(ofType(session, 'llm_message')).toHaveLength(6);
+  });
+
+  it('keeps logs that arrive before their spans with the interaction', () => {
+    const batches = buffered([...logs.filter((l) => l.traceId === TRACE_1), ...spans.filter((s) => s.traceId === TRACE_1)]);
+    expect(batches).toHaveLength(1);
+    expect(batches[0]!.rootSpanId).toBe('0000000000000001');
+    expect(assembleSession(batches[0]!.records, { rootSpanId: batches[0]!.rootSpanId })).toEqual(assembleSession(trace1()));
   });
 });

@@ -1,5 +1,7 @@
 /** O(1) reads of an SDK span for the buffer: ids, parentage, and whether it is GenAI. */
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { isClaudeCodeRecord } from '../spans/dialects/claude-code.js';
+import { isLogRecord } from '../spans/log-record.js';
 import type { SpanRecord } from '../spans/record.js';
 import * as sc from '../spans/semconv.js';
 import type { SpanInfo } from './trace-buffer.js';
@@ -33,17 +35,24 @@ export function isGenAiSdkSpan(span: { readonly attributes: Readonly<Record<stri
   return span.name.startsWith(`${sc.OP_INVOKE_AGENT} `);
 }
 
-/** The same reads for a SpanRecord (the receiver's items). */
+/**
+ * The same reads for a SpanRecord (the receiver's items). A log record without a parent span
+ * (Claude Code with spans off, its startup logs) is not a session root of its own: the logs of
+ * such a trace stay together and are written as one session.
+ */
 export function describeRecord(record: SpanRecord): SpanInfo {
   const op = record.attributes[sc.GEN_AI_OPERATION_NAME];
   return {
     traceId: record.traceId,
     spanId: record.spanId,
     parentSpanId: record.parentSpanId,
-    isLocalRoot: !record.parentSpanId || record.parentIsRemote === true,
+    isLocalRoot: (!record.parentSpanId && !isLogRecord(record)) || record.parentIsRemote === true,
     isAgent: op === sc.OP_INVOKE_AGENT || (op === undefined && record.name.startsWith(`${sc.OP_INVOKE_AGENT} `)),
   };
 }
 
-/** The same rule for a SpanRecord: a trace with no such span is not an agent session. */
-export const isGenAiRecord: (record: SpanRecord) => boolean = isGenAiSdkSpan;
+/**
+ * The same rule for a SpanRecord: a trace with no such span is not an agent session. Claude
+ * Code's records count (its log records carry no gen_ai.* attribute; a log-only trace is a session).
+ */
+export const isGenAiRecord = (record: SpanRecord): boolean => isGenAiSdkSpan(record) || isClaudeCodeRecord(record);
