@@ -1,7 +1,6 @@
 /** O(1) reads of an SDK span for the buffer: ids, parentage, and whether it is GenAI. */
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { isClaudeCodeRecord } from '../spans/dialects/claude-code.js';
-import { isLogRecord } from '../spans/log-record.js';
+import { isGenAiLikeLog, isLogRecord } from '../spans/log-record.js';
 import type { SpanRecord } from '../spans/record.js';
 import * as sc from '../spans/semconv.js';
 import type { SpanInfo } from './trace-buffer.js';
@@ -36,9 +35,9 @@ export function isGenAiSdkSpan(span: { readonly attributes: Readonly<Record<stri
 }
 
 /**
- * The same reads for a SpanRecord (the receiver's items). A log record without a parent span
- * (Claude Code with spans off, its startup logs) is not a session root of its own: the logs of
- * such a trace stay together and are written as one session.
+ * The same reads for a SpanRecord (the receiver's items). A record carrying a log event is never
+ * a root: it does not start or end a session, so a trace of log records alone is written when it
+ * goes idle (idleMs), and a log without a span id cannot split a trace into sessions.
  */
 export function describeRecord(record: SpanRecord): SpanInfo {
   const op = record.attributes[sc.GEN_AI_OPERATION_NAME];
@@ -46,13 +45,16 @@ export function describeRecord(record: SpanRecord): SpanInfo {
     traceId: record.traceId,
     spanId: record.spanId,
     parentSpanId: record.parentSpanId,
-    isLocalRoot: (!record.parentSpanId && !isLogRecord(record)) || record.parentIsRemote === true,
+    isLocalRoot: (!record.parentSpanId || record.parentIsRemote === true) && !isLogRecord(record),
     isAgent: op === sc.OP_INVOKE_AGENT || (op === undefined && record.name.startsWith(`${sc.OP_INVOKE_AGENT} `)),
   };
 }
 
 /**
- * The same rule for a SpanRecord: a trace with no such span is not an agent session. Claude
- * Code's records count (its log records carry no gen_ai.* attribute; a log-only trace is a session).
+ * The same rule for a SpanRecord: a trace with no such span is not an agent session. A record
+ * carrying a log event (OTLP logs, src/spans/log-record.ts) counts by the log rule, so a trace of
+ * Claude Code log events alone is kept.
  */
-export const isGenAiRecord = (record: SpanRecord): boolean => isGenAiSdkSpan(record) || isClaudeCodeRecord(record);
+export function isGenAiRecord(record: SpanRecord): boolean {
+  return isGenAiSdkSpan(record) || isGenAiLikeLog(record);
+}

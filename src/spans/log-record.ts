@@ -24,6 +24,7 @@
 import { createHash } from 'node:crypto';
 import type { AttributeValue, Attributes, SpanRecord } from './record.js';
 import { readString } from './read.js';
+import * as sc from './semconv.js';
 
 export const LOG_EVENT_NAME = 'ams.log.event_name';
 export const LOG_BODY = 'ams.log.body';
@@ -55,6 +56,8 @@ export interface LogRecordInput {
 const SESSION_ID = 'session.id';
 const PROMPT_ID = 'prompt.id';
 const EVENT_NAME_ATTR = 'event.name';
+/** Claude Code's event names (`claude_code.user_prompt`, `claude_code.api_request`, ...). */
+const CLAUDE_CODE_EVENT_PREFIX = 'claude_code.';
 const ZERO_TRACE = /^0*$/;
 
 const hex = (text: string, chars: number): string => createHash('sha256').update(text).digest('hex').slice(0, chars);
@@ -124,6 +127,23 @@ export function logRecordToSpanRecord(log: LogRecordInput): SpanRecord | undefin
 /** True for a SpanRecord that carries a log record. */
 export function isLogRecord(record: { attributes: Attributes }): boolean {
   return record.attributes[LOG_EVENT_NAME] !== undefined;
+}
+
+/**
+ * The GenAI rule for log records (the writer keeps a trace only if one of its records is GenAI):
+ * a log-carrying record counts when it has a `session.id` (on the record or its resource), a
+ * Claude Code event name (`event.name` or the body starting `claude_code.`), or any `gen_ai.*`
+ * attribute. False for a real span (the span rule is src/processor/describe.ts's).
+ */
+export function isGenAiLikeLog(record: { attributes: Attributes; resource?: Attributes }): boolean {
+  const a = record.attributes;
+  if (!isLogRecord(record)) return false;
+  if (readString(a, SESSION_ID) || (record.resource && readString(record.resource, SESSION_ID))) return true;
+  for (const name of [a[EVENT_NAME_ATTR], a[LOG_EVENT_NAME], a[LOG_BODY]]) {
+    if (typeof name === 'string' && name.startsWith(CLAUDE_CODE_EVENT_PREFIX)) return true;
+  }
+  for (const key in a) if (key.startsWith(sc.GEN_AI_PREFIX)) return true;
+  return false;
 }
 
 /** The event name of a log-carrying record (undefined for a real span). */
