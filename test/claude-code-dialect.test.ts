@@ -352,6 +352,31 @@ describe('other Claude Code records', () => {
     expect(tool(assembleSession(renamed), 'toolu_rec_ok')).toMatchObject({ name: 'mcp__files__list', mcp_server: 'files' });
   });
 
+  it("TRACEPARENT with spans off: the logs name the caller's span, and the CLI's run nests under it", () => {
+    const APP_TRACE = 'abcdefabcdefabcdefabcdefabcdef12';
+    const app: SpanRecord = {
+      traceId: APP_TRACE,
+      spanId: 'abcdefabcdef0001',
+      name: 'invoke_agent app',
+      kind: 'internal',
+      startTimeMs: 1_700_000_000_000,
+      endTimeMs: 1_700_000_003_000,
+      status: { code: 'unset' },
+      attributes: { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'app' },
+      events: [],
+      resource: { 'service.name': 'app' },
+    };
+    const cliLogs = logOnlyTraces.get(LOG_ONLY_1)!.map((r) => ({ ...r, traceId: APP_TRACE, parentSpanId: app.spanId }));
+    const session = assembleSession([app, ...cliLogs]);
+    expect(session.agent.name).toBe('app');
+    expect(session.events.map((e) => e.type)).toEqual(['subagent']);
+    const cli = session.events[0] as SubagentEvent;
+    expect(cli).toMatchObject({ name: 'claude-code', status: 'ok' });
+    expect(cli.events.filter((e) => e.type === 'llm_message')).toHaveLength(4); // the main thread's; the subagent's 2 nest deeper
+    expect(session.totals).toMatchObject({ turns: 6, tool_calls: 4, subagents: 2 });
+    expect(session.totals.cost_usd).toBeCloseTo(0.026625, 9);
+  });
+
   it('detects Claude Code by scope, service, span name or event body; other traces pass through untouched', () => {
     expect(spans.every(isClaudeCodeRecord)).toBe(true);
     expect(logs.every(isClaudeCodeRecord)).toBe(true);

@@ -611,12 +611,14 @@ const withStatus = (r: SpanRecord, error: string | undefined): SpanRecord['statu
  */
 export function mapClaudeCode(input: readonly SpanRecord[]): SpanRecord[] {
   const out: SpanRecord[] = [];
+  const otherIds = new Set<string>();
   const spans: SpanRecord[] = [];
   const logRecords: SpanRecord[] = [];
   const seen = new Set<string>();
   for (const r of [...input].sort(byTime)) {
     if (!isClaudeCodeRecord(r)) {
       out.push(r);
+      otherIds.add(r.spanId);
       continue;
     }
     if (seen.has(r.spanId)) continue;
@@ -670,9 +672,12 @@ export function mapClaudeCode(input: readonly SpanRecord[]): SpanRecord[] {
       if (text !== undefined) events.push(promptEvent(text, prompt.startTimeMs));
     }
     rootId = derivedId(traceId, 'interaction');
+    // With TRACEPARENT and spans off, the logs name the caller's span: the interaction runs under it.
+    const caller = logRecords.find((l) => l.parentSpanId !== undefined && otherIds.has(l.parentSpanId))?.parentSpanId;
     emit({
       traceId,
       spanId: rootId,
+      ...(caller !== undefined ? { parentSpanId: caller } : {}),
       name: SPAN_INTERACTION,
       kind: 'internal',
       startTimeMs: all.reduce((m, r) => Math.min(m, r.startTimeMs), Infinity),
@@ -880,7 +885,7 @@ export function mapClaudeCode(input: readonly SpanRecord[]): SpanRecord[] {
     // Children of folded spans hang on what replaced them; without an interaction span (not
     // arrived yet), spans whose parent is missing hang on the root made from the logs.
     if (pid !== undefined && replaced.has(pid)) out.push({ ...r, parentSpanId: resolve(pid) });
-    else if (!interactions.length && r.spanId !== rootId && (pid === undefined || !present.has(pid))) out.push({ ...r, parentSpanId: rootId });
+    else if (!interactions.length && r.spanId !== rootId && (pid === undefined || !present.has(pid) || otherIds.has(pid))) out.push({ ...r, parentSpanId: rootId });
     else out.push(r);
   }
   return out;
