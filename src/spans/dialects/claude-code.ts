@@ -13,7 +13,7 @@
  *
  * | Claude Code                                   | becomes                                                      |
  * |-----------------------------------------------|--------------------------------------------------------------|
- * | `claude_code.interaction` (spans off: one made per trace) | invoke_agent root: agent `claude-code` + `service.version`; `ams.session.id` = `gen_ai.conversation.id` = `session.id`; `ams.metadata.user_id` = `user.id` |
+ * | `claude_code.interaction` (spans off: one made per trace, under the caller's span the logs name, if any) | invoke_agent root: agent `claude-code` + `service.version`; `ams.session.id` = `gen_ai.conversation.id` = `session.id`; `ams.metadata.user_id` = `user.id` |
  * | `user_prompt` log `prompt`, else span `user_prompt`; when `<REDACTED>`, the first request body's last user text | the user_prompt event (`<REDACTED>` kept when nothing better exists) |
  * | `system_prompt` log                           | `gen_ai.system_instructions` on the root (no document field yet) |
  * | `claude_code.llm_request` (spans off: one per `api_request` log) | chat: `model`, `input_tokens`, `output_tokens`, `cache_read_tokens`, `cache_creation_tokens`, `ttft_ms`, `stop_reason`, `request_id` as response id; error when `success` is false |
