@@ -317,7 +317,7 @@ describe('other Claude Code records', () => {
     expect(ofType(assembleSession([...trace1(), error(true)]), 'llm_message')).toHaveLength(6);
   });
 
-  it('hook runs from hook_execution_* logs are steps; the system_prompt log is not a step', () => {
+  it('hook runs from hook_execution_* logs are steps; the system_prompt log is the system prompt, not a step', () => {
     const session = assembleSession([
       ...trace1(),
       log('hook_execution_start', { hook_event: 'PreToolUse', hook_name: 'PreToolUse:Bash', num_hooks: '1' }, 1_700_000_001_090),
@@ -327,6 +327,8 @@ describe('other Claude Code records', () => {
     const steps = ofType(session, 'step');
     expect(steps.map((s) => s.name)).toEqual(['claude_code.hook']);
     expect(steps[0]).toMatchObject({ started_at: '2023-11-14T22:13:21.090Z', attributes: { hook_event: 'PreToolUse', hook_name: 'PreToolUse:Bash', num_success: '1' } });
+    expect(session.system_prompt).toBe('You are Claude Code.');
+    expect(assembleSession(trace1())).not.toHaveProperty('system_prompt'); // not sent: unknown
   });
 
   it('a claude_code.subagent.spawn span (newer CLIs) folds into the subagent', () => {

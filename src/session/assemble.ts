@@ -671,6 +671,8 @@ export function assembleSession(records: readonly SpanRecord[], options: Assembl
   session.metadata = metadataOf(ra);
   const model = str(ra, sc.GEN_AI_REQUEST_MODEL) ?? str(ra, sc.GEN_AI_RESPONSE_MODEL) ?? mostUsedModel(models);
   if (model !== undefined) session.model = model;
+  const systemPrompt = systemPromptOf(ra[sc.GEN_AI_SYSTEM_INSTRUCTIONS]);
+  if (systemPrompt !== undefined) session.system_prompt = systemPrompt;
   session.models = models;
   session.started_at = iso(startMs);
   session.ended_at = iso(endMs);
@@ -678,6 +680,22 @@ export function assembleSession(records: readonly SpanRecord[], options: Assembl
   session.spans = { kept, dropped: options.droppedSpans ?? 0 };
   session.events = events;
   return session;
+}
+
+/** The text of `gen_ai.system_instructions`: GenAI parts (`[{type: 'text', content}]`) joined, or plain text. */
+function systemPromptOf(v: AttributeValue | undefined): string | undefined {
+  const parsed = parseMaybeJson(v);
+  if (typeof parsed === 'string') return parsed === '' ? undefined : parsed;
+  const parts = Array.isArray(parsed) ? parsed : parsed && typeof parsed === 'object' ? [parsed] : [];
+  const texts: string[] = [];
+  for (const p of parts) {
+    if (typeof p === 'string') texts.push(p);
+    else if (p && typeof p === 'object' && !Array.isArray(p)) {
+      const t = typeof p.content === 'string' ? p.content : typeof p.text === 'string' ? p.text : undefined;
+      if (t !== undefined) texts.push(t);
+    }
+  }
+  return texts.length ? texts.join('\n\n') : undefined;
 }
 
 function mostUsedModel(models: Record<string, ModelUsage>): string | undefined {

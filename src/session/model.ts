@@ -269,6 +269,7 @@ export const SessionModel = z
     tags: common.tags,
     metadata: common.metadata,
     model: common.model,
+    system_prompt: z.string().optional().describe('The system prompt the agent ran with, when captured (`gen_ai.system_instructions` on the root span; Claude Code: its `system_prompt` event).'),
     models: z.record(z.string(), ModelUsageModel).describe('Usage and cost per model.'),
     started_at: common.started_at,
     ended_at: common.ended_at,

@@ -87,6 +87,10 @@ export const sessionSchema = {
       "description": "Main model used.",
       "type": "string"
     },
+    "system_prompt": {
+      "description": "The system prompt the agent ran with, when captured (`gen_ai.system_instructions` on the root span; Claude Code: its `system_prompt` event).",
+      "type": "string"
+    },
     "models": {
       "type": "object",
       "propertyNames": {

@@ -15,7 +15,7 @@
  * |-----------------------------------------------|--------------------------------------------------------------|
  * | `claude_code.interaction` (spans off: one made per trace, under the caller's span the logs name, if any) | invoke_agent root: agent `claude-code` + `service.version`; `ams.session.id` = `gen_ai.conversation.id` = `session.id`; `ams.metadata.user_id` = `user.id` |
  * | `user_prompt` log `prompt`, else span `user_prompt`; when `<REDACTED>`, the first request body's last user text | the user_prompt event (`<REDACTED>` kept when nothing better exists) |
- * | `system_prompt` log                           | `gen_ai.system_instructions` on the root (no document field yet) |
+ * | `system_prompt` log                           | `gen_ai.system_instructions` on the root -> the document's `system_prompt` |
  * | `claude_code.llm_request` (spans off: one per `api_request` log) | chat: `model`, `input_tokens`, `output_tokens`, `cache_read_tokens`, `cache_creation_tokens`, `ttft_ms`, `stop_reason`, `request_id` as response id; error when `success` is false |
  * | `api_request` log (by `request_id`)           | `cost_usd` -> cost, `cost_source` = `claude_code.api_request`; tokens/model/ttft/duration when there is no span |
  * | `api_error` log                               | a failed model call (spans off, or no span with its `request_id`) |
@@ -436,7 +436,8 @@ function promptOf(log: SpanRecord | undefined, span: SpanRecord | undefined, log
 
 function rootAttributes(src: Attributes, resource: Attributes, logs: Logs): Attributes {
   const a: Attributes = { ...src };
-  setIfAbsent(a, sc.GEN_AI_SYSTEM_INSTRUCTIONS, logs.systemPrompt);
+  // (the GenAI parts form, as the project's own emitter writes it)
+  if (logs.systemPrompt !== undefined) setIfAbsent(a, sc.GEN_AI_SYSTEM_INSTRUCTIONS, JSON.stringify([{ type: 'text', content: logs.systemPrompt }]));
   a[sc.GEN_AI_OPERATION_NAME] = sc.OP_INVOKE_AGENT;
   setIfAbsent(a, sc.GEN_AI_AGENT_NAME, AGENT_NAME);
   setIfAbsent(a, sc.GEN_AI_AGENT_VERSION, readString(resource, A_SERVICE_VERSION));
@@ -525,7 +526,7 @@ function chatAttributes(base: Attributes, rid: string | undefined, logs: Logs, r
   if (stop !== undefined) setIfAbsent(a, sc.GEN_AI_RESPONSE_FINISH_REASONS, [stop]);
   if (parts.length) a[sc.GEN_AI_OUTPUT_MESSAGES] = JSON.stringify([{ role: 'assistant', parts }]);
   const system = rid !== undefined ? logs.systemByRequest.get(rid) : undefined;
-  if (system !== undefined) setIfAbsent(a, sc.GEN_AI_SYSTEM_INSTRUCTIONS, system);
+  if (system !== undefined) setIfAbsent(a, sc.GEN_AI_SYSTEM_INSTRUCTIONS, JSON.stringify([{ type: 'text', content: system }]));
 
   let error: string | undefined;
   if (readBoolean(base, A_SUCCESS) === false) error = readString(base, A_ERROR) ?? 'error';
