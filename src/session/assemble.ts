@@ -602,6 +602,22 @@ function firstAttr(nodes: Iterable<Node>, key: string): string | undefined {
   return undefined;
 }
 
+/** The text of `gen_ai.system_instructions`: GenAI parts (`[{type: 'text', content}]`) joined, or plain text. */
+function systemPromptOf(v: AttributeValue | undefined): string | undefined {
+  const parsed = parseMaybeJson(v);
+  if (typeof parsed === 'string') return parsed === '' ? undefined : parsed;
+  const parts = Array.isArray(parsed) ? parsed : parsed && typeof parsed === 'object' ? [parsed] : [];
+  const texts: string[] = [];
+  for (const p of parts) {
+    if (typeof p === 'string') texts.push(p);
+    else if (p && typeof p === 'object' && !Array.isArray(p)) {
+      const t = typeof p.content === 'string' ? p.content : typeof p.text === 'string' ? p.text : undefined;
+      if (t !== undefined) texts.push(t);
+    }
+  }
+  return texts.length ? texts.join('\n\n') : undefined;
+}
+
 // ---- entry point ---------------------------------------------------------------------------
 
 /**
@@ -680,22 +696,6 @@ export function assembleSession(records: readonly SpanRecord[], options: Assembl
   session.spans = { kept, dropped: options.droppedSpans ?? 0 };
   session.events = events;
   return session;
-}
-
-/** The text of `gen_ai.system_instructions`: GenAI parts (`[{type: 'text', content}]`) joined, or plain text. */
-function systemPromptOf(v: AttributeValue | undefined): string | undefined {
-  const parsed = parseMaybeJson(v);
-  if (typeof parsed === 'string') return parsed === '' ? undefined : parsed;
-  const parts = Array.isArray(parsed) ? parsed : parsed && typeof parsed === 'object' ? [parsed] : [];
-  const texts: string[] = [];
-  for (const p of parts) {
-    if (typeof p === 'string') texts.push(p);
-    else if (p && typeof p === 'object' && !Array.isArray(p)) {
-      const t = typeof p.content === 'string' ? p.content : typeof p.text === 'string' ? p.text : undefined;
-      if (t !== undefined) texts.push(t);
-    }
-  }
-  return texts.length ? texts.join('\n\n') : undefined;
 }
 
 function mostUsedModel(models: Record<string, ModelUsage>): string | undefined {
