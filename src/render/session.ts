@@ -54,14 +54,15 @@ export function renderTree(s: Session, o: TreeOptions = {}): string[] {
                 ? `${pad}  thinking: ${o.full ? clean(e.thinking) : text(e.thinking, 2000)}`
                 : `${pad}  thinking: ${cut(clean(e.thinking), 60)} (${e.thinking.length} chars; --thinking to unfold)`,
             );
-          }
+          } else if (e.thinking_redacted) out.push(`${pad}  thinking: (withheld by the producer)`);
           if (e.text) out.push(`${pad}  "${text(e.text)}"`);
           if (e.tool_uses?.length) out.push(clean(`${pad}  → ${e.tool_uses.map((u) => u.name).join(', ')}`));
           break;
         }
         case 'tool_call': {
           const mark = e.status === 'ok' ? '✓' : e.status === 'error' ? '✗' : '⊘';
-          out.push(clean(`${pad}${mark} ${e.name}${e.mcp_server ? ` (mcp ${e.mcp_server})` : ''}  ${e.status}  ${fmtDuration(e.duration_ms)}`) + (e.input !== undefined ? `  ${text(json(e.input), o.full ? 0 : 160)}` : ''));
+          const permission = e.permission_decision ? `  ${e.permission_decision}${e.permission_source ? ` by ${e.permission_source}` : ''}${typeof e.blocked_ms === 'number' ? `, waited ${fmtDuration(e.blocked_ms)}` : ''}` : '';
+          out.push(clean(`${pad}${mark} ${e.name}${e.mcp_server ? ` (mcp ${e.mcp_server})` : ''}  ${e.status}  ${fmtDuration(e.duration_ms)}${permission}`) + (e.input !== undefined ? `  ${text(json(e.input), o.full ? 0 : 160)}` : ''));
           if (e.error) out.push(`${pad}    error: ${text(e.error)}`);
           if (e.result !== undefined && e.result !== null && json(e.result) !== '') out.push(`${pad}    ⤷ ${text(json(e.result))}`);
           break;

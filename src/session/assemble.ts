@@ -209,12 +209,17 @@ function llmMessage(span: SpanRecord): LlmMessageEvent {
   const responseId = str(a, sc.GEN_AI_RESPONSE_ID);
   if (responseId !== undefined) ev.response_id = responseId;
   if (thinking !== undefined) ev.thinking = thinking;
+  if (bool(a, sc.AMS_LLM_THINKING_REDACTED) === true) ev.thinking_redacted = true;
   if (text !== undefined) ev.text = text;
   if (toolUses !== undefined) ev.tool_uses = toolUses;
   if (finish?.length) ev.finish_reasons = finish;
   ev.usage = usageOf(a);
   const cost = num(a, sc.AMS_COST_USD);
   if (cost !== undefined) ev.cost_usd = cost;
+  const costSource = cost !== undefined ? str(a, sc.AMS_COST_SOURCE) : undefined;
+  if (costSource !== undefined) ev.cost_source = costSource;
+  const ttft = num(a, sc.AMS_LLM_TTFT_MS);
+  if (ttft !== undefined && ttft >= 0) ev.ttft_ms = ttft;
   const error = errorMessage(span);
   if (error !== null) ev.error = error;
   const truncated = truncatedSizes(a);
@@ -237,6 +242,12 @@ function toolCall(span: SpanRecord): ToolCallEvent {
   ev.error = error;
   const mcpServer = str(a, sc.AMS_TOOL_MCP_SERVER);
   if (mcpServer !== undefined) ev.mcp_server = mcpServer;
+  const decision = str(a, sc.AMS_TOOL_PERMISSION_DECISION);
+  if (decision !== undefined) ev.permission_decision = decision;
+  const decidedBy = str(a, sc.AMS_TOOL_PERMISSION_SOURCE);
+  if (decidedBy !== undefined) ev.permission_source = decidedBy;
+  const blocked = num(a, sc.AMS_TOOL_BLOCKED_MS);
+  if (blocked !== undefined && blocked >= 0) ev.blocked_ms = blocked;
   ev.started_at = iso(span.startTimeMs);
   ev.ended_at = iso(span.endTimeMs);
   ev.duration_ms = durationMs(span);
@@ -591,6 +602,22 @@ function firstAttr(nodes: Iterable<Node>, key: string): string | undefined {
   return undefined;
 }
 
+/** The text of `gen_ai.system_instructions`: GenAI parts (`[{type: 'text', content}]`) joined, or plain text. */
+function systemPromptOf(v: AttributeValue | undefined): string | undefined {
+  const parsed = parseMaybeJson(v);
+  if (typeof parsed === 'string') return parsed === '' ? undefined : parsed;
+  const parts = Array.isArray(parsed) ? parsed : parsed && typeof parsed === 'object' ? [parsed] : [];
+  const texts: string[] = [];
+  for (const p of parts) {
+    if (typeof p === 'string') texts.push(p);
+    else if (p && typeof p === 'object' && !Array.isArray(p)) {
+      const t = typeof p.content === 'string' ? p.content : typeof p.text === 'string' ? p.text : undefined;
+      if (t !== undefined) texts.push(t);
+    }
+  }
+  return texts.length ? texts.join('\n\n') : undefined;
+}
+
 // ---- entry point ---------------------------------------------------------------------------
 
 /**
@@ -660,6 +687,8 @@ export function assembleSession(records: readonly SpanRecord[], options: Assembl
   session.metadata = metadataOf(ra);
   const model = str(ra, sc.GEN_AI_REQUEST_MODEL) ?? str(ra, sc.GEN_AI_RESPONSE_MODEL) ?? mostUsedModel(models);
   if (model !== undefined) session.model = model;
+  const systemPrompt = systemPromptOf(ra[sc.GEN_AI_SYSTEM_INSTRUCTIONS]);
+  if (systemPrompt !== undefined) session.system_prompt = systemPrompt;
   session.models = models;
   session.started_at = iso(startMs);
   session.ended_at = iso(endMs);

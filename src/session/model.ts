@@ -102,11 +102,17 @@ export const LlmMessageEventModel = z
     model: z.string().optional().describe('Model that answered.'),
     response_id: z.string().optional().describe('Provider\'s response id.'),
     thinking: z.string().optional().describe('Extended thinking, when captured.'),
+    thinking_redacted: z
+      .boolean()
+      .optional()
+      .describe('True when the model thought but the producer withheld the text (Claude Code sends `<REDACTED>`): `thinking` is then absent, not the placeholder.'),
     text: z.string().optional().describe('Text the model wrote.'),
     tool_uses: z.array(ToolUsePartModel).optional().describe('Tools the model asked to call.'),
     finish_reasons: z.array(z.string()).optional().describe('Why the model stopped (`end_turn`, `tool_use`, ...).'),
     usage: UsageModel,
     cost_usd: nonNeg.optional().describe('Cost of this call in US dollars; absent when unknown.'),
+    cost_source: z.string().optional().describe('Who reported cost_usd, when not the span itself (e.g. `claude_code.api_request`, the Claude Code CLI\'s log event).'),
+    ttft_ms: nonNeg.optional().describe('Time to the first token, in ms, when the producer measured it.'),
     error: optionalError.optional(),
     truncated: truncated.optional(),
   })
@@ -123,6 +129,9 @@ export const ToolCallEventModel = z
     error: optionalError,
     status: z.enum(['ok', 'error', 'interrupted']).describe('`interrupted` when the run ended before the tool did.'),
     mcp_server: z.string().optional().describe('MCP server the tool belongs to.'),
+    permission_decision: z.string().nullable().optional().describe('Permission decision for the call (`accept`, `reject`, ...), when the runtime reports it.'),
+    permission_source: z.string().nullable().optional().describe('Who decided (`config`, `user`, `hook`, ...).'),
+    blocked_ms: nonNeg.nullable().optional().describe('Time the call waited on the permission decision (blocked on the user), in ms.'),
     truncated: truncated.optional(),
     started_at: iso,
     ended_at: iso,
@@ -260,6 +269,7 @@ export const SessionModel = z
     tags: common.tags,
     metadata: common.metadata,
     model: common.model,
+    system_prompt: z.string().optional().describe('The system prompt the agent ran with, when captured (`gen_ai.system_instructions` on the root span; Claude Code: its `system_prompt` event).'),
     models: z.record(z.string(), ModelUsageModel).describe('Usage and cost per model.'),
     started_at: common.started_at,
     ended_at: common.ended_at,

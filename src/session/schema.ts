@@ -87,6 +87,10 @@ export const sessionSchema = {
       "description": "Main model used.",
       "type": "string"
     },
+    "system_prompt": {
+      "description": "The system prompt the agent ran with, when captured (`gen_ai.system_instructions` on the root span; Claude Code: its `system_prompt` event).",
+      "type": "string"
+    },
     "models": {
       "type": "object",
       "propertyNames": {
@@ -458,6 +462,10 @@ export const sessionSchema = {
           "description": "Extended thinking, when captured.",
           "type": "string"
         },
+        "thinking_redacted": {
+          "description": "True when the model thought but the producer withheld the text (Claude Code sends `<REDACTED>`): `thinking` is then absent, not the placeholder.",
+          "type": "boolean"
+        },
         "text": {
           "description": "Text the model wrote.",
           "type": "string"
@@ -481,6 +489,15 @@ export const sessionSchema = {
         },
         "cost_usd": {
           "description": "Cost of this call in US dollars; absent when unknown.",
+          "type": "number",
+          "minimum": 0
+        },
+        "cost_source": {
+          "description": "Who reported cost_usd, when not the span itself (e.g. `claude_code.api_request`, the Claude Code CLI's log event).",
+          "type": "string"
+        },
+        "ttft_ms": {
+          "description": "Time to the first token, in ms, when the producer measured it.",
           "type": "number",
           "minimum": 0
         },
@@ -659,6 +676,32 @@ export const sessionSchema = {
         "mcp_server": {
           "description": "MCP server the tool belongs to.",
           "type": "string"
+        },
+        "permission_decision": {
+          "description": "Permission decision for the call (`accept`, `reject`, ...), when the runtime reports it.",
+          "type": [
+            "string",
+            "null"
+          ]
+        },
+        "permission_source": {
+          "description": "Who decided (`config`, `user`, `hook`, ...).",
+          "type": [
+            "string",
+            "null"
+          ]
+        },
+        "blocked_ms": {
+          "description": "Time the call waited on the permission decision (blocked on the user), in ms.",
+          "anyOf": [
+            {
+              "type": "number",
+              "minimum": 0
+            },
+            {
+              "type": "null"
+            }
+          ]
         },
         "truncated": {
           "type": "object",

@@ -22,9 +22,13 @@
  *
  * A trace with no `ams.user_prompt` event gets one from the earliest chat's last user message,
  * so sessions from any instrumentation show what was asked.
+ *
+ * Producers with a dialect of their own are mapped first, one file each in ./dialects/:
+ * Claude Code's `claude_code.*` spans and log events (dialects/claude-code.ts).
  */
 import { isGenAiLikeLog } from './log-record.js';
 import type { AttributeValue, Attributes, SpanEventRecord, SpanRecord } from './record.js';
+import { hasClaudeCodeRecords, mapClaudeCode } from './dialects/claude-code.js';
 import { readNumber, readString } from './read.js';
 import * as sc from './semconv.js';
 
@@ -137,7 +141,8 @@ export function normalizeSpan(span: SpanRecord): SpanRecord {
  * Normalizes every span and, when the trace has no user prompt event, derives one from the
  * earliest chat's last user message. Returns the input array itself when nothing changed.
  */
-export function normalizeRecords(records: readonly SpanRecord[]): SpanRecord[] {
+export function normalizeRecords(input: readonly SpanRecord[]): SpanRecord[] {
+  const records = hasClaudeCodeRecords(input) ? mapClaudeCode(input) : input;
   let out: SpanRecord[] | undefined;
   let hasPrompt = false;
   for (let i = 0; i < records.length; i++) {

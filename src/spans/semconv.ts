@@ -87,6 +87,16 @@ export const AMS_SUBAGENT_TRANSCRIPT_PATH = 'ams.subagent.transcript_path';
 export const AMS_TOOL_STATUS = 'ams.tool.status';
 export const AMS_TOOL_INTERRUPTED = 'ams.tool.interrupted';
 export const AMS_TOOL_MCP_SERVER = 'ams.tool.mcp_server';
+/** Tool call: the permission decision ('accept', 'reject', ...), who made it ('config', 'user', ...), and ms spent waiting for it. */
+export const AMS_TOOL_PERMISSION_DECISION = 'ams.tool.permission.decision';
+export const AMS_TOOL_PERMISSION_SOURCE = 'ams.tool.permission.source';
+export const AMS_TOOL_BLOCKED_MS = 'ams.tool.blocked_ms';
+/** Chat: time to first token (ms). */
+export const AMS_LLM_TTFT_MS = 'ams.llm.ttft_ms';
+/** Chat: true when the model thought but the producer withheld the text (Claude Code sends "<REDACTED>"). */
+export const AMS_LLM_THINKING_REDACTED = 'ams.llm.thinking_redacted';
+/** Chat: where ams.cost.usd came from (e.g. 'claude_code.api_request'). */
+export const AMS_COST_SOURCE = 'ams.cost.source';
 /** Set by instrumentation when it cut a large value: original size in characters. */
 export const AMS_TRUNCATED_SUFFIX = '.original_size';
 

@@ -427,11 +427,12 @@
         var th = el('details', { className: 'thinking' }, [el('summary', { text: 'thinking (' + e.thinking.length.toLocaleString() + ' characters)' })]);
         th.appendChild(payload('', e.thinking));
         body.push(th);
-      }
+      } else if (e.thinking_redacted) body.push(el('p', { className: 'muted small', text: 'thinking withheld by the producer' }));
       if (e.text) body.push(payload('', e.text, 'text'));
       if (e.tool_uses && e.tool_uses.length) body.push(el('div', { className: 'chips' }, [el('span', { className: 'muted', text: 'calls ' })].concat(e.tool_uses.map(function (t) { return el('span', { className: 'chip', text: t.name }); }))));
     } else if (e.type === 'tool_call') {
-      head = [el('span', { className: 'kind', text: 'tool' }), el('span', { className: 'name', text: e.name }), badge(e.status), el('span', { className: 'dur', text: fmtDuration(e.duration_ms) }), e.mcp_server ? el('span', { className: 'muted', text: 'mcp ' + e.mcp_server }) : null];
+      head = [el('span', { className: 'kind', text: 'tool' }), el('span', { className: 'name', text: e.name }), badge(e.status), el('span', { className: 'dur', text: fmtDuration(e.duration_ms) }), e.mcp_server ? el('span', { className: 'muted', text: 'mcp ' + e.mcp_server }) : null,
+        e.permission_decision ? el('span', { className: 'muted', text: e.permission_decision + (e.permission_source ? ' by ' + e.permission_source : '') + (typeof e.blocked_ms === 'number' ? ' · waited ' + fmtDuration(e.blocked_ms) : '') }) : null];
       if (e.error) body.push(el('p', { className: 'error', text: e.error }));
       if (e.input !== undefined) body.push(payload('input', e.input, 'input'));
       if (e.result !== undefined && e.result !== null) body.push(payload('output', e.result, 'result'));
