@@ -91,6 +91,8 @@ class Redactor {
     }
     out.metadata = metadata;
     if (s.model !== undefined) out.model = this.name(s.model);
+    // Instructions are content: masked, redacted, or omitted with the rest of it.
+    if (s.system_prompt !== undefined) out.system_prompt = this.p.captureContent ? this.contentText(s.system_prompt, 'system_prompt') : OMITTED;
     const models: Session['models'] = {};
     for (const [k, v] of Object.entries(s.models)) models[this.key(k, models)] = v;
     out.models = models;

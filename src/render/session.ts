@@ -34,6 +34,7 @@ export function renderTree(s: Session, o: TreeOptions = {}): string[] {
   out.push(clean(`started ${fmtTime(s.started_at)} · ${fmtDuration(t.duration_ms)} · trace ${s.trace_id}${s.conversation_id ? ` · conversation ${s.conversation_id}` : ''}`));
   const meta = Object.entries(s.metadata ?? {}).map(([k, v]) => `${k}=${String(v)}`);
   if (s.tags.length || meta.length) out.push(clean(`${s.tags.length ? `tags ${s.tags.join(', ')}` : ''}${s.tags.length && meta.length ? ' · ' : ''}${meta.length ? `metadata ${meta.join(' ')}` : ''}`));
+  if (s.system_prompt) out.push(`system ${text(s.system_prompt)}`);
   out.push('');
 
   const walk = (events: SessionEvent[], pad: string): void => {
