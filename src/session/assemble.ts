@@ -8,7 +8,7 @@ import * as sc from '../spans/semconv.js';
 import { readBoolean as bool, readNumber as num, readString as str, readStringList as strList } from '../spans/read.js';
 import { normalizeRecords } from '../spans/normalize.js';
 import { sanitizeId } from './ids.js';
-import { addUsage, computeTotals, usageOf } from './totals.js';
+import { addUsage, computeTotals, mostUsedModel, usageOf } from './totals.js';
 import type {
   FailureCategory,
   FailureEvent,
@@ -667,17 +667,4 @@ export function assembleSession(records: readonly SpanRecord[], options: Assembl
   session.spans = { kept, dropped: options.droppedSpans ?? 0 };
   session.events = events;
   return session;
-}
-
-function mostUsedModel(models: Record<string, ModelUsage>): string | undefined {
-  let best: string | undefined;
-  let bestTokens = -1;
-  for (const [name, u] of Object.entries(models)) {
-    const t = u.input_tokens + u.output_tokens;
-    if (t > bestTokens && name !== 'unknown') {
-      best = name;
-      bestTokens = t;
-    }
-  }
-  return best;
 }
