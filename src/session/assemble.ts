@@ -30,8 +30,10 @@ import { SCHEMA_VERSION } from './types.js';
 export interface AssembleOptions {
   /** The span whose subtree is the session; default: the top-level invoke_agent span, else the trace root. */
   rootSpanId?: string;
-  /** Overrides the id (default: `ams.session.id` on the root, else the trace id). Sanitized. */
+  /** Overrides the id (default: `ams.session.id` on the root, else defaultSessionId, else the trace id). Sanitized. */
   sessionId?: string;
+  /** The id when the root names none (`ams.session.id`); the writer passes the trace buffer's. Sanitized. */
+  defaultSessionId?: string;
   /** 1 for the first write; the receiver increments it when late spans rewrite a session. */
   revision?: number;
   /** Set by the caller when it knows the session is cut short (limits, timeouts, shutdown). */
@@ -641,7 +643,7 @@ export function assembleSession(records: readonly SpanRecord[], options: Assembl
 
   const agentName =
     str(ra, sc.GEN_AI_AGENT_NAME) ?? nameAfterOp(r, sc.OP_INVOKE_AGENT) ?? str(r.resource, sc.SERVICE_NAME) ?? 'agent';
-  const rawId = options.sessionId ?? str(ra, sc.AMS_SESSION_ID) ?? r.traceId;
+  const rawId = options.sessionId ?? str(ra, sc.AMS_SESSION_ID) ?? options.defaultSessionId ?? r.traceId;
 
   const session = { schema_version: SCHEMA_VERSION, id: sanitizeId(rawId), trace_id: r.traceId } as Session;
   if (!synthetic) session.root_span_id = r.spanId;

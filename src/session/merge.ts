@@ -25,7 +25,7 @@ export interface SessionPart {
  * Merges `incoming` (usually one trace's freshly assembled document, possibly itself a merged one)
  * into `stored`. Returns `stored` itself (the same object) when `incoming` adds nothing newer,
  * `incoming` itself when nothing is stored, and otherwise a new document with revision
- * `stored.revision + 1`.
+ * `stored.revision + 1` (for a document that is still one trace, at least that trace's revision).
  */
 export function mergeSessions(stored: Session | undefined, incoming: Session): Session {
   if (!stored) return incoming;
@@ -141,9 +141,10 @@ function combineModels(parts: SessionPart[]): Record<string, ModelUsage> {
 export function joinParts(schemaVersion: Session['schema_version'], id: string, unordered: SessionPart[], revision: number): Session {
   const parts = unordered.slice().sort(byStart);
   if (parts.length === 1) {
+    // A single-trace document's revision is its trace's (what splitSession reads back).
     const { header, events } = parts[0]!;
     const doc = { schema_version: schemaVersion, id, ...header } as Session;
-    doc.revision = revision;
+    doc.revision = Math.max(revision, header.revision);
     doc.events = events;
     return doc;
   }
