@@ -107,7 +107,8 @@ const contentTag = (text: string): string => createHash('sha256').update(text).d
 
 const HOST = os.hostname();
 let lockCounter = 0;
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref?.());
+/** Not unref'd: a write waiting for a lock (bounded by lockWaitMs) must keep the process alive until it is done. */
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function processGone(pid: number): boolean {
   try {

@@ -28,7 +28,8 @@ export interface MergeWriteResult {
 }
 
 const DEFAULT_ATTEMPTS = 8;
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref?.());
+/** Not unref'd: a write between two attempts (at most 100 ms) must keep the process alive until it is done. */
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export async function mergeAndWrite(storage: ConditionalStorage, incoming: Session, options: MergeWriteOptions = {}): Promise<MergeWriteResult> {
   const attempts = Math.max(1, options.attempts ?? DEFAULT_ATTEMPTS);
