@@ -8,7 +8,7 @@ import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalStorage, S3Storage } from '../src/index.js';
+import { LocalStorage, S3Storage, withPrivacy } from '../src/index.js';
 import type { Session } from '../src/index.js';
 import { mergeSessions } from '../src/session/merge.js';
 import { isPreconditionFailed, PreconditionFailedError } from '../src/storage/conditional.js';
@@ -104,6 +104,15 @@ describe('LocalStorage: writers on one folder', () => {
     expect(doc.revision).toBe(50);
     expect(prompts(doc)).toEqual(Array.from({ length: 50 }, (_, i) => `prompt ${i + 1}`));
   }, 60_000);
+
+  it('withPrivacy keeps conditional writes: interactions merge behind it, redacted', async () => {
+    const dir = tempDir('privacy');
+    const writers = [0, 1].map(() => new SessionWriter({ storage: withPrivacy(new LocalStorage({ dir, env: {} }), { redact: true, env: {} }), env: {}, spoolDir: tempDir('spool') }));
+    await Promise.all([1, 2, 3, 4].map((i) => writers[i % 2]!.write(interactionBatch(turn(i, 'conv-p', { prompt: `mail me at user${i}@example.com` })))));
+    const doc = (await new LocalStorage({ dir, env: {} }).getSession('conv-p'))!;
+    expect(doc.traces).toHaveLength(4);
+    expect(prompts(doc).join(' ')).not.toMatch(/@example\.com/);
+  });
 
   it('a restarted writer (empty cache) merges with the stored document', async () => {
     const dir = tempDir('restart');

@@ -6,7 +6,12 @@
  * every PUT and DELETE of a key is serialized, and a PUT carrying a precondition is answered 412
  * PreconditionFailed (If-None-Match: * on an existing key, If-Match with another ETag) or 404
  * NoSuchKey (If-Match on a missing key), as S3 answers, without reaching s3rver. Everything else
- * (the request bytes, signatures, ETags, GET/HEAD/LIST) is s3rver's own.
+ * (the request bytes, signatures, ETags, GET/HEAD/LIST answers) is s3rver's own.
+ *
+ * Reads of a key are ordered with its writes too: s3rver replaces an object's bytes and its
+ * metadata in separate steps, so a GET during a PUT of the same key can announce one length and
+ * send other bytes (seen here as a GET that never completes). S3 replaces objects atomically; the
+ * ordering restores that, and nothing else.
  */
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import http from 'node:http';
@@ -45,17 +50,19 @@ export class ConditionalS3Proxy {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0]!;
-    if (req.method !== 'PUT' && req.method !== 'DELETE') return this.forward(req, res);
-    // One write per key at a time, as S3 applies them: the check and the write cannot interleave.
+    // Listings span keys: passed straight through.
+    if (req.method === 'GET' && (req.url ?? '').includes('list-type=')) return this.forward(req, res);
+    // One request per key at a time: a precondition check and its write cannot interleave, and a
+    // read never sees half of a write.
     const prev = this.locks.get(path) ?? Promise.resolve();
-    const mine = prev.then(() => this.write(path, req, res));
+    const mine = prev.then(() => this.serve(path, req, res));
     const tail = mine.catch(() => undefined);
     this.locks.set(path, tail);
     await tail;
     if (this.locks.get(path) === tail) this.locks.delete(path);
   }
 
-  private async write(path: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  private async serve(path: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const ifMatch = req.headers['if-match'];
     const ifNoneMatch = req.headers['if-none-match'];
     if (req.method === 'PUT' && (ifMatch || ifNoneMatch)) {
@@ -98,7 +105,15 @@ export class ConditionalS3Proxy {
           res.writeHead(up.statusCode ?? 502, up.headers);
           up.pipe(res);
           up.on('end', resolve);
-          up.on('error', resolve);
+          // Cut short upstream: cut the answer too, so the client retries instead of waiting.
+          up.on('error', () => {
+            res.destroy();
+            resolve();
+          });
+          up.on('aborted', () => {
+            res.destroy();
+            resolve();
+          });
         },
       );
       upstream.on('error', () => {
