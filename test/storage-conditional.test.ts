@@ -218,6 +218,20 @@ describe('LocalStorage: writers on one folder', () => {
   });
 });
 
+describe('a custom storage with only putSession', () => {
+  it('gets the merge with what the writer wrote itself (no read, plain writes; last writer wins between writers)', async () => {
+    const written: Session[] = [];
+    const writer = new SessionWriter({ storage: { putSession: async (s) => (written.push(s), `mem/${s.id}`) }, env: {}, spoolDir: tempDir('spool') });
+    expect(await writer.write(interactionBatch(turn(1, 'conv-c')))).toBe('written');
+    expect(await writer.write(interactionBatch(turn(2, 'conv-c')))).toBe('written');
+    expect(written.map((s) => [s.id, s.revision, s.traces?.length ?? 1])).toEqual([
+      ['conv-c', 1, 1],
+      ['conv-c', 2, 2],
+    ]);
+    expect(prompts(written[1]!)).toEqual(['prompt 1', 'prompt 2']);
+  });
+});
+
 describe('S3Storage (s3rver behind the precondition proxy)', () => {
   const s3 = new TestS3('ams-conditional');
   const proxy = new ConditionalS3Proxy(s3);
