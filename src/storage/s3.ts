@@ -247,7 +247,32 @@ export class S3Storage implements SessionStorage, SessionReader {
       }
     }
     if (!etag) throw new Error(`ams-otel: the S3 server returned no ETag for ${key}`);
+    await this.settleIndex(idxKey, key, etag);
     return { key, etag: packEtag(key, etag) };
+  }
+
+  /**
+   * Document writes are ordered by their conditions, index entries are not: a writer whose index
+   * PUT is slow could land an older entry over a newer writer's. After writing the entry, the
+   * document's ETag is checked: still ours, then any later writer writes its entry after ours; not
+   * ours, then the entry is written again from the current document (a few rounds at most).
+   */
+  private async settleIndex(idxKey: string, key: string, written: string): Promise<void> {
+    const { GetObjectCommand, HeadObjectCommand, PutObjectCommand } = await loadS3Sdk();
+    const client = await this.getClient();
+    let mine = written;
+    for (let round = 0; round < 3; round++) {
+      const head = await client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      if (!head.ETag || head.ETag === mine) return;
+      const res = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const body = await res.Body?.transformToString('utf8');
+      if (!body || !res.ETag) return;
+      const current = JSON.parse(body) as Session;
+      await client.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: idxKey, Body: JSON.stringify(toIndexEntry(current, key)) + '\n', ContentType: JSON_TYPE }),
+      );
+      mine = res.ETag;
+    }
   }
 
   async *listIndex(): AsyncIterable<SessionIndexEntry> {
