@@ -43,16 +43,6 @@ export function mergeSessions(stored: Session | undefined, incoming: Session): S
   return joinParts(stored.schema_version, stored.id, [...parts.values()], stored.revision + 1);
 }
 
-/** True when `incoming` holds everything `stored` shows for `stored`'s traces (merging adds nothing). */
-export function containsSession(stored: Session, incoming: Session): boolean {
-  return mergeSessions(stored, incoming) === stored;
-}
-
-/** The traces a document holds (one for a single-trace document). */
-export function traceIdsOf(session: Session): string[] {
-  return session.traces ? session.traces.map((t) => t.trace_id) : [session.trace_id];
-}
-
 /** A newer version of the same trace: higher revision, then more spans kept, then a later end. */
 function supersedes(a: SessionTrace, b: SessionTrace): boolean {
   if (a.revision !== b.revision) return a.revision > b.revision;
