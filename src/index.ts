@@ -12,6 +12,7 @@ export type { SessionSpanProcessorOptions, SessionSpanProcessorStats } from './p
 // The session document: the pure assembler, its JSON Schema and types.
 export { assembleSession } from './session/assemble.js';
 export type { AssembleOptions } from './session/assemble.js';
+export { mergeSessions } from './session/merge.js';
 export { sessionSchema, sessionIndexSchema } from './session/schema.js';
 export { SCHEMA_VERSION } from './session/types.js';
 export type {
@@ -26,6 +27,7 @@ export type {
   SessionEvent,
   SessionIndexEntry,
   SessionStatus,
+  SessionTrace,
   SpanCounts,
   StepEvent,
   SubagentEvent,
@@ -50,6 +52,8 @@ export { ReliableStorage } from './storage/reliable.js';
 export type { ReliableStorageStats, RetryOptions } from './storage/reliable.js';
 export { storageFromEnv } from './storage/from-env.js';
 export type { SessionReader, SessionStorage } from './storage/types.js';
+export { PreconditionFailedError } from './storage/conditional.js';
+export type { ConditionalStorage, ConditionalWriteResult, VersionedSession, WriteCondition } from './storage/conditional.js';
 
 // The generic tracing API (any agent) and failures.
 export { startSession, step, toolCall, llmCall, stream, retry, traced, traceMethod, recordFailure, createTracing, configureTracing } from './generic/index.js';

@@ -6,6 +6,7 @@
  * so the core can release the log below the lowest one still needed. `workers: 0` is one of
  * these; a worker thread (worker.ts) runs one too.
  */
+import { splitSession } from '../../src/session/merge.js';
 import { diag } from '@opentelemetry/api';
 import { describeRecord } from '../../src/processor/describe.js';
 import { DropLog } from '../../src/processor/drop-log.js';
@@ -219,16 +220,20 @@ export class InThreadShard implements Shard {
 
   /**
    * A trace rebuilt after a worker died may be only the tail of one its predecessor already wrote
-   * whole: written only if it holds more spans than the stored session (then as its next
-   * revision). Without a readable storage it is written (the safe side for an unwritten trace).
+   * whole: written only if it holds more spans than the stored session's part for this trace
+   * (then as its next revision). Without a readable storage it is written (the safe side for an unwritten trace).
    */
   private async newerThanStored(session: Session): Promise<boolean> {
     const reader = this.storage as SessionStorage & Partial<SessionReader>;
     if (typeof reader.getSession !== 'function') return true;
     const stored = await reader.getSession(session.id).catch(() => undefined);
     if (!stored) return true;
-    if (stored.spans.kept >= session.spans.kept) return false;
-    session.revision = Math.max(session.revision, stored.revision + 1);
+    // Compare with this trace's own part: in a session of several traces (Claude Code
+    // interactions) the stored document's counts are every interaction's together.
+    const part = splitSession(stored).find((p) => p.header.trace_id === session.trace_id);
+    if (!part) return true;
+    if (part.header.spans.kept >= session.spans.kept) return false;
+    session.revision = Math.max(session.revision, part.header.revision + 1);
     return true;
   }
 

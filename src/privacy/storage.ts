@@ -38,6 +38,12 @@ export function withPrivacy(storage: SessionStorage, options: WithPrivacyOptions
     // If applyPrivacy throws, nothing is written: the caller reports the failure (fail closed).
     putSession: async (session: Session) => storage.putSession(applyPrivacy(session, privacy)),
   };
+  // Conditional writes pass through (merged documents get the same settings), so multi-trace
+  // sessions keep their compare-and-swap behind the decorator.
+  if (typeof storage.getSessionVersioned === 'function' && typeof storage.putSessionConditional === 'function') {
+    out.getSessionVersioned = (id) => storage.getSessionVersioned!(id);
+    out.putSessionConditional = async (session, condition) => storage.putSessionConditional!(applyPrivacy(session, privacy), condition);
+  }
   if (storage.flush) out.flush = () => storage.flush!();
   if (storage.close) out.close = () => storage.close!();
   if (typeof reader.listIndex === 'function') out.listIndex = () => reader.listIndex!();

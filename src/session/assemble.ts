@@ -8,7 +8,7 @@ import * as sc from '../spans/semconv.js';
 import { readBoolean as bool, readNumber as num, readString as str, readStringList as strList } from '../spans/read.js';
 import { normalizeRecords } from '../spans/normalize.js';
 import { sanitizeId } from './ids.js';
-import { addUsage, computeTotals, usageOf } from './totals.js';
+import { addUsage, computeTotals, mostUsedModel, usageOf } from './totals.js';
 import type {
   FailureCategory,
   FailureEvent,
@@ -30,8 +30,10 @@ import { SCHEMA_VERSION } from './types.js';
 export interface AssembleOptions {
   /** The span whose subtree is the session; default: the top-level invoke_agent span, else the trace root. */
   rootSpanId?: string;
-  /** Overrides the id (default: `ams.session.id` on the root, else the trace id). Sanitized. */
+  /** Overrides the id (default: `ams.session.id` on the root, else defaultSessionId, else the trace id). Sanitized. */
   sessionId?: string;
+  /** The id when the root names none (`ams.session.id`); the writer passes the trace buffer's. Sanitized. */
+  defaultSessionId?: string;
   /** 1 for the first write; the receiver increments it when late spans rewrite a session. */
   revision?: number;
   /** Set by the caller when it knows the session is cut short (limits, timeouts, shutdown). */
@@ -668,7 +670,7 @@ export function assembleSession(records: readonly SpanRecord[], options: Assembl
 
   const agentName =
     str(ra, sc.GEN_AI_AGENT_NAME) ?? nameAfterOp(r, sc.OP_INVOKE_AGENT) ?? str(r.resource, sc.SERVICE_NAME) ?? 'agent';
-  const rawId = options.sessionId ?? str(ra, sc.AMS_SESSION_ID) ?? r.traceId;
+  const rawId = options.sessionId ?? str(ra, sc.AMS_SESSION_ID) ?? options.defaultSessionId ?? r.traceId;
 
   const session = { schema_version: SCHEMA_VERSION, id: sanitizeId(rawId), trace_id: r.traceId } as Session;
   if (!synthetic) session.root_span_id = r.spanId;
@@ -696,17 +698,4 @@ export function assembleSession(records: readonly SpanRecord[], options: Assembl
   session.spans = { kept, dropped: options.droppedSpans ?? 0 };
   session.events = events;
   return session;
-}
-
-function mostUsedModel(models: Record<string, ModelUsage>): string | undefined {
-  let best: string | undefined;
-  let bestTokens = -1;
-  for (const [name, u] of Object.entries(models)) {
-    const t = u.input_tokens + u.output_tokens;
-    if (t > bestTokens && name !== 'unknown') {
-      best = name;
-      bestTokens = t;
-    }
-  }
-  return best;
 }

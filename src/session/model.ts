@@ -11,6 +11,10 @@ const iso = z.string().meta({ format: 'date-time', description: 'ISO 8601 UTC ti
 const count = z.int().min(0);
 const nonNeg = z.number().min(0);
 const spanId = z.string().describe('Span id the event came from (span events share their span\'s id).');
+const eventTraceId = z
+  .string()
+  .regex(/^[0-9a-f]{32}$/)
+  .describe('Trace (interaction) the event came from: set on the top-level events of a document that spans several traces (see `traces`), absent otherwise.');
 const optionalError = z.string().nullable().describe('Error message, or null when it succeeded.');
 const truncated = z
   .record(z.string(), count)
@@ -78,6 +82,7 @@ export const UserPromptEventModel = z
   .strictObject({
     type: z.literal('user_prompt').describe('Always `user_prompt`.'),
     span_id: spanId.optional(),
+    trace_id: eventTraceId.optional(),
     at: iso,
     prompt: z.string().describe('The prompt text.'),
     synthetic: z.boolean().optional().describe('True for prompts the runtime injected (not typed by the user).'),
@@ -96,6 +101,7 @@ export const LlmMessageEventModel = z
   .strictObject({
     type: z.literal('llm_message').describe('Always `llm_message`.'),
     span_id: spanId.optional(),
+    trace_id: eventTraceId.optional(),
     at: iso,
     ended_at: iso,
     duration_ms: nonNeg.describe('Duration of the call.'),
@@ -122,6 +128,7 @@ export const ToolCallEventModel = z
   .strictObject({
     type: z.literal('tool_call').describe('Always `tool_call`.'),
     span_id: spanId.optional(),
+    trace_id: eventTraceId.optional(),
     tool_use_id: z.string().optional().describe('Id linking the call to the model\'s tool_uses.'),
     name: z.string().describe('Tool name.'),
     input: JsonValueModel.optional().describe('Tool input.'),
@@ -143,6 +150,7 @@ export const SubagentEventModel = z
   .strictObject({
     type: z.literal('subagent').describe('Always `subagent`.'),
     span_id: spanId.optional(),
+    trace_id: eventTraceId.optional(),
     agent_id: z.string().optional().describe('Subagent id given by the runtime.'),
     agent_type: z.string().optional().describe('Subagent type (e.g. `general-purpose`).'),
     name: z.string().optional().describe('Subagent name.'),
@@ -165,6 +173,7 @@ export const NotificationEventModel = z
   .strictObject({
     type: z.literal('notification').describe('Always `notification`.'),
     span_id: spanId.optional(),
+    trace_id: eventTraceId.optional(),
     at: iso,
     message: z.string().describe('The message.'),
     kind: z.string().optional().describe('Kind of notification (status, warning, ...).'),
@@ -177,6 +186,7 @@ export const FailureEventModel = z
   .strictObject({
     type: z.literal('failure').describe('Always `failure`.'),
     span_id: spanId.optional(),
+    trace_id: eventTraceId.optional(),
     at: iso,
     category: FailureCategoryModel,
     code: z.string().describe('Short machine code: `timeout`, `schema`, `rate_limit`, `http_503`, `error`, ...'),
@@ -194,6 +204,7 @@ export const StepEventModel = z
   .strictObject({
     type: z.literal('step').describe('Always `step`.'),
     span_id: spanId.optional(),
+    trace_id: eventTraceId.optional(),
     name: z.string().describe('Span name.'),
     kind: z.enum(['internal', 'server', 'client', 'producer', 'consumer']).describe('Span kind.'),
     status: z.enum(['ok', 'error']),
@@ -241,7 +252,10 @@ const common = {
     .describe('Unique per session and safe as a storage key segment.'),
   trace_id: z.string().regex(/^[0-9a-f]{32}$/).describe('OpenTelemetry trace id.'),
   conversation_id: z.string().optional().describe('Conversation id from the agent runtime (e.g. the Claude session id).'),
-  revision: z.int().min(1).describe('1 on first write; + 1 each time late spans re-assemble the same session (receiver).'),
+  revision: z
+    .int()
+    .min(1)
+    .describe('1 on first write; + 1 each time the stored document is rewritten (late spans re-assembled, or another trace of the same session merged in).'),
   status: SessionStatusModel,
   agent: AgentInfoModel,
   environment: z.string().optional().describe('Deployment environment (`prod`, `staging`, ...).'),
@@ -253,29 +267,46 @@ const common = {
   totals: TotalsModel,
 };
 
+/** What one trace's own document says about it: every field of a session but its id and events. */
+const traceHeader = {
+  trace_id: common.trace_id,
+  root_span_id: z.string().regex(/^[0-9a-f]{16}$/).optional().describe('Span id of the session\'s root span.'),
+  conversation_id: common.conversation_id,
+  revision: common.revision,
+  status: common.status,
+  status_reason: z.string().optional().describe('Why the status is not ok: error reason or what made it incomplete.'),
+  agent: common.agent,
+  service: z.string().optional().describe('OpenTelemetry service.name.'),
+  environment: common.environment,
+  tags: common.tags,
+  metadata: common.metadata,
+  model: common.model,
+  system_prompt: z.string().optional().describe('The system prompt the agent ran with, when captured (`gen_ai.system_instructions` on the root span; Claude Code: its `system_prompt` event).'),
+  models: z.record(z.string(), ModelUsageModel).describe('Usage and cost per model.'),
+  started_at: common.started_at,
+  ended_at: common.ended_at,
+  totals: common.totals,
+  spans: SpanCountsModel,
+};
+
+export const SessionTraceModel = z.strictObject(traceHeader).meta({
+  id: 'session_trace',
+  description:
+    'One trace (one interaction) of a session that spans several: the header its own document had. `revision` is that trace\'s own revision (a re-sent interaction with a higher one replaces it); the session\'s fields are combined from these.',
+});
+
 export const SessionModel = z
   .strictObject({
     schema_version: common.schema_version,
     id: common.id,
-    trace_id: common.trace_id,
-    root_span_id: z.string().regex(/^[0-9a-f]{16}$/).optional().describe('Span id of the session\'s root span.'),
-    conversation_id: common.conversation_id,
-    revision: common.revision,
-    status: common.status,
-    status_reason: z.string().optional().describe('Why the status is not ok: error reason or what made it incomplete.'),
-    agent: common.agent,
-    service: z.string().optional().describe('OpenTelemetry service.name.'),
-    environment: common.environment,
-    tags: common.tags,
-    metadata: common.metadata,
-    model: common.model,
-    system_prompt: z.string().optional().describe('The system prompt the agent ran with, when captured (`gen_ai.system_instructions` on the root span; Claude Code: its `system_prompt` event).'),
-    models: z.record(z.string(), ModelUsageModel).describe('Usage and cost per model.'),
-    started_at: common.started_at,
-    ended_at: common.ended_at,
-    totals: common.totals,
-    spans: SpanCountsModel,
-    events: z.array(SessionEventModel).describe('What happened, in order; subagents nest their own events.'),
+    ...traceHeader,
+    traces: z
+      .array(SessionTraceModel)
+      .optional()
+      .describe(
+        'Present only when the session spans several traces (e.g. one per Claude Code interaction sharing a session id): one entry per trace, in order of start. Then `trace_id` and `root_span_id` are the first trace\'s, status, times, totals, models and span counts are combined over all, and every top-level event carries its `trace_id`.',
+      ),
+    events: z.array(SessionEventModel).describe('What happened, in order; subagents nest their own events. In a document of several traces, each trace\'s events in time order, traces in order of start.'),
   })
   .meta({
     $id: 'https://ams-otel.dev/schema/session.v1.json',

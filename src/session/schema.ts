@@ -36,7 +36,7 @@ export const sessionSchema = {
     "revision": {
       "type": "integer",
       "minimum": 1,
-      "description": "1 on first write; + 1 each time late spans re-assemble the same session (receiver)."
+      "description": "1 on first write; + 1 each time the stored document is rewritten (late spans re-assembled, or another trace of the same session merged in)."
     },
     "status": {
       "type": "string",
@@ -117,12 +117,19 @@ export const sessionSchema = {
     "spans": {
       "$ref": "#/definitions/span_counts"
     },
+    "traces": {
+      "description": "Present only when the session spans several traces (e.g. one per Claude Code interaction sharing a session id): one entry per trace, in order of start. Then `trace_id` and `root_span_id` are the first trace's, status, times, totals, models and span counts are combined over all, and every top-level event carries its `trace_id`.",
+      "type": "array",
+      "items": {
+        "$ref": "#/definitions/session_trace"
+      }
+    },
     "events": {
       "type": "array",
       "items": {
         "$ref": "#/definitions/event"
       },
-      "description": "What happened, in order; subagents nest their own events."
+      "description": "What happened, in order; subagents nest their own events. In a document of several traces, each trace's events in time order, traces in order of start."
     }
   },
   "required": [
@@ -363,6 +370,124 @@ export const sessionSchema = {
       "additionalProperties": false,
       "description": "How many spans the document was built from."
     },
+    "session_trace": {
+      "type": "object",
+      "properties": {
+        "trace_id": {
+          "type": "string",
+          "pattern": "^[0-9a-f]{32}$",
+          "description": "OpenTelemetry trace id."
+        },
+        "root_span_id": {
+          "description": "Span id of the session's root span.",
+          "type": "string",
+          "pattern": "^[0-9a-f]{16}$"
+        },
+        "conversation_id": {
+          "description": "Conversation id from the agent runtime (e.g. the Claude session id).",
+          "type": "string"
+        },
+        "revision": {
+          "type": "integer",
+          "minimum": 1,
+          "description": "1 on first write; + 1 each time the stored document is rewritten (late spans re-assembled, or another trace of the same session merged in)."
+        },
+        "status": {
+          "type": "string",
+          "enum": [
+            "ok",
+            "error",
+            "incomplete"
+          ],
+          "description": "`ok`, `error` (the agent failed), or `incomplete` (spans were missing or cut by limits)."
+        },
+        "status_reason": {
+          "description": "Why the status is not ok: error reason or what made it incomplete.",
+          "type": "string"
+        },
+        "agent": {
+          "$ref": "#/definitions/agent"
+        },
+        "service": {
+          "description": "OpenTelemetry service.name.",
+          "type": "string"
+        },
+        "environment": {
+          "description": "Deployment environment (`prod`, `staging`, ...).",
+          "type": "string"
+        },
+        "tags": {
+          "type": "array",
+          "items": {
+            "type": "string"
+          },
+          "description": "Tags the caller attached."
+        },
+        "metadata": {
+          "type": "object",
+          "propertyNames": {
+            "type": "string"
+          },
+          "additionalProperties": {
+            "type": [
+              "string",
+              "number",
+              "boolean"
+            ]
+          },
+          "description": "Free-form key/value pairs the caller attached (team, customer, ...)."
+        },
+        "model": {
+          "description": "Main model used.",
+          "type": "string"
+        },
+        "system_prompt": {
+          "description": "The system prompt the agent ran with, when captured (`gen_ai.system_instructions` on the root span; Claude Code: its `system_prompt` event).",
+          "type": "string"
+        },
+        "models": {
+          "type": "object",
+          "propertyNames": {
+            "type": "string"
+          },
+          "additionalProperties": {
+            "$ref": "#/definitions/model_usage"
+          },
+          "description": "Usage and cost per model."
+        },
+        "started_at": {
+          "type": "string",
+          "format": "date-time",
+          "description": "ISO 8601 UTC time."
+        },
+        "ended_at": {
+          "type": "string",
+          "format": "date-time",
+          "description": "ISO 8601 UTC time."
+        },
+        "totals": {
+          "$ref": "#/definitions/totals"
+        },
+        "spans": {
+          "$ref": "#/definitions/span_counts"
+        }
+      },
+      "required": [
+        "trace_id",
+        "revision",
+        "status",
+        "agent",
+        "tags",
+        "metadata",
+        "models",
+        "started_at",
+        "ended_at",
+        "totals",
+        "spans"
+      ],
+      "additionalProperties": false,
+      "description": "One trace (one interaction) of a session that spans several: the header its own document had. `revision` is that trace's own revision (a re-sent interaction with a higher one replaces it); the session's fields are combined from these."
+    },
     "event": {
       "oneOf": [
         {
@@ -401,6 +526,11 @@ export const sessionSchema = {
           "type": "string",
           "description": "Span id the event came from (span events share their span's id)."
         },
+        "trace_id": {
+          "type": "string",
+          "pattern": "^[0-9a-f]{32}$",
+          "description": "Trace (interaction) the event came from: set on the top-level events of a document that spans several traces (see `traces`), absent otherwise."
+        },
         "at": {
           "type": "string",
           "format": "date-time",
@@ -434,6 +564,11 @@ export const sessionSchema = {
         "span_id": {
           "type": "string",
           "description": "Span id the event came from (span events share their span's id)."
+        },
+        "trace_id": {
+          "type": "string",
+          "pattern": "^[0-9a-f]{32}$",
+          "description": "Trace (interaction) the event came from: set on the top-level events of a document that spans several traces (see `traces`), absent otherwise."
         },
         "at": {
           "type": "string",
@@ -633,6 +768,11 @@ export const sessionSchema = {
           "type": "string",
           "description": "Span id the event came from (span events share their span's id)."
         },
+        "trace_id": {
+          "type": "string",
+          "pattern": "^[0-9a-f]{32}$",
+          "description": "Trace (interaction) the event came from: set on the top-level events of a document that spans several traces (see `traces`), absent otherwise."
+        },
         "tool_use_id": {
           "description": "Id linking the call to the model's tool_uses.",
           "type": "string"
@@ -754,6 +894,11 @@ export const sessionSchema = {
           "type": "string",
           "description": "Span id the event came from (span events share their span's id)."
         },
+        "trace_id": {
+          "type": "string",
+          "pattern": "^[0-9a-f]{32}$",
+          "description": "Trace (interaction) the event came from: set on the top-level events of a document that spans several traces (see `traces`), absent otherwise."
+        },
         "agent_id": {
           "description": "Subagent id given by the runtime.",
           "type": "string"
@@ -844,6 +989,11 @@ export const sessionSchema = {
           "type": "string",
           "description": "Span id the event came from (span events share their span's id)."
         },
+        "trace_id": {
+          "type": "string",
+          "pattern": "^[0-9a-f]{32}$",
+          "description": "Trace (interaction) the event came from: set on the top-level events of a document that spans several traces (see `traces`), absent otherwise."
+        },
         "at": {
           "type": "string",
           "format": "date-time",
@@ -877,6 +1027,11 @@ export const sessionSchema = {
         "span_id": {
           "type": "string",
           "description": "Span id the event came from (span events share their span's id)."
+        },
+        "trace_id": {
+          "type": "string",
+          "pattern": "^[0-9a-f]{32}$",
+          "description": "Trace (interaction) the event came from: set on the top-level events of a document that spans several traces (see `traces`), absent otherwise."
         },
         "at": {
           "type": "string",
@@ -931,6 +1086,11 @@ export const sessionSchema = {
         "span_id": {
           "type": "string",
           "description": "Span id the event came from (span events share their span's id)."
+        },
+        "trace_id": {
+          "type": "string",
+          "pattern": "^[0-9a-f]{32}$",
+          "description": "Trace (interaction) the event came from: set on the top-level events of a document that spans several traces (see `traces`), absent otherwise."
         },
         "name": {
           "type": "string",
@@ -1037,7 +1197,7 @@ export const sessionIndexSchema = {
     "revision": {
       "type": "integer",
       "minimum": 1,
-      "description": "1 on first write; + 1 each time late spans re-assemble the same session (receiver)."
+      "description": "1 on first write; + 1 each time the stored document is rewritten (late spans re-assembled, or another trace of the same session merged in)."
     },
     "status": {
       "type": "string",

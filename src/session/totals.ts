@@ -6,7 +6,7 @@
 import type { Attributes } from '../spans/record.js';
 import { readNumber, readString } from '../spans/read.js';
 import * as sc from '../spans/semconv.js';
-import type { SessionEvent, Totals, TotalsSource, Usage } from './types.js';
+import type { ModelUsage, SessionEvent, Totals, TotalsSource, Usage } from './types.js';
 
 export function emptyUsage(): Usage {
   return { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 };
@@ -156,4 +156,75 @@ export function computeTotals(events: SessionEvent[], rootAttrs: Attributes, spa
     (sources.cost_usd !== 'events' && s.costedCalls > 0 && cost !== eventCost);
   if (differs) totals.event_sums = { ...s.usage, cost_usd: eventCost };
   return totals;
+}
+
+const SOURCE_KEYS = ['tokens', 'cost_usd', 'turns', 'duration_ms', 'api_duration_ms'] as const;
+
+/**
+ * Totals of a session made of several traces: each trace's own totals (whoever reported them)
+ * summed, the duration being the session's wall-clock span. A figure's source is the one every
+ * trace shares; when they differ, the first one that did not come from events (it was reported
+ * for at least part of the session). Event sums are kept when any trace kept its own.
+ */
+export function combineTotals(parts: readonly Totals[], durationMs: number): Totals {
+  const usage = emptyUsage();
+  let cost = 0;
+  const t = { turns: 0, tool_calls: 0, subagents: 0, errors: 0, api_duration_ms: 0 };
+  let eventSums: (Usage & { cost_usd: number }) | undefined;
+  for (const p of parts) {
+    addUsage(usage, p);
+    cost += p.cost_usd;
+    t.turns += p.turns;
+    t.tool_calls += p.tool_calls;
+    t.subagents += p.subagents;
+    t.errors += p.errors;
+    t.api_duration_ms += p.api_duration_ms;
+  }
+  if (parts.some((p) => p.event_sums)) {
+    eventSums = { ...emptyUsage(), cost_usd: 0 };
+    for (const p of parts) {
+      const own = p.event_sums ?? p;
+      addUsage(eventSums, own);
+      eventSums.cost_usd += own.cost_usd;
+    }
+    eventSums.cost_usd = roundCost(eventSums.cost_usd);
+  }
+  const sources: Totals['sources'] = {};
+  for (const key of SOURCE_KEYS) {
+    const seen = parts.map((p) => p.sources[key]).filter((s): s is TotalsSource => s !== undefined);
+    if (seen.length === 0) continue;
+    sources[key] = seen.every((s) => s === seen[0]) ? seen[0] : (seen.find((s) => s !== 'events') ?? seen[0]);
+  }
+  // The duration is the wall-clock span of the whole session, not a sum of interactions.
+  sources.duration_ms = 'events';
+  const totals: Totals = {
+    input_tokens: usage.input_tokens,
+    output_tokens: usage.output_tokens,
+    cache_read_input_tokens: usage.cache_read_input_tokens,
+    cache_creation_input_tokens: usage.cache_creation_input_tokens,
+    cost_usd: roundCost(cost),
+    turns: t.turns,
+    tool_calls: t.tool_calls,
+    subagents: t.subagents,
+    errors: t.errors,
+    duration_ms: Math.max(0, Math.round(durationMs)),
+    api_duration_ms: Math.round(t.api_duration_ms * 1000) / 1000,
+    sources,
+  };
+  if (eventSums) totals.event_sums = eventSums;
+  return totals;
+}
+
+/** The model with the most input + output tokens (`unknown` never wins). */
+export function mostUsedModel(models: Record<string, ModelUsage>): string | undefined {
+  let best: string | undefined;
+  let bestTokens = -1;
+  for (const [name, u] of Object.entries(models)) {
+    const t = u.input_tokens + u.output_tokens;
+    if (t > bestTokens && name !== 'unknown') {
+      best = name;
+      bestTokens = t;
+    }
+  }
+  return best;
 }

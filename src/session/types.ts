@@ -27,5 +27,7 @@ export type StepEvent = z.infer<typeof m.StepEventModel>;
 export type SessionEvent = z.infer<typeof m.SessionEventModel>;
 export type AgentInfo = z.infer<typeof m.AgentInfoModel>;
 export type Session = z.infer<typeof m.SessionModel>;
+/** One trace of a session that spans several (`Session.traces`): the header that trace's own document had. */
+export type SessionTrace = z.infer<typeof m.SessionTraceModel>;
 /** A compact projection of a session, one small file per session under `{prefix}/index/`. */
 export type SessionIndexEntry = z.infer<typeof m.SessionIndexEntryModel>;

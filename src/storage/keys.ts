@@ -2,6 +2,7 @@
  * The storage layout, identical for every backend:
  *   {prefix}/sessions/{YYYY}/{MM}/{DD}/{id}.json   the full session (date = started_at, UTC)
  *   {prefix}/index/{id}.json                       its index entry
+ *   {prefix}/locks/{id}.lock                       LocalStorage only: held during a conditional write
  * Ids are sanitized again here, so no attribute value can escape the prefix whatever produced it.
  */
 import { isSafeId, sanitizeId } from '../session/ids.js';
@@ -31,4 +32,9 @@ export function indexKey(prefix: string, id: string): string {
 
 export function indexFolder(prefix: string): string {
   return join(prefix, 'index/');
+}
+
+/** LocalStorage's per-session lock file for conditional writes (see local.ts). */
+export function lockKey(prefix: string, id: string): string {
+  return join(prefix, `locks/${safeId(id)}.lock`);
 }

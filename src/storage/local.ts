@@ -1,12 +1,15 @@
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { toIndexEntry } from '../session/index-entry.js';
 import type { Session, SessionIndexEntry } from '../session/types.js';
 import { resolve, SETTINGS } from '../config/env.js';
 import type { Env } from '../config/env.js';
-import { indexFolder, indexKey, safeId, sessionKey } from './keys.js';
+import { packEtag, PreconditionFailedError, unpackEtag } from './conditional.js';
+import type { ConditionalWriteResult, VersionedSession, WriteCondition } from './conditional.js';
+import { indexFolder, indexKey, lockKey, safeId, sessionKey } from './keys.js';
 import type { StorageSpec } from './spec.js';
 import type { SessionReader, SessionStorage } from './types.js';
 
@@ -23,6 +26,14 @@ export interface LocalStorageOptions {
    * stalled write must not stall the process.
    */
   syncWrites?: boolean;
+  /**
+   * Conditional writes hold a per-session lock file; a lock older than this is taken to be left by
+   * a crashed writer and broken (default 30,000 ms; a lock whose process is gone on this host is
+   * broken at once).
+   */
+  lockStaleMs?: number;
+  /** How long a conditional write waits for another writer's lock before failing (default 10,000 ms). */
+  lockWaitMs?: number;
   env?: Env;
 }
 
@@ -82,6 +93,32 @@ export async function writeFileAtomic(file: string, data: string): Promise<void>
   }
 }
 
+function readTextSync(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** Content tag of a stored document: what a conditional write compares. */
+const contentTag = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 32);
+
+const HOST = os.hostname();
+let lockCounter = 0;
+/** Not unref'd: a write waiting for a lock (bounded by lockWaitMs) must keep the process alive until it is done. */
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function processGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
 async function readJson<T>(file: string): Promise<T | undefined> {
   try {
     return JSON.parse(await readFile(file, 'utf8')) as T;
@@ -99,6 +136,8 @@ export class LocalStorage implements SessionStorage, SessionReader {
   readonly dir: string;
   readonly prefix: string;
   private readonly syncWrites: boolean;
+  private readonly lockStaleMs: number;
+  private readonly lockWaitMs: number;
   /** Folders known to exist: a day's sessions share one, so mkdir runs once a day, not per write. */
   private readonly knownDirs = new Set<string>();
 
@@ -110,6 +149,8 @@ export class LocalStorage implements SessionStorage, SessionReader {
     this.dir = path.resolve(resolve(SETTINGS.localDir, options.dir, options.env));
     this.prefix = options.prefix ?? '';
     this.syncWrites = options.syncWrites ?? true;
+    this.lockStaleMs = options.lockStaleMs ?? 30_000;
+    this.lockWaitMs = options.lockWaitMs ?? 10_000;
   }
 
   /** This storage as data, to be built again on another thread (see storage/spec.ts). */
@@ -144,6 +185,117 @@ export class LocalStorage implements SessionStorage, SessionReader {
       await writeFileAtomic(this.pathOf(idxKey), entry);
     }
     return key;
+  }
+
+  /**
+   * The stored document with its version token (`<content hash>@<key>`), read through the index
+   * entry; undefined when the id has no document.
+   */
+  async getSessionVersioned(id: string): Promise<VersionedSession | undefined> {
+    const entry = readJsonSync<SessionIndexEntry>(this.pathOf(indexKey(this.prefix, safeId(id))));
+    if (!entry) return undefined;
+    const text = readTextSync(this.pathOf(entry.key));
+    if (text === undefined) return undefined;
+    return { session: JSON.parse(text) as Session, etag: packEtag(entry.key, contentTag(text)) };
+  }
+
+  /**
+   * Compare-and-swap on one session id, safe across processes sharing the folder: under the id's
+   * lock file (created with O_EXCL), the stored document is compared with the condition, then the
+   * document and its index entry are written (temp file + rename each). A document written this
+   * way stays at the key of its first write (the version token names it).
+   */
+  async putSessionConditional(session: Session, condition: WriteCondition): Promise<ConditionalWriteResult> {
+    const release = await this.lock(session.id);
+    try {
+      const idxKey = indexKey(this.prefix, session.id);
+      const entry = readJsonSync<SessionIndexEntry>(this.pathOf(idxKey));
+      const text = entry ? readTextSync(this.pathOf(entry.key)) : undefined;
+      const current = entry && text !== undefined ? { key: entry.key, tag: contentTag(text) } : undefined;
+      let key: string;
+      if ('ifMatch' in condition) {
+        const want = unpackEtag(condition.ifMatch);
+        if (!current || !want || want.key !== current.key || want.tag !== current.tag) {
+          throw new PreconditionFailedError(`session ${session.id} changed since it was read`);
+        }
+        key = current.key;
+      } else {
+        if (current) throw new PreconditionFailedError(`session ${session.id} already exists`);
+        key = sessionKey(this.prefix, session);
+      }
+      const doc = JSON.stringify(session, null, 2) + '\n';
+      writeFileAtomicSync(this.pathOf(key), doc, this.knownDirs);
+      writeFileAtomicSync(this.pathOf(idxKey), JSON.stringify(toIndexEntry(session, key)) + '\n', this.knownDirs);
+      return { key, etag: packEtag(key, contentTag(doc)) };
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Takes the id's lock file (O_EXCL create: atomic on local file systems, across processes).
+   * A lock left by a crashed writer is broken: at once when its process is gone on this host, else
+   * after lockStaleMs. Breaking renames the lock away first, so two writers that both found it
+   * stale cannot both remove a fresh one (the second rename finds nothing); the window left is a
+   * lock taken between one writer's look and its rename, which needs a writer crashed mid-write.
+   */
+  private async lock(id: string): Promise<() => void> {
+    const file = this.pathOf(lockKey(this.prefix, id));
+    const token = `${process.pid} ${HOST} ${Date.now()} ${INSTANCE}-${(lockCounter++).toString(36)}`;
+    const deadline = Date.now() + this.lockWaitMs;
+    let delay = 1;
+    for (;;) {
+      try {
+        writeFileSync(file, token, { flag: 'wx' });
+        return () => {
+          if (readTextSync(file) === token) rmSync(file, { force: true });
+        };
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') {
+          mkdirSync(path.dirname(file), { recursive: true });
+          continue;
+        }
+        if (code !== 'EEXIST') throw err;
+      }
+      if (this.breakStaleLock(file)) continue;
+      if (Date.now() > deadline) throw new Error(`ams-otel: session ${id} is locked by another writer (${file})`);
+      await sleep(delay);
+      delay = Math.min(50, delay * 2);
+    }
+  }
+
+  /** True when the lock was stale and is gone now (take it again). */
+  private breakStaleLock(file: string): boolean {
+    let seen: string | undefined;
+    let age: number;
+    try {
+      seen = readTextSync(file);
+      if (seen === undefined) return true;
+      const [pid, host, at] = seen.split(' ');
+      const since = Number(at);
+      age = Number.isFinite(since) ? Date.now() - since : Date.now() - statSync(file).mtimeMs;
+      const gone = host === HOST && Number(pid) > 0 && processGone(Number(pid));
+      if (!gone && age <= this.lockStaleMs) return false;
+    } catch {
+      return false;
+    }
+    const aside = `${file}.${process.pid}.${INSTANCE}.${(lockCounter++).toString(36)}.stale`;
+    try {
+      renameSync(file, aside);
+    } catch {
+      return true; // someone else broke it first
+    }
+    // Took a fresh lock by mistake (taken between our read and rename): put it back.
+    if (readTextSync(aside) !== seen) {
+      try {
+        linkSync(aside, file);
+      } catch {
+        // a third writer holds the name now; nothing safe left to do but let the owner finish
+      }
+    }
+    rmSync(aside, { force: true });
+    return true;
   }
 
   /** A rewrite whose start date moved would leave the old document behind: remove it. */

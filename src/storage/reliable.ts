@@ -9,10 +9,14 @@
 import { diag } from '@opentelemetry/api';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { mergeSessions } from '../session/merge.js';
 import type { Session } from '../session/types.js';
+import { canWriteConditionally, isPreconditionFailed } from './conditional.js';
+import type { ConditionalWriteResult, VersionedSession, WriteCondition } from './conditional.js';
 import { safeId } from './keys.js';
 import { writeFileAtomic } from './local.js';
-import type { SessionStorage } from './types.js';
+import { mergeAndWrite } from './merge-write.js';
+import type { SessionReader, SessionStorage } from './types.js';
 
 export interface RetryOptions {
   /** Attempts per write before spooling (default 3). */
@@ -61,6 +65,9 @@ export class ReliableStorage implements SpoolingStorage {
   private spoolCount = 0;
   private readonly ready: Promise<void>;
   private readonly o: Required<RetryOptions>;
+  /** Present when the wrapped storage writes on condition: reads and writes with retry (see conditional.ts). */
+  readonly getSessionVersioned?: (id: string) => Promise<VersionedSession | undefined>;
+  readonly putSessionConditional?: (session: Session, condition: WriteCondition) => Promise<ConditionalWriteResult>;
 
   constructor(
     private readonly inner: SessionStorage,
@@ -77,6 +84,15 @@ export class ReliableStorage implements SpoolingStorage {
       maxSpooled: options.maxSpooled ?? 10_000,
     };
     this.replayDelay = this.o.replayIntervalMs;
+    if (canWriteConditionally(inner)) {
+      this.getSessionVersioned = (id) => this.withRetry(() => inner.getSessionVersioned(id));
+      this.putSessionConditional = async (session, condition) => {
+        const result = await this.withRetry(() => inner.putSessionConditional(session, condition));
+        this.counters.written += 1;
+        await this.unspool(session);
+        return result;
+      };
+    }
     // Sessions spooled by an earlier process are replayed too.
     this.ready = this.countSpool().then((n) => {
       if (n > 0) this.scheduleReplay(0);
@@ -116,6 +132,33 @@ export class ReliableStorage implements SpoolingStorage {
     await this.spool(session);
     this.scheduleReplay(this.replayDelay);
     return this.keyOf(session);
+  }
+
+  /**
+   * A read or conditional write with the same retry as putSession; a failed precondition is the
+   * caller's to handle (not retried here). During a known outage, or once retries run out, it
+   * rejects: the caller spools the session (spoolSession), and the replay merges it on condition.
+   */
+  private async withRetry<T>(fn: () => Promise<T>): Promise<T> {
+    await this.ready;
+    if (this.outage) throw new Error(`ams-otel: storage unreachable; sessions are spooled to ${this.spoolDir}`);
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= this.o.attempts; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (isPreconditionFailed(err)) throw err;
+        lastError = err;
+        if (attempt < this.o.attempts) {
+          this.counters.retries += 1;
+          await sleep(Math.min(this.o.maxDelayMs, this.o.baseDelayMs * 2 ** (attempt - 1)));
+        }
+      }
+    }
+    this.outage = true;
+    diag.warn(`ams-otel: storage unreachable after ${this.o.attempts} attempts (${describe(lastError)}); spooling to ${this.spoolDir} and replaying later`);
+    this.scheduleReplay(this.replayDelay);
+    throw lastError;
   }
 
   /**
@@ -192,26 +235,31 @@ export class ReliableStorage implements SpoolingStorage {
 
   private async spoolLocked(session: Session, file: string): Promise<boolean> {
     const existing = await readSpooled(file);
-    if (existing && existing.revision > session.revision) return true; // a newer revision is already waiting
+    // Sessions of one id share a file: a newer revision of a trace replaces it, other traces join it.
+    const merged = mergeSessions(existing, session);
+    if (existing && merged === existing) return true; // nothing newer than what is already waiting
     if (!existing && this.spoolCount >= this.o.maxSpooled) {
       this.counters.dropped += 1;
       diag.error(`ams-otel: spool full (${this.o.maxSpooled} sessions); dropped session ${session.id} (${this.counters.dropped} dropped in total)`);
       return false;
     }
     await mkdir(this.spoolDir, { recursive: true });
-    await writeFileAtomic(file, JSON.stringify(session));
+    await writeFileAtomic(file, JSON.stringify(merged));
     if (!existing) this.spoolCount += 1;
     this.counters.spooled += 1;
     return true;
   }
 
-  /** A direct write succeeded: an older spooled revision of the same session must not replay over it. */
+  /**
+   * A direct write succeeded: what is spooled for the same id is dropped when the write holds all
+   * of it (an older revision must not replay over it; another trace of the session stays).
+   */
   private async unspool(session: Session): Promise<void> {
     if (this.spoolCount === 0) return;
     const file = this.fileOf(session.id);
     await this.locked(file, async () => {
       const existing = await readSpooled(file);
-      if (existing && existing.revision <= session.revision) {
+      if (existing && mergeSessions(session, existing) === session) {
         await rm(file, { force: true });
         this.spoolCount = Math.max(0, this.spoolCount - 1);
       }
@@ -270,13 +318,36 @@ export class ReliableStorage implements SpoolingStorage {
       await rm(file, { force: true });
       return;
     }
-    await this.inner.putSession(session);
-    // Only remove it if no newer revision was spooled meanwhile.
+    await this.writeSpooled(session);
+    // Only remove it if nothing newer was spooled meanwhile.
     await this.locked(file, async () => {
       const now = await readSpooled(file);
-      if (now && now.revision === session.revision) await rm(file, { force: true });
+      if (now && mergeSessions(session, now) === session) await rm(file, { force: true });
     });
     this.counters.replayed += 1;
+  }
+
+  /**
+   * A spooled session may be older than what is stored now (another writer, a later process, a
+   * direct write after the outage): it is merged into the stored document, never written over it.
+   * With conditional writes that is read, merge, write on condition; with only a reader, read and
+   * merge (a concurrent writer can still be overwritten); with neither, a plain write.
+   */
+  private async writeSpooled(session: Session): Promise<void> {
+    const inner = this.inner;
+    if (canWriteConditionally(inner)) {
+      await mergeAndWrite(inner, session);
+      return;
+    }
+    const reader = inner as SessionStorage & Partial<SessionReader>;
+    if (typeof reader.getSession === 'function') {
+      const stored = await reader.getSession(session.id);
+      const merged = mergeSessions(stored, session);
+      if (stored && merged === stored) return;
+      await inner.putSession(merged);
+      return;
+    }
+    await inner.putSession(session);
   }
 }
 

@@ -17,6 +17,8 @@ import type { StorageSpec } from './spec.js';
 import { toIndexEntry } from '../session/index-entry.js';
 import type { Session, SessionIndexEntry } from '../session/types.js';
 import { indexFolder, indexKey, safeId, sessionKey } from './keys.js';
+import { packEtag, PreconditionFailedError, unpackEtag } from './conditional.js';
+import type { ConditionalWriteResult, VersionedSession, WriteCondition } from './conditional.js';
 import { ReliableStorage } from './reliable.js';
 import type { ReliableStorageStats, RetryOptions } from './reliable.js';
 import type { SessionReader, SessionStorage } from './types.js';
@@ -88,7 +90,11 @@ export class S3Storage implements SessionStorage, SessionReader {
     };
     if (options.client) this.#client = Promise.resolve(options.client);
     const spoolDir = s3SpoolDir(options);
-    const direct: SessionStorage = { putSession: (s) => this.putDirect(s) };
+    const direct: SessionStorage = {
+      putSession: (s) => this.putDirect(s),
+      getSessionVersioned: (id) => this.getVersionedDirect(id),
+      putSessionConditional: (s, c) => this.putConditionalDirect(s, c),
+    };
     this.reliable = new ReliableStorage(direct, (s) => sessionKey(this.prefix, s), spoolDir, options.retry);
   }
 
@@ -125,6 +131,21 @@ export class S3Storage implements SessionStorage, SessionReader {
     return this.reliable.spoolSession(session);
   }
 
+  /** The stored document with its version token (`<ETag>@<key>`), read through the index entry. */
+  getSessionVersioned(id: string): Promise<VersionedSession | undefined> {
+    return this.reliable.getSessionVersioned!(id);
+  }
+
+  /**
+   * PutObject with `If-Match` / `If-None-Match: *` (AWS S3 since 2024, R2, MinIO), with retry on
+   * transient errors; rejects with PreconditionFailedError when the condition fails (412, or the
+   * 409 ConditionalRequestConflict S3 answers to a concurrent conditional write). During an outage
+   * it rejects at once: the caller spools the session, whose replay merges on condition.
+   */
+  putSessionConditional(session: Session, condition: WriteCondition): Promise<ConditionalWriteResult> {
+    return this.reliable.putSessionConditional!(session, condition);
+  }
+
   flush(): Promise<void> {
     return this.reliable.flush();
   }
@@ -154,6 +175,104 @@ export class S3Storage implements SessionStorage, SessionReader {
       new PutObjectCommand({ Bucket: this.bucket, Key: idxKey, Body: JSON.stringify(toIndexEntry(session, key)) + '\n', ContentType: JSON_TYPE }),
     );
     return key;
+  }
+
+  /** One read of the document and its ETag (no retry). */
+  async getVersionedDirect(id: string): Promise<VersionedSession | undefined> {
+    const { GetObjectCommand } = await loadS3Sdk();
+    const client = await this.getClient();
+    const entry = await this.getJson<SessionIndexEntry>(indexKey(this.prefix, id));
+    if (!entry) return undefined;
+    try {
+      const res = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key: entry.key }));
+      const body = await res.Body?.transformToString('utf8');
+      if (!body || !res.ETag) return undefined;
+      return { session: JSON.parse(body) as Session, etag: packEtag(entry.key, res.ETag) };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * One conditional write (no retry). `ifMatch` overwrites the document the token names, only if
+   * its ETag is unchanged. `ifNoneMatch` creates the document, then its index entry, both only if
+   * absent: two writers creating the same session under different date keys both succeed with
+   * the document, but only one with the index entry; the other removes its document and fails
+   * the precondition, so it re-reads the winner's and merges into it.
+   */
+  async putConditionalDirect(session: Session, condition: WriteCondition): Promise<ConditionalWriteResult> {
+    const { DeleteObjectCommand, PutObjectCommand } = await loadS3Sdk();
+    const client = await this.getClient();
+    const idxKey = indexKey(this.prefix, session.id);
+    const body = JSON.stringify(session, null, 2) + '\n';
+    const creating = !('ifMatch' in condition);
+    const token = 'ifMatch' in condition ? unpackEtag(condition.ifMatch) : undefined;
+    if (!creating && !token) throw new PreconditionFailedError(`not a version token of this storage: ${(condition as { ifMatch: string }).ifMatch}`);
+    const key = token ? token.key : sessionKey(this.prefix, session);
+    let etag: string | undefined;
+    try {
+      const res = await client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: body,
+          ContentType: JSON_TYPE,
+          ...(token ? { IfMatch: token.tag } : { IfNoneMatch: '*' }),
+        }),
+      );
+      etag = res.ETag;
+    } catch (err) {
+      // If-Match on an object that is gone answers 404.
+      if (isConditionFailure(err) || (token && isNotFound(err))) throw new PreconditionFailedError(`session ${session.id} changed since it was read (${describeS3(err)})`);
+      throw err;
+    }
+    const entry = JSON.stringify(toIndexEntry(session, key)) + '\n';
+    const putEntry = (conditional: boolean) =>
+      client.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: idxKey, Body: entry, ContentType: JSON_TYPE, ...(conditional ? { IfNoneMatch: '*' } : {}) }),
+      );
+    if (!creating) await putEntry(false);
+    else {
+      try {
+        await putEntry(true);
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+        const existing = await this.getJson<SessionIndexEntry>(idxKey);
+        if (existing && existing.key !== key && (await this.getJson<unknown>(existing.key)) !== undefined) {
+          await client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+          throw new PreconditionFailedError(`session ${session.id} was created by another writer`);
+        }
+        await putEntry(false); // the entry names this document already, or a document that is gone
+      }
+    }
+    if (!etag) throw new Error(`ams-otel: the S3 server returned no ETag for ${key}`);
+    await this.settleIndex(idxKey, key, etag);
+    return { key, etag: packEtag(key, etag) };
+  }
+
+  /**
+   * Document writes are ordered by their conditions, index entries are not: a writer whose index
+   * PUT is slow could land an older entry over a newer writer's. After writing the entry, the
+   * document's ETag is checked: still ours, then any later writer writes its entry after ours; not
+   * ours, then the entry is written again from the current document (a few rounds at most).
+   */
+  private async settleIndex(idxKey: string, key: string, written: string): Promise<void> {
+    const { GetObjectCommand, HeadObjectCommand, PutObjectCommand } = await loadS3Sdk();
+    const client = await this.getClient();
+    let mine = written;
+    for (let round = 0; round < 3; round++) {
+      const head = await client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      if (!head.ETag || head.ETag === mine) return;
+      const res = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const body = await res.Body?.transformToString('utf8');
+      if (!body || !res.ETag) return;
+      const current = JSON.parse(body) as Session;
+      await client.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: idxKey, Body: JSON.stringify(toIndexEntry(current, key)) + '\n', ContentType: JSON_TYPE }),
+      );
+      mine = res.ETag;
+    }
   }
 
   async *listIndex(): AsyncIterable<SessionIndexEntry> {
@@ -191,9 +310,27 @@ export class S3Storage implements SessionStorage, SessionReader {
       const body = await res.Body?.transformToString('utf8');
       return body ? (JSON.parse(body) as T) : undefined;
     } catch (err) {
-      const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-      if (e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return undefined;
+      if (isNotFound(err)) return undefined;
       throw err;
     }
   }
+}
+
+type S3Error = { name?: string; $metadata?: { httpStatusCode?: number } };
+
+function isNotFound(err: unknown): boolean {
+  const e = err as S3Error;
+  return e?.name === 'NoSuchKey' || e?.$metadata?.httpStatusCode === 404;
+}
+
+/** 412 Precondition Failed, or 409 ConditionalRequestConflict (a concurrent conditional write won). */
+function isConditionFailure(err: unknown): boolean {
+  const e = err as S3Error;
+  const status = e?.$metadata?.httpStatusCode;
+  return status === 412 || status === 409 || e?.name === 'PreconditionFailed' || e?.name === 'ConditionalRequestConflict';
+}
+
+function describeS3(err: unknown): string {
+  const e = err as S3Error;
+  return `${e?.name ?? 'error'} ${e?.$metadata?.httpStatusCode ?? ''}`.trim();
 }

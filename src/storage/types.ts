@@ -1,4 +1,5 @@
 import type { Session, SessionIndexEntry } from '../session/types.js';
+import type { ConditionalWriteResult, VersionedSession, WriteCondition } from './conditional.js';
 
 /**
  * Where sessions go. Any object with `putSession` is a storage: custom storage is a first-class
@@ -8,6 +9,21 @@ import type { Session, SessionIndexEntry } from '../session/types.js';
 export interface SessionStorage {
   /** Writes the full document and its index entry; resolves to the full document's key. */
   putSession(session: Session): Promise<string>;
+  /**
+   * Optional, together with putSessionConditional (see conditional.ts and docs/storage.md): the
+   * stored document of a session id with its opaque version token, or undefined when none exists.
+   * With both, the writer merges sessions that span several traces by read, merge, write on
+   * condition, retried on PreconditionFailedError. Without them it merges only with what it wrote
+   * itself, and two writers of one such session get last-writer-wins.
+   */
+  getSessionVersioned?(id: string): Promise<VersionedSession | undefined>;
+  /**
+   * Optional: writes the document and its index entry only if the condition holds (`ifMatch`: the
+   * stored version is still that token; `ifNoneMatch: '*'`: nothing is stored for the id), else
+   * rejects with PreconditionFailedError and writes nothing. Atomic against other writers,
+   * including other processes and hosts sharing the storage.
+   */
+  putSessionConditional?(session: Session, condition: WriteCondition): Promise<ConditionalWriteResult>;
   /** Optional: wait for retries / spooled writes. Called by the processor's forceFlush. */
   flush?(): Promise<void>;
   /** Optional: stop timers and release resources. Called by the processor's shutdown. */

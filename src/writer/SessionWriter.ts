@@ -8,6 +8,11 @@
  * - Ordered per session: revision 2 of a session never starts before revision 1 has finished
  *   (and once a session has gone to the spool, its later revisions follow it there, so a replay
  *   cannot land an old revision over a newer one).
+ * - Sessions that span several traces (their id is not their trace's: `ams.session.id`, e.g. one
+ *   Claude Code interaction per trace) are merged into the stored document: read (or taken from a
+ *   small cache of what this writer last wrote), merge, write on condition, retried when another
+ *   writer got there first (storage/merge-write.ts). A session whose id is its own trace id, the
+ *   in-process hot path, is written directly, with no read.
  * - Our own I/O runs under suppressTracing; nothing throws to the caller; failures are counted
  *   and reported through diag / the global error handler.
  */
@@ -25,8 +30,11 @@ import { applyPrivacy } from '../privacy/redact.js';
 import { isGenAiRecord } from '../processor/describe.js';
 import type { SessionBatch } from '../processor/trace-buffer.js';
 import { assembleSession } from '../session/assemble.js';
+import { mergeSessions } from '../session/merge.js';
 import type { Session } from '../session/types.js';
+import { canWriteConditionally, isPreconditionFailed } from '../storage/conditional.js';
 import { sessionKey } from '../storage/keys.js';
+import { mergeAndWrite } from '../storage/merge-write.js';
 import { canSpool, ReliableStorage } from '../storage/reliable.js';
 import type { SpoolingStorage } from '../storage/reliable.js';
 import type { SessionStorage } from '../storage/types.js';
@@ -43,6 +51,15 @@ export interface WriteContext {
    */
   beforeWrite?(session: Session): Promise<boolean>;
 }
+
+/** What the writer last wrote for a multi-trace session id (etag only with conditional writes). */
+interface CachedDocument {
+  session: Session;
+  etag?: string;
+}
+
+/** Documents of multi-trace sessions kept to merge the next trace without a read. */
+const MERGE_CACHE_SIZE = 256;
 
 interface Task {
   batch: SessionBatch;
@@ -67,6 +84,10 @@ export class SessionWriter {
   private readonly spooledIds = new Set<string>();
   /** Writes waiting for an earlier revision of their session to finish. */
   private waiting = 0;
+  /** Last document written per multi-trace session id, least recently used first. */
+  private readonly merged = new Map<string, CachedDocument>();
+  /** Read-merge-writes of one document id run one after the other (traces are chained apart). */
+  private readonly mergeChains = new Map<string, Promise<unknown>>();
   private overflow?: SpoolingStorage;
   private readonly counters = { sessionsWritten: 0, sessionsSpooled: 0, sessionsSkippedNotGenAi: 0, sessionsDropped: 0, writeFailures: 0, timedOutWrites: 0 };
 
@@ -137,7 +158,7 @@ export class SessionWriter {
     if (!batch.records.some(isGenAiRecord)) return undefined;
     const session = assembleSession(batch.records, {
       rootSpanId: batch.rootSpanId,
-      sessionId: batch.sessionId,
+      defaultSessionId: batch.sessionId,
       revision: batch.revision,
       incompleteReason: batch.incompleteReason,
       droppedSpans: batch.droppedSpans,
@@ -169,6 +190,14 @@ export class SessionWriter {
         return;
       }
       const s = session;
+      if (this.spansTraces(s)) {
+        const result = await context.with(suppressTracing(context.active()), () => this.mergeInto(s));
+        outcome = result.outcome;
+        if (outcome === 'spooled') this.counters.sessionsSpooled++;
+        else this.counters.sessionsWritten++;
+        this.written(task, result.session, result.key, outcome === 'spooled');
+        return;
+      }
       const key = await context.with(suppressTracing(context.active()), () => this.storage.putSession(s));
       this.counters.sessionsWritten++;
       outcome = 'written';
@@ -221,6 +250,74 @@ export class SessionWriter {
     }
   }
 
+  /**
+   * A session that may span traces: its id is not its own trace id (set with `ams.session.id`), or
+   * this writer already holds a document of several traces under it. Anything else is the hot
+   * path: written as it is, no read.
+   */
+  private spansTraces(session: Session): boolean {
+    return session.id !== session.trace_id || this.merged.has(session.id);
+  }
+
+  /**
+   * Merges one trace's document into the stored one. With conditional writes: read (or the cache),
+   * merge, write on condition, retried on conflict; when that cannot finish (storage down, or
+   * conflicts past the retries) the trace's document goes to the spool, whose replay merges it
+   * the same way. Without them: merged with what this writer wrote last, written plainly.
+   */
+  private mergeInto(session: Session): Promise<{ session: Session; key: string; outcome: WriteOutcome }> {
+    const id = session.id;
+    const prev = this.mergeChains.get(id) ?? Promise.resolve();
+    const run = prev.then(() => this.mergeNow(session));
+    const tail = run.catch(() => undefined);
+    this.mergeChains.set(id, tail);
+    void tail.then(() => {
+      if (this.mergeChains.get(id) === tail) this.mergeChains.delete(id);
+    });
+    return run;
+  }
+
+  private async mergeNow(session: Session): Promise<{ session: Session; key: string; outcome: WriteOutcome }> {
+    const id = session.id;
+    const cached = this.merged.get(id);
+    const storage = this.storage;
+    if (!canWriteConditionally(storage)) {
+      // Last writer wins between writers; within this one, every trace is kept.
+      const doc = mergeSessions(cached?.session, session);
+      if (cached && doc === cached.session) return { session: doc, key: this.keyOf(doc), outcome: 'written' };
+      const key = await storage.putSession(doc);
+      this.remember(id, { session: doc });
+      return { session: doc, key, outcome: 'written' };
+    }
+    try {
+      const base = cached?.etag !== undefined ? { session: cached.session, etag: cached.etag } : undefined;
+      const result = await mergeAndWrite(storage, session, { base });
+      this.remember(id, { session: result.session, etag: result.etag });
+      if (result.conflicts) this.log.debug(`session ${id}: ${result.conflicts} conditional write(s) lost to another writer; merged again`);
+      return { session: result.session, key: result.key ?? this.keyOf(result.session), outcome: 'written' };
+    } catch (err) {
+      this.merged.delete(id);
+      if (!isPreconditionFailed(err) && !canSpool(storage)) throw err;
+      // Storage down, or conflicts past the retries: the spool's replay merges it on condition.
+      const target = canSpool(storage) ? storage : this.overflowSpool();
+      const key = await target.spoolSession(session);
+      this.spooledIds.add(id);
+      this.log.warn(`session ${id}: could not merge now (${String((err as Error)?.message ?? err)}); spooled, merged on replay`);
+      return { session, key, outcome: 'spooled' };
+    }
+  }
+
+  private remember(id: string, doc: CachedDocument): void {
+    this.merged.delete(id);
+    this.merged.set(id, doc);
+    if (this.merged.size > MERGE_CACHE_SIZE) this.merged.delete(this.merged.keys().next().value!);
+  }
+
+  private keyOf(session: Session): string {
+    const prefix = (this.storage as { prefix?: unknown }).prefix;
+    return sessionKey(typeof prefix === 'string' ? prefix : '', session);
+  }
+
   /** True while an earlier revision of this session may still sit in the spool. */
   private followsSpool(sessionId: string): boolean {
     if (this.spooledIds.size === 0) return false;
@@ -269,10 +366,20 @@ export class SessionWriter {
 
   private overflowSpool(): SpoolingStorage {
     if (!this.overflow) {
-      const prefix = (this.storage as { prefix?: unknown }).prefix;
-      const keyOf = (s: Session): string => sessionKey(typeof prefix === 'string' ? prefix : '', s);
-      const direct: SessionStorage = { putSession: (s) => context.with(suppressTracing(context.active()), () => this.storage.putSession(s)) };
-      this.overflow = new ReliableStorage(direct, keyOf, this.spoolDir()!);
+      const storage = this.storage;
+      const quiet = <T>(fn: () => Promise<T>): Promise<T> => context.with(suppressTracing(context.active()), fn);
+      const direct: SessionStorage = { putSession: (s) => quiet(() => storage.putSession(s)) };
+      // The replay merges into what is stored (never over a newer revision) when the storage can tell.
+      if (canWriteConditionally(storage)) {
+        direct.getSessionVersioned = (id) => quiet(() => storage.getSessionVersioned(id));
+        direct.putSessionConditional = (s, c) => quiet(() => storage.putSessionConditional(s, c));
+      }
+      const reader = storage as { getSession?: (id: string) => Promise<Session | undefined> };
+      if (typeof reader.getSession === 'function') {
+        const getSession = reader.getSession.bind(storage);
+        Object.assign(direct, { getSession: (id: string) => quiet(() => getSession(id)) });
+      }
+      this.overflow = new ReliableStorage(direct, (s) => this.keyOf(s), this.spoolDir()!);
     }
     return this.overflow;
   }
