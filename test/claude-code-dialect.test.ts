@@ -398,7 +398,7 @@ describe('other Claude Code records', () => {
 });
 
 describe('through the receiver', () => {
-  it("the CLI's recorded /v1/traces request gives one document per interaction, mapped the same way", async () => {
+  it("the CLI's recorded /v1/traces request: each interaction mapped the same way, merged into one document for the session", async () => {
     const written = new WrittenSessions();
     const sessions: Session[] = [];
     const receiver = createReceiver({ storage: { putSession: async (s) => (sessions.push(s), s.id) }, walDir: false, waitMs: 0, env: {}, onSessionWritten: written.onSessionWritten });
@@ -420,7 +420,14 @@ describe('through the receiver', () => {
     expect(withoutId(first)).toEqual(withoutId(assembleSession(spans.filter((s) => s.traceId === TRACE_1))));
     expect(first.conversation_id).toBe(SESSION_ID);
     expect(tool(first, 'toolu_rec_fail')).toMatchObject({ status: 'error', error: 'Shell command failed' });
-    expect(sessions.find((s) => s.trace_id === TRACE_2)!.conversation_id).toBe(SESSION_ID);
+    // Both interactions share the CLI's session id: the second write is the one document holding
+    // both (the writer merges what it wrote before; docs/session-document.md).
+    const merged = sessions.at(-1)!;
+    expectValidSession(merged);
+    expect(merged.id).toBe(first.id);
+    expect(merged.conversation_id).toBe(SESSION_ID);
+    expect(merged.traces?.map((t) => t.trace_id)).toEqual([TRACE_1, TRACE_2]);
+    expect(merged.revision).toBe(2);
   });
 });
 

@@ -42,7 +42,6 @@ import * as sc from '../semconv.js';
 
 // ---- Claude Code's names (docs/claude-code-telemetry.md) ------------------------------------
 const SCOPE_PREFIX = 'com.anthropic.claude_code';
-const SERVICE = 'claude-code';
 const SPAN_PREFIX = 'claude_code.';
 const SPAN_INTERACTION = 'claude_code.interaction';
 const SPAN_LLM_REQUEST = 'claude_code.llm_request';
@@ -134,7 +133,8 @@ const AGENT_NAME = 'claude-code';
 export function isClaudeCodeRecord(r: SpanRecord): boolean {
   if (r.name.startsWith(SPAN_PREFIX)) return true;
   if (r.scope !== undefined && r.scope.name.startsWith(SCOPE_PREFIX)) return true;
-  if (r.resource[sc.SERVICE_NAME] === SERVICE) return true;
+  // Not service.name alone: gen_ai-shaped spans from a service that happens to be named
+  // `claude-code` (or a test double of one) are not this dialect and must pass through untouched.
   const body = r.attributes[LOG_BODY];
   return typeof body === 'string' && body.startsWith(SPAN_PREFIX) && isLogRecord(r);
 }
