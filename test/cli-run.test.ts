@@ -6,6 +6,7 @@
  * fed by a child process. Each test asserts the session document written to disk and what the
  * terminal showed.
  */
+import { CLAUDE_BINARY } from './support/claude-code-cli.js';
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -23,7 +24,6 @@ import { tempDir } from './support/tmp.js';
 const root = path.resolve(import.meta.dirname, '..');
 const CLI = path.join(root, 'dist/cli/main.js');
 const MCP_SERVER = path.join(root, 'test/fixtures/mcp/echo-server.mjs');
-const CLAUDE_BINARY = path.join(root, 'node_modules/@anthropic-ai/claude-agent-sdk-linux-x64/claude');
 
 interface Result {
   code: number;
