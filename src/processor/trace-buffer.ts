@@ -16,6 +16,9 @@
  */
 import type { SpanRecord } from '../spans/record.js';
 
+/** Why a trace written on its idle timeout is incomplete (a log-only trace never has a root: see SessionWriter). */
+export const IDLE_ROOTLESS_REASON = 'idle timeout: the root span never arrived';
+
 /** What the buffer needs to know about a span, read in O(1). */
 export interface SpanInfo {
   traceId: string;
@@ -330,7 +333,7 @@ export class TraceBuffer<T> {
       this.schedule(t, t.notBefore);
       return;
     }
-    this.evaluate(t, idle ? 'idle timeout: the root span never arrived' : undefined, idle);
+    this.evaluate(t, idle ? IDLE_ROOTLESS_REASON : undefined, idle);
     this.afterEvaluate(t);
   }
 

@@ -7,6 +7,7 @@ import type { AttributeValue, Attributes, SpanEventRecord, SpanRecord } from '..
 import * as sc from '../spans/semconv.js';
 import { readBoolean as bool, readNumber as num, readString as str, readStringList as strList } from '../spans/read.js';
 import { normalizeRecords } from '../spans/normalize.js';
+import { isLogRecord } from '../spans/log-record.js';
 import { sanitizeId } from './ids.js';
 import { addUsage, computeTotals, mostUsedModel, usageOf } from './totals.js';
 import type {
@@ -658,7 +659,8 @@ export function assembleSession(records: readonly SpanRecord[], options: Assembl
 
   const incompleteReasons: string[] = [];
   if (options.incompleteReason) incompleteReasons.push(options.incompleteReason);
-  if (synthetic && !options.incompleteReason) incompleteReasons.push('root span never arrived');
+  // (A trace of log records alone has no root span by nature: a root made from its logs is no loss.)
+  if (synthetic && !options.incompleteReason && !records.every(isLogRecord)) incompleteReasons.push('root span never arrived');
   if (orphans.length) incompleteReasons.push(`${orphans.length} span subtree(s) arrived without their parent`);
   if (options.droppedSpans) incompleteReasons.push(`${options.droppedSpans} span(s) dropped`);
 

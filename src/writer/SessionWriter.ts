@@ -28,7 +28,9 @@ import { resolvePrivacy } from '../privacy/options.js';
 import type { ResolvedPrivacy } from '../privacy/options.js';
 import { applyPrivacy } from '../privacy/redact.js';
 import { isGenAiRecord } from '../processor/describe.js';
+import { IDLE_ROOTLESS_REASON } from '../processor/trace-buffer.js';
 import type { SessionBatch } from '../processor/trace-buffer.js';
+import { isLogRecord } from '../spans/log-record.js';
 import { assembleSession } from '../session/assemble.js';
 import { mergeSessions } from '../session/merge.js';
 import type { Session } from '../session/types.js';
@@ -156,11 +158,14 @@ export class SessionWriter {
   private assemble(batch: SessionBatch): Session | undefined {
     // One GenAI rule for every path: a trace with no gen_ai.* span is not an agent session.
     if (!batch.records.some(isGenAiRecord)) return undefined;
+    // A trace of log records alone (a producer's events with its spans off) has no root by nature:
+    // going idle is how it ends, not a sign that something is missing.
+    const logsOnly = batch.incompleteReason === IDLE_ROOTLESS_REASON && batch.records.every(isLogRecord);
     const session = assembleSession(batch.records, {
       rootSpanId: batch.rootSpanId,
       defaultSessionId: batch.sessionId,
       revision: batch.revision,
-      incompleteReason: batch.incompleteReason,
+      incompleteReason: logsOnly ? undefined : batch.incompleteReason,
       droppedSpans: batch.droppedSpans,
     });
     // Privacy applies before anything leaves the process; if it throws, nothing is written.
