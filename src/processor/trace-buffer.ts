@@ -418,9 +418,12 @@ export class TraceBuffer<T> {
     const seen = new Set<string>();
     for (let cur = id; !seen.has(cur); ) {
       seen.add(cur);
-      if (t.localRoots.has(cur)) return 'top';
-      if (!t.parents.has(cur)) return 'unresolved';
+      if (!t.parents.has(cur)) return t.localRoots.has(cur) ? 'top' : 'unresolved';
       const parent = t.parents.get(cur);
+      // A local root is top-level unless its (remote) parent is in this very trace: two processes'
+      // spans meeting in one buffer, e.g. the Claude Code CLI's interaction under tracedQuery's
+      // invoke_agent span (it passes the CLI a TRACEPARENT), are one session, not two.
+      if (t.localRoots.has(cur) && (parent === undefined || !t.parents.has(parent))) return 'top';
       if (parent === undefined) return 'top';
       if (t.agents.has(parent)) return 'nested';
       cur = parent;

@@ -97,6 +97,8 @@ export const AMS_LLM_TTFT_MS = 'ams.llm.ttft_ms';
 export const AMS_LLM_THINKING_REDACTED = 'ams.llm.thinking_redacted';
 /** Chat: where ams.cost.usd came from (e.g. 'claude_code.api_request'). */
 export const AMS_COST_SOURCE = 'ams.cost.source';
+/** Instrumentation scope of the spans ams-otel's own Claude instrumentation emits (src/claude/). */
+export const AMS_CLAUDE_SCOPE = 'ams-otel/claude';
 /** Set by instrumentation when it cut a large value: original size in characters. */
 export const AMS_TRUNCATED_SUFFIX = '.original_size';
 

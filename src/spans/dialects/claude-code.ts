@@ -889,5 +889,76 @@ export function mapClaudeCode(input: readonly SpanRecord[]): SpanRecord[] {
     else if (!interactions.length && r.spanId !== rootId && (pid === undefined || !present.has(pid) || otherIds.has(pid))) out.push({ ...r, parentSpanId: rootId });
     else out.push(r);
   }
+  return out.some((r) => r.scope?.name === sc.AMS_CLAUDE_SCOPE) ? foldIntoOwnInstrumentation(out, new Set(emitted.keys())) : out;
+}
+
+/** The tokens a model call reported, as a key two descriptions of the same call share. */
+const usageKey = (a: Attributes): string | undefined => {
+  const i = readNumber(a, sc.GEN_AI_USAGE_INPUT_TOKENS);
+  const o = readNumber(a, sc.GEN_AI_USAGE_OUTPUT_TOKENS);
+  return i === undefined || o === undefined ? undefined : `${i}/${o}/${readNumber(a, sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS) ?? ''}`;
+};
+
+/**
+ * The same run traced twice: tracedQuery (ams-otel's own Claude instrumentation) hands the CLI a
+ * TRACEPARENT naming its root span, so with the CLI's telemetry on, both descriptions land in one
+ * trace. Ours has the exact stream (thinking, text, usage per call); the CLI's adds what only it
+ * knows. One model call stays one message and one tool call one entry: each of the CLI's model
+ * calls is matched to ours by its reported tokens (in order), each tool call by its tool_use_id;
+ * the match lends ours what it lacks (cost and its source, time to first token; permission
+ * decision, its source, time blocked on the user) and is dropped. The CLI's interaction and
+ * subagent spans are dropped (ours describe them); whatever of the CLI's has no counterpart
+ * (hooks, an unmatched call) is kept under the nearest span that remains.
+ */
+function foldIntoOwnInstrumentation(records: SpanRecord[], theirs: ReadonlySet<string>): SpanRecord[] {
+  const byId = new Map(records.map((r) => [r.spanId, r]));
+  const op = (r: SpanRecord) => readString(r.attributes, sc.GEN_AI_OPERATION_NAME);
+  const ours = records.filter((r) => !theirs.has(r.spanId)).sort(byTime);
+  const ourChats = ours.filter((r) => op(r) === sc.OP_CHAT);
+  const ourTools = new Map<string, SpanRecord>();
+  for (const r of ours) {
+    const id = op(r) === sc.OP_EXECUTE_TOOL ? readString(r.attributes, sc.GEN_AI_TOOL_CALL_ID) : undefined;
+    if (id !== undefined) ourTools.set(id, r);
+  }
+  const lend = (target: SpanRecord, from: SpanRecord, keys: readonly string[]) => {
+    const current = byId.get(target.spanId)!;
+    const attributes = { ...current.attributes };
+    for (const k of keys) setIfAbsent(attributes, k, from.attributes[k]);
+    byId.set(target.spanId, { ...current, attributes });
+  };
+  const dropped = new Set<string>();
+  const matchedChats = new Set<string>();
+  for (const r of records.filter((x) => theirs.has(x.spanId)).sort(byTime)) {
+    const kind = op(r);
+    if (kind === sc.OP_INVOKE_AGENT) dropped.add(r.spanId);
+    else if (kind === sc.OP_CHAT) {
+      const key = usageKey(r.attributes);
+      const match = key === undefined ? undefined : ourChats.find((c) => !matchedChats.has(c.spanId) && usageKey(c.attributes) === key);
+      if (!match) continue;
+      matchedChats.add(match.spanId);
+      lend(match, r, [sc.AMS_COST_USD, sc.AMS_COST_SOURCE, sc.AMS_LLM_TTFT_MS]);
+      dropped.add(r.spanId);
+    } else if (kind === sc.OP_EXECUTE_TOOL) {
+      const id = readString(r.attributes, sc.GEN_AI_TOOL_CALL_ID);
+      const match = id === undefined ? undefined : ourTools.get(id);
+      if (!match) continue;
+      lend(match, r, [sc.AMS_TOOL_PERMISSION_DECISION, sc.AMS_TOOL_PERMISSION_SOURCE, sc.AMS_TOOL_BLOCKED_MS]);
+      dropped.add(r.spanId);
+    }
+  }
+  const surviving = (id: string | undefined): string | undefined => {
+    let cur = id;
+    for (let i = 0; cur !== undefined && i < 256; i++) {
+      if (!dropped.has(cur)) return cur;
+      cur = byId.get(cur)?.parentSpanId;
+    }
+    return cur;
+  };
+  const out: SpanRecord[] = [];
+  for (const r of byId.values()) {
+    if (dropped.has(r.spanId)) continue;
+    const parent = r.parentSpanId !== undefined && dropped.has(r.parentSpanId) ? surviving(r.parentSpanId) : r.parentSpanId;
+    out.push(parent === r.parentSpanId ? r : { ...r, parentSpanId: parent });
+  }
   return out;
 }
