@@ -4,8 +4,7 @@
  * same write-ahead log, it writes the session with every acknowledged span. SIGTERM writes what
  * is pending and exits 0.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+import { exited, killChildren, startReceiverChild } from './support/receiver-child.js';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,39 +16,11 @@ import { LocalStorage } from '../src/storage/local.js';
 import { captureAgentTrace } from './fixtures/otlp/agent-trace.js';
 import { post } from './fixtures/otlp/http.js';
 
-const MAIN = new URL('../cli/main.ts', import.meta.url).pathname;
-const children: ChildProcess[] = [];
-
-/** Starts `ams receiver` with flags; resolves with the child and its base URL. */
-function startChild(args: string[]): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('AMS_')) env[k] = v;
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'receiver', '--port', '0', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (d: Buffer): void => {
-      out += d.toString();
-      const m = /listening on (http:\/\/[^\s/]+)\/v1\/traces/.exec(out);
-      if (m) resolve({ child, url: m[1]!, output: () => out });
-    };
-    child.stderr!.on('data', onData);
-    child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`receiver exited early (${code}):\n${out}`)));
-  });
-}
-
-function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-}
+afterEach(killChildren);
 
 const send = async (url: string, spans: ReadableSpan[]): Promise<number> =>
   (await post(`${url}/v1/traces`, Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!), { 'content-type': 'application/x-protobuf' })).status;
 
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
 
 describe('receiver durability (child process)', () => {
   // In-thread and with shard workers: the WAL lives on the main thread in both.
@@ -60,7 +31,7 @@ describe('receiver durability (child process)', () => {
     try {
       const { spans, traceId } = await captureAgentTrace();
       const isRoot = (s: ReadableSpan): boolean => s.parentSpanContext === undefined;
-      const first = await startChild(['--local-dir', data, '--wal-dir', wal, '--wait-ms', '600000', '--workers', workers]);
+      const first = await startReceiverChild(['--local-dir', data, '--wal-dir', wal, '--wait-ms', '600000', '--workers', workers]);
       // Three requests: children in two, then the root.
       const children1 = spans.filter((s) => !isRoot(s));
       expect(await send(first.url, children1.slice(0, 3))).toBe(200);
@@ -73,7 +44,7 @@ describe('receiver durability (child process)', () => {
       expect(await storage.getSession(traceId)).toBeUndefined();
       expect(readdirSync(wal).filter((n) => n.endsWith('.log')).length).toBeGreaterThan(0);
 
-      const second = await startChild(['--local-dir', data, '--wal-dir', wal, '--wait-ms', '100', '--workers', workers]);
+      const second = await startReceiverChild(['--local-dir', data, '--wal-dir', wal, '--wait-ms', '100', '--workers', workers]);
       expect(second.output()).toMatch(/replayed 3 request\(s\)/);
       await expect.poll(() => storage.getSession(traceId), { timeout: 20_000, interval: 50 }).toBeDefined();
       const session: Session | undefined = await storage.getSession(traceId);
@@ -93,7 +64,7 @@ describe('receiver durability (child process)', () => {
     const data = join(dir, 'data');
     try {
       const { spans, traceId } = await captureAgentTrace();
-      const { child, output } = await startChild(['--local-dir', data, '--wal-dir', join(dir, 'wal'), '--wait-ms', '600000', '--idle-ms', '600000']);
+      const { child, output } = await startReceiverChild(['--local-dir', data, '--wal-dir', join(dir, 'wal'), '--wait-ms', '600000', '--idle-ms', '600000']);
       expect(await send(`http://${/listening on http:\/\/([^\s/]+)/.exec(output())![1]}`, spans.filter((s) => s.parentSpanContext !== undefined))).toBe(200);
       child.kill('SIGTERM');
       expect(await exited(child)).toEqual({ code: 0, signal: null });

@@ -4,8 +4,7 @@
  * -proto with sdk-metrics, exporter-trace-otlp-http for the spans) into LocalStorage in a temp
  * folder. Log records travel as SpanRecords with their trace's spans (src/spans/log-record.ts).
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+import { exited, killChildren, startReceiverChild } from './support/receiver-child.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -369,7 +368,7 @@ describe('durability: acknowledged logs survive kill -9 (child process, as test/
     const dir = tempDir('recv-logs-kill');
     const data = join(dir, 'data');
     const wal = join(dir, 'wal');
-    const first = await startChild(['--local-dir', data, '--wal-dir', wal, '--wait-ms', '600000', '--idle-ms', '600000', '--workers', workers]);
+    const first = await startReceiverChild(['--local-dir', data, '--wal-dir', wal, '--wait-ms', '600000', '--idle-ms', '600000', '--workers', workers]);
     ok(await sendLogs(first.url, 'protobuf', EVENTS));
     ok(await sendLogs(first.url, 'json', [{ name: 'tool_result', attributes: { tool_name: 'Bash' } }]));
     first.child.kill('SIGKILL');
@@ -378,7 +377,7 @@ describe('durability: acknowledged logs survive kill -9 (child process, as test/
     const traceId = syntheticTraceId(SESSION, 'p-1');
     expect(await indexEntries(storage, traceId)).toHaveLength(0);
 
-    const second = await startChild(['--local-dir', data, '--wal-dir', wal, '--wait-ms', '20', '--idle-ms', '100', '--workers', workers]);
+    const second = await startReceiverChild(['--local-dir', data, '--wal-dir', wal, '--wait-ms', '20', '--idle-ms', '100', '--workers', workers]);
     expect(second.output()).toMatch(/replayed 2 request\(s\)/);
     await expect.poll(async () => (await indexEntries(storage, traceId)).length, { timeout: 20_000, interval: 50 }).toBe(1);
     const [entry] = await indexEntries(storage, traceId);
@@ -395,35 +394,7 @@ async function indexEntries(storage: LocalStorage, traceId: string): Promise<Arr
   return out;
 }
 
-const MAIN = new URL('../cli/main.ts', import.meta.url).pathname;
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-});
-
-/** Starts `ams receiver` (the real cli/main.ts) with flags; resolves with the child and its base URL. */
-function startChild(args: string[]): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('AMS_')) env[k] = v;
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'receiver', '--port', '0', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  return new Promise((resolve, reject) => {
-    const onData = (d: Buffer): void => {
-      out += d.toString();
-      const m = /listening on (http:\/\/[^\s/]+)\/v1\/traces/.exec(out);
-      if (m) resolve({ child, url: m[1]!, output: () => out });
-    };
-    child.stderr!.on('data', onData);
-    child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`receiver exited early (${code}):\n${out}`)));
-  });
-}
-
-function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-}
+afterEach(killChildren);
 
 describe('the GenAI rule for log records', () => {
   const base = { timeMs: 1, resource: {} };

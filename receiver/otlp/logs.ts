@@ -12,22 +12,19 @@
 import type { LogRecordInput } from '../../src/spans/log-record.js';
 import type { Attributes } from '../../src/spans/record.js';
 import {
-  MAX_REJECTION_MESSAGES,
   PathFail,
   anyValueToJson,
-  asArray,
-  asObject,
   asString,
-  checkUnknowns,
   describe,
   field,
   idHex,
   nanosToMs,
   toAttributes,
   withConversion,
+  walkOtlpRequest,
   within,
 } from './records.js';
-import type { OtlpConversionOptions } from './records.js';
+import type { OtlpConversionOptions, OtlpLevels } from './records.js';
 
 export interface OtlpLogsConversion {
   logs: LogRecordInput[];
@@ -65,67 +62,17 @@ export function otlpToLogRecords(request: unknown, options: OtlpConversionOption
   return withConversion(options, () => convert(request));
 }
 
+const LOG_LEVELS: OtlpLevels = {
+  request: 'ExportLogsServiceRequest',
+  resources: ['resourceLogs', 'resource_logs', 'ResourceLogs'],
+  scopes: ['scopeLogs', 'scope_logs', 'ScopeLogs'],
+  items: ['logRecords', 'log_records', 'LogRecord'],
+};
+
 function convert(request: unknown): OtlpLogsConversion {
-  const req = asObject(request, '');
-  const logs: LogRecordInput[] = [];
-  let rejectedLogRecords = 0;
-  const reasons: string[] = [];
-  const reject = (reason: string): void => {
-    rejectedLogRecords++;
-    if (reasons.length < MAX_REJECTION_MESSAGES && !reasons.includes(reason)) reasons.push(reason);
-  };
-  if (req === undefined) return { logs, rejectedLogRecords };
-  checkUnknowns(req, 'ExportLogsServiceRequest');
-  const resourceLogs = asArray(field(req, 'resourceLogs', 'resource_logs'), '.resourceLogs');
-  for (let r = 0; r < resourceLogs.length; r++) {
-    try {
-      const rl = asObject(resourceLogs[r], '');
-      if (rl === undefined) continue;
-      checkUnknowns(rl, 'ResourceLogs');
-      const resourceObj = asObject(rl.resource, '.resource');
-      if (resourceObj) checkUnknowns(resourceObj, 'Resource');
-      let resource: Attributes;
-      try {
-        resource = toAttributes(resourceObj?.attributes, '.attributes');
-      } catch (err) {
-        throw within(err, '.resource');
-      }
-      const scopeLogs = asArray(field(rl, 'scopeLogs', 'scope_logs'), '.scopeLogs');
-      for (let s = 0; s < scopeLogs.length; s++) {
-        try {
-          const sl = asObject(scopeLogs[s], '');
-          if (sl === undefined) continue;
-          checkUnknowns(sl, 'ScopeLogs');
-          const scopeObj = asObject(sl.scope, '.scope');
-          let scope: LogRecordInput['scope'];
-          if (scopeObj !== undefined) {
-            checkUnknowns(scopeObj, 'InstrumentationScope');
-            const name = asString(scopeObj.name, '.scope.name') ?? '';
-            const version = asString(scopeObj.version, '.scope.version');
-            scope = version ? { name, version } : { name };
-          }
-          const records = asArray(field(sl, 'logRecords', 'log_records'), '.logRecords');
-          for (let i = 0; i < records.length; i++) {
-            try {
-              const lr = asObject(records[i], '');
-              if (lr === undefined) continue;
-              checkUnknowns(lr, 'LogRecord');
-              const log = toLog(lr, resource, scope, reject);
-              if (log !== undefined) logs.push(log);
-            } catch (err) {
-              throw within(err, `.logRecords[${i}]`);
-            }
-          }
-        } catch (err) {
-          throw within(err, `.scopeLogs[${s}]`);
-        }
-      }
-    } catch (err) {
-      throw within(err, `.resourceLogs[${r}]`);
-    }
-  }
-  const out: OtlpLogsConversion = { logs, rejectedLogRecords };
-  if (rejectedLogRecords > 0) out.errorMessage = `${rejectedLogRecords} log record(s) rejected: ${reasons.join('; ')}`;
+  const walk = walkOtlpRequest(request, LOG_LEVELS, toLog);
+  const out: OtlpLogsConversion = { logs: walk.items, rejectedLogRecords: walk.rejected };
+  if (walk.rejected > 0) out.errorMessage = `${walk.rejected} log record(s) rejected: ${walk.reasons.join('; ')}`;
   return out;
 }
 

@@ -477,24 +477,49 @@ export function withConversion<T>(options: OtlpConversionOptions, run: () => T):
   }
 }
 
-function convert(request: unknown): OtlpConversion {
-  const req = asObject(request, '');
-  const records: SpanRecord[] = [];
-  let rejectedSpans = 0;
-  const reasons: string[] = [];
-  const reject = (reason: string): void => {
-    rejectedSpans++;
-    if (reasons.length < MAX_REJECTION_MESSAGES && !reasons.includes(reason)) reasons.push(reason);
-  };
-  if (req === undefined) return { records, rejectedSpans };
-  checkUnknowns(req, 'ExportTraceServiceRequest');
+/** How one signal names its levels (OTLP/JSON camelCase, proto snake_case) and its message types. */
+export interface OtlpLevels {
+  request: OtlpMessageKind;
+  resources: [camel: string, snake: string, message: OtlpMessageKind];
+  scopes: [camel: string, snake: string, message: OtlpMessageKind];
+  items: [camel: string, snake: string, message: OtlpMessageKind];
+}
 
-  const resourceSpans = asArray(field(req, 'resourceSpans', 'resource_spans'), '.resourceSpans');
-  for (let r = 0; r < resourceSpans.length; r++) {
+/** What a conversion collects: its items, and the ones it rejected with their reasons. */
+export interface OtlpWalk<T> {
+  items: T[];
+  rejected: number;
+  reasons: string[];
+}
+
+/**
+ * Walks resource -> scope -> item of one OTLP export request (the shape traces and logs share),
+ * checking unknown fields at each level, reading resource attributes and the scope once, and
+ * turning each item with `toItem` (undefined: not kept, counted by its `reject`). A wrong shape
+ * throws with the path of the offending field (`.resourceSpans[0].scopeSpans[1].spans[2]...`).
+ */
+export function walkOtlpRequest<T>(
+  request: unknown,
+  levels: OtlpLevels,
+  toItem: (item: Record<string, unknown>, resource: Attributes, scope: SpanRecord['scope'], reject: (reason: string) => void) => T | undefined,
+): OtlpWalk<T> {
+  const out: OtlpWalk<T> = { items: [], rejected: 0, reasons: [] };
+  const reject = (reason: string): void => {
+    out.rejected++;
+    if (out.reasons.length < MAX_REJECTION_MESSAGES && !out.reasons.includes(reason)) out.reasons.push(reason);
+  };
+  const req = asObject(request, '');
+  if (req === undefined) return out;
+  checkUnknowns(req, levels.request);
+  const [rCamel, rSnake, rKind] = levels.resources;
+  const [sCamel, sSnake, sKind] = levels.scopes;
+  const [iCamel, iSnake, iKind] = levels.items;
+  const resources = asArray(field(req, rCamel, rSnake), `.${rCamel}`);
+  for (let r = 0; r < resources.length; r++) {
     try {
-      const rs = asObject(resourceSpans[r], '');
+      const rs = asObject(resources[r], '');
       if (rs === undefined) continue;
-      checkUnknowns(rs, 'ResourceSpans');
+      checkUnknowns(rs, rKind);
       const resourceObj = asObject(rs.resource, '.resource');
       if (resourceObj) checkUnknowns(resourceObj, 'Resource');
       let resource: Attributes;
@@ -503,12 +528,12 @@ function convert(request: unknown): OtlpConversion {
       } catch (err) {
         throw within(err, '.resource');
       }
-      const scopeSpans = asArray(field(rs, 'scopeSpans', 'scope_spans'), '.scopeSpans');
-      for (let s = 0; s < scopeSpans.length; s++) {
+      const scopes = asArray(field(rs, sCamel, sSnake), `.${sCamel}`);
+      for (let s = 0; s < scopes.length; s++) {
         try {
-          const ss = asObject(scopeSpans[s], '');
+          const ss = asObject(scopes[s], '');
           if (ss === undefined) continue;
-          checkUnknowns(ss, 'ScopeSpans');
+          checkUnknowns(ss, sKind);
           const scopeObj = asObject(ss.scope, '.scope');
           let scope: SpanRecord['scope'];
           if (scopeObj !== undefined) {
@@ -517,28 +542,40 @@ function convert(request: unknown): OtlpConversion {
             const version = asString(scopeObj.version, '.scope.version');
             scope = version ? { name, version } : { name };
           }
-          const spans = asArray(ss.spans, '.spans');
-          for (let i = 0; i < spans.length; i++) {
+          const items = asArray(field(ss, iCamel, iSnake), `.${iCamel}`);
+          for (let i = 0; i < items.length; i++) {
             try {
-              const span = asObject(spans[i], '');
-              if (span === undefined) continue;
-              checkUnknowns(span, 'Span');
-              const record = toRecord(span, resource, scope, reject);
-              if (record !== undefined) records.push(record);
+              const item = asObject(items[i], '');
+              if (item === undefined) continue;
+              checkUnknowns(item, iKind);
+              const converted = toItem(item, resource, scope, reject);
+              if (converted !== undefined) out.items.push(converted);
             } catch (err) {
-              throw within(err, `.spans[${i}]`);
+              throw within(err, `.${iCamel}[${i}]`);
             }
           }
         } catch (err) {
-          throw within(err, `.scopeSpans[${s}]`);
+          throw within(err, `.${sCamel}[${s}]`);
         }
       }
     } catch (err) {
-      throw within(err, `.resourceSpans[${r}]`);
+      throw within(err, `.${rCamel}[${r}]`);
     }
   }
-  const out: OtlpConversion = { records, rejectedSpans };
-  if (rejectedSpans > 0) out.errorMessage = `${rejectedSpans} span(s) rejected: ${reasons.join('; ')}`;
+  return out;
+}
+
+const TRACE_LEVELS: OtlpLevels = {
+  request: 'ExportTraceServiceRequest',
+  resources: ['resourceSpans', 'resource_spans', 'ResourceSpans'],
+  scopes: ['scopeSpans', 'scope_spans', 'ScopeSpans'],
+  items: ['spans', 'spans', 'Span'],
+};
+
+function convert(request: unknown): OtlpConversion {
+  const walk = walkOtlpRequest(request, TRACE_LEVELS, toRecord);
+  const out: OtlpConversion = { records: walk.items, rejectedSpans: walk.rejected };
+  if (walk.rejected > 0) out.errorMessage = `${walk.rejected} span(s) rejected: ${walk.reasons.join('; ')}`;
   return out;
 }
 
