@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { assembleSession } from '../src/index.js';
 import type { Session, SessionEvent, SpanRecord } from '../src/index.js';
 import { expectValidSession } from './support/schema.js';
+import { shuffled } from './support/shuffle.js';
 
 const dir = path.join(import.meta.dirname, 'fixtures/assemble');
 const load = <T>(name: string): T => JSON.parse(readFileSync(path.join(dir, name), 'utf8')) as T;
@@ -11,22 +12,6 @@ const fixtures = readdirSync(dir)
   .filter((f) => f.endsWith('.spans.json'))
   .map((f) => f.replace('.spans.json', ''));
 
-/** Deterministic shuffle (mulberry32), so a failure reproduces. */
-function shuffled<T>(items: T[], seed: number): T[] {
-  const out = [...items];
-  let a = seed;
-  const rand = () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
 
 describe('assembleSession golden fixtures', () => {
   it('has fixtures', () => expect(fixtures.length).toBeGreaterThanOrEqual(4));

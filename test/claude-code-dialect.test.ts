@@ -23,6 +23,7 @@ import { createReceiver } from '../receiver/index.js';
 import { post, WrittenSessions } from './fixtures/otlp/http.js';
 import { byTrace, CLAUDE_CODE_FIXTURES, claudeCodeLogs, claudeCodeSpans } from './support/claude-code-records.js';
 import { expectValidSession } from './support/schema.js';
+import { shuffled } from './support/shuffle.js';
 
 const SESSION_ID = '00000000-0000-4000-8000-000000000001';
 const TRACE_1 = '00000000000000000000000000000001';
@@ -46,22 +47,6 @@ function flat(events: SessionEvent[]): SessionEvent[] {
 const ofType = <T extends SessionEvent['type']>(s: Session, type: T) => flat(s.events).filter((e): e is Extract<SessionEvent, { type: T }> => e.type === type);
 const tool = (s: Session, id: string) => ofType(s, 'tool_call').find((t) => t.tool_use_id === id) as ToolCallEvent;
 
-/** Deterministic shuffle (mulberry32). */
-function shuffled<T>(items: readonly T[], seed: number): T[] {
-  const out = [...items];
-  let a = seed;
-  const rand = () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
 
 const goldens: Array<[string, () => SpanRecord[]]> = [
   ['interaction-1', trace1],

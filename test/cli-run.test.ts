@@ -6,7 +6,6 @@
  * fed by a child process. Each test asserts the session document written to disk and what the
  * terminal showed.
  */
-import { CLAUDE_BINARY } from './support/claude-code-cli.js';
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -20,6 +19,7 @@ import { startOtlpCapture } from './support/otlp-capture.js';
 import type { OtlpCapture } from './support/otlp-capture.js';
 import { expectValidSession } from './support/schema.js';
 import { tempDir } from './support/tmp.js';
+import { CLAUDE_BINARY } from './support/claude-code-cli.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const CLI = path.join(root, 'dist/cli/main.js');

@@ -4,7 +4,6 @@
  * same write-ahead log, it writes the session with every acknowledged span. SIGTERM writes what
  * is pending and exits 0.
  */
-import { exited, killChildren, startReceiverChild } from './support/receiver-child.js';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import type { Session } from '../src/session/types.js';
 import { LocalStorage } from '../src/storage/local.js';
 import { captureAgentTrace } from './fixtures/otlp/agent-trace.js';
 import { post } from './fixtures/otlp/http.js';
+import { exited, killChildren, startReceiverChild } from './support/receiver-child.js';
 
 afterEach(killChildren);
 

@@ -4,7 +4,6 @@
  * -proto with sdk-metrics, exporter-trace-otlp-http for the spans) into LocalStorage in a temp
  * folder. Log records travel as SpanRecords with their trace's spans (src/spans/log-record.ts).
  */
-import { exited, killChildren, startReceiverChild } from './support/receiver-child.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -38,6 +37,7 @@ import { emitAgentTrace, providerWith } from './fixtures/otlp/agent-trace.js';
 import { WrittenSessions, post } from './fixtures/otlp/http.js';
 import type { Reply } from './fixtures/otlp/http.js';
 import { tempDir } from './support/tmp.js';
+import { exited, killChildren, startReceiverChild } from './support/receiver-child.js';
 
 const SESSION = '5e55e55e-0000-4000-8000-00000000c0de';
 const PB = { 'content-type': 'application/x-protobuf' };

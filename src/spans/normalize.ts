@@ -32,7 +32,8 @@ import { hasClaudeCodeRecords, mapClaudeCode } from './dialects/claude-code.js';
 import { readNumber, readString } from './read.js';
 import * as sc from './semconv.js';
 
-interface Part {
+/** A GenAI message part (`gen_ai.input/output.messages` parts), as the dialects build them. */
+export interface Part {
   type: string;
   content?: string;
   id?: string;

@@ -39,6 +39,7 @@ import type { AttributeValue, Attributes, SpanEventRecord, SpanRecord } from '..
 import { isLogRecord, logEventName, LOG_BODY, LOG_EVENT_NAME, LOG_SEVERITY_NUMBER, LOG_SEVERITY_TEXT, LOG_SYNTHETIC_TRACE } from '../log-record.js';
 import { readBoolean, readNumber, readString } from '../read.js';
 import * as sc from '../semconv.js';
+import type { Part } from '../normalize.js';
 
 // ---- Claude Code's names (docs/claude-code-telemetry.md) ------------------------------------
 const SCOPE_PREFIX = 'com.anthropic.claude_code';
@@ -244,13 +245,6 @@ function systemText(system: unknown): string | undefined {
   return blockText(system);
 }
 
-interface Part {
-  type: string;
-  content?: string;
-  id?: string;
-  name?: string;
-  arguments?: unknown;
-}
 
 /** gen_ai output parts from an Anthropic Message's content blocks. */
 function partsOfMessage(msg: Json): { parts: Part[]; thinkingRedacted: boolean } {
