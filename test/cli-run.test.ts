@@ -20,32 +20,18 @@ import type { OtlpCapture } from './support/otlp-capture.js';
 import { expectValidSession } from './support/schema.js';
 import { tempDir } from './support/tmp.js';
 import { CLAUDE_BINARY } from './support/claude-code-cli.js';
+import { BUILT_CLI, cleanEnv, REPO_ROOT, runCli } from './support/ams-cli.js';
+import type { CliResult } from './support/ams-cli.js';
 
-const root = path.resolve(import.meta.dirname, '..');
-const CLI = path.join(root, 'dist/cli/main.js');
+const root = REPO_ROOT;
+const CLI = BUILT_CLI;
 const MCP_SERVER = path.join(root, 'test/fixtures/mcp/echo-server.mjs');
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Result = CliResult;
 
-/** The environment without ams, AWS, OpenTelemetry or Claude settings, plus `extra`. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(AMS_|AWS_|OTEL_|CLAUDE_|ANTHROPIC_)/.test(k)) env[k] = v;
-  return { ...env, ...extra };
-}
-
-function ams(args: string[], env: Record<string, string>, cwd: string): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: cleanEnv(env), cwd, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** Without ams, AWS, OpenTelemetry or Claude settings: only what a test passes applies. */
+const RUN_ENV_DROP = /^(AMS_|AWS_|OTEL_|CLAUDE_|ANTHROPIC_)/;
+const ams = (args: string[], env: Record<string, string>, cwd: string): Promise<Result> => runCli(args, { env: cleanEnv(env, RUN_ENV_DROP), cwd });
 
 /**
  * `ams` from an installed copy of the package (dist + package.json) whose node_modules has every
@@ -68,7 +54,7 @@ function amsInstalledWithout(without: string, args: string[], env: Record<string
     }
   }
   return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(pkg, 'dist/cli/main.js'), ...args], { cwd, env: cleanEnv(env) }, (err, stdout, stderr) =>
+    execFile(process.execPath, [path.join(pkg, 'dist/cli/main.js'), ...args], { cwd, env: cleanEnv(env, RUN_ENV_DROP) }, (err, stdout, stderr) =>
       resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -251,7 +237,7 @@ describe('ams run "prompt"', () => {
     // The model takes its time: the run is still going when the signal comes.
     api.script([{ name: 'slow', prompt: marker, delayMs: 20_000, blocks: [{ type: 'text', text: 'too late' }] }]);
     const sb = sandbox(api.url);
-    const child = execFile(process.execPath, [CLI, 'run', '--model', TEST_MODEL, `${marker} take your time`], { cwd: sb.work, env: cleanEnv(sb.env) });
+    const child = execFile(process.execPath, [CLI, 'run', '--model', TEST_MODEL, `${marker} take your time`], { cwd: sb.work, env: cleanEnv(sb.env, RUN_ENV_DROP) });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

@@ -14,31 +14,14 @@ import { BASE_MS, RUNS, XSS_ID, buildStore, goldenSession } from './fixtures/sto
 import { S3_CREDENTIALS, TestS3 } from './support/s3.js';
 import { expectValidIndexEntry, expectValidSession } from './support/schema.js';
 import { tempDir } from './support/tmp.js';
+import { BUILT_CLI, cleanEnv, REPO_ROOT, runCli } from './support/ams-cli.js';
+import type { CliResult } from './support/ams-cli.js';
 
-const root = path.resolve(import.meta.dirname, '..');
-const CLI = path.join(root, 'dist/cli/main.js');
+const root = REPO_ROOT;
+const CLI = BUILT_CLI;
+type Result = CliResult;
 
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** The environment with every AMS_* setting removed, so only what a test passes applies. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AMS_') && !k.startsWith('AWS_')) env[k] = v;
-  return { ...env, ...extra };
-}
-
-function ams(args: string[], env: Record<string, string>): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { env: cleanEnv(env), cwd: tempDir('cli-cwd'), maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const ams = (args: string[], env: Record<string, string>): Promise<Result> => runCli(args, { env: cleanEnv(env), cwd: tempDir('cli-cwd') });
 
 function lines(text: string): string[] {
   return text.split('\n').filter((l) => l.trim() !== '');
