@@ -25,11 +25,11 @@ interface CollectorConfig {
 }
 
 const load = (name: string): CollectorConfig => parse(readFileSync(new URL(`../${name}`, import.meta.url), 'utf8')) as CollectorConfig;
-const FILES = ['otel-collector-config.yaml', 'otel-collector-config.loadbalancing.yaml', 'otel-collector-config.ams-tier.yaml'];
+const FILES = ['otel-collector-config.yaml', 'otel-collector-config.loadbalancing.yaml', 'otel-collector-config.claude-code.yaml', 'otel-collector-config.ams-tier.yaml'];
 const RECEIVER_PORT = RECEIVER_CONFIG.port.default;
 
 /** Component ids are `type` or `type/name`; the type must be one the contrib distribution ships. */
-const KNOWN_TYPES = new Set(['otlp', 'otlphttp', 'memory_limiter', 'batch', 'datadog', 'loadbalancing', 'health_check']);
+const KNOWN_TYPES = new Set(['otlp', 'otlphttp', 'memory_limiter', 'batch', 'datadog', 'loadbalancing', 'load_balancing', 'health_check']);
 const typeOf = (id: string): string => id.split('/', 1)[0]!;
 
 describe.each(FILES)('%s', (file) => {
@@ -123,5 +123,17 @@ describe('wiring between the configs and the receiver', () => {
     expect(logs.processors).toEqual(['memory_limiter']);
     const tier = load('otel-collector-config.ams-tier.yaml');
     expect(tier.service.pipelines.logs!.exporters).toEqual(tier.service.pipelines.traces!.exporters);
+  });
+
+  it('scale-out for Claude Code fleets: traces and logs routed by session.id (routing_key attributes), to the same ams tier', () => {
+    const front = load('otel-collector-config.claude-code.yaml');
+    const lb = front.exporters!['load_balancing/ams'] as { routing_key: string; routing_attributes: string[]; protocol: { otlp: unknown }; resolver: { static: { hostnames: string[] } } };
+    expect(lb.routing_key).toBe('attributes');
+    expect(lb.routing_attributes).toEqual(['session.id']);
+    expect(front.service.pipelines['traces/ams']!.exporters).toEqual(['load_balancing/ams']);
+    expect(front.service.pipelines['logs/ams']!.exporters).toEqual(['load_balancing/ams']);
+    const traceRouted = load('otel-collector-config.loadbalancing.yaml').exporters!['loadbalancing/ams'] as { resolver: unknown; protocol: unknown };
+    expect(lb.resolver).toEqual(traceRouted.resolver);
+    expect(lb.protocol).toEqual(traceRouted.protocol);
   });
 });
