@@ -441,3 +441,37 @@ describe("the receiver's trace buffer", () => {
     expect(assembleSession(batches[0]!.records, { rootSpanId: batches[0]!.rootSpanId })).toEqual(assembleSession(trace1()));
   });
 });
+
+describe('privacy on the way in', () => {
+  it('redacts secrets that arrive in Claude Code log events (prompt, tool input) before anything is stored', async () => {
+    const SECRET = 'AKIAIOSFODNN7EXAMPLE';
+    const stored: string[] = [];
+    const receiver = createReceiver({
+      storage: { putSession: async (s) => (stored.push(JSON.stringify(s)), s.id) },
+      walDir: false,
+      waitMs: 0,
+      env: { AMS_REDACT: '1' },
+    });
+    const { url } = await receiver.start({ port: 0 });
+    try {
+      // The recorded logs, with a secret in the user's prompt and in the failing command's input.
+      const raw = readFileSync(path.join(CLAUDE_CODE_FIXTURES, 'logs.json'), 'utf8')
+        .replaceAll('Is anything in this directory broken?', `Is anything in this directory broken? key ${SECRET}`)
+        .replaceAll('cat does-not-exist.txt', `cat does-not-exist.txt # ${SECRET}`);
+      expect(raw).toContain(SECRET);
+      const { _meta: _l, ...logsBody } = JSON.parse(raw) as Record<string, unknown>;
+      const { _meta: _t, ...tracesBody } = JSON.parse(readFileSync(path.join(CLAUDE_CODE_FIXTURES, 'traces.json'), 'utf8')) as Record<string, unknown>;
+      expect((await post(`${url}/v1/logs`, Buffer.from(JSON.stringify(logsBody)), { 'content-type': 'application/json' })).status).toBe(200);
+      expect((await post(`${url}/v1/traces`, Buffer.from(JSON.stringify(tracesBody)), { 'content-type': 'application/json' })).status).toBe(200);
+    } finally {
+      await receiver.stop();
+    }
+    expect(stored.length).toBeGreaterThan(0);
+    const all = stored.join('\n');
+    // The prompt and the tool input made it into the documents, redacted.
+    expect(all).toContain('Is anything in this directory broken? key [REDACTED:aws_access_key]');
+    expect(all).toContain('cat does-not-exist.txt # [REDACTED:aws_access_key]');
+    expect(all).not.toContain(SECRET);
+    expect(all).toContain('[REDACTED:aws_access_key]');
+  });
+});
