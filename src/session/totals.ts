@@ -107,8 +107,8 @@ const roundCost = (n: number) => Math.round(n * 1e9) / 1e9;
  * result partial when it mixed a known and an unknown figure (see costMixed).
  */
 export function addCost(a: number | null, b: number | null): number | null {
-  if (a === null) return b;
-  if (b === null) return a;
+  if (a === null) return b === null ? null : roundCost(b);
+  if (b === null) return roundCost(a);
   return roundCost(a + b);
 }
 
