@@ -9,6 +9,7 @@ import { context, trace } from '@opentelemetry/api';
 import type { Tracer } from '@opentelemetry/api';
 import { describe, expect, it } from 'vitest';
 import { ENTRY_COLUMNS, entryLine } from '../cli/format.js';
+import { ResultTotals } from '../src/claude/totals.js';
 import { LocalStorage, SessionSpanProcessor } from '../src/index.js';
 import type { Session } from '../src/index.js';
 import { parseFilter, compileFilter } from '../src/query/filter.js';
@@ -126,6 +127,14 @@ describe('unknown cost', () => {
     expect(sessions).toHaveLength(1);
     expect(sessions[0]!.totals).toMatchObject({ cost_usd: 0.05, sources: { cost_usd: 'sdk' } });
     expect(sessions[0]!.totals.cost_partial).toBeUndefined();
+  });
+
+  it('Claude SDK results without a cost: the run total and the model figures are null, not $0', () => {
+    const t = new ResultTotals();
+    t.add({ session_id: 's', num_turns: 1, modelUsage: { m: { inputTokens: 10, outputTokens: 1 } } });
+    expect(t.totals()).toMatchObject({ cost_usd: null, input_tokens: 10, models: { m: { input_tokens: 10, cost_usd: null } } });
+    t.add({ session_id: 's', num_turns: 1, total_cost_usd: 0.02, modelUsage: { m: { inputTokens: 20, outputTokens: 2, costUSD: 0.02 } } });
+    expect(t.totals()).toMatchObject({ cost_usd: 0.02, models: { m: { input_tokens: 20, cost_usd: 0.02 } } });
   });
 
   describe('merging interactions', () => {
