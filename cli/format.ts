@@ -67,7 +67,7 @@ export const ENTRY_COLUMNS: Column<SessionIndexEntry>[] = [
   { header: 'MODEL', get: (e) => e.model ?? '-', max: 28, drop: 4 },
   { header: 'TIME', get: (e) => fmtDuration(e.totals?.duration_ms), align: 'right', drop: 2 },
   { header: 'TOKENS', get: (e) => fmtTokens((e.totals?.input_tokens ?? 0) + (e.totals?.output_tokens ?? 0)), align: 'right', drop: 1 },
-  { header: 'COST', get: (e) => fmtCost(e.totals?.cost_usd), align: 'right' },
+  { header: 'COST', get: (e) => fmtCost(e.totals?.cost_usd, e.totals?.cost_partial), align: 'right' },
   { header: 'TOOLS', get: (e) => String(e.totals?.tool_calls ?? 0), align: 'right', drop: 5 },
   { header: 'PROMPT', get: (e) => e.prompt_preview ?? '', flex: true },
 ];
@@ -82,7 +82,7 @@ export function entryLine(e: SessionIndexEntry): string {
     e.environment ?? '-',
     e.model ?? '-',
     fmtDuration(e.totals?.duration_ms),
-    fmtCost(e.totals?.cost_usd),
+    fmtCost(e.totals?.cost_usd, e.totals?.cost_partial),
     `${e.totals?.tool_calls ?? 0} tools`,
     cut(e.prompt_preview ?? '', 80),
   ];

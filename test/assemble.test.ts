@@ -83,7 +83,7 @@ describe('assembleSession semantics', () => {
     const s = assembleSession(load<SpanRecord[]>('sdk-totals.spans.json'));
     expect(s.totals).toMatchObject({ output_tokens: 400, cost_usd: 0.0123, duration_ms: 5100 });
     expect(s.totals.sources).toMatchObject({ tokens: 'sdk', cost_usd: 'sdk' });
-    expect(s.totals.event_sums).toMatchObject({ output_tokens: 350, cost_usd: 0 });
+    expect(s.totals.event_sums).toMatchObject({ output_tokens: 350, cost_usd: null });
   });
 
   it('marks rootless traces and caller-known gaps incomplete', () => {

@@ -160,6 +160,23 @@ describe.each(['local', 's3'] as const)('ams against a %s fixture store', (kind)
     expect(r.stderr).toContain(`1-3 of ${written.size} matching sessions`);
   });
 
+  it('an unknown cost is null in ls --json, "-" in the ls table and "cost unknown" in show, never $0', async () => {
+    const unpriced = goldenSession('agentless-error');
+    expect(unpriced.totals.cost_usd).toBeNull();
+    const entry = (await lsJson()).find((e) => e.id === unpriced.id)!;
+    expect(entry.totals.cost_usd).toBeNull();
+    const r = await ams(['ls', '--limit', '0'], env);
+    expect(r.code, r.stderr).toBe(0);
+    const out = lines(r.stdout);
+    const costEnd = out[0]!.indexOf('COST') + 'COST'.length;
+    const row = out.find((l) => l.includes(unpriced.id))!;
+    expect(row.slice(0, costEnd)).toMatch(/\s-$/);
+    const shown = await ams(['show', unpriced.id], env);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toMatch(/^totals: .* · - \(cost unknown\) · /m);
+    expect(shown.stdout).not.toContain('$0');
+  });
+
   it('show finds a session by id, trace id and conversation id, and prints the tree', async () => {
     const run = [...written.values()].find((s) => s.agent.name === 'support-bot' && s.environment === 'staging')!;
     for (const ref of [run.id, run.trace_id, run.conversation_id!]) {

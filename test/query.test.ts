@@ -100,7 +100,7 @@ describe.each(['local', 's3'] as const)('query over a %s fixture store', (kind) 
     expect(count({ q: 'invoices lyon' })).toBe(0);
     const r = querySessions(entries, parseFilter({ agent: 'support-bot', env: 'prod', model: 'claude-sonnet' }));
     expect(r.sessions.every((e) => e.agent.name === 'support-bot' && e.environment === 'prod' && e.model!.startsWith('claude-sonnet'))).toBe(true);
-    expect(r.summary.cost_usd).toBeCloseTo(r.sessions.reduce((a, e) => a + e.totals.cost_usd, 0), 6);
+    expect(r.summary.cost_usd).toBeCloseTo(r.sessions.reduce((a, e) => a + (e.totals.cost_usd as number), 0), 6);
   });
 
   it('finds a session by id, trace id, conversation id and unique id prefix', async () => {

@@ -108,6 +108,11 @@ describe('viewer in Chromium', () => {
     await expect.poll(() => rows().count()).toBe(written.size);
     expect(await rows().first().getAttribute('data-id')).toBe([...written.values()].find((s) => s.started_at === new Date(RUNS[RUNS.length - 1]!.startMs).toISOString())!.id);
     expect(await page.locator('#summary .card-value').first().textContent()).toBe(String(written.size));
+    // Unknown cost is '-', never $0; the summary sums the known costs and says some are unknown.
+    const unpriced = goldenSession('agentless-error');
+    expect(unpriced.totals.cost_usd).toBeNull();
+    expect(await page.locator(`#sessions tr[data-id="${unpriced.id}"] td:nth-child(8)`).textContent()).toBe('-');
+    expect(await page.locator('#summary .card').nth(1).locator('.card-value').textContent()).toMatch(/^\$[\d.]+\+$/);
     expect(incidents).toEqual([]);
   });
 

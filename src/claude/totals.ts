@@ -12,11 +12,12 @@
  * down (a `/clear`). The run's totals are the sum over segments of each segment's latest figures,
  * plus the per-result figures summed.
  */
+import { addCost } from '../session/totals.js';
 import type { Usage } from '../session/types.js';
 
-/** One model's usage and cost as the SDK reports it. */
+/** One model's usage and cost as the SDK reports it (cost null when the SDK gave none: unknown, not $0). */
 export interface ModelFigures extends Usage {
-  cost_usd: number;
+  cost_usd: number | null;
 }
 
 export interface ResultLike {
@@ -30,12 +31,15 @@ export interface ResultLike {
 
 interface Snapshot {
   sessionId?: string;
-  cost: number;
+  /** The running total cost; null when the result carried none. */
+  cost: number | null;
   apiMs: number;
   models: Record<string, ModelFigures>;
 }
 
 const n = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+/** A cost the SDK reported, or null: a missing cost is unknown, not $0. */
+const usd = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : null);
 
 const tokens = (s: Snapshot): number => Object.values(s.models).reduce((a, m) => a + m.input_tokens + m.output_tokens, 0);
 
@@ -48,15 +52,16 @@ function snapshotOf(r: ResultLike): Snapshot {
       output_tokens: n(u.outputTokens),
       cache_read_input_tokens: n(u.cacheReadInputTokens),
       cache_creation_input_tokens: n(u.cacheCreationInputTokens),
-      cost_usd: n(u.costUSD),
+      cost_usd: usd(u.costUSD),
     };
   }
-  return { sessionId: r.session_id, cost: n(r.total_cost_usd), apiMs: n(r.duration_api_ms), models };
+  return { sessionId: r.session_id, cost: usd(r.total_cost_usd), apiMs: n(r.duration_api_ms), models };
 }
 
 export interface RunTotals extends Usage {
   results: number;
-  cost_usd: number;
+  /** Sum over segments of the SDK's total_cost_usd; null when no result carried one. */
+  cost_usd: number | null;
   turns: number;
   duration_ms: number;
   api_duration_ms: number;
@@ -73,7 +78,7 @@ export class ResultTotals {
   add(r: ResultLike): void {
     const snap = snapshotOf(r);
     const cur = this.current;
-    if (cur && (snap.sessionId !== cur.sessionId || snap.cost + 1e-12 < cur.cost || tokens(snap) < tokens(cur))) this.closed.push(cur);
+    if (cur && (snap.sessionId !== cur.sessionId || (snap.cost !== null && cur.cost !== null && snap.cost + 1e-12 < cur.cost) || tokens(snap) < tokens(cur))) this.closed.push(cur);
     this.current = snap;
     this.turns += n(r.num_turns);
     this.durationMs += n(r.duration_ms);
@@ -91,22 +96,22 @@ export class ResultTotals {
       output_tokens: 0,
       cache_read_input_tokens: 0,
       cache_creation_input_tokens: 0,
-      cost_usd: 0,
+      cost_usd: null,
       turns: this.turns,
       duration_ms: this.durationMs,
       api_duration_ms: 0,
       models: {},
     };
     for (const s of [...this.closed, ...(this.current ? [this.current] : [])]) {
-      t.cost_usd += s.cost;
+      t.cost_usd = addCost(t.cost_usd, s.cost);
       t.api_duration_ms += s.apiMs;
       for (const [model, f] of Object.entries(s.models)) {
-        const m = (t.models[model] ??= { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0, cost_usd: 0 });
+        const m = (t.models[model] ??= { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0, cost_usd: null });
         m.input_tokens += f.input_tokens;
         m.output_tokens += f.output_tokens;
         m.cache_read_input_tokens += f.cache_read_input_tokens;
         m.cache_creation_input_tokens += f.cache_creation_input_tokens;
-        m.cost_usd += f.cost_usd;
+        m.cost_usd = addCost(m.cost_usd, f.cost_usd);
         t.input_tokens += f.input_tokens;
         t.output_tokens += f.output_tokens;
         t.cache_read_input_tokens += f.cache_read_input_tokens;

@@ -20,7 +20,10 @@ export interface SessionFilter {
   since?: number;
   /** Epoch ms: started_at < until. */
   until?: number;
-  /** Minimum total cost in USD. */
+  /**
+   * Minimum total cost in USD. A session whose cost is unknown (`totals.cost_usd` null) never
+   * matches: unknown is not "at least" anything. A partial sum (`cost_partial`) is compared as is.
+   */
   minCost?: number;
   /**
    * Text search: every word must occur (case-insensitive) in the prompt preview, id, trace id,
@@ -110,7 +113,10 @@ export function compileFilter(f: SessionFilter): (e: SessionIndexEntry) => boole
       const have = (e.tags ?? []).map((t) => t.toLowerCase());
       for (const t of tags) if (!have.includes(t)) return false;
     }
-    if (f.minCost !== undefined && !((e.totals?.cost_usd ?? 0) >= f.minCost)) return false;
+    if (f.minCost !== undefined) {
+      const cost = e.totals?.cost_usd;
+      if (typeof cost !== 'number' || !(cost >= f.minCost)) return false;
+    }
     if (f.since !== undefined || f.until !== undefined) {
       const t = Date.parse(e.started_at);
       if (f.since !== undefined && !(t >= f.since)) return false;

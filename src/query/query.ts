@@ -1,4 +1,5 @@
 /** Filtering, ordering, pagination and the at-a-glance summary over index entries. */
+import { addCost } from '../session/totals.js';
 import type { SessionIndexEntry, SessionStatus } from '../session/types.js';
 import { compileFilter } from './filter.js';
 import type { SessionFilter } from './filter.js';
@@ -12,7 +13,10 @@ export interface Page {
 
 export interface QuerySummary {
   sessions: number;
-  cost_usd: number;
+  /** Sum of the known session costs; null when no matching session had one (unknown, never 0). */
+  cost_usd: number | null;
+  /** True when cost_usd leaves out unknown costs (a session with an unknown or partial cost). */
+  cost_partial?: true;
   input_tokens: number;
   output_tokens: number;
   tool_calls: number;
@@ -51,17 +55,19 @@ export function sortNewestFirst(entries: SessionIndexEntry[]): SessionIndexEntry
 export function summarize(entries: SessionIndexEntry[]): QuerySummary {
   const s: QuerySummary = {
     sessions: entries.length,
-    cost_usd: 0,
+    cost_usd: null,
     input_tokens: 0,
     output_tokens: 0,
     tool_calls: 0,
     errors: 0,
     by_status: { ok: 0, error: 0, incomplete: 0 },
   };
+  let unknownCost = false;
   for (const e of entries) {
     const t = e.totals;
     if (t) {
-      s.cost_usd += t.cost_usd || 0;
+      if (typeof t.cost_usd === 'number') s.cost_usd = addCost(s.cost_usd, t.cost_usd);
+      if (t.cost_partial || (t.cost_usd === null && t.turns > 0)) unknownCost = true;
       s.input_tokens += t.input_tokens || 0;
       s.output_tokens += t.output_tokens || 0;
       s.tool_calls += t.tool_calls || 0;
@@ -70,7 +76,10 @@ export function summarize(entries: SessionIndexEntry[]): QuerySummary {
     if (e.status in s.by_status) s.by_status[e.status] += 1;
   }
   // Sums of float costs collect noise in the last digits; cents of cents are enough.
-  s.cost_usd = Math.round(s.cost_usd * 1e6) / 1e6;
+  if (s.cost_usd !== null) {
+    s.cost_usd = Math.round(s.cost_usd * 1e6) / 1e6;
+    if (unknownCost) s.cost_partial = true;
+  }
   return s;
 }
 

@@ -94,11 +94,12 @@ export function renderTree(s: Session, o: TreeOptions = {}): string[] {
   out.push(
     `totals: ${t.turns} turns · ${t.tool_calls} tool calls · ${t.subagents} subagents · ${t.errors} errors · ` +
       `${fmtTokens(t.input_tokens)} in / ${fmtTokens(t.output_tokens)} out tokens` +
-      `${t.cache_read_input_tokens ? ` (${fmtTokens(t.cache_read_input_tokens)} cache read)` : ''} · ${fmtCost(t.cost_usd)}` +
+      `${t.cache_read_input_tokens ? ` (${fmtTokens(t.cache_read_input_tokens)} cache read)` : ''} · ${fmtCost(t.cost_usd, t.cost_partial)}` +
+      `${t.cost_usd === null ? ' (cost unknown)' : t.cost_partial ? ' (some model calls had no cost)' : ''}` +
       `${t.sources?.cost_usd && t.sources.cost_usd !== 'events' ? ` (cost from ${t.sources.cost_usd})` : ''} · ${fmtDuration(t.duration_ms)}`,
   );
   for (const [model, u] of Object.entries(s.models ?? {})) {
-    out.push(clean(`  ${model}: ${fmtTokens(u.input_tokens)} in / ${fmtTokens(u.output_tokens)} out · ${fmtCost(u.cost_usd)}`));
+    out.push(clean(`  ${model}: ${fmtTokens(u.input_tokens)} in / ${fmtTokens(u.output_tokens)} out · ${fmtCost(u.cost_usd, u.cost_partial)}`));
   }
   if (s.spans?.dropped) out.push(`spans: ${s.spans.kept} kept, ${s.spans.dropped} dropped`);
   return out;
@@ -142,7 +143,8 @@ export function summarizeSession(session: Session, options: { color?: boolean; m
   if (t.errors) parts.push(`${t.errors} error${t.errors === 1 ? '' : 's'}`);
   if (failures.length) parts.push(`${failures.length} failure${failures.length === 1 ? '' : 's'}`);
   parts.push(`${t.input_tokens}→${t.output_tokens} tok`);
-  if (t.cost_usd) parts.push(`$${t.cost_usd.toFixed(4)}`);
+  // Unknown cost (null) is left out rather than shown as $0.
+  if (t.cost_usd !== null) parts.push(`$${t.cost_usd.toFixed(4)}${t.cost_partial ? '+' : ''}`);
   if (session.model) parts.push(session.model);
   if (prompt) {
     const flat = prompt.replace(/\s+/g, ' ').trim();

@@ -52,11 +52,16 @@ export function fmtDuration(ms: number | undefined): string {
   return m < 60 ? `${m}m${String(s).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
-export function fmtCost(usd: number | undefined): string {
-  if (usd === undefined || !Number.isFinite(usd)) return '-';
-  if (usd === 0) return '$0';
+/**
+ * A cost in USD. Unknown (null or absent: no producer gave one) prints `-`, never `$0`. `partial`
+ * (the figure sums only the calls that had a cost: `cost_partial`) adds a `+`: at least this much.
+ */
+export function fmtCost(usd: number | null | undefined, partial?: boolean): string {
+  if (usd === undefined || usd === null || !Number.isFinite(usd)) return '-';
+  const more = partial ? '+' : '';
+  if (usd === 0) return `$0${more}`;
   // Three significant digits under a dollar: agent runs cost cents or fractions of them.
-  return usd < 1 ? `$${Number(usd.toPrecision(3))}` : `$${usd.toFixed(2)}`;
+  return usd < 1 ? `$${Number(usd.toPrecision(3))}${more}` : `$${usd.toFixed(2)}${more}`;
 }
 
 export function fmtTokens(n: number | undefined): string {

@@ -9,7 +9,7 @@ import { readBoolean as bool, readNumber as num, readString as str, readStringLi
 import { normalizeRecords } from '../spans/normalize.js';
 import { isLogRecord } from '../spans/log-record.js';
 import { sanitizeId } from './ids.js';
-import { addUsage, computeTotals, mostUsedModel, usageOf } from './totals.js';
+import { addCost, addUsage, computeTotals, mostUsedModel, usageOf } from './totals.js';
 import type {
   FailureCategory,
   FailureEvent,
@@ -572,28 +572,41 @@ function modelUsageOf(attrs: Attributes): Record<string, ModelUsage> | undefined
     const u = parsed[model];
     if (!u || typeof u !== 'object' || Array.isArray(u)) continue;
     const n = (k: string) => (typeof u[k] === 'number' ? (u[k] as number) : 0);
+    const cost = u.cost_usd;
     out[model] = {
       input_tokens: n('input_tokens'),
       output_tokens: n('output_tokens'),
       cache_read_input_tokens: n('cache_read_input_tokens'),
       cache_creation_input_tokens: n('cache_creation_input_tokens'),
-      cost_usd: n('cost_usd'),
+      // Unknown stays unknown: a model the runtime gave no cost for is null, not $0.
+      cost_usd: typeof cost === 'number' && Number.isFinite(cost) && cost >= 0 ? cost : null,
     };
   }
   return out;
 }
 
-function modelsFromEvents(events: SessionEvent[], into: Record<string, ModelUsage> = {}): Record<string, ModelUsage> {
-  for (const e of events) {
-    if (e.type === 'llm_message') {
-      const key = e.model ?? 'unknown';
-      const m = (into[key] ??= { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0, cost_usd: 0 });
-      addUsage(m, e.usage);
-      m.cost_usd = Math.round((m.cost_usd + (e.cost_usd ?? 0)) * 1e9) / 1e9;
-    } else if ((e.type === 'subagent' || e.type === 'step') && e.events) {
-      modelsFromEvents(e.events, into);
+/**
+ * Per-model usage summed over the events. A model's cost is the sum of its calls' known costs:
+ * null when none had one, marked `cost_partial` when only some did.
+ */
+function modelsFromEvents(events: SessionEvent[]): Record<string, ModelUsage> {
+  const into: Record<string, ModelUsage> = {};
+  const unpriced = new Set<string>();
+  const walk = (list: SessionEvent[]) => {
+    for (const e of list) {
+      if (e.type === 'llm_message') {
+        const key = e.model ?? 'unknown';
+        const m = (into[key] ??= { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0, cost_usd: null });
+        addUsage(m, e.usage);
+        if (e.cost_usd === undefined) unpriced.add(key);
+        else m.cost_usd = addCost(m.cost_usd, e.cost_usd);
+      } else if ((e.type === 'subagent' || e.type === 'step') && e.events) {
+        walk(e.events);
+      }
     }
-  }
+  };
+  walk(events);
+  for (const [key, m] of Object.entries(into)) if (m.cost_usd !== null && unpriced.has(key)) m.cost_partial = true;
   return into;
 }
 

@@ -12,7 +12,7 @@
  * The combined header is rebuilt from the parts alone, so merging A then B gives the same document
  * as B then A (only the revision counts writes).
  */
-import { combineTotals, mostUsedModel } from './totals.js';
+import { addCost, combineTotals, costMixed, mostUsedModel } from './totals.js';
 import type { ModelUsage, Session, SessionEvent, SessionStatus, SessionTrace } from './types.js';
 
 /** One trace of a session: the header its own document had, and its events (without trace_id). */
@@ -112,19 +112,26 @@ function firstDefined<T>(parts: SessionPart[], pick: (h: SessionTrace) => T | un
 
 function combineModels(parts: SessionPart[]): Record<string, ModelUsage> {
   const sums = new Map<string, ModelUsage>();
+  const seen = new Map<string, ModelUsage[]>();
   for (const p of parts) {
     for (const [name, u] of Object.entries(p.header.models)) {
-      const m = sums.get(name) ?? { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0, cost_usd: 0 };
+      const m = sums.get(name) ?? { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0, cost_usd: null };
       m.input_tokens += u.input_tokens;
       m.output_tokens += u.output_tokens;
       m.cache_read_input_tokens += u.cache_read_input_tokens;
       m.cache_creation_input_tokens += u.cache_creation_input_tokens;
-      m.cost_usd = Math.round((m.cost_usd + u.cost_usd) * 1e9) / 1e9;
+      // Unknown stays unknown: null + null = null, null + x = x (marked partial below).
+      m.cost_usd = addCost(m.cost_usd, u.cost_usd);
       sums.set(name, m);
+      seen.set(name, [...(seen.get(name) ?? []), u]);
     }
   }
   const out: Record<string, ModelUsage> = {};
-  for (const name of [...sums.keys()].sort()) out[name] = sums.get(name)!;
+  for (const name of [...sums.keys()].sort()) {
+    const m = sums.get(name)!;
+    if (costMixed(seen.get(name)!)) m.cost_partial = true;
+    out[name] = m;
+  }
   return out;
 }
 

@@ -39,8 +39,18 @@ export const UsageModel = z
   })
   .meta({ id: 'usage', description: 'Token counts; a count no producer reported is 0.' });
 
+const costPartial = z
+  .literal(true)
+  .optional()
+  .describe(
+    'Present (true) when cost_usd is a sum of known costs that leaves out model calls with no cost of their own (neither the producer nor a run total gave one): the real cost is higher. Absent when every call was priced, or when cost_usd is null.',
+  );
+
 export const ModelUsageModel = UsageModel.extend({
-  cost_usd: nonNeg.describe('Cost in US dollars; 0 when no producer reported one.'),
+  cost_usd: nonNeg
+    .nullable()
+    .describe('Cost in US dollars: the sum of the known costs of this model\'s calls; null (unknown, never 0) when none of its calls had a cost.'),
+  cost_partial: costPartial,
 }).meta({ id: 'model_usage', description: 'Token counts and cost for one model.' });
 
 export const TotalsSourceModel = z
@@ -50,7 +60,12 @@ export const TotalsSourceModel = z
   );
 
 export const TotalsModel = UsageModel.extend({
-  cost_usd: nonNeg.describe('Cost in US dollars (see sources.cost_usd); 0 when no producer reported one.'),
+  cost_usd: nonNeg
+    .nullable()
+    .describe(
+      'Cost in US dollars (see sources.cost_usd): the producer\'s own run total when it gave one, else the sum of the known per-call costs; null (unknown, never 0) when no call and no run total had a cost. See cost_partial.',
+    ),
+  cost_partial: costPartial,
   turns: count.describe('Model calls (llm_message events), or the runtime\'s own turn count.'),
   tool_calls: count.describe('Tool calls, subagents\' included.'),
   subagents: count.describe('Subagents run.'),

@@ -195,9 +195,21 @@ export const sessionSchema = {
           "description": "Input tokens written to the prompt cache."
         },
         "cost_usd": {
-          "type": "number",
-          "minimum": 0,
-          "description": "Cost in US dollars; 0 when no producer reported one."
+          "anyOf": [
+            {
+              "type": "number",
+              "minimum": 0
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "description": "Cost in US dollars: the sum of the known costs of this model's calls; null (unknown, never 0) when none of its calls had a cost."
+        },
+        "cost_partial": {
+          "description": "Present (true) when cost_usd is a sum of known costs that leaves out model calls with no cost of their own (neither the producer nor a run total gave one): the real cost is higher. Absent when every call was priced, or when cost_usd is null.",
+          "type": "boolean",
+          "const": true
         }
       },
       "required": [
@@ -234,9 +246,21 @@ export const sessionSchema = {
           "description": "Input tokens written to the prompt cache."
         },
         "cost_usd": {
-          "type": "number",
-          "minimum": 0,
-          "description": "Cost in US dollars (see sources.cost_usd); 0 when no producer reported one."
+          "anyOf": [
+            {
+              "type": "number",
+              "minimum": 0
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "description": "Cost in US dollars (see sources.cost_usd): the producer's own run total when it gave one, else the sum of the known per-call costs; null (unknown, never 0) when no call and no run total had a cost. See cost_partial."
+        },
+        "cost_partial": {
+          "description": "Present (true) when cost_usd is a sum of known costs that leaves out model calls with no cost of their own (neither the producer nor a run total gave one): the real cost is higher. Absent when every call was priced, or when cost_usd is null.",
+          "type": "boolean",
+          "const": true
         },
         "turns": {
           "type": "integer",
@@ -1323,9 +1347,21 @@ export const sessionIndexSchema = {
           "description": "Input tokens written to the prompt cache."
         },
         "cost_usd": {
-          "type": "number",
-          "minimum": 0,
-          "description": "Cost in US dollars (see sources.cost_usd); 0 when no producer reported one."
+          "anyOf": [
+            {
+              "type": "number",
+              "minimum": 0
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "description": "Cost in US dollars (see sources.cost_usd): the producer's own run total when it gave one, else the sum of the known per-call costs; null (unknown, never 0) when no call and no run total had a cost. See cost_partial."
+        },
+        "cost_partial": {
+          "description": "Present (true) when cost_usd is a sum of known costs that leaves out model calls with no cost of their own (neither the producer nor a run total gave one): the real cost is higher. Absent when every call was priced, or when cost_usd is null.",
+          "type": "boolean",
+          "const": true
         },
         "turns": {
           "type": "integer",
@@ -1462,9 +1498,21 @@ export const sessionIndexSchema = {
           "description": "Input tokens written to the prompt cache."
         },
         "cost_usd": {
-          "type": "number",
-          "minimum": 0,
-          "description": "Cost in US dollars; 0 when no producer reported one."
+          "anyOf": [
+            {
+              "type": "number",
+              "minimum": 0
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "description": "Cost in US dollars: the sum of the known costs of this model's calls; null (unknown, never 0) when none of its calls had a cost."
+        },
+        "cost_partial": {
+          "description": "Present (true) when cost_usd is a sum of known costs that leaves out model calls with no cost of their own (neither the producer nor a run total gave one): the real cost is higher. Absent when every call was priced, or when cost_usd is null.",
+          "type": "boolean",
+          "const": true
         }
       },
       "required": [

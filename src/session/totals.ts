@@ -55,6 +55,7 @@ function sameUsage(a: Usage, b: Usage): boolean {
 
 interface Sums {
   usage: Usage;
+  /** Sum of the known per-call costs (meaningful only when costedCalls > 0). */
   cost: number;
   llmCalls: number;
   /** Model calls that reported a cost of their own (cost sums mean nothing without them). */
@@ -70,8 +71,10 @@ function sum(events: SessionEvent[], s: Sums): Sums {
     switch (e.type) {
       case 'llm_message':
         addUsage(s.usage, e.usage);
-        s.cost += e.cost_usd ?? 0;
-        if (e.cost_usd !== undefined) s.costedCalls += 1;
+        if (e.cost_usd !== undefined) {
+          s.cost += e.cost_usd;
+          s.costedCalls += 1;
+        }
         s.llmCalls += 1;
         s.apiMs += e.duration_ms;
         if (e.error) s.errors += 1;
@@ -99,6 +102,22 @@ function sum(events: SessionEvent[], s: Sums): Sums {
 /** Costs are kept to the nano-dollar: enough for per-token prices, free of float noise. */
 const roundCost = (n: number) => Math.round(n * 1e9) / 1e9;
 
+/**
+ * Adds two costs where null is unknown: null + null = null, null + x = x. The caller marks the
+ * result partial when it mixed a known and an unknown figure (see costMixed).
+ */
+export function addCost(a: number | null, b: number | null): number | null {
+  if (a === null) return b === null ? null : roundCost(b);
+  if (b === null) return roundCost(a);
+  return roundCost(a + b);
+}
+
+/** The sum of known costs of some model calls: null when none had one; partial when only some did. */
+function eventCostOf(s: Sums): { cost: number | null; partial: boolean } {
+  if (s.costedCalls === 0) return { cost: null, partial: false };
+  return { cost: roundCost(s.cost), partial: s.costedCalls < s.llmCalls };
+}
+
 export function computeTotals(events: SessionEvent[], rootAttrs: Attributes, spanDurationMs: number): Totals {
   const s = sum(events, { usage: emptyUsage(), cost: 0, llmCalls: 0, costedCalls: 0, toolCalls: 0, subagents: 0, errors: 0, apiMs: 0 });
   const source: TotalsSource = readString(rootAttrs, sc.AMS_USAGE_SOURCE) === 'sdk' ? 'sdk' : 'reported';
@@ -109,10 +128,14 @@ export function computeTotals(events: SessionEvent[], rootAttrs: Attributes, spa
     usage = usageOf(rootAttrs);
     sources.tokens = source;
   }
-  let cost = roundCost(s.cost);
+  const fromEvents = eventCostOf(s);
+  let cost = fromEvents.cost;
+  let costPartial = fromEvents.partial;
   const reportedCost = readNumber(rootAttrs, sc.AMS_COST_USD);
   if (reportedCost !== undefined) {
+    // The producer's own run total covers every call, priced one by one or not.
     cost = roundCost(reportedCost);
+    costPartial = false;
     sources.cost_usd = source;
   }
   let turns = s.llmCalls;
@@ -141,6 +164,7 @@ export function computeTotals(events: SessionEvent[], rootAttrs: Attributes, spa
     cache_read_input_tokens: usage.cache_read_input_tokens,
     cache_creation_input_tokens: usage.cache_creation_input_tokens,
     cost_usd: cost,
+    ...(costPartial ? { cost_partial: true as const } : {}),
     turns,
     tool_calls: s.toolCalls,
     subagents: s.subagents,
@@ -149,12 +173,11 @@ export function computeTotals(events: SessionEvent[], rootAttrs: Attributes, spa
     api_duration_ms: apiDuration,
     sources,
   };
-  const eventCost = roundCost(s.cost);
   const differs =
     (sources.tokens !== 'events' && !sameUsage(usage, s.usage)) ||
     // Per-call cost is optional (the Claude SDK reports cost only per run): a missing figure is not a difference.
-    (sources.cost_usd !== 'events' && s.costedCalls > 0 && cost !== eventCost);
-  if (differs) totals.event_sums = { ...s.usage, cost_usd: eventCost };
+    (sources.cost_usd !== 'events' && fromEvents.cost !== null && cost !== fromEvents.cost);
+  if (differs) totals.event_sums = { ...s.usage, cost_usd: fromEvents.cost, ...(fromEvents.partial ? { cost_partial: true as const } : {}) };
   return totals;
 }
 
@@ -168,12 +191,12 @@ const SOURCE_KEYS = ['tokens', 'cost_usd', 'turns', 'duration_ms', 'api_duration
  */
 export function combineTotals(parts: readonly Totals[], durationMs: number): Totals {
   const usage = emptyUsage();
-  let cost = 0;
+  let cost: number | null = null;
   const t = { turns: 0, tool_calls: 0, subagents: 0, errors: 0, api_duration_ms: 0 };
-  let eventSums: (Usage & { cost_usd: number }) | undefined;
+  let eventSums: ModelUsage | undefined;
   for (const p of parts) {
     addUsage(usage, p);
-    cost += p.cost_usd;
+    cost = addCost(cost, p.cost_usd);
     t.turns += p.turns;
     t.tool_calls += p.tool_calls;
     t.subagents += p.subagents;
@@ -181,13 +204,13 @@ export function combineTotals(parts: readonly Totals[], durationMs: number): Tot
     t.api_duration_ms += p.api_duration_ms;
   }
   if (parts.some((p) => p.event_sums)) {
-    eventSums = { ...emptyUsage(), cost_usd: 0 };
-    for (const p of parts) {
-      const own = p.event_sums ?? p;
+    const owns = parts.map((p) => p.event_sums ?? p);
+    eventSums = { ...emptyUsage(), cost_usd: null };
+    for (const own of owns) {
       addUsage(eventSums, own);
-      eventSums.cost_usd += own.cost_usd;
+      eventSums.cost_usd = addCost(eventSums.cost_usd, own.cost_usd);
     }
-    eventSums.cost_usd = roundCost(eventSums.cost_usd);
+    if (costMixed(owns)) eventSums.cost_partial = true;
   }
   const sources: Totals['sources'] = {};
   for (const key of SOURCE_KEYS) {
@@ -202,7 +225,8 @@ export function combineTotals(parts: readonly Totals[], durationMs: number): Tot
     output_tokens: usage.output_tokens,
     cache_read_input_tokens: usage.cache_read_input_tokens,
     cache_creation_input_tokens: usage.cache_creation_input_tokens,
-    cost_usd: roundCost(cost),
+    cost_usd: cost,
+    ...(costMixed(parts) ? { cost_partial: true as const } : {}),
     turns: t.turns,
     tool_calls: t.tool_calls,
     subagents: t.subagents,
@@ -213,6 +237,17 @@ export function combineTotals(parts: readonly Totals[], durationMs: number): Tot
   };
   if (eventSums) totals.event_sums = eventSums;
   return totals;
+}
+
+/**
+ * Whether a sum over parts leaves out unknown costs: some part was itself partial, or a part with
+ * model calls but no known cost was added to a known one. A part's `turns`, when it has them, says
+ * whether it had model calls (a part with none has nothing unpriced); a per-model figure always had.
+ */
+export function costMixed(parts: readonly { cost_usd: number | null; cost_partial?: true; turns?: number }[]): boolean {
+  if (parts.some((p) => p.cost_partial)) return true;
+  const known = parts.some((p) => p.cost_usd !== null);
+  return known && parts.some((p) => p.cost_usd === null && (p.turns === undefined || p.turns > 0));
 }
 
 /** The model with the most input + output tokens (`unknown` never wins). */

@@ -18,7 +18,8 @@ export interface InteractionSpec {
   prompt?: string;
   inputTokens?: number;
   outputTokens?: number;
-  costUsd?: number;
+  /** Cost of the model call (default 0.01); null: the call reports no cost. */
+  costUsd?: number | null;
   tool?: string;
   /** Extra spans (late ones): more tool calls under the root. */
   extraTools?: number;
@@ -65,7 +66,7 @@ export function interactionRecords(spec: InteractionSpec): SpanRecord[] {
         [sc.GEN_AI_REQUEST_MODEL]: 'claude-sonnet-4-5',
         [sc.GEN_AI_USAGE_INPUT_TOKENS]: spec.inputTokens ?? 100,
         [sc.GEN_AI_USAGE_OUTPUT_TOKENS]: spec.outputTokens ?? 10,
-        [sc.AMS_COST_USD]: spec.costUsd ?? 0.01,
+        ...(spec.costUsd === null ? {} : { [sc.AMS_COST_USD]: spec.costUsd ?? 0.01 }),
       },
       events: [],
       resource,

@@ -40,10 +40,12 @@
     var m = Math.floor(ms / 60000);
     return m + 'm' + String(Math.round((ms % 60000) / 1000)).padStart(2, '0') + 's';
   }
-  function fmtCost(usd) {
+  // Unknown cost (null: no producer gave one) is '-', never '$0'; a partial sum (cost_partial) gets a '+'.
+  function fmtCost(usd, partial) {
     if (typeof usd !== 'number' || !isFinite(usd)) return '-';
-    if (usd === 0) return '$0';
-    return usd < 1 ? '$' + Number(usd.toPrecision(3)) : '$' + usd.toFixed(2);
+    var more = partial ? '+' : '';
+    if (usd === 0) return '$0' + more;
+    return (usd < 1 ? '$' + Number(usd.toPrecision(3)) : '$' + usd.toFixed(2)) + more;
   }
   function fmtTokens(n) {
     if (typeof n !== 'number' || !isFinite(n)) return '-';
@@ -205,7 +207,7 @@
     var s = data.summary;
     main.appendChild(el('div', { className: 'cards summary', id: 'summary' }, [
       card('sessions', s.sessions.toLocaleString(), data.total !== data.indexed ? 'of ' + data.indexed.toLocaleString() : ''),
-      card('cost', fmtCost(s.cost_usd)),
+      card('cost', fmtCost(s.cost_usd, s.cost_partial), s.cost_usd === null ? 'unknown' : s.cost_partial ? 'some costs unknown' : ''),
       card('tokens', fmtTokens(s.input_tokens) + ' / ' + fmtTokens(s.output_tokens), 'in / out'),
       card('tool calls', s.tool_calls.toLocaleString()),
       card('errors', s.errors.toLocaleString(), 'in ' + s.by_status.error + ' failed, ' + s.by_status.incomplete + ' incomplete sessions')
@@ -226,7 +228,7 @@
           el('td', { text: e.model || '-' }),
           el('td', { className: 'num', text: fmtDuration(t.duration_ms) }),
           el('td', { className: 'num', text: fmtTokens(knownSum(t.input_tokens, t.output_tokens)) }),
-          el('td', { className: 'num', text: fmtCost(t.cost_usd) }),
+          el('td', { className: 'num', text: fmtCost(t.cost_usd, t.cost_partial) }),
           el('td', { className: 'num', text: String(t.tool_calls || 0) }),
           el('td', { className: 'prompt', title: e.prompt_preview || '' }, [el('div', { className: 'clip', text: e.prompt_preview || '' })])
         ]);
@@ -325,7 +327,7 @@
       card('subagents', String(t.subagents || 0)),
       card('errors', String(t.errors || 0)),
       card('tokens', fmtTokens(t.input_tokens) + ' / ' + fmtTokens(t.output_tokens), 'in / out' + (t.cache_read_input_tokens ? ' · ' + fmtTokens(t.cache_read_input_tokens) + ' cache read' : '')),
-      card('cost', fmtCost(t.cost_usd), t.sources && t.sources.cost_usd && t.sources.cost_usd !== 'events' ? 'from ' + t.sources.cost_usd : '')
+      card('cost', fmtCost(t.cost_usd, t.cost_partial), t.cost_usd === null ? 'unknown' : t.cost_partial ? 'some model calls had no cost' : t.sources && t.sources.cost_usd && t.sources.cost_usd !== 'events' ? 'from ' + t.sources.cost_usd : '')
     ]));
 
     main.appendChild(el('h2', { text: 'Timeline' }));
@@ -339,7 +341,7 @@
         el('tbody', null, models.map(function (m) {
           var u = s.models[m];
           return el('tr', null, [el('td', { text: m }), el('td', { className: 'num', text: fmtTokens(u.input_tokens) }), el('td', { className: 'num', text: fmtTokens(u.output_tokens) }),
-            el('td', { className: 'num', text: fmtTokens(u.cache_read_input_tokens) }), el('td', { className: 'num', text: fmtTokens(u.cache_creation_input_tokens) }), el('td', { className: 'num', text: fmtCost(u.cost_usd) })]);
+            el('td', { className: 'num', text: fmtTokens(u.cache_read_input_tokens) }), el('td', { className: 'num', text: fmtTokens(u.cache_creation_input_tokens) }), el('td', { className: 'num', text: fmtCost(u.cost_usd, u.cost_partial) })]);
         }))
       ]));
     }
