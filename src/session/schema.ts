@@ -55,7 +55,7 @@ export const sessionSchema = {
       "$ref": "#/definitions/agent"
     },
     "service": {
-      "description": "OpenTelemetry service.name.",
+      "description": "OpenTelemetry service.name; when the producer set none (the SDK's default `unknown_service:…`), the agent name.",
       "type": "string"
     },
     "environment": {
@@ -97,9 +97,9 @@ export const sessionSchema = {
         "type": "string"
       },
       "additionalProperties": {
-        "$ref": "#/definitions/model_usage"
+        "$ref": "#/definitions/model_entry"
       },
-      "description": "Usage and cost per model."
+      "description": "Usage and cost per model, keyed by the model that answered (`request_model` inside when it was asked for under another name)."
     },
     "started_at": {
       "type": "string",
@@ -171,7 +171,7 @@ export const sessionSchema = {
       "additionalProperties": false,
       "description": "The agent that ran."
     },
-    "model_usage": {
+    "model_entry": {
       "type": "object",
       "properties": {
         "input_tokens": {
@@ -198,6 +198,10 @@ export const sessionSchema = {
           "type": "number",
           "minimum": 0,
           "description": "Cost in US dollars; 0 when no producer reported one."
+        },
+        "request_model": {
+          "description": "The name the model was asked for, when it answered under another (`gpt-4o-mini` for `gpt-4o-mini-2024-07-18`): one entry per model, not one per name.",
+          "type": "string"
         }
       },
       "required": [
@@ -208,7 +212,7 @@ export const sessionSchema = {
         "cost_usd"
       ],
       "additionalProperties": false,
-      "description": "Token counts and cost for one model."
+      "description": "Token counts and cost for one model, keyed by the name that answered."
     },
     "totals": {
       "type": "object",
@@ -349,6 +353,45 @@ export const sessionSchema = {
       "additionalProperties": false,
       "description": "For each figure that did not come from summing events, who reported it."
     },
+    "model_usage": {
+      "type": "object",
+      "properties": {
+        "input_tokens": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Input tokens, as the producer counted them (Anthropic counts cache reads and writes apart)."
+        },
+        "output_tokens": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Output tokens."
+        },
+        "cache_read_input_tokens": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Input tokens read from the prompt cache."
+        },
+        "cache_creation_input_tokens": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Input tokens written to the prompt cache."
+        },
+        "cost_usd": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Cost in US dollars; 0 when no producer reported one."
+        }
+      },
+      "required": [
+        "input_tokens",
+        "output_tokens",
+        "cache_read_input_tokens",
+        "cache_creation_input_tokens",
+        "cost_usd"
+      ],
+      "additionalProperties": false,
+      "description": "Token counts and cost for one model."
+    },
     "span_counts": {
       "type": "object",
       "properties": {
@@ -409,7 +452,7 @@ export const sessionSchema = {
           "$ref": "#/definitions/agent"
         },
         "service": {
-          "description": "OpenTelemetry service.name.",
+          "description": "OpenTelemetry service.name; when the producer set none (the SDK's default `unknown_service:…`), the agent name.",
           "type": "string"
         },
         "environment": {
@@ -451,9 +494,9 @@ export const sessionSchema = {
             "type": "string"
           },
           "additionalProperties": {
-            "$ref": "#/definitions/model_usage"
+            "$ref": "#/definitions/model_entry"
           },
-          "description": "Usage and cost per model."
+          "description": "Usage and cost per model, keyed by the model that answered (`request_model` inside when it was asked for under another name)."
         },
         "started_at": {
           "type": "string",
@@ -643,6 +686,10 @@ export const sessionSchema = {
             "null"
           ]
         },
+        "error_type": {
+          "description": "Class of the error when it failed (`error.type`, else the exception's type: `TimeoutError`, `tool_error`, `rate_limit_error`, ...).",
+          "type": "string"
+        },
         "truncated": {
           "type": "object",
           "propertyNames": {
@@ -798,11 +845,15 @@ export const sessionSchema = {
           ]
         },
         "error": {
-          "description": "Error message, or null when it succeeded.",
+          "description": "Error message, or null when it succeeded. A call whose own span reports no error but whose execution (its last child span that is not a model call, tool call or agent) failed shows that error.",
           "type": [
             "string",
             "null"
           ]
+        },
+        "error_type": {
+          "description": "Class of the error when it failed (`error.type`, else the exception's type: `TimeoutError`, `tool_error`, `rate_limit_error`, ...).",
+          "type": "string"
         },
         "status": {
           "type": "string",
@@ -943,6 +994,10 @@ export const sessionSchema = {
             "null"
           ]
         },
+        "error_type": {
+          "description": "Class of the error when it failed (`error.type`, else the exception's type: `TimeoutError`, `tool_error`, `rate_limit_error`, ...).",
+          "type": "string"
+        },
         "started_at": {
           "type": "string",
           "format": "date-time",
@@ -1056,6 +1111,10 @@ export const sessionSchema = {
           "description": "Human-readable message.",
           "type": "string"
         },
+        "error_type": {
+          "description": "Class of the error when it failed (`error.type`, else the exception's type: `TimeoutError`, `tool_error`, `rate_limit_error`, ...).",
+          "type": "string"
+        },
         "step": {
           "description": "Name of the step it belongs to.",
           "type": "string"
@@ -1120,6 +1179,10 @@ export const sessionSchema = {
             "string",
             "null"
           ]
+        },
+        "error_type": {
+          "description": "Class of the error when it failed (`error.type`, else the exception's type: `TimeoutError`, `tool_error`, `rate_limit_error`, ...).",
+          "type": "string"
         },
         "attributes": {
           "type": "object",
