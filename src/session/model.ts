@@ -66,7 +66,7 @@ export const TotalsModel = UsageModel.extend({
   tool_calls: count.describe('Tool calls, subagents\' included.'),
   subagents: count.describe('Subagents run.'),
   errors: count.describe('Failed model calls, tool calls, subagents and steps (failure events are not counted again).'),
-  duration_ms: nonNeg.describe('Wall-clock duration of the session.'),
+  duration_ms: nonNeg.describe('Wall-clock duration of the session, in whole milliseconds.'),
   api_duration_ms: nonNeg.describe('Time spent in model calls (their summed durations), or the runtime\'s own figure.'),
   sources: z
     .strictObject({
@@ -115,7 +115,7 @@ export const LlmMessageEventModel = z
     trace_id: eventTraceId.optional(),
     at: iso,
     ended_at: iso,
-    duration_ms: nonNeg.describe('Duration of the call.'),
+    duration_ms: nonNeg.describe('Duration of the call, in whole milliseconds (as every duration in the document).'),
     model: z.string().optional().describe('Model that answered.'),
     response_id: z.string().optional().describe('Provider\'s response id.'),
     thinking: z.string().optional().describe('Extended thinking, when captured.'),
@@ -129,7 +129,7 @@ export const LlmMessageEventModel = z
     usage: UsageModel,
     cost_usd: nonNeg.optional().describe('Cost of this call in US dollars; absent when unknown.'),
     cost_source: z.string().optional().describe('Who reported cost_usd, when not the span itself (e.g. `claude_code.api_request`, the Claude Code CLI\'s log event).'),
-    ttft_ms: nonNeg.optional().describe('Time to the first token, in ms, when the producer measured it.'),
+    ttft_ms: nonNeg.optional().describe('Time to the first token, in whole milliseconds, when the producer measured it.'),
     error: optionalError.optional(),
     error_type: errorType,
     truncated: truncated.optional(),
@@ -151,11 +151,11 @@ export const ToolCallEventModel = z
     mcp_server: z.string().optional().describe('MCP server the tool belongs to.'),
     permission_decision: z.string().nullable().optional().describe('Permission decision for the call (`accept`, `reject`, ...), when the runtime reports it.'),
     permission_source: z.string().nullable().optional().describe('Who decided (`config`, `user`, `hook`, ...).'),
-    blocked_ms: nonNeg.nullable().optional().describe('Time the call waited on the permission decision (blocked on the user), in ms.'),
+    blocked_ms: nonNeg.nullable().optional().describe('Time the call waited on the permission decision (blocked on the user), in whole milliseconds.'),
     truncated: truncated.optional(),
     started_at: iso,
     ended_at: iso,
-    duration_ms: nonNeg.describe('Duration of the call.'),
+    duration_ms: nonNeg.describe('Duration of the call, in whole milliseconds (as every duration in the document).'),
   })
   .meta({ id: 'tool_call_event', description: 'One tool call.' });
 
@@ -176,7 +176,7 @@ export const SubagentEventModel = z
     error_type: errorType,
     started_at: iso,
     ended_at: iso,
-    duration_ms: nonNeg.describe('Duration of the subagent run.'),
+    duration_ms: nonNeg.describe('Duration of the subagent run, in whole milliseconds.'),
     get events() {
       return z.array(SessionEventModel).describe('What the subagent did, nested.');
     },
@@ -228,7 +228,7 @@ export const StepEventModel = z
     attributes: z.record(z.string(), JsonValueModel).describe('The span\'s attributes.'),
     started_at: iso,
     ended_at: iso,
-    duration_ms: nonNeg.describe('Duration of the span.'),
+    duration_ms: nonNeg.describe('Duration of the span, in whole milliseconds.'),
     get events() {
       return z.array(SessionEventModel).optional().describe('Events of child spans, nested.');
     },

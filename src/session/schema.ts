@@ -265,7 +265,7 @@ export const sessionSchema = {
         "duration_ms": {
           "type": "number",
           "minimum": 0,
-          "description": "Wall-clock duration of the session."
+          "description": "Wall-clock duration of the session, in whole milliseconds."
         },
         "api_duration_ms": {
           "type": "number",
@@ -626,7 +626,7 @@ export const sessionSchema = {
         "duration_ms": {
           "type": "number",
           "minimum": 0,
-          "description": "Duration of the call."
+          "description": "Duration of the call, in whole milliseconds (as every duration in the document)."
         },
         "model": {
           "description": "Model that answered.",
@@ -675,7 +675,7 @@ export const sessionSchema = {
           "type": "string"
         },
         "ttft_ms": {
-          "description": "Time to the first token, in ms, when the producer measured it.",
+          "description": "Time to the first token, in whole milliseconds, when the producer measured it.",
           "type": "number",
           "minimum": 0
         },
@@ -883,7 +883,7 @@ export const sessionSchema = {
           ]
         },
         "blocked_ms": {
-          "description": "Time the call waited on the permission decision (blocked on the user), in ms.",
+          "description": "Time the call waited on the permission decision (blocked on the user), in whole milliseconds.",
           "anyOf": [
             {
               "type": "number",
@@ -918,7 +918,7 @@ export const sessionSchema = {
         "duration_ms": {
           "type": "number",
           "minimum": 0,
-          "description": "Duration of the call."
+          "description": "Duration of the call, in whole milliseconds (as every duration in the document)."
         }
       },
       "required": [
@@ -1011,7 +1011,7 @@ export const sessionSchema = {
         "duration_ms": {
           "type": "number",
           "minimum": 0,
-          "description": "Duration of the subagent run."
+          "description": "Duration of the subagent run, in whole milliseconds."
         },
         "events": {
           "type": "array",
@@ -1207,7 +1207,7 @@ export const sessionSchema = {
         "duration_ms": {
           "type": "number",
           "minimum": 0,
-          "description": "Duration of the span."
+          "description": "Duration of the span, in whole milliseconds."
         },
         "events": {
           "description": "Events of child spans, nested.",
@@ -1413,7 +1413,7 @@ export const sessionIndexSchema = {
         "duration_ms": {
           "type": "number",
           "minimum": 0,
-          "description": "Wall-clock duration of the session."
+          "description": "Wall-clock duration of the session, in whole milliseconds."
         },
         "api_duration_ms": {
           "type": "number",
