@@ -117,10 +117,12 @@ describe('what the document says of a generic-API run, on both capture paths', (
         // A tool whose first attempt failed and second succeeded: a success.
         await t.toolCall('fetch', () => {
           const tracer = provider.getTracer('http');
-          const first = tracer.startSpan('GET /a');
+          // Explicit times: the attempts' order must not depend on the clock's resolution.
+          const t0 = Date.now();
+          const first = tracer.startSpan('GET /a', { startTime: t0 - 30 });
           first.setStatus({ code: SpanStatusCode.ERROR, message: 'reset' });
-          first.end();
-          tracer.startSpan('GET /a').end();
+          first.end(t0 - 20);
+          tracer.startSpan('GET /a', { startTime: t0 - 10 }).end(t0);
           return 'page';
         });
       }),

@@ -168,7 +168,8 @@ function failedExecution(node: Node | undefined): SpanRecord | undefined {
   for (const c of node?.children ?? []) {
     const op = opName(c.span);
     if (op === sc.OP_CHAT || op === sc.OP_EXECUTE_TOOL || op === sc.OP_INVOKE_AGENT) continue;
-    if (!last || c.span.endTimeMs > last.endTimeMs || (c.span.endTimeMs === last.endTimeMs && c.span.spanId > last.spanId)) last = c.span;
+    // (Children are in start order, so on equal end times the later start wins.)
+    if (!last || c.span.endTimeMs >= last.endTimeMs) last = c.span;
   }
   return last && last.status.code === 'error' ? last : undefined;
 }
