@@ -21,6 +21,7 @@ export type {
   FailureEvent,
   JsonValue,
   LlmMessageEvent,
+  ModelEntry,
   ModelUsage,
   NotificationEvent,
   Session,

@@ -265,6 +265,18 @@ describe('names and keys', () => {
     const out = applyPrivacy(session, { redact: true, captureContent: true, captureThinking: true });
     expect(out.metadata).toEqual({ '[REDACTED:email]': 'a', '[REDACTED:email]#2': 'b', callback: 4155550132, note: 'call [REDACTED:phone]' });
   });
+
+  it('error_type and request_model are names: kept in privacy mode, redacted by the patterns', () => {
+    const base = assembleFromTool();
+    const session = {
+      ...base,
+      models: { 'gpt-x-2026': { request_model: 'gpt-x jane@example.com', input_tokens: 1, output_tokens: 1, cache_read_input_tokens: 0, cache_creation_input_tokens: 0, cost_usd: 0 } },
+      events: [{ type: 'failure' as const, at: base.started_at, category: 'tool' as const, code: 'error', error_type: 'Err jane@example.com' }],
+    };
+    const out = applyPrivacy(session, { redact: true, captureContent: false });
+    expect(out.models['gpt-x-2026']!.request_model).toBe('gpt-x [REDACTED:email]');
+    expect(out.events[0]).toMatchObject({ error_type: 'Err [REDACTED:email]' });
+  });
 });
 
 describe('applyPrivacy over every golden session', () => {

@@ -6,6 +6,7 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import type { Attributes } from '@opentelemetry/api';
 import * as sc from '../spans/semconv.js';
+import { agentToolResult } from './agent-result.js';
 import { LazySpan } from './lazy-span.js';
 import type { Run } from './run.js';
 import type { AgentState, Json, ToolState } from './state.js';
@@ -63,7 +64,8 @@ export class Tools {
       const interrupted = obj(outcome.result)?.interrupted === true;
       attrs[sc.AMS_TOOL_STATUS] = interrupted ? 'interrupted' : 'ok';
       attrs[sc.AMS_TOOL_INTERRUPTED] = interrupted;
-      this.run.emitter.toolResult(attrs, outcome.result);
+      // The Agent tool's result: the subagent's answer and usage, not the SDK's bookkeeping.
+      this.run.emitter.toolResult(attrs, AGENT_TOOLS.has(tool.name) ? agentToolResult(outcome.result) : outcome.result);
     }
     tool.span.setAttributes(attrs);
     tool.span.end(now);

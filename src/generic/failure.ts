@@ -98,6 +98,7 @@ export function addFailure(span: Span, failure: FailureInfo): void {
     const message = failure.message ?? (failure.error !== undefined ? errorMessageOf(failure.error) : undefined);
     const attrs: Record<string, string | number> = { [sc.AMS_FAILURE_TYPE]: failure.type, [sc.AMS_FAILURE_CODE]: code };
     if (message) attrs[sc.AMS_FAILURE_MESSAGE] = truncate(message, MAX_MESSAGE).value;
+    if (failure.error instanceof Error) attrs[sc.ERROR_TYPE] = failure.error.name || 'Error';
     if (failure.step) attrs[sc.AMS_FAILURE_STEP] = failure.step;
     if (failure.attempt !== undefined && Number.isInteger(failure.attempt) && failure.attempt >= 1) attrs[sc.AMS_FAILURE_ATTEMPT] = failure.attempt;
     span.addEvent(sc.EVENT_FAILURE, attrs, now());

@@ -55,6 +55,8 @@ export interface SessionOptions {
   model?: string;
   /** What this agent does (`gen_ai.agent.description`); shown on a subagent. */
   description?: string;
+  /** The system prompt the agent runs with (`gen_ai.system_instructions`; an input: only when inputs are recorded). */
+  systemPrompt?: string;
 }
 
 export interface SpanHandle {
@@ -184,6 +186,7 @@ export class AgentTracing {
     const attrs = this.emitter.agentAttributes({ ...options, agent });
     // Read only when this session runs inside another one: the subagent's "why".
     this.emitter.subagentPrompt(attrs, options.prompt);
+    this.emitter.systemInstructions(attrs, options.systemPrompt);
     return this.run('agent', agent.name, `${sc.OP_INVOKE_AGENT} ${agent.name}`, SpanKind.INTERNAL, attrs, {}, (span) => {
       const h = this.handle(span, 'agent', agent.name, {}) as SessionHandle;
       h.prompt = (text: string) =>

@@ -94,7 +94,7 @@ class Redactor {
     // Instructions are content: masked, redacted, or omitted with the rest of it.
     if (s.system_prompt !== undefined) out.system_prompt = this.p.captureContent ? this.contentText(s.system_prompt, 'system_prompt') : OMITTED;
     const models: Session['models'] = {};
-    for (const [k, v] of Object.entries(s.models)) models[this.key(k, models)] = v;
+    for (const [k, v] of Object.entries(s.models)) models[this.key(k, models)] = v.request_model !== undefined ? { ...v, request_model: this.name(v.request_model) } : v;
     out.models = models;
     out.events = this.events(s.events);
     return out;
@@ -119,6 +119,7 @@ class Redactor {
       case 'failure': {
         const out: FailureEvent = { ...e, code: this.text(e.code) };
         if (e.step !== undefined) out.step = this.text(e.step);
+        if (e.error_type !== undefined) out.error_type = this.name(e.error_type);
         if (e.message !== undefined) {
           if (this.p.captureContent) out.message = this.contentText(e.message, 'failure.message');
           else delete out.message;
@@ -157,6 +158,7 @@ class Redactor {
       });
     }
     if (typeof e.error === 'string') out.error = this.errorText(e.error, 'llm_message.error');
+    if (e.error_type !== undefined) out.error_type = this.name(e.error_type);
     return out;
   }
 
@@ -170,6 +172,7 @@ class Redactor {
       else out[f] = this.contentJson(e[f], `tool_call.${f}`);
     }
     if (typeof e.error === 'string') out.error = this.errorText(e.error, 'tool_call.error');
+    if (e.error_type !== undefined) out.error_type = this.name(e.error_type);
     return out;
   }
 
@@ -186,6 +189,7 @@ class Redactor {
     if (e.agent_id !== undefined) out.agent_id = this.name(e.agent_id);
     if (e.tool_use_id !== undefined) out.tool_use_id = this.name(e.tool_use_id);
     if (typeof e.error === 'string') out.error = this.errorText(e.error, 'subagent.error');
+    if (e.error_type !== undefined) out.error_type = this.name(e.error_type);
     return out;
   }
 
@@ -208,6 +212,7 @@ class Redactor {
     }
     out.attributes = attributes;
     if (typeof e.error === 'string') out.error = this.errorText(e.error, 'step.error');
+    if (e.error_type !== undefined) out.error_type = this.name(e.error_type);
     if (e.events) out.events = this.events(e.events);
     return out;
   }

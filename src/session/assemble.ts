@@ -15,7 +15,7 @@ import type {
   FailureEvent,
   JsonValue,
   LlmMessageEvent,
-  ModelUsage,
+  ModelEntry,
   NotificationEvent,
   Session,
   SessionEvent,
@@ -120,8 +120,13 @@ function iso(ms: number): string {
   return prefix + MS_SUFFIX[r - sec * 1000]!;
 }
 
+/** Every duration in the document is whole milliseconds: rounded here, once, whichever path the spans came by. */
+function wholeMs(ms: number): number {
+  return Math.max(0, Math.round(ms));
+}
+
 function durationMs(span: SpanRecord): number {
-  return Math.max(0, Math.round((span.endTimeMs - span.startTimeMs) * 1000) / 1000);
+  return wholeMs(span.endTimeMs - span.startTimeMs);
 }
 
 function opName(span: SpanRecord): string | undefined {
@@ -145,6 +150,28 @@ function errorMessage(span: SpanRecord): string | null {
   const exc = span.events.find((e) => e.name === sc.EXCEPTION_EVENT);
   const fromExc = exc && (str(exc.attributes, sc.EXCEPTION_MESSAGE) ?? str(exc.attributes, sc.EXCEPTION_TYPE));
   return fromExc || str(span.attributes, sc.ERROR_TYPE) || 'error';
+}
+
+/** `error.type` of a span whose event shows an error (the class of the error: `TimeoutError`, `tool_error`, ...). */
+function errorTypeOf(span: SpanRecord): string | undefined {
+  return str(span.attributes, sc.ERROR_TYPE) ?? str(span.events.find((e) => e.name === sc.EXCEPTION_EVENT)?.attributes ?? {}, sc.EXCEPTION_TYPE);
+}
+
+/**
+ * The failed execution under a tool call that itself reports none (e.g. `execute_tool` around a
+ * child span that does the work and fails): the outcome of the tool is that of its last direct
+ * child that is not itself a model call, tool call or agent. A failed attempt followed by a
+ * successful one is a success.
+ */
+function failedExecution(node: Node | undefined): SpanRecord | undefined {
+  let last: SpanRecord | undefined;
+  for (const c of node?.children ?? []) {
+    const op = opName(c.span);
+    if (op === sc.OP_CHAT || op === sc.OP_EXECUTE_TOOL || op === sc.OP_INVOKE_AGENT) continue;
+    // (Children are in start order, so on equal end times the later start wins.)
+    if (!last || c.span.endTimeMs >= last.endTimeMs) last = c.span;
+  }
+  return last && last.status.code === 'error' ? last : undefined;
 }
 
 const TRUNCATED_LAST_CHAR = sc.AMS_TRUNCATED_SUFFIX.charCodeAt(sc.AMS_TRUNCATED_SUFFIX.length - 1);
@@ -222,27 +249,34 @@ function llmMessage(span: SpanRecord): LlmMessageEvent {
   const costSource = cost !== undefined ? str(a, sc.AMS_COST_SOURCE) : undefined;
   if (costSource !== undefined) ev.cost_source = costSource;
   const ttft = num(a, sc.AMS_LLM_TTFT_MS);
-  if (ttft !== undefined && ttft >= 0) ev.ttft_ms = ttft;
+  if (ttft !== undefined && ttft >= 0) ev.ttft_ms = wholeMs(ttft);
   const error = errorMessage(span);
   if (error !== null) ev.error = error;
+  const errorType = error !== null ? errorTypeOf(span) : undefined;
+  if (errorType !== undefined) ev.error_type = errorType;
   const truncated = truncatedSizes(a);
   if (truncated !== undefined) ev.truncated = truncated;
   return ev;
 }
 
-function toolCall(span: SpanRecord): ToolCallEvent {
+function toolCall(span: SpanRecord, node?: Node): ToolCallEvent {
   const a = span.attributes;
   const declared = str(a, sc.AMS_TOOL_STATUS);
   const interrupted = bool(a, sc.AMS_TOOL_INTERRUPTED) === true || declared === 'interrupted';
   let error = errorMessage(span);
+  // The tool span says nothing of an error but the execution under it failed: so did the call.
+  const execution = error === null && declared !== 'ok' && !interrupted ? failedExecution(node) : undefined;
+  if (execution) error = errorMessage(execution);
   const status = interrupted ? 'interrupted' : error || declared === 'error' ? 'error' : 'ok';
   if (status === 'error' && !error) error = 'error';
+  const errorType = status === 'ok' ? undefined : ((execution && errorTypeOf(execution)) ?? errorTypeOf(span));
   const ev = { type: 'tool_call', span_id: span.spanId } as ToolCallEvent;
   const toolUseId = str(a, sc.GEN_AI_TOOL_CALL_ID);
   if (toolUseId !== undefined) ev.tool_use_id = toolUseId;
   ev.name = str(a, sc.GEN_AI_TOOL_NAME) ?? nameAfterOp(span, sc.OP_EXECUTE_TOOL) ?? span.name;
   ev.status = status;
   ev.error = error;
+  if (errorType !== undefined) ev.error_type = errorType;
   const mcpServer = str(a, sc.AMS_TOOL_MCP_SERVER);
   if (mcpServer !== undefined) ev.mcp_server = mcpServer;
   const decision = str(a, sc.AMS_TOOL_PERMISSION_DECISION);
@@ -250,7 +284,7 @@ function toolCall(span: SpanRecord): ToolCallEvent {
   const decidedBy = str(a, sc.AMS_TOOL_PERMISSION_SOURCE);
   if (decidedBy !== undefined) ev.permission_source = decidedBy;
   const blocked = num(a, sc.AMS_TOOL_BLOCKED_MS);
-  if (blocked !== undefined && blocked >= 0) ev.blocked_ms = blocked;
+  if (blocked !== undefined && blocked >= 0) ev.blocked_ms = wholeMs(blocked);
   ev.started_at = iso(span.startTimeMs);
   ev.ended_at = iso(span.endTimeMs);
   ev.duration_ms = durationMs(span);
@@ -302,6 +336,8 @@ function failureEvent(e: SpanEventRecord, spanId: string): FailureEvent {
   };
   const message = str(e.attributes, sc.AMS_FAILURE_MESSAGE);
   if (message !== undefined) ev.message = message;
+  const errorType = str(e.attributes, sc.ERROR_TYPE);
+  if (errorType !== undefined) ev.error_type = errorType;
   const step = str(e.attributes, sc.AMS_FAILURE_STEP);
   if (step !== undefined) ev.step = step;
   if (attempt !== undefined && Number.isInteger(attempt) && attempt >= 1) ev.attempt = attempt;
@@ -403,6 +439,8 @@ function subagent(node: Node): SubagentEvent {
   if (transcriptPath !== undefined) ev.transcript_path = transcriptPath;
   ev.status = error ? 'error' : 'ok';
   if (error !== null) ev.error = error;
+  const errorType = error !== null ? errorTypeOf(span) : undefined;
+  if (errorType !== undefined) ev.error_type = errorType;
   ev.started_at = iso(span.startTimeMs);
   ev.ended_at = iso(span.endTimeMs);
   ev.duration_ms = durationMs(span);
@@ -436,7 +474,7 @@ function childEvents(node: Node, out: Keyed[]): void {
       out.push(keyed(llmMessage(span), span.startTimeMs));
       childEvents(child, out);
     } else if (op === sc.OP_EXECUTE_TOOL) {
-      out.push(keyed(toolCall(span), span.startTimeMs));
+      out.push(keyed(toolCall(span, child), span.startTimeMs));
       childEvents(child, out);
     } else {
       out.push(keyed(step(child), span.startTimeMs));
@@ -451,6 +489,8 @@ function step(node: Node): StepEvent {
   childEvents(node, nested);
   const ev = { type: 'step', span_id: span.spanId, name: span.name, kind: span.kind, status: error ? 'error' : 'ok' } as StepEvent;
   if (error !== null) ev.error = error;
+  const errorType = error !== null ? errorTypeOf(span) : undefined;
+  if (errorType !== undefined) ev.error_type = errorType;
   ev.started_at = iso(span.startTimeMs);
   ev.ended_at = iso(span.endTimeMs);
   ev.duration_ms = durationMs(span);
@@ -564,10 +604,10 @@ function metadataOf(attrs: Attributes): Record<string, string | number | boolean
   return out;
 }
 
-function modelUsageOf(attrs: Attributes): Record<string, ModelUsage> | undefined {
+function modelUsageOf(attrs: Attributes): Record<string, ModelEntry> | undefined {
   const parsed = parseMaybeJson(attrs[sc.AMS_MODEL_USAGE]);
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
-  const out: Record<string, ModelUsage> = {};
+  const out: Record<string, ModelEntry> = {};
   for (const model of Object.keys(parsed).sort()) {
     const u = parsed[model];
     if (!u || typeof u !== 'object' || Array.isArray(u)) continue;
@@ -586,16 +626,38 @@ function modelUsageOf(attrs: Attributes): Record<string, ModelUsage> | undefined
 }
 
 /**
- * Per-model usage summed over the events. A model's cost is the sum of its calls' known costs:
+/**
+ * Request model -> the one response model that answered it (`gpt-4o-mini` -> `gpt-4o-mini-2024-07-18`),
+ * from the model calls that name both. A request model answered under several names is left alone.
+ */
+function responseModels(nodes: Iterable<Node>): Map<string, string> {
+  const seen = new Map<string, string | null>();
+  for (const { span } of nodes) {
+    if (opName(span) !== sc.OP_CHAT) continue;
+    const request = str(span.attributes, sc.GEN_AI_REQUEST_MODEL);
+    const response = str(span.attributes, sc.GEN_AI_RESPONSE_MODEL);
+    if (request === undefined || response === undefined || request === response) continue;
+    const known = seen.get(request);
+    seen.set(request, known === undefined || known === response ? response : null);
+  }
+  const out = new Map<string, string>();
+  for (const [request, response] of seen) if (response !== null) out.set(request, response);
+  return out;
+}
+
+/**
+ * One entry per model, keyed by the name that answered (calls known only by the requested name
+ * join it), usage summed over the events. A model's cost is the sum of its calls' known costs:
  * null when none had one, marked `cost_partial` when only some did.
  */
-function modelsFromEvents(events: SessionEvent[]): Record<string, ModelUsage> {
-  const into: Record<string, ModelUsage> = {};
+function modelsFromEvents(events: SessionEvent[], aliases: Map<string, string>): Record<string, ModelEntry> {
+  const into: Record<string, ModelEntry> = {};
   const unpriced = new Set<string>();
   const walk = (list: SessionEvent[]) => {
     for (const e of list) {
       if (e.type === 'llm_message') {
-        const key = e.model ?? 'unknown';
+        const named = e.model ?? 'unknown';
+        const key = aliases.get(named) ?? named;
         const m = (into[key] ??= { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0, cost_usd: null });
         addUsage(m, e.usage);
         if (e.cost_usd === undefined) unpriced.add(key);
@@ -608,6 +670,15 @@ function modelsFromEvents(events: SessionEvent[]): Record<string, ModelUsage> {
   walk(events);
   for (const [key, m] of Object.entries(into)) if (m.cost_usd !== null && unpriced.has(key)) m.cost_partial = true;
   return into;
+}
+
+/** Sets `request_model` on each entry that was asked for under another name. */
+function withRequestModels(models: Record<string, ModelEntry>, aliases: Map<string, string>): Record<string, ModelEntry> {
+  for (const [request, response] of aliases) {
+    const m = models[response];
+    if (m !== undefined && m.request_model === undefined) models[response] = { request_model: request, ...m };
+  }
+  return models;
 }
 
 function firstAttr(nodes: Iterable<Node>, key: string): string | undefined {
@@ -657,18 +728,22 @@ export function assembleSession(records: readonly SpanRecord[], options: Assembl
   // is itself the event.
   const rootOp = synthetic ? undefined : opName(r);
   if (rootOp === sc.OP_CHAT) topEvents.push(keyed(llmMessage(r), r.startTimeMs));
-  else if (rootOp === sc.OP_EXECUTE_TOOL) topEvents.push(keyed(toolCall(r), r.startTimeMs));
+  else if (rootOp === sc.OP_EXECUTE_TOOL) topEvents.push(keyed(toolCall(r, root), r.startTimeMs));
   for (const o of orphans) childEvents({ span: r, children: [o] }, topEvents);
   const events = sortEvents(topEvents);
 
   const startMs = Math.min(...members.map((m) => m.span.startTimeMs));
   const endMs = Math.max(...members.map((m) => m.span.endTimeMs));
   const totals = computeTotals(events, ra, endMs - startMs);
+  // Whole milliseconds, whoever reported them (the runtime's own figures may be fractional).
+  totals.duration_ms = wholeMs(totals.duration_ms);
+  totals.api_duration_ms = wholeMs(totals.api_duration_ms);
   const rootError = synthetic ? null : errorMessage(r);
   // The run itself failed: counted with the errors inside it (a lone chat/tool root already was).
   if (rootError && rootOp !== sc.OP_CHAT && rootOp !== sc.OP_EXECUTE_TOOL) totals.errors += 1;
   const reported = modelUsageOf(ra);
-  const models = reported && Object.keys(reported).length ? reported : modelsFromEvents(events);
+  const aliases = responseModels(nodes.values());
+  const models = withRequestModels(reported && Object.keys(reported).length ? reported : modelsFromEvents(events, aliases), aliases);
 
   const incompleteReasons: string[] = [];
   if (options.incompleteReason) incompleteReasons.push(options.incompleteReason);
@@ -683,8 +758,10 @@ export function assembleSession(records: readonly SpanRecord[], options: Assembl
   else if (incompleteReasons.length) status = 'incomplete';
   const statusReasons = [...(rootError || reason ? [reason && rootError && rootError !== reason ? `${reason}: ${rootError}` : (reason ?? rootError)!] : []), ...incompleteReasons];
 
-  const agentName =
-    str(ra, sc.GEN_AI_AGENT_NAME) ?? nameAfterOp(r, sc.OP_INVOKE_AGENT) ?? str(r.resource, sc.SERVICE_NAME) ?? 'agent';
+  // The SDK's default service name (`unknown_service:node`) names nothing the user chose.
+  const serviceName = str(r.resource, sc.SERVICE_NAME);
+  const userService = serviceName !== undefined && !serviceName.startsWith(sc.UNKNOWN_SERVICE_PREFIX) ? serviceName : undefined;
+  const agentName = str(ra, sc.GEN_AI_AGENT_NAME) ?? nameAfterOp(r, sc.OP_INVOKE_AGENT) ?? userService ?? 'agent';
   const rawId = options.sessionId ?? str(ra, sc.AMS_SESSION_ID) ?? options.defaultSessionId ?? r.traceId;
 
   const session = { schema_version: SCHEMA_VERSION, id: sanitizeId(rawId), trace_id: r.traceId } as Session;
@@ -696,8 +773,7 @@ export function assembleSession(records: readonly SpanRecord[], options: Assembl
   if (statusReasons.length) session.status_reason = statusReasons.join('; ');
   const agentVersion = str(ra, sc.GEN_AI_AGENT_VERSION);
   session.agent = agentVersion !== undefined ? { name: agentName, version: agentVersion } : { name: agentName };
-  const service = str(r.resource, sc.SERVICE_NAME);
-  if (service !== undefined) session.service = service;
+  session.service = userService ?? agentName;
   const environment = str(ra, sc.AMS_ENVIRONMENT) ?? str(r.resource, sc.DEPLOYMENT_ENVIRONMENT_NAME) ?? str(r.resource, 'deployment.environment');
   if (environment !== undefined) session.environment = environment;
   session.tags = [...new Set(strList(ra, sc.AMS_TAGS) ?? [])];

@@ -13,7 +13,7 @@
  * as B then A (only the revision counts writes).
  */
 import { addCost, combineTotals, costMixed, mostUsedModel } from './totals.js';
-import type { ModelUsage, Session, SessionEvent, SessionStatus, SessionTrace } from './types.js';
+import type { ModelEntry, Session, SessionEvent, SessionStatus, SessionTrace } from './types.js';
 
 /** One trace of a session: the header its own document had, and its events (without trace_id). */
 export interface SessionPart {
@@ -110,27 +110,30 @@ function firstDefined<T>(parts: SessionPart[], pick: (h: SessionTrace) => T | un
   return undefined;
 }
 
-function combineModels(parts: SessionPart[]): Record<string, ModelUsage> {
-  const sums = new Map<string, ModelUsage>();
-  const seen = new Map<string, ModelUsage[]>();
+function combineModels(parts: SessionPart[]): Record<string, ModelEntry> {
+  const sums = new Map<string, ModelEntry>();
+  const seen = new Map<string, ModelEntry[]>();
   for (const p of parts) {
     for (const [name, u] of Object.entries(p.header.models)) {
-      const m = sums.get(name) ?? { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0, cost_usd: null };
+      const m: ModelEntry = sums.get(name) ?? { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0, cost_usd: null };
       m.input_tokens += u.input_tokens;
       m.output_tokens += u.output_tokens;
       m.cache_read_input_tokens += u.cache_read_input_tokens;
       m.cache_creation_input_tokens += u.cache_creation_input_tokens;
       // Unknown stays unknown: null + null = null, null + x = x (marked partial below).
       m.cost_usd = addCost(m.cost_usd, u.cost_usd);
+      // The name it was asked for, from whichever trace knew it.
+      if (u.request_model !== undefined && m.request_model === undefined) m.request_model = u.request_model;
       sums.set(name, m);
       seen.set(name, [...(seen.get(name) ?? []), u]);
     }
   }
-  const out: Record<string, ModelUsage> = {};
+  const out: Record<string, ModelEntry> = {};
   for (const name of [...sums.keys()].sort()) {
-    const m = sums.get(name)!;
+    const { request_model, ...m } = sums.get(name)!;
     if (costMixed(seen.get(name)!)) m.cost_partial = true;
-    out[name] = m;
+    // Key order as the model declares it: request_model first.
+    out[name] = request_model !== undefined ? { request_model, ...m } : m;
   }
   return out;
 }

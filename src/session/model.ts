@@ -16,6 +16,10 @@ const eventTraceId = z
   .regex(/^[0-9a-f]{32}$/)
   .describe('Trace (interaction) the event came from: set on the top-level events of a document that spans several traces (see `traces`), absent otherwise.');
 const optionalError = z.string().nullable().describe('Error message, or null when it succeeded.');
+const errorType = z
+  .string()
+  .optional()
+  .describe('Class of the error when it failed (`error.type`, else the exception\'s type: `TimeoutError`, `tool_error`, `rate_limit_error`, ...).');
 const truncated = z
   .record(z.string(), count)
   .describe('Attribute name -> original size, for values the instrumentation cut short.');
@@ -53,6 +57,13 @@ export const ModelUsageModel = UsageModel.extend({
   cost_partial: costPartial,
 }).meta({ id: 'model_usage', description: 'Token counts and cost for one model.' });
 
+export const ModelEntryModel = ModelUsageModel.extend({
+  request_model: z
+    .string()
+    .optional()
+    .describe('The name the model was asked for, when it answered under another (`gpt-4o-mini` for `gpt-4o-mini-2024-07-18`): one entry per model, not one per name.'),
+}).meta({ id: 'model_entry', description: 'Token counts and cost for one model, keyed by the name that answered.' });
+
 export const TotalsSourceModel = z
   .enum(['events', 'sdk', 'reported'])
   .describe(
@@ -70,7 +81,7 @@ export const TotalsModel = UsageModel.extend({
   tool_calls: count.describe('Tool calls, subagents\' included.'),
   subagents: count.describe('Subagents run.'),
   errors: count.describe('Failed model calls, tool calls, subagents and steps (failure events are not counted again).'),
-  duration_ms: nonNeg.describe('Wall-clock duration of the session.'),
+  duration_ms: nonNeg.describe('Wall-clock duration of the session, in whole milliseconds.'),
   api_duration_ms: nonNeg.describe('Time spent in model calls (their summed durations), or the runtime\'s own figure.'),
   sources: z
     .strictObject({
@@ -119,7 +130,7 @@ export const LlmMessageEventModel = z
     trace_id: eventTraceId.optional(),
     at: iso,
     ended_at: iso,
-    duration_ms: nonNeg.describe('Duration of the call.'),
+    duration_ms: nonNeg.describe('Duration of the call, in whole milliseconds (as every duration in the document).'),
     model: z.string().optional().describe('Model that answered.'),
     response_id: z.string().optional().describe('Provider\'s response id.'),
     thinking: z.string().optional().describe('Extended thinking, when captured.'),
@@ -133,8 +144,9 @@ export const LlmMessageEventModel = z
     usage: UsageModel,
     cost_usd: nonNeg.optional().describe('Cost of this call in US dollars; absent when unknown.'),
     cost_source: z.string().optional().describe('Who reported cost_usd, when not the span itself (e.g. `claude_code.api_request`, the Claude Code CLI\'s log event).'),
-    ttft_ms: nonNeg.optional().describe('Time to the first token, in ms, when the producer measured it.'),
+    ttft_ms: nonNeg.optional().describe('Time to the first token, in whole milliseconds, when the producer measured it.'),
     error: optionalError.optional(),
+    error_type: errorType,
     truncated: truncated.optional(),
   })
   .meta({ id: 'llm_message_event', description: 'One model call.' });
@@ -148,16 +160,17 @@ export const ToolCallEventModel = z
     name: z.string().describe('Tool name.'),
     input: JsonValueModel.optional().describe('Tool input.'),
     result: JsonValueModel.optional().describe('Tool result.'),
-    error: optionalError,
+    error: optionalError.describe('Error message, or null when it succeeded. A call whose own span reports no error but whose execution (its last child span that is not a model call, tool call or agent) failed shows that error.'),
+    error_type: errorType,
     status: z.enum(['ok', 'error', 'interrupted']).describe('`interrupted` when the run ended before the tool did.'),
     mcp_server: z.string().optional().describe('MCP server the tool belongs to.'),
     permission_decision: z.string().nullable().optional().describe('Permission decision for the call (`accept`, `reject`, ...), when the runtime reports it.'),
     permission_source: z.string().nullable().optional().describe('Who decided (`config`, `user`, `hook`, ...).'),
-    blocked_ms: nonNeg.nullable().optional().describe('Time the call waited on the permission decision (blocked on the user), in ms.'),
+    blocked_ms: nonNeg.nullable().optional().describe('Time the call waited on the permission decision (blocked on the user), in whole milliseconds.'),
     truncated: truncated.optional(),
     started_at: iso,
     ended_at: iso,
-    duration_ms: nonNeg.describe('Duration of the call.'),
+    duration_ms: nonNeg.describe('Duration of the call, in whole milliseconds (as every duration in the document).'),
   })
   .meta({ id: 'tool_call_event', description: 'One tool call.' });
 
@@ -175,9 +188,10 @@ export const SubagentEventModel = z
     tool_use_id: z.string().optional().describe('Tool call that started it.'),
     status: SessionStatusModel,
     error: optionalError.optional(),
+    error_type: errorType,
     started_at: iso,
     ended_at: iso,
-    duration_ms: nonNeg.describe('Duration of the subagent run.'),
+    duration_ms: nonNeg.describe('Duration of the subagent run, in whole milliseconds.'),
     get events() {
       return z.array(SessionEventModel).describe('What the subagent did, nested.');
     },
@@ -206,6 +220,7 @@ export const FailureEventModel = z
     category: FailureCategoryModel,
     code: z.string().describe('Short machine code: `timeout`, `schema`, `rate_limit`, `http_503`, `error`, ...'),
     message: z.string().optional().describe('Human-readable message.'),
+    error_type: errorType,
     step: z.string().optional().describe('Name of the step it belongs to.'),
     attempt: z.int().min(1).optional().describe('Attempt number of that step, for retries.'),
   })
@@ -224,10 +239,11 @@ export const StepEventModel = z
     kind: z.enum(['internal', 'server', 'client', 'producer', 'consumer']).describe('Span kind.'),
     status: z.enum(['ok', 'error']),
     error: optionalError.optional(),
+    error_type: errorType,
     attributes: z.record(z.string(), JsonValueModel).describe('The span\'s attributes.'),
     started_at: iso,
     ended_at: iso,
-    duration_ms: nonNeg.describe('Duration of the span.'),
+    duration_ms: nonNeg.describe('Duration of the span, in whole milliseconds.'),
     get events() {
       return z.array(SessionEventModel).optional().describe('Events of child spans, nested.');
     },
@@ -291,13 +307,16 @@ const traceHeader = {
   status: common.status,
   status_reason: z.string().optional().describe('Why the status is not ok: error reason or what made it incomplete.'),
   agent: common.agent,
-  service: z.string().optional().describe('OpenTelemetry service.name.'),
+  service: z
+    .string()
+    .optional()
+    .describe('OpenTelemetry service.name; when the producer set none (the SDK\'s default `unknown_service:…`), the agent name.'),
   environment: common.environment,
   tags: common.tags,
   metadata: common.metadata,
   model: common.model,
   system_prompt: z.string().optional().describe('The system prompt the agent ran with, when captured (`gen_ai.system_instructions` on the root span; Claude Code: its `system_prompt` event).'),
-  models: z.record(z.string(), ModelUsageModel).describe('Usage and cost per model.'),
+  models: z.record(z.string(), ModelEntryModel).describe('Usage and cost per model, keyed by the model that answered (`request_model` inside when it was asked for under another name).'),
   started_at: common.started_at,
   ended_at: common.ended_at,
   totals: common.totals,

@@ -55,7 +55,7 @@ export const sessionSchema = {
       "$ref": "#/definitions/agent"
     },
     "service": {
-      "description": "OpenTelemetry service.name.",
+      "description": "OpenTelemetry service.name; when the producer set none (the SDK's default `unknown_service:…`), the agent name.",
       "type": "string"
     },
     "environment": {
@@ -97,9 +97,9 @@ export const sessionSchema = {
         "type": "string"
       },
       "additionalProperties": {
-        "$ref": "#/definitions/model_usage"
+        "$ref": "#/definitions/model_entry"
       },
-      "description": "Usage and cost per model."
+      "description": "Usage and cost per model, keyed by the model that answered (`request_model` inside when it was asked for under another name)."
     },
     "started_at": {
       "type": "string",
@@ -171,7 +171,7 @@ export const sessionSchema = {
       "additionalProperties": false,
       "description": "The agent that ran."
     },
-    "model_usage": {
+    "model_entry": {
       "type": "object",
       "properties": {
         "input_tokens": {
@@ -210,6 +210,10 @@ export const sessionSchema = {
           "description": "Present (true) when cost_usd is a sum of known costs that leaves out model calls with no cost of their own (neither the producer nor a run total gave one): the real cost is higher. Absent when every call was priced, or when cost_usd is null.",
           "type": "boolean",
           "const": true
+        },
+        "request_model": {
+          "description": "The name the model was asked for, when it answered under another (`gpt-4o-mini` for `gpt-4o-mini-2024-07-18`): one entry per model, not one per name.",
+          "type": "string"
         }
       },
       "required": [
@@ -220,7 +224,7 @@ export const sessionSchema = {
         "cost_usd"
       ],
       "additionalProperties": false,
-      "description": "Token counts and cost for one model."
+      "description": "Token counts and cost for one model, keyed by the name that answered."
     },
     "totals": {
       "type": "object",
@@ -285,7 +289,7 @@ export const sessionSchema = {
         "duration_ms": {
           "type": "number",
           "minimum": 0,
-          "description": "Wall-clock duration of the session."
+          "description": "Wall-clock duration of the session, in whole milliseconds."
         },
         "api_duration_ms": {
           "type": "number",
@@ -373,6 +377,57 @@ export const sessionSchema = {
       "additionalProperties": false,
       "description": "For each figure that did not come from summing events, who reported it."
     },
+    "model_usage": {
+      "type": "object",
+      "properties": {
+        "input_tokens": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Input tokens, as the producer counted them (Anthropic counts cache reads and writes apart)."
+        },
+        "output_tokens": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Output tokens."
+        },
+        "cache_read_input_tokens": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Input tokens read from the prompt cache."
+        },
+        "cache_creation_input_tokens": {
+          "type": "number",
+          "minimum": 0,
+          "description": "Input tokens written to the prompt cache."
+        },
+        "cost_usd": {
+          "anyOf": [
+            {
+              "type": "number",
+              "minimum": 0
+            },
+            {
+              "type": "null"
+            }
+          ],
+          "description": "Cost in US dollars: the sum of the known costs of this model's calls; null (unknown, never 0) when none of its calls had a cost."
+        },
+        "cost_partial": {
+          "description": "Present (true) when cost_usd is a sum of known costs that leaves out model calls with no cost of their own (neither the producer nor a run total gave one): the real cost is higher. Absent when every call was priced, or when cost_usd is null.",
+          "type": "boolean",
+          "const": true
+        }
+      },
+      "required": [
+        "input_tokens",
+        "output_tokens",
+        "cache_read_input_tokens",
+        "cache_creation_input_tokens",
+        "cost_usd"
+      ],
+      "additionalProperties": false,
+      "description": "Token counts and cost for one model."
+    },
     "span_counts": {
       "type": "object",
       "properties": {
@@ -433,7 +488,7 @@ export const sessionSchema = {
           "$ref": "#/definitions/agent"
         },
         "service": {
-          "description": "OpenTelemetry service.name.",
+          "description": "OpenTelemetry service.name; when the producer set none (the SDK's default `unknown_service:…`), the agent name.",
           "type": "string"
         },
         "environment": {
@@ -475,9 +530,9 @@ export const sessionSchema = {
             "type": "string"
           },
           "additionalProperties": {
-            "$ref": "#/definitions/model_usage"
+            "$ref": "#/definitions/model_entry"
           },
-          "description": "Usage and cost per model."
+          "description": "Usage and cost per model, keyed by the model that answered (`request_model` inside when it was asked for under another name)."
         },
         "started_at": {
           "type": "string",
@@ -607,7 +662,7 @@ export const sessionSchema = {
         "duration_ms": {
           "type": "number",
           "minimum": 0,
-          "description": "Duration of the call."
+          "description": "Duration of the call, in whole milliseconds (as every duration in the document)."
         },
         "model": {
           "description": "Model that answered.",
@@ -656,7 +711,7 @@ export const sessionSchema = {
           "type": "string"
         },
         "ttft_ms": {
-          "description": "Time to the first token, in ms, when the producer measured it.",
+          "description": "Time to the first token, in whole milliseconds, when the producer measured it.",
           "type": "number",
           "minimum": 0
         },
@@ -666,6 +721,10 @@ export const sessionSchema = {
             "string",
             "null"
           ]
+        },
+        "error_type": {
+          "description": "Class of the error when it failed (`error.type`, else the exception's type: `TimeoutError`, `tool_error`, `rate_limit_error`, ...).",
+          "type": "string"
         },
         "truncated": {
           "type": "object",
@@ -822,11 +881,15 @@ export const sessionSchema = {
           ]
         },
         "error": {
-          "description": "Error message, or null when it succeeded.",
+          "description": "Error message, or null when it succeeded. A call whose own span reports no error but whose execution (its last child span that is not a model call, tool call or agent) failed shows that error.",
           "type": [
             "string",
             "null"
           ]
+        },
+        "error_type": {
+          "description": "Class of the error when it failed (`error.type`, else the exception's type: `TimeoutError`, `tool_error`, `rate_limit_error`, ...).",
+          "type": "string"
         },
         "status": {
           "type": "string",
@@ -856,7 +919,7 @@ export const sessionSchema = {
           ]
         },
         "blocked_ms": {
-          "description": "Time the call waited on the permission decision (blocked on the user), in ms.",
+          "description": "Time the call waited on the permission decision (blocked on the user), in whole milliseconds.",
           "anyOf": [
             {
               "type": "number",
@@ -891,7 +954,7 @@ export const sessionSchema = {
         "duration_ms": {
           "type": "number",
           "minimum": 0,
-          "description": "Duration of the call."
+          "description": "Duration of the call, in whole milliseconds (as every duration in the document)."
         }
       },
       "required": [
@@ -967,6 +1030,10 @@ export const sessionSchema = {
             "null"
           ]
         },
+        "error_type": {
+          "description": "Class of the error when it failed (`error.type`, else the exception's type: `TimeoutError`, `tool_error`, `rate_limit_error`, ...).",
+          "type": "string"
+        },
         "started_at": {
           "type": "string",
           "format": "date-time",
@@ -980,7 +1047,7 @@ export const sessionSchema = {
         "duration_ms": {
           "type": "number",
           "minimum": 0,
-          "description": "Duration of the subagent run."
+          "description": "Duration of the subagent run, in whole milliseconds."
         },
         "events": {
           "type": "array",
@@ -1080,6 +1147,10 @@ export const sessionSchema = {
           "description": "Human-readable message.",
           "type": "string"
         },
+        "error_type": {
+          "description": "Class of the error when it failed (`error.type`, else the exception's type: `TimeoutError`, `tool_error`, `rate_limit_error`, ...).",
+          "type": "string"
+        },
         "step": {
           "description": "Name of the step it belongs to.",
           "type": "string"
@@ -1145,6 +1216,10 @@ export const sessionSchema = {
             "null"
           ]
         },
+        "error_type": {
+          "description": "Class of the error when it failed (`error.type`, else the exception's type: `TimeoutError`, `tool_error`, `rate_limit_error`, ...).",
+          "type": "string"
+        },
         "attributes": {
           "type": "object",
           "propertyNames": {
@@ -1168,7 +1243,7 @@ export const sessionSchema = {
         "duration_ms": {
           "type": "number",
           "minimum": 0,
-          "description": "Duration of the span."
+          "description": "Duration of the span, in whole milliseconds."
         },
         "events": {
           "description": "Events of child spans, nested.",
@@ -1386,7 +1461,7 @@ export const sessionIndexSchema = {
         "duration_ms": {
           "type": "number",
           "minimum": 0,
-          "description": "Wall-clock duration of the session."
+          "description": "Wall-clock duration of the session, in whole milliseconds."
         },
         "api_duration_ms": {
           "type": "number",

@@ -11,6 +11,8 @@ export type SessionStatus = z.infer<typeof m.SessionStatusModel>;
 export type JsonValue = z.infer<typeof m.JsonValueModel>;
 export type Usage = z.infer<typeof m.UsageModel>;
 export type ModelUsage = z.infer<typeof m.ModelUsageModel>;
+/** One entry of `Session.models`: usage and cost, and the requested name when it differs. */
+export type ModelEntry = z.infer<typeof m.ModelEntryModel>;
 /** Where a total came from (see the model). */
 export type TotalsSource = z.infer<typeof m.TotalsSourceModel>;
 export type Totals = z.infer<typeof m.TotalsModel>;

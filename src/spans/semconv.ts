@@ -50,6 +50,8 @@ export const GEN_AI_PREFIX = 'gen_ai.';
 // `import 'ams-otel'`; the SDK loads its CommonJS build, so nothing is shared). Checked in package-surface.test.ts.
 export const ERROR_TYPE = 'error.type';
 export const SERVICE_NAME = 'service.name';
+/** What the SDK puts in service.name when the user set none (`unknown_service:node`). */
+export const UNKNOWN_SERVICE_PREFIX = 'unknown_service';
 export const EXCEPTION_TYPE = 'exception.type';
 export const EXCEPTION_MESSAGE = 'exception.message';
 /** Span event name the SDK's recordException() uses. */
