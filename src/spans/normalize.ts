@@ -24,11 +24,13 @@
  * so sessions from any instrumentation show what was asked.
  *
  * Producers with a dialect of their own are mapped first, one file each in ./dialects/:
- * Claude Code's `claude_code.*` spans and log events (dialects/claude-code.ts).
+ * Claude Code's `claude_code.*` spans and log events (dialects/claude-code.ts); the Vercel AI
+ * SDK's `ai.*` spans (dialects/vercel-ai.ts).
  */
 import { isGenAiLikeLog } from './log-record.js';
 import type { AttributeValue, Attributes, SpanEventRecord, SpanRecord } from './record.js';
 import { hasClaudeCodeRecords, mapClaudeCode } from './dialects/claude-code.js';
+import { isVercelAiSpan, mapVercelAiSpan } from './dialects/vercel-ai.js';
 import { readNumber, readString } from './read.js';
 import * as sc from './semconv.js';
 
@@ -104,7 +106,8 @@ function needsNormalizing(span: SpanRecord): boolean {
 }
 
 /** Rewrites one span into the current conventions (a new record; the input is not mutated). */
-export function normalizeSpan(span: SpanRecord): SpanRecord {
+export function normalizeSpan(input: SpanRecord): SpanRecord {
+  const span = isVercelAiSpan(input) ? mapVercelAiSpan(input) : input; // Vercel AI SDK: dialects/vercel-ai.ts
   if (!needsNormalizing(span)) return span;
   const src = span.attributes;
   const a: Attributes = {};

@@ -1,0 +1,152 @@
+/**
+ * The Vercel AI SDK dialect (src/spans/dialects/vercel-ai.ts), end to end: the real `ai` package
+ * (generateText and streamText, a tool that succeeds and one that throws) with the real Anthropic
+ * and OpenAI providers against the scripted APIs, its `experimental_telemetry` spans captured by
+ * (1) a NodeTracerProvider + SessionSpanProcessor + LocalStorage and (2) the real OTLP exporter
+ * into a started receiver. Then the golden files in test/fixtures/vercel-ai/.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { context } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assembleSession, LocalStorage, SessionSpanProcessor } from '../src/index.js';
+import type { Session, SessionEvent, SpanRecord } from '../src/index.js';
+import { startScriptedApi, type ScriptedApi } from '../src/demo/scripted-api.js';
+import { createReceiver } from '../receiver/index.js';
+import { WrittenSessions } from './fixtures/otlp/http.js';
+import { expectValidSession } from './support/schema.js';
+import { startScriptedOpenAi, type ScriptedOpenAi } from './support/scripted-openai.js';
+import { tempDir } from './support/tmp.js';
+import { ANSWER, PROMPT, TOOL_ERROR, TOOL_OK_RESULT, runVercelAi, scriptTurns, type Mode, type Provider } from './support/vercel-ai-run.js';
+
+const contextManager = new AsyncLocalStorageContextManager();
+let anthropic: ScriptedApi;
+let openai: ScriptedOpenAi;
+
+beforeAll(async () => {
+  context.setGlobalContextManager(contextManager.enable());
+  anthropic = await startScriptedApi();
+  openai = await startScriptedOpenAi();
+});
+
+afterAll(async () => {
+  await anthropic.close();
+  await openai.close();
+  context.disable();
+});
+
+const api = (p: Provider) => (p === 'anthropic' ? anthropic : openai);
+const readJson = <T>(file: string): T => JSON.parse(readFileSync(file, 'utf8')) as T;
+const ofType = <T extends SessionEvent['type']>(s: Session, type: T) => s.events.filter((e): e is Extract<SessionEvent, { type: T }> => e.type === type);
+
+/** What every captured session must hold, whichever provider, mode and path. */
+function expectSession(s: Session, provider: Provider, tag: string): void {
+  expectValidSession(s);
+  expect(s.agent.name).toBe('support-bot');
+  expect(s.metadata).toMatchObject({ team: 't_42' });
+  expect(s.status).toBe('ok');
+  expect(s.system_prompt).toBe('You are a support bot.');
+  const model = provider === 'anthropic' ? 'claude-sonnet-4-5' : 'gpt-4o-mini';
+  expect(s.model).toBe(model);
+
+  expect(ofType(s, 'user_prompt').map((e) => e.prompt)).toEqual([`${PROMPT} [${tag}]`]);
+
+  const msgs = ofType(s, 'llm_message');
+  expect(msgs).toHaveLength(2);
+  const [first, second] = msgs as [(typeof msgs)[0], (typeof msgs)[0]];
+  expect(first.model).toBe(model);
+  expect(first.text).toBe('Let me check.');
+  expect(first.tool_uses).toEqual([
+    { id: `call_${tag}_ok`, name: 'lookup_order', input: { orderId: 'A1' } },
+    { id: `call_${tag}_fail`, name: 'refund', input: { orderId: 'A1' } },
+  ]);
+  expect(first.finish_reasons).toEqual(['tool-calls']);
+  expect(second.text).toBe(ANSWER);
+  expect(second.finish_reasons).toEqual(['stop']);
+  expect(second.tool_uses).toBeUndefined();
+  // The SDK's inputTokens count cache reads and writes in (Anthropic: 100 + 40 read + 10 written).
+  if (provider === 'anthropic') {
+    expect(first.usage).toEqual({ input_tokens: 150, output_tokens: 30, cache_read_input_tokens: 40, cache_creation_input_tokens: 10 });
+    expect(second.usage).toEqual({ input_tokens: 260, output_tokens: 12, cache_read_input_tokens: 60, cache_creation_input_tokens: 0 });
+    expect(s.totals).toMatchObject({ input_tokens: 410, output_tokens: 42, cache_read_input_tokens: 100, cache_creation_input_tokens: 10 });
+  } else {
+    expect(first.usage).toMatchObject({ input_tokens: 140, output_tokens: 30, cache_read_input_tokens: 40 });
+    expect(second.usage).toMatchObject({ input_tokens: 260, output_tokens: 12, cache_read_input_tokens: 60 });
+    expect(s.totals).toMatchObject({ input_tokens: 400, output_tokens: 42, cache_read_input_tokens: 100 });
+  }
+  // The SDK reports no cost: none on the messages (never 0).
+  for (const m of msgs) expect(m).not.toHaveProperty('cost_usd');
+
+  const tools = ofType(s, 'tool_call');
+  const ok = tools.find((t) => t.name === 'lookup_order');
+  const failed = tools.find((t) => t.name === 'refund');
+  expect(ok).toMatchObject({ tool_use_id: `call_${tag}_ok`, status: 'ok', input: { orderId: 'A1' }, result: TOOL_OK_RESULT });
+  expect(ok?.error ?? null).toBeNull();
+  expect(failed).toMatchObject({ tool_use_id: `call_${tag}_fail`, status: 'error', input: { orderId: 'A1' }, error: TOOL_ERROR });
+  expect(s.totals).toMatchObject({ turns: 2, tool_calls: 2, errors: 1 });
+}
+
+const combos: Array<[Provider, Mode]> = [
+  ['anthropic', 'generate'],
+  ['anthropic', 'stream'],
+  ['openai-responses', 'generate'],
+  ['openai-responses', 'stream'],
+  ['openai-chat', 'generate'],
+  ['openai-chat', 'stream'],
+];
+
+describe('Vercel AI SDK -> SessionSpanProcessor -> LocalStorage', () => {
+  it.each(combos)('%s %s', async (provider, mode) => {
+    const dir = tempDir('vercel-proc');
+    const written = new WrittenSessions();
+    const tp = new NodeTracerProvider({ spanProcessors: [new SessionSpanProcessor({ storage: new LocalStorage({ dir }), onSessionWritten: written.onSessionWritten })] });
+    const tag = `proc-${provider}-${mode}`;
+    scriptTurns(provider, api(provider), tag);
+    expect(await runVercelAi({ provider, mode, baseUrl: api(provider).url, tracer: tp.getTracer('ai'), tag })).toContain(ANSWER);
+    await tp.forceFlush();
+    const event = await written.next();
+    await tp.shutdown();
+    expectSession(readJson<Session>(path.join(dir, event.key)), provider, tag);
+  });
+});
+
+describe('Vercel AI SDK -> OTLP exporter -> receiver', () => {
+  it.each(combos)('%s %s', async (provider, mode) => {
+    const dir = tempDir('vercel-recv');
+    const written = new WrittenSessions();
+    const receiver = createReceiver({ storage: new LocalStorage({ dir }), workers: 0, walDir: false, waitMs: 0, env: {}, onSessionWritten: written.onSessionWritten });
+    const url = `${(await receiver.start({ port: 0 })).url}/v1/traces`;
+    try {
+      const tp = new NodeTracerProvider({ spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url }))] });
+      const tag = `recv-${provider}-${mode}`;
+      scriptTurns(provider, api(provider), tag);
+      await runVercelAi({ provider, mode, baseUrl: api(provider).url, tracer: tp.getTracer('ai'), tag });
+      await tp.shutdown();
+      const event = await written.next();
+      expectSession(readJson<Session>(path.join(dir, event.key)), provider, tag);
+    } finally {
+      await receiver.stop();
+    }
+  });
+});
+
+describe('Vercel AI SDK golden files (test/fixtures/vercel-ai/)', () => {
+  const dir = path.join(import.meta.dirname, 'fixtures/vercel-ai');
+  const names = readdirSync(dir)
+    .filter((f) => f.endsWith('.spans.json'))
+    .map((f) => f.replace('.spans.json', ''));
+
+  it('has a fixture per provider', () => expect(names.length).toBeGreaterThanOrEqual(3));
+
+  for (const name of names) {
+    it(`${name}: matches the golden session`, () => {
+      const session = assembleSession(readJson<SpanRecord[]>(path.join(dir, `${name}.spans.json`)));
+      expect(session).toEqual(readJson<Session>(path.join(dir, `${name}.session.json`)));
+      expectValidSession(session);
+    });
+  }
+});
