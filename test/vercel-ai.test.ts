@@ -21,7 +21,7 @@ import { WrittenSessions } from './fixtures/otlp/http.js';
 import { expectValidSession } from './support/schema.js';
 import { startScriptedOpenAi, type ScriptedOpenAi } from './support/scripted-openai.js';
 import { tempDir } from './support/tmp.js';
-import { ANSWER, PROMPT, TOOL_ERROR, TOOL_OK_RESULT, runVercelAi, scriptTurns, type Mode, type Provider } from './support/vercel-ai-run.js';
+import { ANSWER, PROMPT, TOOL_ERROR, TOOL_OK_RESULT, runVercelAi, scriptFailure, scriptTurns, type Mode, type Provider } from './support/vercel-ai-run.js';
 
 const contextManager = new AsyncLocalStorageContextManager();
 let anthropic: ScriptedApi;
@@ -131,6 +131,30 @@ describe('Vercel AI SDK -> OTLP exporter -> receiver', () => {
     } finally {
       await receiver.stop();
     }
+  });
+});
+
+describe('Vercel AI SDK: a failing model call', () => {
+  it.each(['anthropic', 'openai-responses'] as const)('%s: the model call and the run carry the error, no usage invented', async (provider) => {
+    const dir = tempDir('vercel-fail');
+    const written = new WrittenSessions();
+    const tp = new NodeTracerProvider({ spanProcessors: [new SessionSpanProcessor({ storage: new LocalStorage({ dir }), onSessionWritten: written.onSessionWritten })] });
+    const tag = `fail-${provider}`;
+    scriptFailure(provider, api(provider), tag);
+    await expect(runVercelAi({ provider, mode: 'generate', baseUrl: api(provider).url, tracer: tp.getTracer('ai'), tag })).rejects.toThrow(/prompt is too long/);
+    await tp.forceFlush();
+    const s = readJson<Session>(path.join(dir, (await written.next()).key));
+    await tp.shutdown();
+    expectValidSession(s);
+    expect(s.agent.name).toBe('support-bot');
+    expect(s.status).toBe('error');
+    expect(s.status_reason).toMatch(/prompt is too long/);
+    expect(ofType(s, 'user_prompt').map((e) => e.prompt)).toEqual([`${PROMPT} [${tag}]`]);
+    const [msg, ...more] = ofType(s, 'llm_message');
+    expect(more).toEqual([]);
+    expect(msg?.error).toMatch(/prompt is too long/);
+    expect(msg).not.toHaveProperty('cost_usd');
+    expect(msg).not.toHaveProperty('finish_reasons');
   });
 });
 

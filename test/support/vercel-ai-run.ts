@@ -19,6 +19,13 @@ export const ANSWER = 'Order A1 shipped yesterday; the refund failed.';
 export const TOOL_OK_RESULT = { status: 'shipped', eta: 'yesterday' };
 export const TOOL_ERROR = 'refunds are disabled';
 
+/** Scripts a model call that fails with an HTTP 400 (not retried). */
+export function scriptFailure(provider: Provider, api: ScriptedApi | ScriptedOpenAi, tag: string): void {
+  const error = { status: 400, type: 'invalid_request_error', message: 'prompt is too long' };
+  if (provider === 'anthropic') (api as ScriptedApi).script([{ name: 'fail', prompt: tag, error }]);
+  else (api as ScriptedOpenAi).script([{ name: 'fail', prompt: tag, error }]);
+}
+
 /** Scripts the two turns (tool calls, then the answer) on either API, marked by `tag`. */
 export function scriptTurns(provider: Provider, api: ScriptedApi | ScriptedOpenAi, tag: string): { okId: string; failId: string } {
   const okId = `call_${tag}_ok`;
