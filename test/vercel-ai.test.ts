@@ -174,3 +174,56 @@ describe('Vercel AI SDK golden files (test/fixtures/vercel-ai/)', () => {
     });
   }
 });
+
+describe('Vercel AI SDK: where a generate/stream call sits decides what it is', () => {
+  const golden = readJson<SpanRecord[]>(path.join(import.meta.dirname, 'fixtures/vercel-ai/anthropic-generate-text.spans.json'));
+  const root = golden.find((r) => !r.parentSpanId)!;
+  const plain = (spanId: string, attributes: SpanRecord['attributes'] = {}): SpanRecord => ({ ...root, spanId, name: 'POST /api/chat', kind: 'server', attributes, events: [] });
+  /** The golden run with its span ids prefixed and its root placed under `parent`. */
+  const copy = (prefix: string, parent: string): SpanRecord[] =>
+    golden.map((r) => ({ ...r, spanId: prefix + r.spanId.slice(prefix.length), parentSpanId: r.parentSpanId ? prefix + r.parentSpanId.slice(prefix.length) : parent }));
+
+  it('under a plain span (an HTTP handler): still the session agent, nothing lost', () => {
+    const s = assembleSession([plain('f000000000000000'), ...copy('a', 'f000000000000000')]);
+    expect(s.agent.name).toBe('support-bot');
+    expect(s.root_span_id).toBe('a000000000000001');
+    expect(ofType(s, 'user_prompt')).toHaveLength(1);
+    expect(ofType(s, 'llm_message')).toHaveLength(2);
+    expect(ofType(s, 'tool_call')).toHaveLength(2);
+  });
+
+  it('several under one plain span: steps, every model and tool call kept; the root gets the function id, metadata and first prompt', () => {
+    const s = assembleSession([plain('f000000000000000'), ...copy('a', 'f000000000000000'), ...copy('b', 'f000000000000000')]);
+    expect(s.root_span_id).toBe('f000000000000000');
+    expect(s.agent.name).toBe('support-bot');
+    expect(s.metadata).toMatchObject({ team: 't_42' });
+    expect(s.totals).toMatchObject({ turns: 4, tool_calls: 4, input_tokens: 820 });
+    expect(ofType(s, 'user_prompt').map((e) => e.prompt)).toEqual([expect.stringContaining('Where is order A1?')]);
+    expect(s.events.filter((e) => e.type === 'subagent')).toEqual([]);
+  });
+
+  it("under the user's own agent span: a subagent with the prompt as its why", () => {
+    const agent = plain('f000000000000000', { 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'router' });
+    const s = assembleSession([agent, ...copy('a', 'f000000000000000')]);
+    expect(s.agent.name).toBe('router');
+    const [sub] = ofType(s, 'subagent');
+    expect(sub).toMatchObject({ why: expect.stringContaining('Where is order A1?') });
+    expect(sub?.events.filter((e) => e.type === 'llm_message' || e.type === 'tool_call').map((e) => e.type)).toEqual(['llm_message', 'tool_call', 'tool_call', 'llm_message']);
+  });
+
+  it('reads the prompt from `messages` and the pre-v5 usage names; no usage invented when absent', () => {
+    const spans = golden.map((r): SpanRecord => {
+      if (!r.parentSpanId) return { ...r, attributes: { ...r.attributes, 'ai.prompt': JSON.stringify({ messages: [{ role: 'user', content: [{ type: 'text', text: 'from messages' }] }] }) } };
+      if (r.name !== 'ai.generateText.doGenerate') return r;
+      const a = Object.fromEntries(Object.entries(r.attributes).filter(([k]) => !k.includes('usage') && !k.includes('Tokens')));
+      return { ...r, attributes: { ...a, 'ai.usage.promptTokens': 7, 'ai.usage.completionTokens': 3 } };
+    });
+    const s = assembleSession(spans);
+    expect(ofType(s, 'user_prompt').map((e) => e.prompt)).toEqual(['from messages']);
+    expect(s.system_prompt).toBeUndefined();
+    expect(ofType(s, 'llm_message').map((m) => [m.usage.input_tokens, m.usage.output_tokens])).toEqual([
+      [7, 3],
+      [7, 3],
+    ]);
+  });
+});

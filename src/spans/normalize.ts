@@ -30,7 +30,7 @@
 import { isGenAiLikeLog } from './log-record.js';
 import type { AttributeValue, Attributes, SpanEventRecord, SpanRecord } from './record.js';
 import { hasClaudeCodeRecords, mapClaudeCode } from './dialects/claude-code.js';
-import { isVercelAiSpan, mapVercelAiSpan } from './dialects/vercel-ai.js';
+import { mapVercelAi } from './dialects/vercel-ai.js';
 import { readNumber, readString } from './read.js';
 import * as sc from './semconv.js';
 
@@ -106,8 +106,7 @@ function needsNormalizing(span: SpanRecord): boolean {
 }
 
 /** Rewrites one span into the current conventions (a new record; the input is not mutated). */
-export function normalizeSpan(input: SpanRecord): SpanRecord {
-  const span = isVercelAiSpan(input) ? mapVercelAiSpan(input) : input; // Vercel AI SDK: dialects/vercel-ai.ts
+export function normalizeSpan(span: SpanRecord): SpanRecord {
   if (!needsNormalizing(span)) return span;
   const src = span.attributes;
   const a: Attributes = {};
@@ -146,6 +145,7 @@ export function normalizeSpan(input: SpanRecord): SpanRecord {
  * earliest chat's last user message. Returns the input array itself when nothing changed.
  */
 export function normalizeRecords(input: readonly SpanRecord[]): SpanRecord[] {
+  input = mapVercelAi(input); // the Vercel AI SDK's ai.* spans (dialects/vercel-ai.ts); the input itself when none
   const records = hasClaudeCodeRecords(input) ? mapClaudeCode(input) : input;
   let out: SpanRecord[] | undefined;
   let hasPrompt = false;

@@ -1,14 +1,15 @@
 /**
  * The Vercel AI SDK's spans (`ai` package, `experimental_telemetry: { isEnabled: true }`; names
  * read from ai 6's dist) rewritten into the `gen_ai.*` + `ams.*` records the assembler reads.
- * A span is the SDK's when it carries `ai.operationId`; normalizeSpan hands it here first.
+ * A span is the SDK's when it carries `ai.operationId`; normalizeRecords hands a batch here first
+ * (mapVercelAi), and the rest of normalization runs on the result.
  *
  * | AI SDK                                                | becomes                                                      |
  * |-------------------------------------------------------|--------------------------------------------------------------|
- * | `ai.generateText` / `ai.streamText` / `ai.generateObject` / `ai.streamObject` at the trace root | invoke_agent; nested under another span: left a step |
+ * | `ai.generateText` / `ai.streamText` / `ai.generateObject` / `ai.streamObject` | invoke_agent: the session's agent when it is the only such call with no agent above it (trace root, or under a plain span such as an HTTP handler); a subagent under another agent (a tool calling generateText, the user's own invoke_agent); a step when several share a plain root (all kept; that root gets their common functionId as agent name, their metadata and the first prompt) |
  * | `ai.telemetry.functionId`, else the span name         | `gen_ai.agent.name` (the session's agent)                    |
  * | `ai.telemetry.metadata.<key>` (on every span)         | `ams.metadata.<key>` on the root                             |
- * | root `ai.prompt` (`{system, prompt, messages}` JSON)  | the user_prompt event (`prompt`, else the last user message); `system` -> `gen_ai.system_instructions` |
+ * | root `ai.prompt` (`{system, prompt, messages}` JSON)  | the user_prompt event (`prompt`, else the last user message; a subagent's: `ams.subagent.prompt`); `system` -> `gen_ai.system_instructions` |
  * | root `ai.model.id` / `ai.model.provider`              | `gen_ai.request.model` / `gen_ai.provider.name` (the part before the first `.`: `anthropic.messages` -> `anthropic`) |
  * | root `ai.usage.*`, `ai.response.text`, `ai.response.finishReason` | dropped: sums and copies of the model calls below it (counting them again would double the totals) |
  * | `ai.*.doGenerate` / `ai.*.doStream`                   | chat                                                         |
@@ -77,26 +78,86 @@ export function isVercelAiSpan(span: SpanRecord): boolean {
   return typeof op === 'string' && op.startsWith(OP_PREFIX);
 }
 
-/** One AI SDK span in the current conventions (a new record; the input is not mutated). */
-export function mapVercelAiSpan(span: SpanRecord): SpanRecord {
+/** What an AI SDK generate/stream call is in the session. */
+type CallRole = 'agent' | 'subagent' | 'step';
+
+/**
+ * Every AI SDK span of a batch in the current conventions (new records; the input is not
+ * mutated). Returns the input itself when it holds none. A generate/stream call is the session's
+ * agent when it is the only one with no agent above it (at the trace root, or under a plain span
+ * such as an HTTP handler), a subagent when an agent runs above it (a tool that calls
+ * generateText, or the user's own invoke_agent span), and a step when several share a plain root
+ * (each made the agent, the assembler would keep only the first).
+ */
+export function mapVercelAi(records: readonly SpanRecord[]): readonly SpanRecord[] {
+  let any = false;
+  for (const r of records) if (isVercelAiSpan(r)) any = true;
+  if (!any) return records;
+  const byId = new Map<string, SpanRecord>();
+  for (const r of records) byId.set(r.spanId, r);
+  const isAgentLike = (r: SpanRecord) => r.attributes[sc.GEN_AI_OPERATION_NAME] === sc.OP_INVOKE_AGENT || r.name.startsWith(`${sc.OP_INVOKE_AGENT} `) || ROOT_OPS.has(String(r.attributes[A_OPERATION_ID]));
+  const underAgent = (r: SpanRecord): boolean => {
+    const seen = new Set<string>();
+    for (let p = r.parentSpanId ? byId.get(r.parentSpanId) : undefined; p && !seen.has(p.spanId); p = p.parentSpanId ? byId.get(p.parentSpanId) : undefined) {
+      seen.add(p.spanId);
+      if (isAgentLike(p)) return true;
+    }
+    return false;
+  };
+  const calls = records.filter((r) => ROOT_OPS.has(String(r.attributes[A_OPERATION_ID])));
+  const nested = new Set(calls.filter(underAgent));
+  const top = calls.filter((c) => !nested.has(c)).sort((x, y) => x.startTimeMs - y.startTimeMs);
+  const out = records.map((r) => {
+    if (!isVercelAiSpan(r)) return r;
+    const role: CallRole = nested.has(r) ? 'subagent' : top.length === 1 ? 'agent' : 'step';
+    return mapVercelAiSpan(r, role);
+  });
+  if (top.length > 1) {
+    const i = out.findIndex((r) => r.spanId === top[0]!.parentSpanId);
+    if (i >= 0) out[i] = sharedRoot(out[i]!, top);
+  }
+  return out;
+}
+
+/**
+ * Several calls under one plain span: that span is the session root, so it gets what they agree
+ * on (the function id as agent name, metadata) and the first call's prompt.
+ */
+function sharedRoot(root: SpanRecord, calls: SpanRecord[]): SpanRecord {
+  const a: Attributes = { ...root.attributes };
+  const ids = new Set(calls.map((c) => readString(c.attributes, A_FUNCTION_ID)));
+  const [id] = ids;
+  if (ids.size === 1 && id !== undefined) setDefault(a, sc.GEN_AI_AGENT_NAME, id);
+  for (const c of calls) for (const key in c.attributes) if (key.startsWith(A_METADATA_PREFIX)) setDefault(a, sc.AMS_METADATA_PREFIX + key.slice(A_METADATA_PREFIX.length), c.attributes[key]);
+  let events = root.events;
+  const { text } = promptOf(parseJson(calls[0]!.attributes[A_PROMPT]));
+  if (text !== undefined && !events.some((e) => e.name === sc.EVENT_USER_PROMPT)) {
+    events = [{ name: sc.EVENT_USER_PROMPT, timeMs: calls[0]!.startTimeMs, attributes: { [sc.AMS_PROMPT]: text } }, ...events];
+  }
+  return { ...root, attributes: a, events };
+}
+
+/** One AI SDK span in the current conventions; `role` only matters for generate/stream calls. */
+function mapVercelAiSpan(span: SpanRecord, role: CallRole): SpanRecord {
   const src = span.attributes;
   const op = readString(src, A_OPERATION_ID) ?? '';
   const a: Attributes = { ...src };
   let events = span.events;
-  const isRoot = !span.parentSpanId || span.parentIsRemote === true;
   // Metadata is on every span; the assembler reads it from the root.
   for (const key in src) if (key.startsWith(A_METADATA_PREFIX)) setDefault(a, sc.AMS_METADATA_PREFIX + key.slice(A_METADATA_PREFIX.length), src[key]);
 
-  if (ROOT_OPS.has(op) && isRoot) {
+  if (ROOT_OPS.has(op)) {
+    // Sums and copies of the model calls below: counting them again would double the totals.
+    for (const key in a) if (ROOT_DROPPED_PREFIXES.some((p) => key.startsWith(p))) delete a[key];
+    if (role === 'step') return { ...span, attributes: a };
     a[sc.GEN_AI_OPERATION_NAME] = sc.OP_INVOKE_AGENT;
     setDefault(a, sc.GEN_AI_AGENT_NAME, readString(src, A_FUNCTION_ID) ?? span.name);
     setDefault(a, sc.GEN_AI_REQUEST_MODEL, src[A_MODEL_ID]);
     setDefault(a, sc.GEN_AI_PROVIDER_NAME, providerName(src));
-    for (const key in a) if (ROOT_DROPPED_PREFIXES.some((p) => key.startsWith(p))) delete a[key];
-    const prompt = parseJson(src[A_PROMPT]);
-    const { text, system } = promptOf(prompt);
+    const { text, system } = promptOf(parseJson(src[A_PROMPT]));
     if (system !== undefined) setDefault(a, sc.GEN_AI_SYSTEM_INSTRUCTIONS, system);
-    if (text !== undefined && !events.some((e) => e.name === sc.EVENT_USER_PROMPT)) {
+    if (text !== undefined && role === 'subagent') setDefault(a, sc.AMS_SUBAGENT_PROMPT, text);
+    else if (text !== undefined && !events.some((e) => e.name === sc.EVENT_USER_PROMPT)) {
       events = [{ name: sc.EVENT_USER_PROMPT, timeMs: span.startTimeMs, attributes: { [sc.AMS_PROMPT]: text } }, ...events];
     }
   } else if (MODEL_CALL_SUFFIXES.some((s) => op.endsWith(s)) && !EMBED_OPS.has(op)) {
@@ -127,8 +188,8 @@ export function mapVercelAiSpan(span: SpanRecord): SpanRecord {
     setDefault(a, sc.GEN_AI_TOOL_CALL_ARGUMENTS, src[A_TOOL_ARGS]);
     setDefault(a, sc.GEN_AI_TOOL_CALL_RESULT, src[A_TOOL_RESULT]);
   }
-  // Anything else (embeddings, a nested generateText): a step, attributes as sent. `gen_ai.system`
-  // is left for normalizeSpan's legacy pass.
+  // Anything else (embeddings, ...): a step, attributes as sent. `gen_ai.system` is left for
+  // normalizeSpan's legacy pass.
   return { ...span, attributes: a, events };
 }
 
