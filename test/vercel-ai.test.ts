@@ -21,7 +21,7 @@ import { WrittenSessions } from './fixtures/otlp/http.js';
 import { expectValidSession } from './support/schema.js';
 import { startScriptedOpenAi, type ScriptedOpenAi } from './support/scripted-openai.js';
 import { tempDir } from './support/tmp.js';
-import { ANSWER, PROMPT, TOOL_ERROR, TOOL_OK_RESULT, runVercelAi, scriptFailure, scriptTurns, type Mode, type Provider } from './support/vercel-ai-run.js';
+import { ANSWER, PROMPT, THINKING, TOOL_ERROR, TOOL_OK_RESULT, runVercelAi, scriptFailure, scriptTurns, type Mode, type Provider } from './support/vercel-ai-run.js';
 
 const contextManager = new AsyncLocalStorageContextManager();
 let anthropic: ScriptedApi;
@@ -68,6 +68,8 @@ function expectSession(s: Session, provider: Provider, tag: string): void {
   expect(second.text).toBe(ANSWER);
   expect(second.finish_reasons).toEqual(['stop']);
   expect(second.tool_uses).toBeUndefined();
+  if (provider === 'anthropic') expect(second.thinking).toBe(THINKING);
+  else expect(second).not.toHaveProperty('thinking');
   // The SDK's inputTokens count cache reads and writes in (Anthropic: 100 + 40 read + 10 written).
   if (provider === 'anthropic') {
     expect(first.usage).toEqual({ input_tokens: 150, output_tokens: 30, cache_read_input_tokens: 40, cache_creation_input_tokens: 10 });

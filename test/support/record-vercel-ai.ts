@@ -20,26 +20,64 @@ import { runVercelAi, scriptFailure, scriptTurns, type Mode, type Provider } fro
 
 const EPOCH = Date.UTC(2026, 0, 1);
 const dir = path.join(import.meta.dirname, '../fixtures/vercel-ai');
+const TIMESTAMP = 'ai.response.timestamp';
+const MS_TO_FIRST_CHUNK = 'ai.response.msToFirstChunk';
+const MS_TO_FINISH = 'ai.response.msToFinish';
+const TOKENS_PER_SECOND = 'ai.response.avgOutputTokensPerSecond';
 
-/** Stable ids and times, so a re-recording differs only where the mapping or the SDK did. */
+/**
+ * Stable ids and times, so a re-recording differs only where the mapping or the SDK did: spans in
+ * tree order (concurrent tool calls by tool name), each instant (a span's start, its end) 10 ms
+ * after the previous one, events 1 ms apart after their span's start; the SDK's timing
+ * attributes recomputed from those.
+ */
 function stabilize(records: SpanRecord[]): SpanRecord[] {
-  const sorted = [...records].sort((a, b) => a.startTimeMs - b.startTimeMs || a.name.localeCompare(b.name));
-  const t0 = sorted[0]!.startTimeMs;
-  const ids = new Map(sorted.map((r, i) => [r.spanId, (i + 1).toString(16).padStart(16, '0')]));
-  const at = (t: number) => EPOCH + Math.round(t - t0);
-  return sorted.map((r) => ({
-    ...r,
-    traceId: 'a1000000000000000000000000000001',
-    spanId: ids.get(r.spanId)!,
-    ...(r.parentSpanId ? { parentSpanId: ids.get(r.parentSpanId) } : {}),
-    startTimeMs: at(r.startTimeMs),
-    endTimeMs: at(r.endTimeMs),
-    events: r.events.map((e) => ({
-      ...e,
-      timeMs: at(e.timeMs),
-      attributes: Object.fromEntries(Object.entries(e.attributes).map(([k, v]) => [k, k === 'exception.stacktrace' && typeof v === 'string' ? v.split('\n', 1)[0] : v])),
-    })),
-  }));
+  const children = new Map<string | undefined, SpanRecord[]>();
+  for (const r of records) children.set(r.parentSpanId, [...(children.get(r.parentSpanId) ?? []), r]);
+  const toolName = (r: SpanRecord) => (r.name === 'ai.toolCall' ? String(r.attributes['ai.toolCall.name']) : '');
+  const ordered: SpanRecord[] = [];
+  const times = new Map<string, { start: number; end: number }>();
+  let clock = EPOCH;
+  const visit = (r: SpanRecord) => {
+    const start = clock;
+    clock += 10;
+    ordered.push(r);
+    const kids = [...(children.get(r.spanId) ?? [])].sort((a, b) => (toolName(a) && toolName(b) ? toolName(a).localeCompare(toolName(b)) : a.startTimeMs - b.startTimeMs));
+    for (const k of kids) visit(k);
+    times.set(r.spanId, { start, end: clock });
+    clock += 10;
+  };
+  for (const r of records) if (!r.parentSpanId) visit(r);
+  const ids = new Map(ordered.map((r, i) => [r.spanId, (i + 1).toString(16).padStart(16, '0')]));
+  return ordered.map((r) => {
+    const { start, end } = times.get(r.spanId)!;
+    const attributes = { ...r.attributes };
+    if (attributes[TIMESTAMP] !== undefined) attributes[TIMESTAMP] = new Date(start).toISOString();
+    if (attributes[MS_TO_FIRST_CHUNK] !== undefined) attributes[MS_TO_FIRST_CHUNK] = 1;
+    if (attributes[MS_TO_FINISH] !== undefined) {
+      attributes[MS_TO_FINISH] = end - start;
+      if (attributes[TOKENS_PER_SECOND] !== undefined) attributes[TOKENS_PER_SECOND] = (1000 * Number(attributes['ai.usage.outputTokens'] ?? 0)) / (end - start);
+    }
+    return {
+      ...r,
+      traceId: 'a1000000000000000000000000000001',
+      spanId: ids.get(r.spanId)!,
+      ...(r.parentSpanId ? { parentSpanId: ids.get(r.parentSpanId) } : {}),
+      startTimeMs: start,
+      endTimeMs: end,
+      attributes,
+      events: r.events.map((e, i) => ({
+        ...e,
+        timeMs: start + 1 + i,
+        attributes: Object.fromEntries(
+          Object.entries(e.attributes).map(([k, v]) => [
+            k,
+            k === 'exception.stacktrace' && typeof v === 'string' ? v.split('\n', 1)[0] : k === MS_TO_FIRST_CHUNK ? 1 : k === MS_TO_FINISH ? end - start : v,
+          ]),
+        ),
+      })),
+    };
+  });
 }
 
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());

@@ -16,6 +16,8 @@ export type Mode = 'generate' | 'stream';
 
 export const PROMPT = 'Where is order A1? Refund it if it is late.';
 export const ANSWER = 'Order A1 shipped yesterday; the refund failed.';
+/** Anthropic's answer thinks first (the OpenAI scripts have no reasoning). */
+export const THINKING = 'The lookup worked; the refund did not.';
 export const TOOL_OK_RESULT = { status: 'shipped', eta: 'yesterday' };
 export const TOOL_ERROR = 'refunds are disabled';
 
@@ -42,7 +44,16 @@ export function scriptTurns(provider: Provider, api: ScriptedApi | ScriptedOpenA
         ],
         usage: { input_tokens: 100, output_tokens: 30, cache_read_input_tokens: 40, cache_creation_input_tokens: 10 },
       },
-      { name: 'answer', prompt: tag, after: [okId, failId], blocks: [{ type: 'text', text: ANSWER }], usage: { input_tokens: 200, output_tokens: 12, cache_read_input_tokens: 60 } },
+      {
+        name: 'answer',
+        prompt: tag,
+        after: [okId, failId],
+        blocks: [
+          { type: 'thinking', thinking: THINKING },
+          { type: 'text', text: ANSWER },
+        ],
+        usage: { input_tokens: 200, output_tokens: 12, cache_read_input_tokens: 60 },
+      },
     ]);
   } else {
     (api as ScriptedOpenAi).script([
