@@ -137,13 +137,19 @@ describe('Vercel AI SDK -> OTLP exporter -> receiver', () => {
 });
 
 describe('Vercel AI SDK: a failing model call', () => {
-  it.each(['anthropic', 'openai-responses'] as const)('%s: the model call and the run carry the error, no usage invented', async (provider) => {
+  it.each([
+    ['anthropic', 'generate'],
+    ['anthropic', 'stream'],
+    ['openai-responses', 'generate'],
+    ['openai-chat', 'stream'],
+  ] as const)('%s %s: the model call and the run carry the error, no usage invented', async (provider, mode) => {
     const dir = tempDir('vercel-fail');
     const written = new WrittenSessions();
     const tp = new NodeTracerProvider({ spanProcessors: [new SessionSpanProcessor({ storage: new LocalStorage({ dir }), onSessionWritten: written.onSessionWritten })] });
-    const tag = `fail-${provider}`;
+    const tag = `fail-${provider}-${mode}`;
     scriptFailure(provider, api(provider), tag);
-    await expect(runVercelAi({ provider, mode: 'generate', baseUrl: api(provider).url, tracer: tp.getTracer('ai'), tag })).rejects.toThrow(/prompt is too long/);
+    // streamText rejects with NoOutputGeneratedError; the API's message is on the spans.
+    await expect(runVercelAi({ provider, mode, baseUrl: api(provider).url, tracer: tp.getTracer('ai'), tag })).rejects.toThrow(mode === 'generate' ? /prompt is too long/ : /No output generated/);
     await tp.forceFlush();
     const s = readJson<Session>(path.join(dir, (await written.next()).key));
     await tp.shutdown();
