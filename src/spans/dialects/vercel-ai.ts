@@ -95,7 +95,12 @@ export function mapVercelAi(records: readonly SpanRecord[]): readonly SpanRecord
   if (!any) return records;
   const byId = new Map<string, SpanRecord>();
   for (const r of records) byId.set(r.spanId, r);
-  const isAgentLike = (r: SpanRecord) => r.attributes[sc.GEN_AI_OPERATION_NAME] === sc.OP_INVOKE_AGENT || r.name.startsWith(`${sc.OP_INVOKE_AGENT} `) || ROOT_OPS.has(String(r.attributes[A_OPERATION_ID]));
+  // An agent above it, in any producer's form (OpenInference's AGENT kind becomes invoke_agent later).
+  const isAgentLike = (r: SpanRecord) =>
+    r.attributes[sc.GEN_AI_OPERATION_NAME] === sc.OP_INVOKE_AGENT ||
+    r.name.startsWith(`${sc.OP_INVOKE_AGENT} `) ||
+    r.attributes[sc.OI_SPAN_KIND] === 'AGENT' ||
+    ROOT_OPS.has(String(r.attributes[A_OPERATION_ID]));
   const underAgent = (r: SpanRecord): boolean => {
     const seen = new Set<string>();
     for (let p = r.parentSpanId ? byId.get(r.parentSpanId) : undefined; p && !seen.has(p.spanId); p = p.parentSpanId ? byId.get(p.parentSpanId) : undefined) {
