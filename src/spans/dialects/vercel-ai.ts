@@ -11,7 +11,8 @@
  * | `ai.telemetry.metadata.<key>` (on every span)         | `ams.metadata.<key>` on the root                             |
  * | root `ai.prompt` (`{system, prompt, messages}` JSON)  | the user_prompt event (`prompt`, else the last user message; a subagent's: `ams.subagent.prompt`); `system` -> `gen_ai.system_instructions` |
  * | root `ai.model.id` / `ai.model.provider`              | `gen_ai.request.model` / `gen_ai.provider.name` (the part before the first `.`: `anthropic.messages` -> `anthropic`) |
- * | root `ai.usage.*`, `ai.response.text`, `ai.response.finishReason` | dropped: sums and copies of the model calls below it (counting them again would double the totals) |
+ * | root `ai.usage.*` (and `gen_ai.usage.*`)           | dropped: sums of the model calls below it (read again, they would double the totals) |
+ * | root `ai.response.text`, `ai.response.finishReason` | left raw: copies of the last model call's, which the session shows |
  * | `ai.*.doGenerate` / `ai.*.doStream`                   | chat                                                         |
  * | `ai.model.id`, `ai.response.model`, `ai.response.id`  | `gen_ai.request.model`, `gen_ai.response.model`, `gen_ai.response.id` |
  * | `ai.prompt.messages` (the SDK's message form: text, tool-call, tool-result parts) | `gen_ai.input.messages` (text, tool_call, tool_call_response parts) |
