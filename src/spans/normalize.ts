@@ -24,11 +24,13 @@
  * so sessions from any instrumentation show what was asked.
  *
  * Producers with a dialect of their own are mapped first, one file each in ./dialects/:
- * Claude Code's `claude_code.*` spans and log events (dialects/claude-code.ts).
+ * Claude Code's `claude_code.*` spans and log events (dialects/claude-code.ts); the Vercel AI
+ * SDK's `ai.*` spans (dialects/vercel-ai.ts).
  */
 import { isGenAiLikeLog } from './log-record.js';
 import type { AttributeValue, Attributes, SpanEventRecord, SpanRecord } from './record.js';
 import { hasClaudeCodeRecords, mapClaudeCode } from './dialects/claude-code.js';
+import { mapVercelAi } from './dialects/vercel-ai.js';
 import { readNumber, readString } from './read.js';
 import * as sc from './semconv.js';
 
@@ -143,6 +145,7 @@ export function normalizeSpan(span: SpanRecord): SpanRecord {
  * earliest chat's last user message. Returns the input array itself when nothing changed.
  */
 export function normalizeRecords(input: readonly SpanRecord[]): SpanRecord[] {
+  input = mapVercelAi(input); // the Vercel AI SDK's ai.* spans (dialects/vercel-ai.ts); the input itself when none
   const records = hasClaudeCodeRecords(input) ? mapClaudeCode(input) : input;
   let out: SpanRecord[] | undefined;
   let hasPrompt = false;
