@@ -32,7 +32,7 @@ import { isGenAiLikeLog } from './log-record.js';
 import type { Attributes, SpanEventRecord, SpanRecord } from './record.js';
 import { hasClaudeCodeRecords, mapClaudeCode } from './dialects/claude-code.js';
 import { isAnthropicSdkSpan, mapAnthropicSdkSpan } from './dialects/anthropic-sdk.js';
-import { isOpenInferenceAttributes, liftAgentModelCalls, mapOpenInferenceSpan } from './dialects/openinference.js';
+import { isOpenInferenceAttributes, liftAgentModelCalls, mapOpenInferenceSpan, toolArgumentsFromModelCalls } from './dialects/openinference.js';
 import { isOpenLLMetrySpan, mapOpenLLMetrySpan } from './dialects/openllmetry.js';
 import { dedupeModelCalls } from './dedupe.js';
 import { indexed, flatMessage, lastUserText, messagesJson, parseMessages, setDefault } from './messages.js';
@@ -145,7 +145,7 @@ export function normalizeRecords(input: readonly SpanRecord[]): SpanRecord[] {
     if (n !== r) (out ??= records.slice())[i] = n;
     if (!hasPrompt) for (const e of n.events) if (e.name === sc.EVENT_USER_PROMPT) hasPrompt = true;
   }
-  const list = dedupeModelCalls(liftAgentModelCalls(out ?? (records as SpanRecord[])));
+  const list = dedupeModelCalls(toolArgumentsFromModelCalls(liftAgentModelCalls(out ?? (records as SpanRecord[]))));
   if (list !== (out ?? records)) out = list;
   if (hasPrompt) return list;
 

@@ -336,6 +336,31 @@ export function liftAgentModelCalls(records: SpanRecord[]): SpanRecord[] {
   return out ?? records;
 }
 
+/**
+ * LangChain's TOOL spans record the tool's input as the tool function got it (often the bare
+ * value, e.g. `Paris`), not the model's arguments: a tool call whose id a model call in the trace
+ * asked for takes that call's arguments when its own are not a JSON object.
+ */
+export function toolArgumentsFromModelCalls(records: SpanRecord[]): SpanRecord[] {
+  const tools = records.filter((r) => r.attributes[sc.OI_SPAN_KIND] !== undefined && readString(r.attributes, sc.GEN_AI_OPERATION_NAME) === sc.OP_EXECUTE_TOOL && r.attributes[sc.GEN_AI_TOOL_CALL_ID] !== undefined);
+  if (!tools.length) return records;
+  const asked = new Map<string, unknown>();
+  for (const r of records) {
+    if (readString(r.attributes, sc.GEN_AI_OPERATION_NAME) !== sc.OP_CHAT) continue;
+    const msgs = parseJson(r.attributes[sc.GEN_AI_OUTPUT_MESSAGES]);
+    if (!Array.isArray(msgs)) continue;
+    for (const m of msgs) for (const p of isObj(m) && Array.isArray(m.parts) ? (m.parts as Part[]) : []) if (p.type === 'tool_call' && p.id !== undefined && isObj(p.arguments)) asked.set(p.id, p.arguments);
+  }
+  let out: SpanRecord[] | undefined;
+  for (const t of tools) {
+    const args = asked.get(readString(t.attributes, sc.GEN_AI_TOOL_CALL_ID)!);
+    if (args === undefined || isObj(parseJson(t.attributes[sc.GEN_AI_TOOL_CALL_ARGUMENTS]))) continue;
+    out ??= records.slice();
+    out[out.indexOf(t)] = { ...t, attributes: { ...t.attributes, [sc.GEN_AI_TOOL_CALL_ARGUMENTS]: JSON.stringify(args) } };
+  }
+  return out ?? records;
+}
+
 /** A stable span id (16 hex) for a span made from another: FNV-1a over its id, twice. */
 function derivedSpanId(from: string): string {
   let h1 = 0x811c9dc5;
