@@ -18,6 +18,10 @@
  *   alias `anthropic-sdk-0` = @anthropic-ai/sdk 0.x.
  * - openinference-langchain: @arizeai/openinference-instrumentation-langchain with @langchain/core
  *   and @langchain/anthropic (a tool-calling chat inside a RunnableLambda, the trace's root).
+ * - openinference-claude-agent-sdk: the spans @arizeai/openinference-instrumentation-claude-agent-sdk
+ *   0.3.1 emits (its AGENT span with the result message's usage, cost, model and answer, per
+ *   dist/src/messageProcessor.js extractResultSuccessAttributes, and a hook-made TOOL span), written
+ *   by hand: running it needs the Claude CLI, which the claude-* tests cover.
  */
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
@@ -51,10 +55,18 @@ import type { Capture } from './support/producers.js';
 import { expectValidSession } from './support/schema.js';
 
 const FIXTURES = path.join(import.meta.dirname, 'fixtures');
-const PRODUCERS = ['anthropic-sdk', 'openinference-anthropic', 'openinference-anthropic-double', 'openllmetry-anthropic', 'openinference-langchain'] as const;
+const PRODUCERS = ['anthropic-sdk', 'openinference-anthropic', 'openinference-anthropic-double', 'openllmetry-anthropic', 'openinference-langchain', 'openinference-claude-agent-sdk'] as const;
 type Producer = (typeof PRODUCERS)[number];
 const update = process.env.UPDATE_GOLDEN === '1';
-const spansFile = (p: Producer) => path.join(FIXTURES, p.startsWith('openinference-anthropic') ? 'openinference' : p.split('-')[0]!, `${p}.spans.json`);
+const DIRS: Record<Producer, string> = {
+  'anthropic-sdk': 'anthropic-sdk',
+  'openinference-anthropic': 'openinference',
+  'openinference-anthropic-double': 'openinference',
+  'openllmetry-anthropic': 'openllmetry',
+  'openinference-langchain': 'openinference',
+  'openinference-claude-agent-sdk': 'openinference',
+};
+const spansFile = (p: Producer) => path.join(FIXTURES, DIRS[p], `${p}.spans.json`);
 const sessionFile = (p: Producer) => spansFile(p).replace(/\.spans\.json$/, '.session.json');
 
 /** Keeps the captured spans as the producer's golden spans file (only when asked, or missing). */
@@ -168,7 +180,7 @@ describe('each producer, live against the scripted Anthropic API, through the Se
     inst.manuallyInstrument(Anthropic0Module as never);
     try {
       const client = new Anthropic0({ apiKey: 'test', baseURL: api.url });
-      await weatherLoop(client as never, c.provider.getTracer('app'), api);
+      await weatherLoop(client, c.provider.getTracer('app'), api);
     } finally {
       inst.disable();
     }
@@ -191,11 +203,12 @@ describe('each producer, live against the scripted Anthropic API, through the Se
       });
       const model = new ChatAnthropic({ model: MODEL, apiKey: 'test', anthropicApiUrl: api.url, streaming: false }).bindTools([getWeather]);
       // The lambda hands its config on, so the model and tool runs are its children (one trace).
-      const agent = RunnableLambda.from(async (question: string, config?: RunnableConfig) => {
+      const agent = RunnableLambda.from<string, string>(async (question: string, config?: RunnableConfig) => {
         const messages: BaseMessage[] = [new HumanMessage(question)];
         const ai = await model.invoke(messages, config);
         messages.push(ai);
-        for (const call of ai.tool_calls ?? []) messages.push(await getWeather.invoke({ ...call, type: 'tool_call' }, config));
+        // Invoked with a tool call, a tool returns a ToolMessage (its type says string).
+        for (const call of ai.tool_calls ?? []) messages.push((await getWeather.invoke({ ...call, type: 'tool_call' }, config)) as unknown as BaseMessage);
         const answer = await model.invoke(messages, config);
         return answer.text;
       }).withConfig({ runName: 'weather-agent' });
@@ -207,6 +220,26 @@ describe('each producer, live against the scripted Anthropic API, through the Se
     keepSpans('openinference-langchain', c.recorder.records);
     expect(s.agent.name).toBe('weather-agent');
     expectWeather(s, ['tool_use', 'end_turn']);
+  });
+});
+
+describe('OpenInference Claude Agent SDK: the AGENT root with no LLM children', () => {
+  it("keeps the run's tokens, cost (cost_source producer), model, finish reason and final answer as its model call", () => {
+    const s = assembleSession(JSON.parse(readFileSync(spansFile('openinference-claude-agent-sdk'), 'utf8')) as SpanRecord[]);
+    expectValidSession(s);
+    expect(s.agent.name).toBe('ClaudeAgent.query');
+    expect(s.conversation_id).toBe('2f1c7a2e-1b0e-4d8e-9d6a-3c1f0e5b7a11');
+    expect(ofType(s.events, 'user_prompt').map((e) => e.prompt)).toEqual(['What is the weather in Paris?']);
+    expect(s.events.map((e) => e.type)).toEqual(['user_prompt', 'tool_call', 'llm_message']); // the answer last
+    expect(ofType(s.events, 'tool_call')).toMatchObject([{ name: 'Bash', input: { command: 'curl wttr.in/Paris' }, result: 'Paris: 18°C sunny' }]);
+    const [call, ...more] = ofType(s.events, 'llm_message');
+    expect(more).toEqual([]);
+    expect(call).toMatchObject({ model: MODEL, text: 'It is 18°C and sunny in Paris.', finish_reasons: ['end_turn'], cost_usd: 0.01234, cost_source: 'producer' });
+    // (its usage.input_tokens, passed through: the Agent SDK's result usage already excludes the cache)
+    expect(call!.usage).toEqual({ input_tokens: 250, output_tokens: 32, cache_read_input_tokens: 0, cache_creation_input_tokens: 0 });
+    expect(s.totals).toMatchObject({ input_tokens: 250, output_tokens: 32, cost_usd: 0.01234, turns: 1, tool_calls: 1 });
+    expect(s.model).toBe(MODEL);
+    expect(s.models[MODEL]).toMatchObject({ input_tokens: 250, output_tokens: 32, cost_usd: 0.01234 });
   });
 });
 

@@ -111,11 +111,13 @@ interface Message {
 }
 
 /**
- * The weather conversation by hand with an Anthropic client (any SDK version): an agent root span
+ * The weather conversation by hand with an Anthropic client (any SDK version: typed `unknown`, it
+ * is used through `messages.create` only): an agent root span
  * of the application's own (GenAI invoke_agent), the two model calls, and the tool run between
  * them as the application's execute_tool span.
  */
-export async function weatherLoop(client: MessagesClient, tracer: ReturnType<NodeTracerProvider['getTracer']>, api: ScriptedApi): Promise<void> {
+export async function weatherLoop(anyClient: unknown, tracer: ReturnType<NodeTracerProvider['getTracer']>, api: ScriptedApi): Promise<void> {
+  const client = anyClient as MessagesClient;
   api.script(WEATHER_TURNS);
   const root = tracer.startSpan('invoke_agent weather-bot', { attributes: { [sc.GEN_AI_OPERATION_NAME]: sc.OP_INVOKE_AGENT, [sc.GEN_AI_AGENT_NAME]: 'weather-bot' } });
   const ctx: Context = trace.setSpan(context.active(), root);

@@ -291,8 +291,8 @@ const MODEL_CALL_KEYS = [
 /**
  * An OpenInference AGENT span that reported its model use (tokens, cost, model, final answer) but
  * has no model call under it (the Claude Agent SDK instrumentation traces tools only): that use
- * becomes one chat span under the agent, so the session shows the answer, the model and the
- * tokens and cost in its totals. Runs after the per-span mapping; returns `records` when nothing
+ * becomes one chat span under the agent (from the end of its last child to the agent's end), so
+ * the session shows the answer, the model, and the tokens and cost in its totals. Runs after the per-span mapping; returns `records` when nothing
  * applies.
  */
 export function liftAgentModelCalls(records: SpanRecord[]): SpanRecord[] {
@@ -318,13 +318,15 @@ export function liftAgentModelCalls(records: SpanRecord[]): SpanRecord[] {
     const model = readString(chat, sc.GEN_AI_RESPONSE_MODEL) ?? readString(chat, sc.GEN_AI_REQUEST_MODEL);
     out ??= records.slice();
     out[out.indexOf(agent)] = { ...agent, attributes: attrs };
+    // It carries the final answer: placed after what the agent did (its children), to its end.
+    const after = Math.max(agent.startTimeMs, ...(children.get(agent.spanId) ?? []).map((c) => c.endTimeMs));
     out.push({
       traceId: agent.traceId,
       spanId: derivedSpanId(agent.spanId),
       parentSpanId: agent.spanId,
       name: model !== undefined ? `${sc.OP_CHAT} ${model}` : sc.OP_CHAT,
       kind: 'internal',
-      startTimeMs: agent.startTimeMs,
+      startTimeMs: Math.min(after, agent.endTimeMs),
       endTimeMs: agent.endTimeMs,
       status: { code: 'unset' },
       attributes: chat,
