@@ -223,6 +223,53 @@ describe('each producer, live against the scripted Anthropic API, through the Se
   });
 });
 
+describe('double-instrumented (OpenInference Anthropic + the SDK\'s own spans): streaming and a failed call', () => {
+  async function doubleRun(run: (client: Anthropic) => Promise<void>): Promise<{ c: Capture; s: Session }> {
+    const c = capture();
+    const inst = new AnthropicInstrumentation({ tracerProvider: c.provider });
+    inst.manuallyInstrument(AnthropicModule as unknown as typeof Anthropic);
+    const tracer = c.provider.getTracer('app');
+    try {
+      const client = new Anthropic({ apiKey: 'test', baseURL: api.url, maxRetries: 0, openTelemetry: { tracerProvider: c.provider, traces: { contentMode: 'content' } } });
+      await tracer.startActiveSpan('invoke_agent streamer', { attributes: { [sc.GEN_AI_OPERATION_NAME]: sc.OP_INVOKE_AGENT, [sc.GEN_AI_AGENT_NAME]: 'streamer' } }, async (root) => {
+        await run(client);
+        root.end();
+      });
+    } finally {
+      inst.disable();
+    }
+    return { c, s: await written(c) };
+  }
+
+  it('a streamed call: one message with the text, usage in the one meaning, the SDK\'s time to first chunk', async () => {
+    api.script([{ name: 'stream', prompt: '[stream-scenario]', blocks: [{ type: 'text', text: 'Streamed hello.' }], stopReason: 'end_turn', usage: { input_tokens: 70, output_tokens: 5, cache_read_input_tokens: 20, cache_creation_input_tokens: 3 } }]);
+    const { c, s } = await doubleRun(async (client) => {
+      const stream = await client.messages.create({ model: MODEL, max_tokens: 64, stream: true, messages: [{ role: 'user', content: 'Say hello [stream-scenario]' }] });
+      for await (const _event of stream) {
+        // read to the end
+      }
+    });
+    expect(c.recorder.records.filter((r) => r.attributes[sc.GEN_AI_OPERATION_NAME] === sc.OP_CHAT || r.attributes[sc.OI_SPAN_KIND] === 'LLM')).toHaveLength(2);
+    const msgs = ofType(s.events, 'llm_message');
+    expect(msgs).toHaveLength(1);
+    expect(msgs[0]).toMatchObject({ model: MODEL, text: 'Streamed hello.', finish_reasons: ['end_turn'], usage: { input_tokens: 70, output_tokens: 5, cache_read_input_tokens: 20, cache_creation_input_tokens: 3 } });
+    expect(msgs[0]!.ttft_ms).toBeGreaterThanOrEqual(0);
+    expect(s.totals).toMatchObject({ input_tokens: 70, output_tokens: 5, turns: 1, errors: 0 });
+  });
+
+  it('a failed call (HTTP 529): one message with the error, counted once in totals.errors', async () => {
+    api.script([{ name: 'overloaded', prompt: '[error-scenario]', error: { status: 529, type: 'overloaded_error', message: 'Overloaded' } }]);
+    const { c, s } = await doubleRun(async (client) => {
+      await expect(client.messages.create({ model: MODEL, max_tokens: 64, messages: [{ role: 'user', content: 'Fail [error-scenario]' }] })).rejects.toThrow();
+    });
+    expect(c.recorder.records.filter((r) => r.status.code === 'error')).toHaveLength(2);
+    const msgs = ofType(s.events, 'llm_message');
+    expect(msgs).toHaveLength(1);
+    expect(msgs[0]!.error).toEqual(expect.any(String));
+    expect(s.totals).toMatchObject({ turns: 1, errors: 1 });
+  });
+});
+
 describe('OpenInference Claude Agent SDK: the AGENT root with no LLM children', () => {
   it("keeps the run's tokens, cost (cost_source producer), model, finish reason and final answer as its model call", () => {
     const s = assembleSession(JSON.parse(readFileSync(spansFile('openinference-claude-agent-sdk'), 'utf8')) as SpanRecord[]);

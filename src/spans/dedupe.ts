@@ -6,8 +6,8 @@
  * same `gen_ai.*` shape and the same meaning of tokens).
  *
  * Two chat spans are the same call when they share a `gen_ai.response.id` (and overlap in time,
- * and do not disagree on usage), or when one is the
- * other's parent and both report the same usage (input, output, cache read). The richer one (more
+ * and do not disagree on usage), or when one is the other's parent and both report the same usage
+ * (input, output, cache read) or none (a failed call), for the same model. The richer one (more
  * of the fields the document shows) is kept and takes what it lacks from the other (attributes,
  * events, an error status); the other is dropped, its children move to the kept one, and the kept
  * one spans both time ranges and takes the outer one's place in the tree. Pure; returns the input
@@ -53,6 +53,18 @@ function sameCall(a: SpanRecord, b: SpanRecord): boolean {
   return ka === undefined || kb === undefined || ka === kb;
 }
 
+/**
+ * A chat span inside a chat span is one call described twice (a model call has no model call
+ * inside it) when they report the same usage, or none at all (a failed call: both errored), and do
+ * not name different models.
+ */
+function nestedSameCall(parent: SpanRecord, child: SpanRecord): boolean {
+  if (usageKey(parent) !== usageKey(child)) return false;
+  const pm = readString(parent.attributes, sc.GEN_AI_REQUEST_MODEL);
+  const cm = readString(child.attributes, sc.GEN_AI_REQUEST_MODEL);
+  return pm === undefined || cm === undefined || pm === cm;
+}
+
 function richness(r: SpanRecord): number {
   let n = 0;
   for (const k of SHOWN) if (r.attributes[k] !== undefined) n++;
@@ -75,7 +87,7 @@ export function dedupeModelCalls(records: SpanRecord[]): SpanRecord[] {
     if (seen && sameCall(seen, c)) pairs.push([seen.spanId, c.spanId]);
     else if (key !== undefined) byResponse.set(key, c);
     const parent = c.parentSpanId === undefined ? undefined : byId.get(c.parentSpanId);
-    if (parent && isChat(parent) && usageKey(parent) !== undefined && usageKey(parent) === usageKey(c)) pairs.push([parent.spanId, c.spanId]);
+    if (parent && isChat(parent) && nestedSameCall(parent, c)) pairs.push([parent.spanId, c.spanId]);
   }
   if (!pairs.length) return records;
 
