@@ -20,25 +20,26 @@ const chat = (usage: [number, number] | undefined, more: Attributes = {}): Attri
 const root = span('a000000000000001', undefined, 0, 100, { [sc.GEN_AI_OPERATION_NAME]: sc.OP_INVOKE_AGENT });
 
 describe('dedupeModelCalls', () => {
-  it('same response id, overlapping: one record, the richer kept with what the other alone had', () => {
+  it('same response id, overlapping: one record where the earlier was, the richer one\'s attributes with what the other alone had', () => {
     const thin = span('c000000000000001', root.spanId, 10, 40, chat([5, 2], { [sc.GEN_AI_RESPONSE_ID]: 'msg_1', [sc.AMS_COST_USD]: 0.5 }));
     const rich = span('c000000000000002', root.spanId, 12, 41, chat([5, 2], { [sc.GEN_AI_RESPONSE_ID]: 'msg_1', [sc.GEN_AI_OUTPUT_MESSAGES]: '[]', [sc.GEN_AI_INPUT_MESSAGES]: '[]', [sc.GEN_AI_RESPONSE_FINISH_REASONS]: ['end_turn'] }));
     const out = dedupeModelCalls([root, thin, rich]);
-    expect(out.map((r) => r.spanId)).toEqual([root.spanId, rich.spanId]);
-    expect(out[1]!.attributes).toMatchObject({ [sc.AMS_COST_USD]: 0.5, [sc.GEN_AI_RESPONSE_FINISH_REASONS]: ['end_turn'] });
+    expect(out.map((r) => r.spanId)).toEqual([root.spanId, thin.spanId]);
+    expect(out[1]!.attributes).toEqual({ ...rich.attributes, [sc.AMS_COST_USD]: 0.5 });
     expect([out[1]!.startTimeMs, out[1]!.endTimeMs]).toEqual([10, 41]);
   });
 
-  it('a chat nested in a chat with the same usage: the inner richer one takes the outer place; children and an error move to it', () => {
+  it('a chat nested in a chat with the same usage: one record in the outer place with the inner richer attributes; the inner children move to it; an error is kept', () => {
     const outer = span('c000000000000001', root.spanId, 10, 50, chat([7, 3]), { status: { code: 'error', message: 'boom' } });
     const inner = span('c000000000000002', outer.spanId, 11, 49, chat([7, 3], { [sc.GEN_AI_OUTPUT_MESSAGES]: '[]', [sc.GEN_AI_RESPONSE_ID]: 'msg_2' }));
-    const child = span('d000000000000001', outer.spanId, 20, 30, { 'http.request.method': 'POST' });
+    const child = span('d000000000000001', inner.spanId, 20, 30, { 'http.request.method': 'POST' });
     const out = dedupeModelCalls([root, outer, inner, child]);
     expect(out.map((r) => [r.spanId, r.parentSpanId])).toEqual([
       [root.spanId, undefined],
-      [inner.spanId, root.spanId],
-      [child.spanId, inner.spanId],
+      [outer.spanId, root.spanId],
+      [child.spanId, outer.spanId],
     ]);
+    expect(out[1]!.attributes).toEqual(inner.attributes);
     expect(out[1]!.status).toEqual({ code: 'error', message: 'boom' });
   });
 

@@ -257,6 +257,25 @@ describe('double-instrumented (OpenInference Anthropic + the SDK\'s own spans): 
     expect(s.totals).toMatchObject({ input_tokens: 70, output_tokens: 5, turns: 1, errors: 0 });
   });
 
+  it('a lone call with no application span: the OpenInference span stays the root, one message', async () => {
+    api.script([{ name: 'lone', prompt: '[lone-scenario]', blocks: [{ type: 'text', text: 'Alone.' }], stopReason: 'end_turn', usage: { input_tokens: 9, output_tokens: 2 } }]);
+    const c = capture();
+    const inst = new AnthropicInstrumentation({ tracerProvider: c.provider });
+    inst.manuallyInstrument(AnthropicModule as unknown as typeof Anthropic);
+    try {
+      const client = new Anthropic({ apiKey: 'test', baseURL: api.url, openTelemetry: { tracerProvider: c.provider, traces: { contentMode: 'content' } } });
+      await client.messages.create({ model: MODEL, max_tokens: 64, messages: [{ role: 'user', content: 'Alone? [lone-scenario]' }] });
+    } finally {
+      inst.disable();
+    }
+    const s = await written(c);
+    const oiSpan = c.recorder.records.find((r) => r.attributes[sc.OI_SPAN_KIND] === 'LLM')!;
+    expect(s.root_span_id).toBe(oiSpan.spanId);
+    expect(ofType(s.events, 'user_prompt').map((e) => e.prompt)).toEqual(['Alone? [lone-scenario]']);
+    expect(ofType(s.events, 'llm_message')).toMatchObject([{ text: 'Alone.', finish_reasons: ['end_turn'], usage: { input_tokens: 9, output_tokens: 2 } }]);
+    expect(s.totals).toMatchObject({ input_tokens: 9, output_tokens: 2, turns: 1 });
+  });
+
   it('a failed call (HTTP 529): one message with the error, counted once in totals.errors', async () => {
     api.script([{ name: 'overloaded', prompt: '[error-scenario]', error: { status: 529, type: 'overloaded_error', message: 'Overloaded' } }]);
     const { c, s } = await doubleRun(async (client) => {

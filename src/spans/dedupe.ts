@@ -7,11 +7,11 @@
  *
  * Two chat spans are the same call when they share a `gen_ai.response.id` (and overlap in time,
  * and do not disagree on usage), or when one is the other's parent and both report the same usage
- * (input, output, cache read) or none (a failed call), for the same model. The richer one (more
- * of the fields the document shows) is kept and takes what it lacks from the other (attributes,
- * events, an error status); the other is dropped, its children move to the kept one, and the kept
- * one spans both time ranges and takes the outer one's place in the tree. Pure; returns the input
- * array itself when nothing is merged.
+ * (input, output, cache read) or none (a failed call), for the same model. They become one record:
+ * the outer one's place in the tree (id, parent, name), the richer one's attributes (more of the
+ * fields the document shows) completed with what only the other had, both records' events, an
+ * error status if either failed, both time ranges; the inner one's children move to it. Pure;
+ * returns the input array itself when nothing is merged.
  */
 import type { SpanRecord } from './record.js';
 import { readNumber, readString } from './read.js';
@@ -103,39 +103,31 @@ export function dedupeModelCalls(records: SpanRecord[]): SpanRecord[] {
     const a = current.get(resolve(x));
     const b = current.get(resolve(y));
     if (!a || !b || a === b) continue;
-    // Keep the richer; on a tie the outer (parent) one, else the earlier.
+    // The record stays where the outer one is (its id, parent, name: a root stays the root the
+    // trace buffer chose), with the richer one's attributes first, then what only the other had.
     const outer = b.parentSpanId === a.spanId ? a : a.parentSpanId === b.spanId ? b : a.startTimeMs <= b.startTimeMs ? a : b;
-    const ra = richness(a);
-    const rb = richness(b);
-    const keep = ra === rb ? outer : ra > rb ? a : b;
-    const drop = keep === a ? b : a;
-    const attributes = { ...keep.attributes };
-    for (const k in drop.attributes) if (attributes[k] === undefined && drop.attributes[k] !== undefined) attributes[k] = drop.attributes[k];
+    const inner = outer === a ? b : a;
+    const [rich, poor] = richness(inner) > richness(outer) ? [inner, outer] : [outer, inner];
+    const attributes = { ...rich.attributes };
+    for (const k in poor.attributes) if (attributes[k] === undefined && poor.attributes[k] !== undefined) attributes[k] = poor.attributes[k];
     const merged: SpanRecord = {
-      ...keep,
+      ...outer,
       attributes,
-      events: [...keep.events, ...drop.events],
-      startTimeMs: Math.min(keep.startTimeMs, drop.startTimeMs),
-      endTimeMs: Math.max(keep.endTimeMs, drop.endTimeMs),
-      status: keep.status.code === 'error' || drop.status.code !== 'error' ? keep.status : drop.status,
+      events: [...outer.events, ...inner.events],
+      startTimeMs: Math.min(outer.startTimeMs, inner.startTimeMs),
+      endTimeMs: Math.max(outer.endTimeMs, inner.endTimeMs),
+      status: rich.status.code === 'error' || poor.status.code !== 'error' ? rich.status : poor.status,
     };
-    // The kept one takes the outer one's place in the tree.
-    if (keep !== outer) {
-      if (outer.parentSpanId === undefined) delete merged.parentSpanId;
-      else merged.parentSpanId = outer.parentSpanId;
-      if (outer.parentIsRemote) merged.parentIsRemote = true;
-      else delete merged.parentIsRemote;
-    }
-    current.set(keep.spanId, merged);
-    current.delete(drop.spanId);
-    alias.set(drop.spanId, keep.spanId);
+    current.set(outer.spanId, merged);
+    current.delete(inner.spanId);
+    alias.set(inner.spanId, outer.spanId);
   }
   const out: SpanRecord[] = [];
   for (const r of records) {
     const now = current.get(r.spanId);
     if (!now) continue;
     const parent = now.parentSpanId === undefined ? undefined : resolve(now.parentSpanId);
-    out.push(parent === now.parentSpanId || parent === now.spanId ? now : { ...now, parentSpanId: parent });
+    out.push(parent === now.parentSpanId ? now : { ...now, parentSpanId: parent });
   }
   return out;
 }
