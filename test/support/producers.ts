@@ -6,6 +6,7 @@
 import { context, trace } from '@opentelemetry/api';
 import type { Context, Span } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -50,7 +51,8 @@ export function capture(extra: SpanProcessor[] = []): Capture {
   const dir = tempDir('producers');
   const recorder = new RecordingProcessor();
   const processor = new SessionSpanProcessor({ storage: new LocalStorage({ dir }) });
-  const provider = new NodeTracerProvider({ spanProcessors: [recorder, processor, ...extra] });
+  // A named service: the default (`unknown_service:<path of node>`) would differ between machines.
+  const provider = new NodeTracerProvider({ resource: resourceFromAttributes({ [sc.SERVICE_NAME]: 'weather-service' }), spanProcessors: [recorder, processor, ...extra] });
   return {
     provider,
     recorder,
