@@ -94,7 +94,12 @@ async function written(c: Capture): Promise<Session> {
 }
 
 /** What every producer must give for the weather conversation. */
-function expectWeather(s: Session, finish: [string, string], opts: { prompt?: boolean } = {}): void {
+function expectWeather(s: Session, finish: [string, string], opts: { prompt?: boolean; outputTokens?: [number, number] } = {}): void {
+  const [out0, out1] = opts.outputTokens ?? [WEATHER_USAGE[0]!.output_tokens, WEATHER_USAGE[1]!.output_tokens];
+  const usage = [
+    { ...WEATHER_USAGE[0]!, output_tokens: out0 },
+    { ...WEATHER_USAGE[1]!, output_tokens: out1 },
+  ];
   if (opts.prompt !== false) expect(ofType(s.events, 'user_prompt').map((e) => e.prompt)).toEqual([WEATHER_PROMPT]);
   const msgs = ofType(s.events, 'llm_message');
   expect(msgs).toHaveLength(2);
@@ -102,14 +107,14 @@ function expectWeather(s: Session, finish: [string, string], opts: { prompt?: bo
   expect(msgs[1]).toMatchObject({ model: MODEL, text: 'It is 18°C and sunny in Paris.', finish_reasons: [finish[1]] });
   expect(msgs[1]!.tool_uses).toBeUndefined();
   // One meaning of tokens: input excludes cache reads and writes, whichever producer counted.
-  expect(msgs.map((m) => m.usage)).toEqual(WEATHER_USAGE);
+  expect(msgs.map((m) => m.usage)).toEqual(usage);
   const tools = ofType(s.events, 'tool_call');
   expect(tools).toHaveLength(1);
   expect(tools[0]).toMatchObject({ name: 'get_weather', tool_use_id: 'toolu_weather_1', status: 'ok', input: { city: 'Paris' }, result: WEATHER_RESULT });
-  expect(s.totals).toMatchObject({ input_tokens: 250, output_tokens: 32, cache_read_input_tokens: 70, cache_creation_input_tokens: 10, turns: 2, tool_calls: 1, errors: 0 });
+  expect(s.totals).toMatchObject({ input_tokens: 250, output_tokens: out0 + out1, cache_read_input_tokens: 70, cache_creation_input_tokens: 10, turns: 2, tool_calls: 1, errors: 0 });
   expect(s.model).toBe(MODEL);
   expect(Object.keys(s.models)).toEqual([MODEL]);
-  expect(s.models[MODEL]).toMatchObject({ input_tokens: 250, output_tokens: 32, cache_read_input_tokens: 70, cache_creation_input_tokens: 10 });
+  expect(s.models[MODEL]).toMatchObject({ input_tokens: 250, output_tokens: out0 + out1, cache_read_input_tokens: 70, cache_creation_input_tokens: 10 });
 }
 
 describe('each producer, live against the scripted Anthropic API, through the SessionSpanProcessor', () => {
@@ -190,7 +195,7 @@ describe('each producer, live against the scripted Anthropic API, through the Se
     expectWeather(s, ['tool_call', 'stop']);
   });
 
-  it('openinference-langchain: the text and tool calls only inside output.value, usage_metadata with its cache details', async () => {
+  async function langChainRun(streaming: boolean): Promise<{ c: Capture; s: Session }> {
     const c = capture();
     const inst = new LangChainInstrumentation({ tracerProvider: c.provider });
     inst.manuallyInstrument(CallbackManagerModule);
@@ -201,7 +206,7 @@ describe('each producer, live against the scripted Anthropic API, through the Se
         description: 'Weather for a city',
         schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
       });
-      const model = new ChatAnthropic({ model: MODEL, apiKey: 'test', anthropicApiUrl: api.url, streaming: false }).bindTools([getWeather]);
+      const model = new ChatAnthropic({ model: MODEL, apiKey: 'test', anthropicApiUrl: api.url, streaming }).bindTools([getWeather]);
       // The lambda hands its config on, so the model and tool runs are its children (one trace).
       const agent = RunnableLambda.from<string, string>(async (question: string, config?: RunnableConfig) => {
         const messages: BaseMessage[] = [new HumanMessage(question)];
@@ -216,10 +221,22 @@ describe('each producer, live against the scripted Anthropic API, through the Se
     } finally {
       inst.disable();
     }
-    const s = await written(c);
+    return { c, s: await written(c) };
+  }
+
+  it('openinference-langchain: the text and tool calls only inside output.value, usage_metadata with its cache details', async () => {
+    const { c, s } = await langChainRun(false);
     keepSpans('openinference-langchain', c.recorder.records);
     expect(s.agent.name).toBe('weather-agent');
     expectWeather(s, ['tool_use', 'end_turn']);
+  });
+
+  it('openinference-langchain, streaming: the same session from the streamed chunks', async () => {
+    const { s } = await langChainRun(true);
+    expect(s.agent.name).toBe('weather-agent');
+    // LangChain's streamed usage_metadata adds message_start's output count (1) to the final one:
+    // its own count, passed through.
+    expectWeather(s, ['tool_use', 'end_turn'], { outputTokens: [21, 13] });
   });
 });
 

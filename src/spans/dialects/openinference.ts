@@ -220,22 +220,26 @@ function langChainResult(r: Obj): ModelResponse {
         if (typeof g.text === 'string' && g.text !== '') parts.push({ type: 'text', content: g.text });
         continue;
       }
-      const own = contentBlockParts(kw.content);
+      // LangChain's parsed tool calls are authoritative for the arguments (a streamed chunk's
+      // tool_use block has input "" and the JSON in later input_json_delta blocks).
+      const calls = Array.isArray(kw.tool_calls) ? kw.tool_calls.filter(isObj) : [];
+      const args = new Map(calls.filter((t) => typeof t.id === 'string').map((t) => [t.id as string, t.args]));
+      const own = contentBlockParts(kw.content).map((p) => (p.type === 'tool_call' && p.id !== undefined && args.has(p.id) ? { ...p, arguments: args.get(p.id) } : p));
       const known = new Set(own.filter((p) => p.type === 'tool_call').map((p) => p.id));
       parts.push(...own);
       // The provider-neutral tool calls (OpenAI's, or Anthropic's when content is a string).
-      if (Array.isArray(kw.tool_calls)) {
-        for (const t of kw.tool_calls) {
-          if (!isObj(t) || typeof t.name !== 'string' || (typeof t.id === 'string' && known.has(t.id))) continue;
-          const p: Part = { type: 'tool_call', name: t.name, arguments: t.args };
-          if (typeof t.id === 'string') p.id = t.id;
-          parts.push(p);
-        }
+      for (const t of calls) {
+        if (typeof t.name !== 'string' || (typeof t.id === 'string' && known.has(t.id))) continue;
+        const p: Part = { type: 'tool_call', name: t.name, arguments: t.args };
+        if (typeof t.id === 'string') p.id = t.id;
+        parts.push(p);
       }
       const meta = isObj(kw.response_metadata) ? kw.response_metadata : undefined;
-      out.id ??= strOf(meta, 'id') ?? strOf(kw, 'id');
-      out.model ??= strOf(meta, 'model') ?? strOf(meta, 'model_name');
-      out.finish ??= strOf(meta, 'stop_reason') ?? strOf(meta, 'finish_reason');
+      // (A streamed chunk keeps the Message's fields in additional_kwargs.)
+      const extra = isObj(kw.additional_kwargs) ? kw.additional_kwargs : undefined;
+      out.id ??= strOf(meta, 'id') ?? strOf(kw, 'id') ?? strOf(extra, 'id');
+      out.model ??= strOf(meta, 'model') ?? strOf(meta, 'model_name') ?? strOf(extra, 'model');
+      out.finish ??= strOf(meta, 'stop_reason') ?? strOf(meta, 'finish_reason') ?? strOf(extra, 'stop_reason');
       const um = isObj(kw.usage_metadata) ? kw.usage_metadata : undefined;
       if (um && !out.usage) {
         const d = isObj(um.input_token_details) ? um.input_token_details : undefined;
