@@ -36,12 +36,14 @@ export const SessionStatusModel = z
 
 export const UsageModel = z
   .strictObject({
-    input_tokens: nonNeg.describe('Input tokens, as the producer counted them (Anthropic counts cache reads and writes apart).'),
-    output_tokens: nonNeg.describe('Output tokens.'),
-    cache_read_input_tokens: nonNeg.describe('Input tokens read from the prompt cache.'),
-    cache_creation_input_tokens: nonNeg.describe('Input tokens written to the prompt cache.'),
+    input_tokens: nonNeg.describe(
+      'Input tokens NOT read from or written to the prompt cache (Anthropic\'s `input_tokens` meaning), whichever producer counted them: producers whose count includes the cache (OpenAI\'s `prompt_tokens`, OpenInference\'s `llm.token_count.prompt`, the GenAI `gen_ai.usage.input_tokens` of the Anthropic SDK\'s own spans, LangChain\'s `usage_metadata`) have the cache counts taken out. All input tokens = input_tokens + cache_read_input_tokens + cache_creation_input_tokens.',
+    ),
+    output_tokens: nonNeg.describe('Output tokens (thinking included).'),
+    cache_read_input_tokens: nonNeg.describe('Input tokens read from the prompt cache; not part of input_tokens.'),
+    cache_creation_input_tokens: nonNeg.describe('Input tokens written to the prompt cache; not part of input_tokens.'),
   })
-  .meta({ id: 'usage', description: 'Token counts; a count no producer reported is 0.' });
+  .meta({ id: 'usage', description: 'Token counts, one meaning whatever the producer (input_tokens excludes the cache counts); a count no producer reported is 0.' });
 
 const costPartial = z
   .literal(true)
@@ -140,7 +142,7 @@ export const LlmMessageEventModel = z
       .describe('True when the model thought but the producer withheld the text (Claude Code sends `<REDACTED>`): `thinking` is then absent, not the placeholder.'),
     text: z.string().optional().describe('Text the model wrote.'),
     tool_uses: z.array(ToolUsePartModel).optional().describe('Tools the model asked to call.'),
-    finish_reasons: z.array(z.string()).optional().describe('Why the model stopped (`end_turn`, `tool_use`, ...).'),
+    finish_reasons: z.array(z.string()).optional().describe('Why the model stopped, as the producer reported it (`end_turn`, `tool_use` from Anthropic\'s stop_reason; OpenLLMetry maps them to `stop`, `tool_call`, ...).'),
     usage: UsageModel,
     cost_usd: nonNeg.optional().describe('Cost of this call in US dollars; absent when unknown.'),
     cost_source: z.string().optional().describe('Who reported cost_usd, when not the span itself (e.g. `claude_code.api_request`, the Claude Code CLI\'s log event).'),

@@ -177,22 +177,22 @@ export const sessionSchema = {
         "input_tokens": {
           "type": "number",
           "minimum": 0,
-          "description": "Input tokens, as the producer counted them (Anthropic counts cache reads and writes apart)."
+          "description": "Input tokens NOT read from or written to the prompt cache (Anthropic's `input_tokens` meaning), whichever producer counted them: producers whose count includes the cache (OpenAI's `prompt_tokens`, OpenInference's `llm.token_count.prompt`, the GenAI `gen_ai.usage.input_tokens` of the Anthropic SDK's own spans, LangChain's `usage_metadata`) have the cache counts taken out. All input tokens = input_tokens + cache_read_input_tokens + cache_creation_input_tokens."
         },
         "output_tokens": {
           "type": "number",
           "minimum": 0,
-          "description": "Output tokens."
+          "description": "Output tokens (thinking included)."
         },
         "cache_read_input_tokens": {
           "type": "number",
           "minimum": 0,
-          "description": "Input tokens read from the prompt cache."
+          "description": "Input tokens read from the prompt cache; not part of input_tokens."
         },
         "cache_creation_input_tokens": {
           "type": "number",
           "minimum": 0,
-          "description": "Input tokens written to the prompt cache."
+          "description": "Input tokens written to the prompt cache; not part of input_tokens."
         },
         "cost_usd": {
           "anyOf": [
@@ -232,22 +232,22 @@ export const sessionSchema = {
         "input_tokens": {
           "type": "number",
           "minimum": 0,
-          "description": "Input tokens, as the producer counted them (Anthropic counts cache reads and writes apart)."
+          "description": "Input tokens NOT read from or written to the prompt cache (Anthropic's `input_tokens` meaning), whichever producer counted them: producers whose count includes the cache (OpenAI's `prompt_tokens`, OpenInference's `llm.token_count.prompt`, the GenAI `gen_ai.usage.input_tokens` of the Anthropic SDK's own spans, LangChain's `usage_metadata`) have the cache counts taken out. All input tokens = input_tokens + cache_read_input_tokens + cache_creation_input_tokens."
         },
         "output_tokens": {
           "type": "number",
           "minimum": 0,
-          "description": "Output tokens."
+          "description": "Output tokens (thinking included)."
         },
         "cache_read_input_tokens": {
           "type": "number",
           "minimum": 0,
-          "description": "Input tokens read from the prompt cache."
+          "description": "Input tokens read from the prompt cache; not part of input_tokens."
         },
         "cache_creation_input_tokens": {
           "type": "number",
           "minimum": 0,
-          "description": "Input tokens written to the prompt cache."
+          "description": "Input tokens written to the prompt cache; not part of input_tokens."
         },
         "cost_usd": {
           "anyOf": [
@@ -383,22 +383,22 @@ export const sessionSchema = {
         "input_tokens": {
           "type": "number",
           "minimum": 0,
-          "description": "Input tokens, as the producer counted them (Anthropic counts cache reads and writes apart)."
+          "description": "Input tokens NOT read from or written to the prompt cache (Anthropic's `input_tokens` meaning), whichever producer counted them: producers whose count includes the cache (OpenAI's `prompt_tokens`, OpenInference's `llm.token_count.prompt`, the GenAI `gen_ai.usage.input_tokens` of the Anthropic SDK's own spans, LangChain's `usage_metadata`) have the cache counts taken out. All input tokens = input_tokens + cache_read_input_tokens + cache_creation_input_tokens."
         },
         "output_tokens": {
           "type": "number",
           "minimum": 0,
-          "description": "Output tokens."
+          "description": "Output tokens (thinking included)."
         },
         "cache_read_input_tokens": {
           "type": "number",
           "minimum": 0,
-          "description": "Input tokens read from the prompt cache."
+          "description": "Input tokens read from the prompt cache; not part of input_tokens."
         },
         "cache_creation_input_tokens": {
           "type": "number",
           "minimum": 0,
-          "description": "Input tokens written to the prompt cache."
+          "description": "Input tokens written to the prompt cache; not part of input_tokens."
         },
         "cost_usd": {
           "anyOf": [
@@ -692,7 +692,7 @@ export const sessionSchema = {
           }
         },
         "finish_reasons": {
-          "description": "Why the model stopped (`end_turn`, `tool_use`, ...).",
+          "description": "Why the model stopped, as the producer reported it (`end_turn`, `tool_use` from Anthropic's stop_reason; OpenLLMetry maps them to `stop`, `tool_call`, ...).",
           "type": "array",
           "items": {
             "type": "string"
@@ -812,22 +812,22 @@ export const sessionSchema = {
         "input_tokens": {
           "type": "number",
           "minimum": 0,
-          "description": "Input tokens, as the producer counted them (Anthropic counts cache reads and writes apart)."
+          "description": "Input tokens NOT read from or written to the prompt cache (Anthropic's `input_tokens` meaning), whichever producer counted them: producers whose count includes the cache (OpenAI's `prompt_tokens`, OpenInference's `llm.token_count.prompt`, the GenAI `gen_ai.usage.input_tokens` of the Anthropic SDK's own spans, LangChain's `usage_metadata`) have the cache counts taken out. All input tokens = input_tokens + cache_read_input_tokens + cache_creation_input_tokens."
         },
         "output_tokens": {
           "type": "number",
           "minimum": 0,
-          "description": "Output tokens."
+          "description": "Output tokens (thinking included)."
         },
         "cache_read_input_tokens": {
           "type": "number",
           "minimum": 0,
-          "description": "Input tokens read from the prompt cache."
+          "description": "Input tokens read from the prompt cache; not part of input_tokens."
         },
         "cache_creation_input_tokens": {
           "type": "number",
           "minimum": 0,
-          "description": "Input tokens written to the prompt cache."
+          "description": "Input tokens written to the prompt cache; not part of input_tokens."
         }
       },
       "required": [
@@ -837,7 +837,7 @@ export const sessionSchema = {
         "cache_creation_input_tokens"
       ],
       "additionalProperties": false,
-      "description": "Token counts; a count no producer reported is 0."
+      "description": "Token counts, one meaning whatever the producer (input_tokens excludes the cache counts); a count no producer reported is 0."
     },
     "tool_call_event": {
       "type": "object",
@@ -1404,22 +1404,22 @@ export const sessionIndexSchema = {
         "input_tokens": {
           "type": "number",
           "minimum": 0,
-          "description": "Input tokens, as the producer counted them (Anthropic counts cache reads and writes apart)."
+          "description": "Input tokens NOT read from or written to the prompt cache (Anthropic's `input_tokens` meaning), whichever producer counted them: producers whose count includes the cache (OpenAI's `prompt_tokens`, OpenInference's `llm.token_count.prompt`, the GenAI `gen_ai.usage.input_tokens` of the Anthropic SDK's own spans, LangChain's `usage_metadata`) have the cache counts taken out. All input tokens = input_tokens + cache_read_input_tokens + cache_creation_input_tokens."
         },
         "output_tokens": {
           "type": "number",
           "minimum": 0,
-          "description": "Output tokens."
+          "description": "Output tokens (thinking included)."
         },
         "cache_read_input_tokens": {
           "type": "number",
           "minimum": 0,
-          "description": "Input tokens read from the prompt cache."
+          "description": "Input tokens read from the prompt cache; not part of input_tokens."
         },
         "cache_creation_input_tokens": {
           "type": "number",
           "minimum": 0,
-          "description": "Input tokens written to the prompt cache."
+          "description": "Input tokens written to the prompt cache; not part of input_tokens."
         },
         "cost_usd": {
           "anyOf": [
@@ -1555,22 +1555,22 @@ export const sessionIndexSchema = {
         "input_tokens": {
           "type": "number",
           "minimum": 0,
-          "description": "Input tokens, as the producer counted them (Anthropic counts cache reads and writes apart)."
+          "description": "Input tokens NOT read from or written to the prompt cache (Anthropic's `input_tokens` meaning), whichever producer counted them: producers whose count includes the cache (OpenAI's `prompt_tokens`, OpenInference's `llm.token_count.prompt`, the GenAI `gen_ai.usage.input_tokens` of the Anthropic SDK's own spans, LangChain's `usage_metadata`) have the cache counts taken out. All input tokens = input_tokens + cache_read_input_tokens + cache_creation_input_tokens."
         },
         "output_tokens": {
           "type": "number",
           "minimum": 0,
-          "description": "Output tokens."
+          "description": "Output tokens (thinking included)."
         },
         "cache_read_input_tokens": {
           "type": "number",
           "minimum": 0,
-          "description": "Input tokens read from the prompt cache."
+          "description": "Input tokens read from the prompt cache; not part of input_tokens."
         },
         "cache_creation_input_tokens": {
           "type": "number",
           "minimum": 0,
-          "description": "Input tokens written to the prompt cache."
+          "description": "Input tokens written to the prompt cache; not part of input_tokens."
         },
         "cost_usd": {
           "anyOf": [

@@ -12,48 +12,39 @@
  * | gen_ai.completion.N.{role,content,finish_reason,tool_calls.M.*} | gen_ai.output.messages, finish_reasons |
  * | events gen_ai.content.prompt / .completion    | gen_ai.input.messages / gen_ai.output.messages |
  * | operation text_completion / generate_content, llm.request.type, a model but no operation | chat |
- * | openinference.span.kind LLM                   | chat: llm.model_name, llm.provider, llm.token_count.*, llm.input/output_messages.*, input/output.value |
- * | openinference.span.kind TOOL                  | execute_tool: tool.name, tool_call.id, input.value -> arguments, output.value -> result |
- * | openinference.span.kind AGENT (or a root CHAIN)| invoke_agent: agent.name or the span name; input.value -> the prompt |
- * | openinference.span.kind RETRIEVER             | step with ams.step.kind = retrieval            |
- * | session.id / user.id / tag.tags / metadata    | gen_ai.conversation.id / ams.metadata.user_id / ams.tags / ams.metadata.* |
- * | traceloop.span.kind tool (OpenLLMetry)        | execute_tool: traceloop.entity.name, .input -> arguments, .output -> result |
- * | traceloop.span.kind agent (or a root workflow)| invoke_agent: traceloop.entity.name            |
+ * | openinference.span.kind, llm.* (OpenInference) | dialects/openinference.ts                      |
+ * | traceloop.*, @traceloop/* scopes (OpenLLMetry) | dialects/openllmetry.ts                        |
+ * | com.anthropic.sdk* scope (the Anthropic SDK's own spans) | dialects/anthropic-sdk.ts            |
  *
  * A trace with no `ams.user_prompt` event gets one from the earliest chat's last user message,
  * so sessions from any instrumentation show what was asked.
  *
  * Producers with a dialect of their own are mapped first, one file each in ./dialects/:
- * Claude Code's `claude_code.*` spans and log events (dialects/claude-code.ts); the Vercel AI
- * SDK's `ai.*` spans (dialects/vercel-ai.ts).
+ * Claude Code's `claude_code.*` spans and log events (dialects/claude-code.ts) and the Vercel AI
+ * SDK's `ai.*` spans (dialects/vercel-ai.ts), over the whole list. The per-span
+ * dialects (OpenInference, OpenLLMetry, the Anthropic SDK) run inside normalizeSpan; then
+ * liftAgentModelCalls (an OpenInference agent's own model use) and dedupeModelCalls (one model
+ * call described by two instrumentations is one message, ./dedupe.ts) run over the whole list.
+ *
+ * Tokens have one meaning in the document: `gen_ai.usage.input_tokens` EXCLUDES cache reads and
+ * writes (as Anthropic's API counts them); each dialect rewrites its producer's count to it.
  */
 import { isGenAiLikeLog } from './log-record.js';
-import type { AttributeValue, Attributes, SpanEventRecord, SpanRecord } from './record.js';
+import type { Attributes, SpanEventRecord, SpanRecord } from './record.js';
 import { hasClaudeCodeRecords, mapClaudeCode } from './dialects/claude-code.js';
 import { mapVercelAi } from './dialects/vercel-ai.js';
-import { readNumber, readString } from './read.js';
+import { isAnthropicSdkSpan, mapAnthropicSdkSpan } from './dialects/anthropic-sdk.js';
+import { isOpenInferenceAttributes, liftAgentModelCalls, mapOpenInferenceSpan, toolArgumentsFromModelCalls } from './dialects/openinference.js';
+import { isOpenLLMetrySpan, mapOpenLLMetrySpan } from './dialects/openllmetry.js';
+import { dedupeModelCalls } from './dedupe.js';
+import { indexed, flatMessage, lastUserText, messagesJson, parseMessages, setDefault } from './messages.js';
+import { readString } from './read.js';
 import * as sc from './semconv.js';
 
-/** A GenAI message part (`gen_ai.input/output.messages` parts), as the dialects build them. */
-export interface Part {
-  type: string;
-  content?: string;
-  id?: string;
-  name?: string;
-  arguments?: unknown;
-}
-interface Message {
-  role: string;
-  parts: Part[];
-  finish_reason?: string;
-}
+export type { Part } from './messages.js';
+export { isOpenInferenceAttributes } from './dialects/openinference.js';
 
 const CHAT_OPS = new Set(['chat', 'text_completion', 'generate_content', 'completion']);
-
-/** OpenInference marks its spans with a kind (set at span start) or an LLM model name. */
-export function isOpenInferenceAttributes(attrs: Attributes): boolean {
-  return attrs[sc.OI_SPAN_KIND] !== undefined || attrs[sc.OI_LLM_MODEL_NAME] !== undefined;
-}
 
 /** True when a span carries any GenAI signal this project understands (gen_ai.*, OpenInference). */
 export function isGenAiLikeAttributes(attrs: Attributes): boolean {
@@ -107,7 +98,9 @@ function needsNormalizing(span: SpanRecord): boolean {
 
 /** Rewrites one span into the current conventions (a new record; the input is not mutated). */
 export function normalizeSpan(span: SpanRecord): SpanRecord {
-  if (!needsNormalizing(span)) return span;
+  const sdk = isAnthropicSdkSpan(span);
+  const openLLMetry = !sdk && isOpenLLMetrySpan(span);
+  if (!sdk && !openLLMetry && !needsNormalizing(span)) return span;
   const src = span.attributes;
   const a: Attributes = {};
   // Copy everything but the flattened indexed forms, which are folded into messages below.
@@ -123,9 +116,9 @@ export function normalizeSpan(span: SpanRecord): SpanRecord {
   }
 
   legacyGenAi(src, a);
-  const oiKind = readString(src, sc.OI_SPAN_KIND)?.toUpperCase();
-  if (oiKind !== undefined || src[sc.OI_LLM_MODEL_NAME] !== undefined) openInference(span, src, a, events, oiKind ?? 'LLM');
-  else if (src[sc.GEN_AI_OPERATION_NAME] === undefined && src[sc.TRACELOOP_SPAN_KIND] !== undefined) traceloop(span, src, a);
+  if (isOpenInferenceAttributes(src)) mapOpenInferenceSpan(span, src, a, events);
+  else if (sdk) mapAnthropicSdkSpan(src, a);
+  else if (openLLMetry) mapOpenLLMetrySpan(span, src, a);
 
   const op = readString(a, sc.GEN_AI_OPERATION_NAME);
   if (op !== undefined && op !== sc.OP_CHAT && CHAT_OPS.has(op)) a[sc.GEN_AI_OPERATION_NAME] = sc.OP_CHAT;
@@ -155,7 +148,8 @@ export function normalizeRecords(input: readonly SpanRecord[]): SpanRecord[] {
     if (n !== r) (out ??= records.slice())[i] = n;
     if (!hasPrompt) for (const e of n.events) if (e.name === sc.EVENT_USER_PROMPT) hasPrompt = true;
   }
-  const list = out ?? (records as SpanRecord[]);
+  const list = dedupeModelCalls(toolArgumentsFromModelCalls(liftAgentModelCalls(out ?? (records as SpanRecord[]))));
+  if (list !== (out ?? records)) out = list;
   if (hasPrompt) return list;
 
   let first = -1;
@@ -188,10 +182,6 @@ function startsWithOp(name: string): boolean {
   return first === sc.OP_INVOKE_AGENT || first === sc.OP_CHAT || first === sc.OP_EXECUTE_TOOL;
 }
 
-function setDefault(a: Attributes, key: string, value: AttributeValue | undefined): void {
-  if (value !== undefined && a[key] === undefined) a[key] = value;
-}
-
 function legacyGenAi(src: Attributes, a: Attributes): void {
   setDefault(a, sc.GEN_AI_PROVIDER_NAME, src[sc.GEN_AI_SYSTEM]);
   setDefault(a, sc.GEN_AI_USAGE_INPUT_TOKENS, src[sc.GEN_AI_USAGE_PROMPT_TOKENS]);
@@ -212,204 +202,4 @@ function legacyGenAi(src: Attributes, a: Attributes): void {
   } else if (src[sc.GEN_AI_COMPLETION] !== undefined) {
     setDefault(a, sc.GEN_AI_OUTPUT_MESSAGES, messagesJson(parseMessages(src[sc.GEN_AI_COMPLETION], 'assistant')));
   }
-}
-
-/** `prefix.N.rest` keys grouped by N, in N order: [{ rest: value }]. */
-function indexed(src: Attributes, prefix: string): Array<Record<string, AttributeValue | undefined>> {
-  const groups = new Map<number, Record<string, AttributeValue | undefined>>();
-  for (const key in src) {
-    if (!key.startsWith(prefix)) continue;
-    const m = /^(\d+)\.(.+)$/.exec(key.slice(prefix.length));
-    if (!m) continue;
-    const n = Number(m[1]);
-    let g = groups.get(n);
-    if (!g) groups.set(n, (g = {}));
-    g[m[2]!] = src[key];
-  }
-  return [...groups.entries()].sort((x, y) => x[0] - y[0]).map(([, g]) => g);
-}
-
-/**
- * One message from flattened keys. `inner` is the OpenInference nesting ("message."), empty for
- * the deprecated gen_ai form. Tool calls: `tool_calls.M.{id,name,arguments}` (gen_ai) or
- * `message.tool_calls.M.tool_call.{id,function.name,function.arguments}` (OpenInference).
- */
-function flatMessage(g: Record<string, AttributeValue | undefined>, defaultRole: string, inner: string): Message {
-  const s = (k: string) => {
-    const v = g[inner + k];
-    return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
-  };
-  const parts: Part[] = [];
-  const content = s('content');
-  if (content !== undefined && content !== '') parts.push({ type: 'text', content });
-  // OpenInference multi-part contents: message.contents.J.message_content.text
-  const texts = Object.keys(g)
-    .map((k) => /^(?:message\.)?contents\.(\d+)\.message_content\.text$/.exec(k))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .sort((x, y) => Number(x[1]) - Number(y[1]));
-  for (const m of texts) {
-    const v = g[m[0]];
-    if (typeof v === 'string' && v !== '') parts.push({ type: 'text', content: v });
-  }
-  const calls = new Map<number, Part>();
-  for (const key of Object.keys(g)) {
-    const m = /^(?:message\.)?tool_calls\.(\d+)\.(?:tool_call\.)?(id|name|arguments|function\.name|function\.arguments)$/.exec(key);
-    if (!m) continue;
-    const n = Number(m[1]);
-    let call = calls.get(n);
-    if (!call) calls.set(n, (call = { type: 'tool_call' }));
-    const v = g[key];
-    const field = m[2]!.replace('function.', '');
-    if (field === 'arguments') call.arguments = parseJson(v);
-    else if (typeof v === 'string') (call as unknown as Record<string, string>)[field] = v;
-  }
-  for (const [, call] of [...calls.entries()].sort((x, y) => x[0] - y[0])) parts.push({ ...call, name: call.name ?? 'unknown' });
-  const msg: Message = { role: s('role') ?? defaultRole, parts };
-  const finish = s('finish_reason');
-  if (finish) msg.finish_reason = finish;
-  return msg;
-}
-
-function parseJson(v: AttributeValue | undefined): unknown {
-  if (typeof v !== 'string') return v;
-  try {
-    return JSON.parse(v) as unknown;
-  } catch {
-    return v;
-  }
-}
-
-/** A prompt/completion value: JSON messages ([{role, content}] or the parts form) or plain text. */
-function parseMessages(v: AttributeValue | undefined, defaultRole: string): Message[] {
-  if (v === undefined) return [];
-  const parsed = parseJson(v);
-  const list = Array.isArray(parsed) ? parsed : parsed && typeof parsed === 'object' ? [parsed] : undefined;
-  if (!list) return typeof v === 'string' && v !== '' ? [{ role: defaultRole, parts: [{ type: 'text', content: v }] }] : [];
-  const out: Message[] = [];
-  for (const item of list) {
-    if (typeof item === 'string') {
-      out.push({ role: defaultRole, parts: [{ type: 'text', content: item }] });
-      continue;
-    }
-    if (!item || typeof item !== 'object') continue;
-    const m = item as { role?: unknown; content?: unknown; parts?: unknown; text?: unknown; finish_reason?: unknown };
-    const role = typeof m.role === 'string' ? m.role : defaultRole;
-    if (Array.isArray(m.parts)) {
-      out.push({ role, parts: m.parts as Part[] });
-      continue;
-    }
-    const parts: Part[] = [];
-    if (typeof m.content === 'string') parts.push({ type: 'text', content: m.content });
-    else if (Array.isArray(m.content)) {
-      for (const c of m.content as Array<{ type?: unknown; text?: unknown }>) {
-        if (c && typeof c === 'object' && typeof c.text === 'string') parts.push({ type: 'text', content: c.text });
-        else if (typeof c === 'string') parts.push({ type: 'text', content: c });
-      }
-    } else if (typeof m.text === 'string') parts.push({ type: 'text', content: m.text });
-    const msg: Message = { role, parts };
-    if (typeof m.finish_reason === 'string') msg.finish_reason = m.finish_reason;
-    out.push(msg);
-  }
-  return out;
-}
-
-function messagesJson(msgs: Message[]): string | undefined {
-  return msgs.length ? JSON.stringify(msgs) : undefined;
-}
-
-function lastUserText(v: AttributeValue | undefined): string | undefined {
-  const msgs = parseMessages(v, 'user');
-  for (let i = msgs.length - 1; i >= 0; i--) {
-    const m = msgs[i]!;
-    if (m.role !== 'user') continue;
-    const text = m.parts
-      .filter((p) => p && p.type === 'text' && typeof p.content === 'string')
-      .map((p) => p.content)
-      .join('\n');
-    if (text) return text;
-  }
-  return undefined;
-}
-
-// ---- OpenInference -------------------------------------------------------------------------
-
-function openInference(span: SpanRecord, src: Attributes, a: Attributes, events: SpanEventRecord[], kind: string): void {
-  // Session-level names, wherever they appear (the assembler reads them from the root).
-  setDefault(a, sc.GEN_AI_CONVERSATION_ID, src[sc.OI_SESSION_ID]);
-  if (src[sc.OI_USER_ID] !== undefined) setDefault(a, `${sc.AMS_METADATA_PREFIX}user_id`, src[sc.OI_USER_ID]);
-  setDefault(a, sc.AMS_TAGS, src[sc.OI_TAGS]);
-  const meta = parseJson(src[sc.OI_METADATA]);
-  if (meta && typeof meta === 'object' && !Array.isArray(meta)) {
-    for (const [k, v] of Object.entries(meta as Record<string, unknown>)) {
-      if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) setDefault(a, sc.AMS_METADATA_PREFIX + k, v);
-    }
-  }
-  const input = readString(src, sc.OI_INPUT_VALUE);
-  const output = readString(src, sc.OI_OUTPUT_VALUE);
-  const isRoot = !span.parentSpanId || span.parentIsRemote === true;
-
-  if (kind === 'LLM') {
-    setDefault(a, sc.GEN_AI_OPERATION_NAME, sc.OP_CHAT);
-    setDefault(a, sc.GEN_AI_REQUEST_MODEL, src[sc.OI_LLM_MODEL_NAME]);
-    setDefault(a, sc.GEN_AI_PROVIDER_NAME, src[sc.OI_LLM_PROVIDER] ?? src[sc.OI_LLM_SYSTEM]);
-    setDefault(a, sc.GEN_AI_USAGE_INPUT_TOKENS, readNumber(src, sc.OI_TOKEN_PROMPT));
-    setDefault(a, sc.GEN_AI_USAGE_OUTPUT_TOKENS, readNumber(src, sc.OI_TOKEN_COMPLETION));
-    setDefault(a, sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, readNumber(src, sc.OI_TOKEN_CACHE_READ));
-    setDefault(a, sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, readNumber(src, sc.OI_TOKEN_CACHE_WRITE));
-    const inMsgs = indexed(src, `${sc.OI_LLM_INPUT_MESSAGES}.`).map((g) => flatMessage(g, 'user', 'message.'));
-    const outMsgs = indexed(src, `${sc.OI_LLM_OUTPUT_MESSAGES}.`).map((g) => flatMessage(g, 'assistant', 'message.'));
-    setDefault(a, sc.GEN_AI_INPUT_MESSAGES, messagesJson(inMsgs.length ? inMsgs : input !== undefined ? parseMessages(input, 'user') : []));
-    setDefault(a, sc.GEN_AI_OUTPUT_MESSAGES, messagesJson(outMsgs.length ? outMsgs : output !== undefined ? [{ role: 'assistant', parts: [{ type: 'text', content: output }] }] : []));
-    if (outMsgs.length || output !== undefined) {
-      delete a[sc.OI_INPUT_VALUE];
-      delete a[sc.OI_OUTPUT_VALUE];
-    }
-  } else if (kind === 'TOOL') {
-    setDefault(a, sc.GEN_AI_OPERATION_NAME, sc.OP_EXECUTE_TOOL);
-    setDefault(a, sc.GEN_AI_TOOL_NAME, src[sc.OI_TOOL_NAME] ?? span.name);
-    setDefault(a, sc.GEN_AI_TOOL_DESCRIPTION, src[sc.OI_TOOL_DESCRIPTION]);
-    setDefault(a, sc.GEN_AI_TOOL_CALL_ID, src[sc.OI_TOOL_CALL_ID]);
-    setDefault(a, sc.GEN_AI_TOOL_CALL_ARGUMENTS, input);
-    setDefault(a, sc.GEN_AI_TOOL_CALL_RESULT, output);
-  } else if (kind === 'AGENT' || (kind === 'CHAIN' && isRoot)) {
-    setDefault(a, sc.GEN_AI_OPERATION_NAME, sc.OP_INVOKE_AGENT);
-    setDefault(a, sc.GEN_AI_AGENT_NAME, src[sc.OI_AGENT_NAME] ?? span.name);
-    if (input !== undefined && input !== '') {
-      if (isRoot) {
-        if (!events.some((e) => e.name === sc.EVENT_USER_PROMPT)) {
-          events.unshift({ name: sc.EVENT_USER_PROMPT, timeMs: span.startTimeMs, attributes: { [sc.AMS_PROMPT]: promptText(input) } });
-        }
-      } else {
-        setDefault(a, sc.AMS_SUBAGENT_PROMPT, promptText(input));
-      }
-    }
-  } else if (kind === 'RETRIEVER') {
-    setDefault(a, sc.AMS_STEP_KIND, 'retrieval');
-  }
-}
-
-function traceloop(span: SpanRecord, src: Attributes, a: Attributes): void {
-  const kind = readString(src, sc.TRACELOOP_SPAN_KIND);
-  const name = src[sc.TRACELOOP_ENTITY_NAME] ?? span.name;
-  const isRoot = !span.parentSpanId || span.parentIsRemote === true;
-  if (kind === 'tool') {
-    a[sc.GEN_AI_OPERATION_NAME] = sc.OP_EXECUTE_TOOL;
-    setDefault(a, sc.GEN_AI_TOOL_NAME, name);
-    setDefault(a, sc.GEN_AI_TOOL_CALL_ARGUMENTS, src[sc.TRACELOOP_ENTITY_INPUT]);
-    setDefault(a, sc.GEN_AI_TOOL_CALL_RESULT, src[sc.TRACELOOP_ENTITY_OUTPUT]);
-  } else if (kind === 'agent' || (kind === 'workflow' && isRoot)) {
-    a[sc.GEN_AI_OPERATION_NAME] = sc.OP_INVOKE_AGENT;
-    setDefault(a, sc.GEN_AI_AGENT_NAME, name);
-  }
-}
-
-/** input.value is often JSON ({"input": "..."} from LangChain, {"messages": [...]}); show the text. */
-function promptText(input: string): string {
-  const parsed = parseJson(input);
-  if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
-    const o = parsed as Record<string, unknown>;
-    for (const k of ['input', 'query', 'question', 'prompt', 'message']) if (typeof o[k] === 'string') return o[k];
-    if (Array.isArray(o.messages)) return lastUserText(JSON.stringify(o.messages)) ?? input;
-  }
-  return input;
 }

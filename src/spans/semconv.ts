@@ -99,6 +99,13 @@ export const AMS_LLM_TTFT_MS = 'ams.llm.ttft_ms';
 export const AMS_LLM_THINKING_REDACTED = 'ams.llm.thinking_redacted';
 /** Chat: where ams.cost.usd came from (e.g. 'claude_code.api_request'). */
 export const AMS_COST_SOURCE = 'ams.cost.source';
+/**
+ * Chat: set by a dialect that rewrote gen_ai.usage.input_tokens into the document's meaning
+ * (excluding cache reads and writes), so a second pass over the same span leaves it alone.
+ */
+export const AMS_USAGE_INPUT_EXCLUDES_CACHE = 'ams.usage.input_excludes_cache';
+/** ams.cost.source value: the instrumentation that emitted the span reported the cost itself. */
+export const COST_SOURCE_PRODUCER = 'producer';
 /** Instrumentation scope of the spans ams-otel's own Claude instrumentation emits (src/claude/). */
 export const AMS_CLAUDE_SCOPE = 'ams-otel/claude';
 /** Set by instrumentation when it cut a large value: original size in characters. */
@@ -167,6 +174,9 @@ export const OI_TOKEN_PROMPT = 'llm.token_count.prompt';
 export const OI_TOKEN_COMPLETION = 'llm.token_count.completion';
 export const OI_TOKEN_CACHE_READ = 'llm.token_count.prompt_details.cache_read';
 export const OI_TOKEN_CACHE_WRITE = 'llm.token_count.prompt_details.cache_write';
+export const OI_LLM_RESPONSE_MODEL_NAME = 'llm.response.model_name';
+export const OI_LLM_FINISH_REASON = 'llm.finish_reason';
+export const OI_COST_TOTAL = 'llm.cost.total';
 export const OI_TOOL_NAME = 'tool.name';
 export const OI_TOOL_DESCRIPTION = 'tool.description';
 export const OI_TOOL_CALL_ID = 'tool_call.id';

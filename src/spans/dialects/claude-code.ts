@@ -39,7 +39,7 @@ import type { AttributeValue, Attributes, SpanEventRecord, SpanRecord } from '..
 import { isLogRecord, logEventName, LOG_BODY, LOG_EVENT_NAME, LOG_SEVERITY_NUMBER, LOG_SEVERITY_TEXT, LOG_SYNTHETIC_TRACE } from '../log-record.js';
 import { readBoolean, readNumber, readString } from '../read.js';
 import * as sc from '../semconv.js';
-import type { Part } from '../normalize.js';
+import type { Part } from '../messages.js';
 
 // ---- Claude Code's names (docs/claude-code-telemetry.md) ------------------------------------
 const SCOPE_PREFIX = 'com.anthropic.claude_code';

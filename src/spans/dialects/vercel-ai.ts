@@ -18,7 +18,7 @@
  * | `ai.prompt.messages` (the SDK's message form: text, tool-call, tool-result parts) | `gen_ai.input.messages` (text, tool_call, tool_call_response parts) |
  * | `ai.response.reasoning`, `ai.response.text`, `ai.response.toolCalls` | `gen_ai.output.messages`: reasoning, text, tool_call parts -> the message's thinking, text, tool_uses |
  * | `ai.response.finishReason` (`stop`, `tool-calls`, ...)| `gen_ai.response.finish_reasons`                             |
- * | `ai.usage.inputTokens` (v4: `promptTokens`)           | `gen_ai.usage.input_tokens`, as the SDK counts it: cache reads and writes included |
+ * | `ai.usage.inputTokenDetails.noCacheTokens`, else `ai.usage.inputTokens` (v4: `promptTokens`) less the cache counts | `gen_ai.usage.input_tokens`: cache reads and writes excluded (the document's one meaning) |
  * | `ai.usage.outputTokens` (v4: `completionTokens`)      | `gen_ai.usage.output_tokens`                                 |
  * | `ai.usage.inputTokenDetails.cacheReadTokens`, else `ai.usage.cachedInputTokens` | `gen_ai.usage.cache_read.input_tokens` |
  * | `ai.usage.inputTokenDetails.cacheWriteTokens`         | `gen_ai.usage.cache_creation.input_tokens`                   |
@@ -35,7 +35,7 @@
 import type { AttributeValue, Attributes, SpanEventRecord, SpanRecord } from '../record.js';
 import { readNumber, readString } from '../read.js';
 import * as sc from '../semconv.js';
-import type { Part } from '../normalize.js';
+import type { Part } from '../messages.js';
 
 // ---- the AI SDK's names (node_modules/ai/dist, src/telemetry/*) -----------------------------
 const A_OPERATION_ID = 'ai.operationId';
@@ -59,6 +59,7 @@ const A_USAGE_COMPLETION_V4 = 'ai.usage.completionTokens';
 const A_USAGE_CACHE_READ = 'ai.usage.inputTokenDetails.cacheReadTokens';
 const A_USAGE_CACHED_INPUT = 'ai.usage.cachedInputTokens';
 const A_USAGE_CACHE_WRITE = 'ai.usage.inputTokenDetails.cacheWriteTokens';
+const A_USAGE_NO_CACHE = 'ai.usage.inputTokenDetails.noCacheTokens';
 const A_TOOL_NAME = 'ai.toolCall.name';
 const A_TOOL_ID = 'ai.toolCall.id';
 const A_TOOL_ARGS = 'ai.toolCall.args';
@@ -174,7 +175,18 @@ function mapVercelAiSpan(span: SpanRecord, role: CallRole): SpanRecord {
     setDefault(a, sc.GEN_AI_RESPONSE_ID, src[A_RESPONSE_ID]);
     const finish = readString(src, A_RESPONSE_FINISH_REASON);
     if (finish !== undefined) setDefault(a, sc.GEN_AI_RESPONSE_FINISH_REASONS, [finish]);
-    setDefault(a, sc.GEN_AI_USAGE_INPUT_TOKENS, readNumber(src, A_USAGE_INPUT) ?? readNumber(src, A_USAGE_PROMPT_V4));
+    // One meaning of tokens (normalize.ts): input EXCLUDES cache reads and writes. The SDK counts
+    // them in (Anthropic's 100 fresh + 50 cached reads as 150); its no-cache detail, else the total
+    // less the cache counts, is the document's input.
+    const cacheRead = readNumber(src, A_USAGE_CACHE_READ) ?? readNumber(src, A_USAGE_CACHED_INPUT);
+    const cacheWrite = readNumber(src, A_USAGE_CACHE_WRITE);
+    const total = readNumber(src, A_USAGE_INPUT) ?? readNumber(src, A_USAGE_PROMPT_V4);
+    const fresh = readNumber(src, A_USAGE_NO_CACHE) ?? (total === undefined ? undefined : Math.max(0, total - (cacheRead ?? 0) - (cacheWrite ?? 0)));
+    // (Over the SDK's own gen_ai.usage.input_tokens, which is the total.)
+    if (fresh !== undefined && a[sc.AMS_USAGE_INPUT_EXCLUDES_CACHE] === undefined) {
+      a[sc.GEN_AI_USAGE_INPUT_TOKENS] = fresh;
+      a[sc.AMS_USAGE_INPUT_EXCLUDES_CACHE] = true;
+    }
     setDefault(a, sc.GEN_AI_USAGE_OUTPUT_TOKENS, readNumber(src, A_USAGE_OUTPUT) ?? readNumber(src, A_USAGE_COMPLETION_V4));
     setDefault(a, sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, readNumber(src, A_USAGE_CACHE_READ) ?? readNumber(src, A_USAGE_CACHED_INPUT));
     setDefault(a, sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, readNumber(src, A_USAGE_CACHE_WRITE));
