@@ -112,26 +112,18 @@ export class ReliableStorage implements SpoolingStorage {
       await this.spool(session);
       return this.keyOf(session);
     }
-    let lastError: unknown;
-    for (let attempt = 1; attempt <= this.o.attempts; attempt++) {
-      try {
-        const key = await this.inner.putSession(session);
-        this.counters.written += 1;
-        await this.unspool(session);
-        return key;
-      } catch (err) {
-        lastError = err;
-        if (attempt < this.o.attempts) {
-          this.counters.retries += 1;
-          await sleep(Math.min(this.o.maxDelayMs, this.o.baseDelayMs * 2 ** (attempt - 1)));
-        }
-      }
+    let key: string;
+    try {
+      key = await this.attempt(() => this.inner.putSession(session));
+    } catch {
+      // (attempt() has declared the outage and said so.)
+      await this.spool(session);
+      this.scheduleReplay(this.replayDelay);
+      return this.keyOf(session);
     }
-    this.outage = true;
-    diag.warn(`ams-otel: storage unreachable after ${this.o.attempts} attempts (${describe(lastError)}); spooling to ${this.spoolDir} and replaying later`);
-    await this.spool(session);
-    this.scheduleReplay(this.replayDelay);
-    return this.keyOf(session);
+    this.counters.written += 1;
+    await this.unspool(session);
+    return key;
   }
 
   /**
@@ -142,12 +134,26 @@ export class ReliableStorage implements SpoolingStorage {
   private async withRetry<T>(fn: () => Promise<T>): Promise<T> {
     await this.ready;
     if (this.outage) throw new Error(`ams-otel: storage unreachable; sessions are spooled to ${this.spoolDir}`);
+    try {
+      return await this.attempt(fn, isPreconditionFailed);
+    } catch (err) {
+      if (this.outage) this.scheduleReplay(this.replayDelay);
+      throw err;
+    }
+  }
+
+  /**
+   * Runs `fn` up to `attempts` times with exponential backoff. An error `final` says so is thrown
+   * at once; when every attempt failed, the storage is declared out (the spool takes over, the
+   * replay brings it back), that is logged once, and the last error is thrown.
+   */
+  private async attempt<T>(fn: () => Promise<T>, final: (err: unknown) => boolean = () => false): Promise<T> {
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.o.attempts; attempt++) {
       try {
         return await fn();
       } catch (err) {
-        if (isPreconditionFailed(err)) throw err;
+        if (final(err)) throw err;
         lastError = err;
         if (attempt < this.o.attempts) {
           this.counters.retries += 1;
@@ -157,7 +163,6 @@ export class ReliableStorage implements SpoolingStorage {
     }
     this.outage = true;
     diag.warn(`ams-otel: storage unreachable after ${this.o.attempts} attempts (${describe(lastError)}); spooling to ${this.spoolDir} and replaying later`);
-    this.scheduleReplay(this.replayDelay);
     throw lastError;
   }
 
