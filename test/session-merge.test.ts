@@ -103,4 +103,14 @@ describe('mergeSessions', () => {
     expect(parts[1]!.events).toEqual(second().events);
     expect(mergeSessions(both, both)).toBe(both);
   });
+
+  it('names its first interaction, not an earlier part of notices only (startup events)', () => {
+    const notices = interaction({ traceId: T3, at: AT - 60_000, sessionId: SID });
+    notices.events = notices.events.filter((e) => e.type !== 'user_prompt');
+    const merged = mergeSessions(mergeSessions(notices, first()), second());
+    expectValidSession(merged);
+    expect(merged.traces!.map((t) => t.trace_id)).toEqual([T3, T1, T2]);
+    expect(merged.trace_id).toBe(T1);
+    expect(merged.started_at).toBe(notices.started_at);
+  });
 });

@@ -149,7 +149,9 @@ export function joinParts(schemaVersion: Session['schema_version'], id: string, 
     doc.events = events;
     return doc;
   }
-  const first = parts[0]!.header;
+  // The document names its first interaction (a part with a prompt), not a part of notices only
+  // (e.g. the Claude Code CLI's startup events, which carry neither a prompt nor a trace).
+  const first = (parts.find((p) => p.events.some((e) => e.type === 'user_prompt')) ?? parts[0]!).header;
   const doc = { schema_version: schemaVersion, id, trace_id: first.trace_id } as Session;
   if (first.root_span_id !== undefined) doc.root_span_id = first.root_span_id;
   const conversationId = firstDefined(parts, (h) => h.conversation_id);
