@@ -250,7 +250,20 @@ const TWO32_MS = 4294;
 const TWO32_REM = 967296;
 const NANOS_RE = /^\d{1,20}$/;
 
+/**
+ * Largest time OTLP can carry: its timestamps are fixed64 nanoseconds, so 2^64 - 1 ns (year 2554).
+ * OTLP/JSON can spell larger numbers (`1e30`); they are refused at decode with the field's path
+ * (400), not accepted and then lost when no date can hold them.
+ */
+const MAX_OTLP_MS = (2 ** 64 - 1) / 1e6;
+
 export function nanosToMs(v: unknown, segment: string): number {
+  const ms = nanosToMsUnchecked(v, segment);
+  if (ms > MAX_OTLP_MS) throw new PathFail(segment, `out of range: more than 2^64 - 1 nanoseconds (OTLP timestamps are fixed64), got ${describe(v)}`);
+  return ms;
+}
+
+function nanosToMsUnchecked(v: unknown, segment: string): number {
   if (v === undefined || v === null) return 0;
   if (typeof v === 'object' && typeof (v as OtlpLongBits).low === 'number' && typeof (v as OtlpLongBits).high === 'number') {
     const low = (v as OtlpLongBits).low >>> 0;
