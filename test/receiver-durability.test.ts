@@ -80,3 +80,23 @@ describe('receiver durability (child process)', () => {
     }
   });
 });
+
+describe('ams receiver prints its own diagnostics', () => {
+  it('a drop inside the receiver (here: past --max-spans-per-trace) reaches the console at the default log level', async () => {
+    const { url, output } = await startReceiverChild(['--workers', '0', '--no-wal', '--max-spans-per-trace', '1', '--wait-ms', '0']);
+    const trace = 'ab'.repeat(16);
+    const span = (id: string, parent?: string) => ({
+      traceId: trace,
+      spanId: id,
+      ...(parent ? { parentSpanId: parent } : {}),
+      name: parent ? 'chat m' : 'invoke_agent bot',
+      startTimeUnixNano: '1700000000000000000',
+      endTimeUnixNano: '1700000001000000000',
+      attributes: [{ key: 'gen_ai.operation.name', value: { stringValue: parent ? 'chat' : 'invoke_agent' } }],
+    });
+    const body = { resourceSpans: [{ scopeSpans: [{ spans: [span('1'.repeat(16)), span('2'.repeat(16), '1'.repeat(16)), span('3'.repeat(16), '1'.repeat(16))] }] }] };
+    const res = await fetch(`${url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect(res.status).toBe(200);
+    await expect.poll(() => output(), { timeout: 15_000 }).toMatch(/ams-otel\/receiver dropped \d+ spans \(max_spans_per_trace\)/);
+  });
+});

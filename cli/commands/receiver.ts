@@ -3,9 +3,10 @@
  * receiver settings of the table (flags > env > defaults); SIGTERM/SIGINT write everything
  * pending before it exits.
  */
+import { DiagConsoleLogger, DiagLogLevel, diag } from '@opentelemetry/api';
 import { Command, CommanderError, Option } from 'commander';
-import { allSettings, settingFlag, SettingError } from '../../src/config/env.js';
-import type { Env } from '../../src/config/env.js';
+import { allSettings, resolve, settingFlag, SettingError, SETTINGS } from '../../src/config/env.js';
+import type { Env, LogLevel } from '../../src/config/env.js';
 import { storageSettingsProblem } from '../../src/config/storage.js';
 import type { RunningReceiver } from '../../receiver/server.js';
 import { EXIT_OK, isHelpExit, quiet, usageErrorOf } from '../common.js';
@@ -47,12 +48,24 @@ export function receiverCommand(ctx: CliContext, io: CliIo, onStarted: (running:
   });
 }
 
+const DIAG_LEVEL: Record<Exclude<LogLevel, 'none'>, DiagLogLevel> = {
+  error: DiagLogLevel.ERROR,
+  warn: DiagLogLevel.WARN,
+  info: DiagLogLevel.INFO,
+  debug: DiagLogLevel.DEBUG,
+  verbose: DiagLogLevel.VERBOSE,
+};
+
 async function start(cmd: Command, env: Env, noWal: boolean, io: CliIo): Promise<RunningReceiver> {
   const merged = envWithFlags(cmd, SETTINGS_USED, env);
   if (noWal) merged.AMS_RECEIVER_WAL_DIR = 'off';
   // The library would write locally and log; a command refuses, like the reading commands.
   const problem = storageSettingsProblem(merged);
   if (problem) throw new SettingError(problem);
+  // The receiver's own diagnostics (storage outages, dropped spans, internal errors; its worker
+  // threads forward theirs here) go to the console: a service must not fail silently.
+  const level = resolve(SETTINGS.receiverLogLevel, undefined, merged);
+  if (level !== 'none') diag.setLogger(new DiagConsoleLogger(), { logLevel: DIAG_LEVEL[level], suppressOverrideMessage: true });
   // Loaded on demand: the reading commands do not pay for Express + protobuf start-up.
   const { startReceiver } = await import('../../receiver/server.js');
   const running = await startReceiver({ env: merged });

@@ -58,6 +58,15 @@ export function parsePositiveInt(raw: string): number | undefined {
   return n !== undefined && n > 0 ? n : undefined;
 }
 
+/** Levels of the receiver's console diagnostics, quietest first. */
+export const LOG_LEVELS = ['none', 'error', 'warn', 'info', 'debug', 'verbose'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export function parseLogLevel(raw: string): LogLevel | undefined {
+  const v = raw.trim().toLowerCase();
+  return (LOG_LEVELS as readonly string[]).includes(v) ? (v as LogLevel) : undefined;
+}
+
 export function parseString(raw: string): string | undefined {
   const v = raw.trim();
   return v === '' ? undefined : v;
@@ -306,6 +315,14 @@ export const SETTINGS = {
     defaultDoc: 'on when listening on loopback',
     group: 'receiver',
   } satisfies Setting<boolean | undefined>,
+  receiverLogLevel: {
+    env: 'AMS_RECEIVER_LOG_LEVEL',
+    default: 'warn' as LogLevel,
+    parse: parseLogLevel,
+    expected: LOG_LEVELS.join(', '),
+    doc: 'what `ams receiver` prints of its own diagnostics (storage outages, dropped spans, internal errors) on the console',
+    group: 'receiver',
+  } satisfies Setting<LogLevel>,
   viewerAllowedHosts: {
     env: 'AMS_VIEWER_ALLOWED_HOSTS',
     default: [] as readonly string[],
