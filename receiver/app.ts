@@ -11,6 +11,7 @@
  * content type / encoding -> 413 size (declared, received, decompressed) -> 400 malformed ->
  * 503 full -> WAL -> 200 (with partial_success when spans or log records were not kept).
  */
+import http from 'node:http';
 import { diag } from '@opentelemetry/api';
 import express from 'express';
 import type { Express, NextFunction, Request, Response } from 'express';
@@ -213,7 +214,14 @@ export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
       await ready;
       const host = listen.host ?? config.host;
       const port = listen.port ?? config.port;
-      const s = app.listen(port, host);
+      // Node's own request timeout answers 408 and closes a connection whose request (headers
+      // and body) has not fully arrived: a slow-body client cannot hold a connection forever. It
+      // is checked every connectionsCheckingInterval, so that follows the timeout.
+      const s = http.createServer(
+        { requestTimeout: config.requestTimeoutMs, headersTimeout: Math.min(config.requestTimeoutMs, 60_000), connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(config.requestTimeoutMs / 4))) },
+        app,
+      );
+      s.listen(port, host);
       server = s;
       await new Promise<void>((resolve, reject) => {
         s.once('listening', resolve);

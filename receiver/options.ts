@@ -41,6 +41,8 @@ export interface ReceiverOptions extends SessionWriterLimits {
   maxBodyBytes?: number;
   /** MAX_DECOMPRESSED_BYTES: body after gunzip. */
   maxDecompressedBytes?: number;
+  /** A request (headers and body) not fully received by then is answered 408 and closed; default 30,000. */
+  requestTimeoutMs?: number;
   /** Retry-After seconds on 503. */
   retryAfterSeconds?: number;
   /** Write-ahead log directory, or false to run without one (acknowledged spans die with the process). */
@@ -80,6 +82,8 @@ export interface ResolvedReceiverOptions {
   maxBufferedBytes: number;
   maxBodyBytes: number;
   maxDecompressedBytes: number;
+  /** A request not fully received by then is answered 408 and closed (env AMS_RECEIVER_REQUEST_TIMEOUT_MS, default 30 s). */
+  requestTimeoutMs: number;
   retryAfterSeconds: number;
   walDir: string | false;
   walFsync: boolean;
@@ -110,6 +114,7 @@ export const RECEIVER_CONFIG: { [K in keyof ResolvedReceiverOptions]-?: Setting<
   maxBufferedBytes: SETTINGS.receiverMaxBufferedBytes,
   maxBodyBytes: SETTINGS.receiverMaxBodyBytes,
   maxDecompressedBytes: SETTINGS.receiverMaxDecompressedBytes,
+  requestTimeoutMs: SETTINGS.receiverRequestTimeoutMs,
   retryAfterSeconds: SETTINGS.receiverRetryAfterSeconds,
   // The table's default is undefined: the real one follows AMS_LOCAL_DIR (resolved below).
   walDir: SETTINGS.receiverWalDir as Setting<string | false>,

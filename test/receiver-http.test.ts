@@ -3,6 +3,7 @@
  * loopback HTTP. Spans go through the real pipeline into LocalStorage in a temp folder.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -255,5 +256,26 @@ describe('receiver back-pressure', () => {
       expect(message(r)).toBe('receiver is shutting down');
     }
     await stopped;
+  });
+});
+
+describe('receiver: slow clients', () => {
+  it('answers 408 and closes a connection whose body stalls past requestTimeoutMs (it cannot hold the connection forever)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ams-recv-slow-'));
+    const receiver = createReceiver({ storage: new LocalStorage({ dir }), walDir: false, workers: 0, requestTimeoutMs: 400, env: {} });
+    const { port } = await receiver.start({ port: 0 });
+    try {
+      const socket = net.connect(port, '127.0.0.1');
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      // Headers promise 1,000 bytes; 10 arrive, then nothing.
+      socket.write('POST /v1/traces HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"resource');
+      let received = '';
+      socket.on('data', (d: Buffer) => (received += d.toString()));
+      await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      expect(received).toMatch(/^HTTP\/1\.1 408 /);
+    } finally {
+      await receiver.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -315,6 +315,13 @@ export const SETTINGS = {
     defaultDoc: 'on when listening on loopback',
     group: 'receiver',
   } satisfies Setting<boolean | undefined>,
+  receiverRequestTimeoutMs: {
+    env: 'AMS_RECEIVER_REQUEST_TIMEOUT_MS',
+    default: 30_000,
+    parse: parsePositiveInt,
+    doc: 'a request not fully received by then (a slow or stalled body) is answered 408 and its connection closed',
+    group: 'receiver',
+  } satisfies Setting<number>,
   receiverLogLevel: {
     env: 'AMS_RECEIVER_LOG_LEVEL',
     default: 'warn' as LogLevel,
