@@ -57,6 +57,12 @@ export function table<T>(rows: T[], all: Column<T>[], width = 0): string[] {
   return [line(columns.map((c) => c.header)), ...cells.map(line)];
 }
 
+/** The sum of the counts that are known; undefined (printed '-') when none is: unknown is not 0. */
+function knownSum(...counts: Array<number | undefined>): number | undefined {
+  const known = counts.filter((n): n is number => typeof n === 'number' && Number.isFinite(n));
+  return known.length ? known.reduce((a, b) => a + b, 0) : undefined;
+}
+
 /** The columns `ams ls` and `ams tail` print for an index entry. */
 export const ENTRY_COLUMNS: Column<SessionIndexEntry>[] = [
   { header: 'STARTED', get: (e) => fmtTime(e.started_at) },
@@ -66,9 +72,9 @@ export const ENTRY_COLUMNS: Column<SessionIndexEntry>[] = [
   { header: 'ENV', get: (e) => e.environment ?? '-', max: 16, drop: 3 },
   { header: 'MODEL', get: (e) => e.model ?? '-', max: 28, drop: 4 },
   { header: 'TIME', get: (e) => fmtDuration(e.totals?.duration_ms), align: 'right', drop: 2 },
-  { header: 'TOKENS', get: (e) => fmtTokens((e.totals?.input_tokens ?? 0) + (e.totals?.output_tokens ?? 0)), align: 'right', drop: 1 },
+  { header: 'TOKENS', get: (e) => fmtTokens(knownSum(e.totals?.input_tokens, e.totals?.output_tokens)), align: 'right', drop: 1 },
   { header: 'COST', get: (e) => fmtCost(e.totals?.cost_usd, e.totals?.cost_partial), align: 'right' },
-  { header: 'TOOLS', get: (e) => String(e.totals?.tool_calls ?? 0), align: 'right', drop: 5 },
+  { header: 'TOOLS', get: (e) => (typeof e.totals?.tool_calls === 'number' ? String(e.totals.tool_calls) : '-'), align: 'right', drop: 5 },
   { header: 'PROMPT', get: (e) => e.prompt_preview ?? '', flex: true },
 ];
 
@@ -83,7 +89,7 @@ export function entryLine(e: SessionIndexEntry): string {
     e.model ?? '-',
     fmtDuration(e.totals?.duration_ms),
     fmtCost(e.totals?.cost_usd, e.totals?.cost_partial),
-    `${e.totals?.tool_calls ?? 0} tools`,
+    typeof e.totals?.tool_calls === 'number' ? `${e.totals.tool_calls} tools` : '- tools',
     cut(e.prompt_preview ?? '', 80),
   ];
   return clean(parts.join('  '));

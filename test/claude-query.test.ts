@@ -303,8 +303,8 @@ describe('tracedQuery with the real SDK', () => {
     expect(Object.keys(run.session.models)).toEqual(Object.keys(r.modelUsage));
     // Per-call usage is exact (streamed), so the event sums reconcile with the SDK's figures.
     const llm = eventsOfType(run.session.events, 'llm_message');
-    expect(llm.reduce((a, e) => a + e.usage.input_tokens, 0)).toBe(2200);
-    expect(llm.reduce((a, e) => a + e.usage.output_tokens, 0)).toBe(130);
+    expect(llm.reduce((a, e) => a + e.usage!.input_tokens, 0)).toBe(2200);
+    expect(llm.reduce((a, e) => a + e.usage!.output_tokens, 0)).toBe(130);
     expect(t.input_tokens).toBe(2200);
     expect(t.output_tokens).toBe(130);
   });

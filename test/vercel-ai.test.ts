@@ -239,7 +239,7 @@ describe('Vercel AI SDK: where a generate/stream call sits decides what it is', 
     const s = assembleSession(spans);
     expect(ofType(s, 'user_prompt').map((e) => e.prompt)).toEqual(['from messages']);
     expect(s.system_prompt).toBeUndefined();
-    expect(ofType(s, 'llm_message').map((m) => [m.usage.input_tokens, m.usage.output_tokens])).toEqual([
+    expect(ofType(s, 'llm_message').map((m) => [m.usage?.input_tokens, m.usage?.output_tokens])).toEqual([
       [7, 3],
       [7, 3],
     ]);

@@ -68,10 +68,11 @@ export function summarize(entries: SessionIndexEntry[]): QuerySummary {
     if (t) {
       if (typeof t.cost_usd === 'number') s.cost_usd = addCost(s.cost_usd, t.cost_usd);
       if (t.cost_partial || (t.cost_usd === null && t.turns > 0)) unknownCost = true;
-      s.input_tokens += t.input_tokens || 0;
-      s.output_tokens += t.output_tokens || 0;
-      s.tool_calls += t.tool_calls || 0;
-      s.errors += t.errors || 0;
+      // Sums of what is known: an entry without a figure adds nothing (it is not a zero).
+      if (typeof t.input_tokens === 'number') s.input_tokens += t.input_tokens;
+      if (typeof t.output_tokens === 'number') s.output_tokens += t.output_tokens;
+      if (typeof t.tool_calls === 'number') s.tool_calls += t.tool_calls;
+      if (typeof t.errors === 'number') s.errors += t.errors;
     }
     if (e.status in s.by_status) s.by_status[e.status] += 1;
   }

@@ -47,7 +47,7 @@ export function renderTree(s: Session, o: TreeOptions = {}): string[] {
           const u = e.usage;
           const status = e.error ? `  ✗ ${text(e.error, 120)}` : '';
           out.push(
-            clean(`${pad}● ${e.model ?? 'model'}  ${fmtDuration(e.duration_ms)}  ${fmtTokens(u.input_tokens)} in / ${fmtTokens(u.output_tokens)} out${u.cache_read_input_tokens ? ` (${fmtTokens(u.cache_read_input_tokens)} cached)` : ''}${e.cost_usd !== undefined ? `  ${fmtCost(e.cost_usd)}` : ''}`) + status,
+            clean(`${pad}● ${e.model ?? 'model'}  ${fmtDuration(e.duration_ms)}  ${u ? `${fmtTokens(u.input_tokens)} in / ${fmtTokens(u.output_tokens)} out${u.cache_read_input_tokens ? ` (${fmtTokens(u.cache_read_input_tokens)} cached)` : ''}` : 'tokens unknown'}${e.cost_usd !== undefined ? `  ${fmtCost(e.cost_usd)}` : ''}`) + status,
           );
           if (e.thinking) {
             out.push(

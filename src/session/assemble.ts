@@ -243,7 +243,8 @@ function llmMessage(span: SpanRecord): LlmMessageEvent {
   if (text !== undefined) ev.text = text;
   if (toolUses !== undefined) ev.tool_uses = toolUses;
   if (finish?.length) ev.finish_reasons = finish;
-  ev.usage = usageOf(a);
+  const usage = usageOf(a);
+  if (usage) ev.usage = usage;
   const cost = num(a, sc.AMS_COST_USD);
   if (cost !== undefined) ev.cost_usd = cost;
   const costSource = cost !== undefined ? str(a, sc.AMS_COST_SOURCE) : undefined;
@@ -659,7 +660,7 @@ function modelsFromEvents(events: SessionEvent[], aliases: Map<string, string>):
         const named = e.model ?? 'unknown';
         const key = aliases.get(named) ?? named;
         const m = (into[key] ??= { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 0, cache_creation_input_tokens: 0, cost_usd: null });
-        addUsage(m, e.usage);
+        if (e.usage) addUsage(m, e.usage);
         if (e.cost_usd === undefined) unpriced.add(key);
         else m.cost_usd = addCost(m.cost_usd, e.cost_usd);
       } else if ((e.type === 'subagent' || e.type === 'step') && e.events) {

@@ -143,7 +143,7 @@ export const LlmMessageEventModel = z
     text: z.string().optional().describe('Text the model wrote.'),
     tool_uses: z.array(ToolUsePartModel).optional().describe('Tools the model asked to call.'),
     finish_reasons: z.array(z.string()).optional().describe('Why the model stopped, as the producer reported it (`end_turn`, `tool_use` from Anthropic\'s stop_reason; OpenLLMetry maps them to `stop`, `tool_call`, ...).'),
-    usage: UsageModel,
+    usage: UsageModel.optional().describe('Token counts of this call; absent when the producer reported none (unknown, never a row of zeros). Beside reported counts, one left out (e.g. no cache counts) is 0: the producer had none of that kind.'),
     cost_usd: nonNeg.optional().describe('Cost of this call in US dollars; absent when unknown.'),
     cost_source: z.string().optional().describe('Who reported cost_usd, when not the span itself (e.g. `claude_code.api_request`, the Claude Code CLI\'s log event).'),
     ttft_ms: nonNeg.optional().describe('Time to the first token, in whole milliseconds, when the producer measured it.'),

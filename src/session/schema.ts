@@ -699,7 +699,12 @@ export const sessionSchema = {
           }
         },
         "usage": {
-          "$ref": "#/definitions/usage"
+          "description": "Token counts of this call; absent when the producer reported none (unknown, never a row of zeros). Beside reported counts, one left out (e.g. no cache counts) is 0: the producer had none of that kind.",
+          "allOf": [
+            {
+              "$ref": "#/definitions/usage"
+            }
+          ]
         },
         "cost_usd": {
           "description": "Cost of this call in US dollars; absent when unknown.",
@@ -742,8 +747,7 @@ export const sessionSchema = {
         "type",
         "at",
         "ended_at",
-        "duration_ms",
-        "usage"
+        "duration_ms"
       ],
       "additionalProperties": false,
       "description": "One model call."

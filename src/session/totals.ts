@@ -26,14 +26,24 @@ const USAGE_ATTRS: Record<keyof Usage, string> = {
   cache_creation_input_tokens: sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
 };
 
-export function usageOf(attrs: Attributes): Usage {
+/**
+ * The token counts a span reported, or undefined when it reported none: an unknown usage stays
+ * unknown (absent), never a row of zeros. Beside counts that were reported, a missing one (e.g. no
+ * cache counts from a producer without a prompt cache) is none: the producer said what it used.
+ */
+export function usageOf(attrs: Attributes): Usage | undefined {
+  if (!reportsUsage(attrs)) return undefined;
+  const none = (key: string): number => readNumber(attrs, key) ?? NONE_REPORTED;
   return {
-    input_tokens: readNumber(attrs, USAGE_ATTRS.input_tokens) ?? 0,
-    output_tokens: readNumber(attrs, USAGE_ATTRS.output_tokens) ?? 0,
-    cache_read_input_tokens: readNumber(attrs, USAGE_ATTRS.cache_read_input_tokens) ?? 0,
-    cache_creation_input_tokens: readNumber(attrs, USAGE_ATTRS.cache_creation_input_tokens) ?? 0,
+    input_tokens: none(USAGE_ATTRS.input_tokens),
+    output_tokens: none(USAGE_ATTRS.output_tokens),
+    cache_read_input_tokens: none(USAGE_ATTRS.cache_read_input_tokens),
+    cache_creation_input_tokens: none(USAGE_ATTRS.cache_creation_input_tokens),
   };
 }
+
+/** A count the producer left out beside ones it reported (see usageOf): it had none of that kind. */
+const NONE_REPORTED = 0;
 
 function reportsUsage(attrs: Attributes): boolean {
   return (
@@ -70,7 +80,7 @@ function sum(events: SessionEvent[], s: Sums): Sums {
   for (const e of events) {
     switch (e.type) {
       case 'llm_message':
-        addUsage(s.usage, e.usage);
+        if (e.usage) addUsage(s.usage, e.usage);
         if (e.cost_usd !== undefined) {
           s.cost += e.cost_usd;
           s.costedCalls += 1;
@@ -124,8 +134,9 @@ export function computeTotals(events: SessionEvent[], rootAttrs: Attributes, spa
   const sources: Totals['sources'] = { tokens: 'events', cost_usd: 'events', turns: 'events', duration_ms: 'events', api_duration_ms: 'events' };
 
   let usage = s.usage;
-  if (reportsUsage(rootAttrs)) {
-    usage = usageOf(rootAttrs);
+  const reported = usageOf(rootAttrs);
+  if (reported) {
+    usage = reported;
     sources.tokens = source;
   }
   const fromEvents = eventCostOf(s);

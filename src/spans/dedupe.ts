@@ -39,7 +39,7 @@ const isChat = (r: SpanRecord) => readString(r.attributes, sc.GEN_AI_OPERATION_N
 function usageKey(r: SpanRecord): string | undefined {
   const i = readNumber(r.attributes, sc.GEN_AI_USAGE_INPUT_TOKENS);
   const o = readNumber(r.attributes, sc.GEN_AI_USAGE_OUTPUT_TOKENS);
-  return i === undefined || o === undefined ? undefined : `${i}/${o}/${readNumber(r.attributes, sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS) ?? 0}`;
+  return i === undefined || o === undefined ? undefined : `${i}/${o}/${readNumber(r.attributes, sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS) ?? '-'}`;
 }
 
 /**

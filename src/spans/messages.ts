@@ -166,3 +166,15 @@ export function lastUserText(v: AttributeValue | undefined): string | undefined 
 export function isLocalRoot(span: { parentSpanId?: string; parentIsRemote?: boolean }): boolean {
   return !span.parentSpanId || span.parentIsRemote === true;
 }
+
+/**
+ * Input tokens without the cache (the document's one meaning, normalize.ts): a producer's total
+ * less the cache counts it reported. Undefined when the total is unknown; a cache count that is
+ * unknown takes nothing off (the total is then all that is known).
+ */
+export function inputWithoutCache(total: number | undefined, ...cache: Array<number | undefined>): number | undefined {
+  if (total === undefined) return undefined;
+  let rest = total;
+  for (const c of cache) if (c !== undefined) rest -= c;
+  return Math.max(0, rest);
+}

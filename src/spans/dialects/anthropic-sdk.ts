@@ -18,7 +18,7 @@
  * | gen_ai.response.time_to_first_chunk (seconds)  | ams.llm.ttft_ms                                |
  */
 import type { Attributes, SpanRecord } from '../record.js';
-import { setDefault } from '../messages.js';
+import { inputWithoutCache, setDefault } from '../messages.js';
 import { readNumber, readString } from '../read.js';
 import * as sc from '../semconv.js';
 
@@ -43,8 +43,7 @@ export function mapAnthropicSdkSpan(src: Attributes, a: Attributes): void {
   setDefault(a, sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, write);
   const input = readNumber(src, sc.GEN_AI_USAGE_INPUT_TOKENS);
   if (input !== undefined && a[sc.AMS_USAGE_INPUT_EXCLUDES_CACHE] === undefined) {
-    const read = readNumber(a, sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS) ?? 0;
-    a[sc.GEN_AI_USAGE_INPUT_TOKENS] = Math.max(0, input - read - (write ?? 0));
+    a[sc.GEN_AI_USAGE_INPUT_TOKENS] = inputWithoutCache(input, readNumber(a, sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS), write)!;
     a[sc.AMS_USAGE_INPUT_EXCLUDES_CACHE] = true;
   }
   const ttft = readNumber(src, A_TIME_TO_FIRST_CHUNK);

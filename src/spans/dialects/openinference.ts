@@ -26,7 +26,7 @@
  * output.value carries the provider's own usage, that is used as is.
  */
 import type { Attributes, SpanEventRecord, SpanRecord } from '../record.js';
-import { contentBlockParts, flatMessage, indexed, isLocalRoot, lastUserText, messagesJson, parseJson, parseMessages, setDefault } from '../messages.js';
+import { contentBlockParts, flatMessage, inputWithoutCache, indexed, isLocalRoot, lastUserText, messagesJson, parseJson, parseMessages, setDefault } from '../messages.js';
 import type { Message, Part } from '../messages.js';
 import { readNumber, readString } from '../read.js';
 import * as sc from '../semconv.js';
@@ -127,7 +127,7 @@ function modelCall(src: Attributes, a: Attributes, response: ModelResponse | und
   const cacheRead = usage?.cacheRead ?? readNumber(src, sc.OI_TOKEN_CACHE_READ);
   const cacheWrite = usage?.cacheWrite ?? readNumber(src, sc.OI_TOKEN_CACHE_WRITE);
   const prompt = readNumber(src, sc.OI_TOKEN_PROMPT);
-  const inputTokens = usage?.input ?? (prompt === undefined ? undefined : Math.max(0, prompt - (cacheRead ?? 0) - (cacheWrite ?? 0)));
+  const inputTokens = usage?.input ?? inputWithoutCache(prompt, cacheRead, cacheWrite);
   setDefault(a, sc.GEN_AI_USAGE_INPUT_TOKENS, inputTokens);
   setDefault(a, sc.GEN_AI_USAGE_OUTPUT_TOKENS, readNumber(src, sc.OI_TOKEN_COMPLETION) ?? usage?.output);
   setDefault(a, sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, cacheRead);
@@ -198,7 +198,7 @@ function openAiCompletion(c: Obj): ModelResponse {
     const details = isObj(u.prompt_tokens_details) ? u.prompt_tokens_details : undefined;
     const cacheRead = numOf(details, 'cached_tokens');
     const prompt = numOf(u, 'prompt_tokens');
-    r.usage = { input: prompt === undefined ? undefined : Math.max(0, prompt - (cacheRead ?? 0)), output: numOf(u, 'completion_tokens'), cacheRead };
+    r.usage = { input: inputWithoutCache(prompt, cacheRead), output: numOf(u, 'completion_tokens'), cacheRead };
   }
   return r;
 }
@@ -246,7 +246,7 @@ function langChainResult(r: Obj): ModelResponse {
         const cacheRead = numOf(d, 'cache_read');
         const cacheWrite = numOf(d, 'cache_creation');
         const input = numOf(um, 'input_tokens');
-        out.usage = { input: input === undefined ? undefined : Math.max(0, input - (cacheRead ?? 0) - (cacheWrite ?? 0)), output: numOf(um, 'output_tokens'), cacheRead, cacheWrite };
+        out.usage = { input: inputWithoutCache(input, cacheRead, cacheWrite), output: numOf(um, 'output_tokens'), cacheRead, cacheWrite };
       }
     }
   }

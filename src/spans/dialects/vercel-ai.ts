@@ -35,6 +35,7 @@
 import type { AttributeValue, Attributes, SpanEventRecord, SpanRecord } from '../record.js';
 import { readNumber, readString } from '../read.js';
 import * as sc from '../semconv.js';
+import { inputWithoutCache } from '../messages.js';
 import type { Part } from '../messages.js';
 
 // ---- the AI SDK's names (node_modules/ai/dist, src/telemetry/*) -----------------------------
@@ -181,7 +182,7 @@ function mapVercelAiSpan(span: SpanRecord, role: CallRole): SpanRecord {
     const cacheRead = readNumber(src, A_USAGE_CACHE_READ) ?? readNumber(src, A_USAGE_CACHED_INPUT);
     const cacheWrite = readNumber(src, A_USAGE_CACHE_WRITE);
     const total = readNumber(src, A_USAGE_INPUT) ?? readNumber(src, A_USAGE_PROMPT_V4);
-    const fresh = readNumber(src, A_USAGE_NO_CACHE) ?? (total === undefined ? undefined : Math.max(0, total - (cacheRead ?? 0) - (cacheWrite ?? 0)));
+    const fresh = readNumber(src, A_USAGE_NO_CACHE) ?? inputWithoutCache(total, cacheRead, cacheWrite);
     // (Over the SDK's own gen_ai.usage.input_tokens, which is the total.)
     if (fresh !== undefined && a[sc.AMS_USAGE_INPUT_EXCLUDES_CACHE] === undefined) {
       a[sc.GEN_AI_USAGE_INPUT_TOKENS] = fresh;

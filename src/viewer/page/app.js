@@ -58,6 +58,10 @@
     var known = [a, b].filter(function (n) { return typeof n === 'number' && isFinite(n); });
     return known.length ? known.reduce(function (x, y) { return x + y; }, 0) : undefined;
   }
+  // A count the document does not have is '-', not 0.
+  function fmtCount(n) {
+    return typeof n === 'number' && isFinite(n) ? n.toLocaleString() : '-';
+  }
   function fmtTime(iso) {
     var t = Date.parse(iso);
     if (isNaN(t)) return String(iso || '-');
@@ -229,7 +233,7 @@
           el('td', { className: 'num', text: fmtDuration(t.duration_ms) }),
           el('td', { className: 'num', text: fmtTokens(knownSum(t.input_tokens, t.output_tokens)) }),
           el('td', { className: 'num', text: fmtCost(t.cost_usd, t.cost_partial) }),
-          el('td', { className: 'num', text: String(t.tool_calls || 0) }),
+          el('td', { className: 'num', text: fmtCount(t.tool_calls) }),
           el('td', { className: 'prompt', title: e.prompt_preview || '' }, [el('div', { className: 'clip', text: e.prompt_preview || '' })])
         ]);
         row.addEventListener('click', function (ev) {
@@ -322,10 +326,10 @@
 
     main.appendChild(el('div', { className: 'cards' }, [
       card('duration', fmtDuration(t.duration_ms), t.api_duration_ms ? 'API ' + fmtDuration(t.api_duration_ms) : ''),
-      card('turns', String(t.turns || 0)),
-      card('tool calls', String(t.tool_calls || 0)),
-      card('subagents', String(t.subagents || 0)),
-      card('errors', String(t.errors || 0)),
+      card('turns', fmtCount(t.turns)),
+      card('tool calls', fmtCount(t.tool_calls)),
+      card('subagents', fmtCount(t.subagents)),
+      card('errors', fmtCount(t.errors)),
       card('tokens', fmtTokens(t.input_tokens) + ' / ' + fmtTokens(t.output_tokens), 'in / out' + (t.cache_read_input_tokens ? ' · ' + fmtTokens(t.cache_read_input_tokens) + ' cache read' : '')),
       card('cost', fmtCost(t.cost_usd, t.cost_partial), t.cost_usd === null ? 'unknown' : t.cost_partial ? 'some model calls had no cost' : t.sources && t.sources.cost_usd && t.sources.cost_usd !== 'events' ? 'from ' + t.sources.cost_usd : '')
     ]));
@@ -423,7 +427,7 @@
     } else if (e.type === 'llm_message') {
       var u = e.usage || {};
       head = [el('span', { className: 'kind', text: 'model' }), el('span', { className: 'name', text: e.model || '' }), el('span', { className: 'dur', text: fmtDuration(e.duration_ms) }),
-        el('span', { className: 'muted', text: fmtTokens(u.input_tokens) + ' in / ' + fmtTokens(u.output_tokens) + ' out' + (e.cost_usd !== undefined ? ' · ' + fmtCost(e.cost_usd) : '') })];
+        el('span', { className: 'muted', text: (e.usage ? fmtTokens(u.input_tokens) + ' in / ' + fmtTokens(u.output_tokens) + ' out' : 'tokens unknown') + (e.cost_usd !== undefined ? ' · ' + fmtCost(e.cost_usd) : '') })];
       if (e.error) body.push(el('p', { className: 'error', text: e.error }));
       if (e.thinking) {
         var th = el('details', { className: 'thinking' }, [el('summary', { text: 'thinking (' + e.thinking.length.toLocaleString() + ' characters)' })]);
