@@ -9,6 +9,10 @@ import type { SpanRecord } from '../../src/spans/record.js';
 import * as sc from '../../src/spans/semconv.js';
 import type { SessionBatch } from '../../src/processor/trace-buffer.js';
 
+
+/** The cost each scripted model call reports unless the spec says otherwise (null: it reports none). */
+const DEFAULT_CALL_COST_USD = 0.01;
+
 export interface InteractionSpec {
   /** 32 hex characters. */
   traceId: string;
@@ -66,7 +70,7 @@ export function interactionRecords(spec: InteractionSpec): SpanRecord[] {
         [sc.GEN_AI_REQUEST_MODEL]: 'claude-sonnet-4-5',
         [sc.GEN_AI_USAGE_INPUT_TOKENS]: spec.inputTokens ?? 100,
         [sc.GEN_AI_USAGE_OUTPUT_TOKENS]: spec.outputTokens ?? 10,
-        ...(spec.costUsd === null ? {} : { [sc.AMS_COST_USD]: spec.costUsd ?? 0.01 }),
+        ...(spec.costUsd === null ? {} : { [sc.AMS_COST_USD]: spec.costUsd ?? DEFAULT_CALL_COST_USD }),
       },
       events: [],
       resource,

@@ -56,7 +56,12 @@ function stabilize(records: SpanRecord[]): SpanRecord[] {
     if (attributes[MS_TO_FIRST_CHUNK] !== undefined) attributes[MS_TO_FIRST_CHUNK] = 1;
     if (attributes[MS_TO_FINISH] !== undefined) {
       attributes[MS_TO_FINISH] = end - start;
-      if (attributes[TOKENS_PER_SECOND] !== undefined) attributes[TOKENS_PER_SECOND] = (1000 * Number(attributes['ai.usage.outputTokens'] ?? 0)) / (end - start);
+      if (attributes[TOKENS_PER_SECOND] !== undefined) {
+        // Recomputed for the synthetic clock; left out when the output count is unknown.
+        const out = attributes['ai.usage.outputTokens'];
+        if (typeof out === 'number') attributes[TOKENS_PER_SECOND] = (1000 * out) / (end - start);
+        else delete attributes[TOKENS_PER_SECOND];
+      }
     }
     return {
       ...r,

@@ -10,6 +10,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+
+/** What OpenAI's API itself reports when no prompt token came from its cache (it always sends the field). */
+const OPENAI_NOTHING_CACHED = 0;
+
 export type OpenAiBlock = { type: 'text'; text: string } | { type: 'tool_call'; id: string; name: string; arguments: Record<string, unknown> };
 
 /** OpenAI's convention: input_tokens counts the cached ones too. */
@@ -102,7 +106,7 @@ function chatUsage(u: OpenAiUsage): Record<string, unknown> {
     prompt_tokens: u.input_tokens,
     completion_tokens: u.output_tokens,
     total_tokens: u.input_tokens + u.output_tokens,
-    prompt_tokens_details: { cached_tokens: u.cached_tokens ?? 0 },
+    prompt_tokens_details: { cached_tokens: u.cached_tokens ?? OPENAI_NOTHING_CACHED },
     completion_tokens_details: { reasoning_tokens: 0 },
   };
 }
@@ -149,7 +153,7 @@ function chatChunks(turn: OpenAiTurn, blocks: OpenAiBlock[], model: string, id: 
 function responsesUsage(u: OpenAiUsage): Record<string, unknown> {
   return {
     input_tokens: u.input_tokens,
-    input_tokens_details: { cached_tokens: u.cached_tokens ?? 0 },
+    input_tokens_details: { cached_tokens: u.cached_tokens ?? OPENAI_NOTHING_CACHED },
     output_tokens: u.output_tokens,
     output_tokens_details: { reasoning_tokens: 0 },
     total_tokens: u.input_tokens + u.output_tokens,
