@@ -128,6 +128,7 @@ export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
     storageSpec: spec,
     env,
     privacy: options.privacy,
+    pricing: options.pricing,
     onSessionWritten: options.onSessionWritten,
   });
   const limits: BodyLimits = { maxBodyBytes: config.maxBodyBytes, maxDecompressedBytes: config.maxDecompressedBytes };

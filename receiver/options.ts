@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { resolve, SETTINGS } from '../src/config/env.js';
 import type { Env, Setting } from '../src/config/env.js';
 import type { PrivacyOptions } from '../src/privacy/options.js';
+import type { PricingOptions } from '../src/session/pricing.js';
 import type { SessionStorage } from '../src/storage/types.js';
 import type { SessionWriterLimits } from '../src/writer/types.js';
 
@@ -64,6 +65,8 @@ export interface ReceiverOptions extends SessionWriterLimits {
   ui?: boolean;
   /** Redaction, privacy mode, redactKeys, mask: applied to every session before it is written (env AMS_REDACT, AMS_CAPTURE_*). */
   privacy?: PrivacyOptions;
+  /** Prices for model calls their producer gave no cost for, and whether to use the bundled table (env AMS_PRICES, AMS_PRICE_TABLE; docs/cost.md). */
+  pricing?: PricingOptions;
   /** Environment to read settings from (default process.env); options still win over it. */
   env?: Env;
 }

@@ -19,6 +19,7 @@
  */
 import { diag } from '@opentelemetry/api';
 import type { PrivacyOptions } from '../src/privacy/options.js';
+import type { PricingOptions } from '../src/session/pricing.js';
 import type { StorageSpec } from '../src/storage/spec.js';
 import type { SessionStorage } from '../src/storage/types.js';
 import { withDeadline } from '../src/writer/SessionWriter.js';
@@ -147,6 +148,7 @@ export interface ReceiverCoreOptions {
   storageSpec?: StorageSpec;
   env: Record<string, string | undefined>;
   privacy?: PrivacyOptions;
+  pricing?: PricingOptions;
   onSessionWritten?(event: SessionWrittenEvent): void;
 }
 
@@ -203,7 +205,7 @@ export class ReceiverCore {
       return new InThreadShard({
         index: i,
         config,
-        writer: { storage: this.opts.storage, ...this.opts.privacy, env: this.opts.env, onSessionWritten: this.opts.onSessionWritten },
+        writer: { storage: this.opts.storage, ...this.opts.privacy, ...this.opts.pricing, env: this.opts.env, onSessionWritten: this.opts.onSessionWritten },
         onStateChange,
       });
     }
@@ -214,6 +216,7 @@ export class ReceiverCore {
       storage: this.opts.storageSpec,
       env: this.opts.env,
       privacy: this.opts.privacy,
+      pricing: this.opts.pricing,
       reportWritten: this.opts.onSessionWritten !== undefined,
     };
     return new WorkerShard(data, {

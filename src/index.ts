@@ -83,6 +83,7 @@ export type { StreamHandle, StreamOptions } from './generic/stream.js';
 export { applyPrivacy, REDACTED, MASK_FAILED, OMITTED } from './privacy/redact.js';
 export { DEFAULT_REDACT_KEYS } from './privacy/options.js';
 export type { MaskArgs, PrivacyOptions } from './privacy/options.js';
+export type { ModelPrices, PricingOptions } from './session/pricing.js';
 export { DEFAULT_PATTERNS, redactText } from './privacy/patterns.js';
 export type { RedactionPattern } from './privacy/patterns.js';
 export { withPrivacy } from './privacy/storage.js';

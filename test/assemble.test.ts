@@ -83,7 +83,10 @@ describe('assembleSession semantics', () => {
     const s = assembleSession(load<SpanRecord[]>('sdk-totals.spans.json'));
     expect(s.totals).toMatchObject({ output_tokens: 400, cost_usd: 0.0123, duration_ms: 5100 });
     expect(s.totals.sources).toMatchObject({ tokens: 'sdk', cost_usd: 'sdk' });
-    expect(s.totals.event_sums).toMatchObject({ output_tokens: 350, cost_usd: null });
+    // The calls carry no cost: the bundled table prices them (claude-sonnet-4-5: $3 in, $15 out,
+    // $0.30 cache read per million), which differs from the SDK's own total.
+    expect(s.totals.event_sums).toMatchObject({ output_tokens: 350, cost_usd: (1000 * 3 + 350 * 15 + 50 * 0.3) / 1e6 });
+    expect(assembleSession(load<SpanRecord[]>('sdk-totals.spans.json'), { price: false }).totals.event_sums).toMatchObject({ output_tokens: 350, cost_usd: null });
   });
 
   it('marks rootless traces and caller-known gaps incomplete', () => {

@@ -109,7 +109,8 @@ describe.each([
         cache_creation_input_tokens: r.cache_creation_tokens,
       });
       expect(m.cost_usd).toBe(r.cost_usd);
-      expect(m.cost_source).toBe('claude_code.api_request');
+      expect(m.cost_source).toBe('producer');
+      expect(m.cost_reporter).toBe('claude_code.api_request');
       expect(m.ttft_ms).toBe(r.ttft_ms);
       expect(m.model).toBe('claude-sonnet-4-5');
     }
@@ -188,9 +189,19 @@ describe('interaction 1 with spans: what only the spans have', () => {
 });
 
 describe('partial and redacted telemetry', () => {
-  it('spans without any log: no cost anywhere (unknown, not 0), the failure still shown', () => {
+  it('spans without any log: cost from the price table, or unknown (not 0) without one; the failure still shown', () => {
     const session = assembleSession(spans.filter((s) => s.traceId === TRACE_1));
-    for (const m of ofType(session, 'llm_message')) expect(m).not.toHaveProperty('cost_usd');
+    for (const m of ofType(session, 'llm_message')) {
+      expect(m).toMatchObject({ cost_source: 'price_table', priced_as: 'genai-prices:anthropic/claude-sonnet-4-5' });
+      const u = m.usage!;
+      expect(m.cost_usd).toBeCloseTo((u.input_tokens * 3 + u.output_tokens * 15 + u.cache_read_input_tokens * 0.3 + u.cache_creation_input_tokens * 3.75) / 1e6, 12);
+    }
+    const unpriced = assembleSession(spans.filter((s) => s.traceId === TRACE_1), { price: false });
+    for (const m of ofType(unpriced, 'llm_message')) {
+      expect(m.cost_source).toBe('unknown');
+      expect(m).not.toHaveProperty('cost_usd');
+    }
+    expect(unpriced.totals.cost_usd).toBeNull();
     expect(ofType(session, 'llm_message')[0]!.usage?.input_tokens).toBe(1200);
     expect(tool(session, 'toolu_rec_fail')).toMatchObject({ status: 'error', error: 'Shell command failed', input: { command: 'cat does-not-exist.txt' } });
     expect(ofType(session, 'user_prompt')[0]!.prompt).toBe('[rec] Is anything in this directory broken?'); // the span's user_prompt

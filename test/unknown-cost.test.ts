@@ -22,7 +22,11 @@ import { interaction } from './support/interaction.js';
 import { expectValidIndexEntry, expectValidSession } from './support/schema.js';
 import { tempDir } from './support/tmp.js';
 
-/** One agent run: an invoke_agent root and one chat span per model call, costs as given (undefined: none). */
+/**
+ * One agent run: an invoke_agent root and one chat span per model call, costs as given (undefined:
+ * none). The models are in-house names the bundled price table does not know, so a call without a
+ * cost of its own stays unknown (test/pricing.test.ts covers the table).
+ */
 function run(tracer: Tracer, agent: string, calls: { model: string; cost?: number }[]): void {
   const root = tracer.startSpan(`invoke_agent ${agent}`, { attributes: { [sc.GEN_AI_OPERATION_NAME]: 'invoke_agent', [sc.GEN_AI_AGENT_NAME]: agent } });
   // Parent given explicitly: no context manager is registered in this test.
@@ -57,13 +61,13 @@ const byAgent = <T extends { agent: { name: string } }>(list: T[], name: string)
 
 describe('unknown cost', () => {
   it('no cost anywhere: null in the document, the models and the index entry; every view shows it as unknown', async () => {
-    const { sessions, index } = await store((t) => run(t, 'unpriced', [{ model: 'gpt-4o-mini' }, { model: 'gpt-4o-mini' }]));
+    const { sessions, index } = await store((t) => run(t, 'unpriced', [{ model: 'house-mini' }, { model: 'house-mini' }]));
     const doc = byAgent(sessions, 'unpriced');
     expectValidSession(doc);
     expect(doc.totals.cost_usd).toBeNull();
     expect('cost_usd' in doc.totals).toBe(true);
     expect(doc.totals.cost_partial).toBeUndefined();
-    expect(doc.models['gpt-4o-mini']).toMatchObject({ input_tokens: 200, cost_usd: null });
+    expect(doc.models['house-mini']).toMatchObject({ input_tokens: 200, cost_usd: null });
     for (const e of doc.events) if (e.type === 'llm_message') expect(e.cost_usd).toBeUndefined();
 
     const entry = byAgent(index, 'unpriced');
@@ -76,7 +80,7 @@ describe('unknown cost', () => {
     expect(entryLine(entry)).not.toContain('$');
     const tree = renderTree(doc).join('\n');
     expect(tree).toMatch(/^totals: .* · - \(cost unknown\) · /m);
-    expect(tree).toMatch(/^ {2}gpt-4o-mini: 200 in \/ 20 out · -$/m);
+    expect(tree).toMatch(/^ {2}house-mini: 200 in \/ 20 out · -$/m);
     expect(tree).not.toContain('$0');
     expect(summarizeSession(doc)).not.toContain('$');
 
@@ -90,20 +94,20 @@ describe('unknown cost', () => {
   it('some calls priced: the sum of the known costs, marked cost_partial, per model too; shown with a +', async () => {
     const { sessions, index } = await store((t) => {
       run(t, 'half-priced', [
-        { model: 'claude-haiku-4-5', cost: 0.002 },
-        { model: 'claude-haiku-4-5' },
-        { model: 'claude-sonnet-4-5', cost: 0.01 },
-        { model: 'gpt-4o-mini' },
+        { model: 'house-small', cost: 0.002 },
+        { model: 'house-small' },
+        { model: 'house-large', cost: 0.01 },
+        { model: 'house-mini' },
       ]);
-      run(t, 'all-priced', [{ model: 'claude-haiku-4-5', cost: 0.004 }]);
+      run(t, 'all-priced', [{ model: 'house-small', cost: 0.004 }]);
     });
     const doc = byAgent(sessions, 'half-priced');
     expectValidSession(doc);
     expect(doc.totals).toMatchObject({ cost_usd: 0.012, cost_partial: true, sources: { cost_usd: 'events' } });
-    expect(doc.models['claude-haiku-4-5']).toMatchObject({ cost_usd: 0.002, cost_partial: true });
-    expect(doc.models['claude-sonnet-4-5']).toEqual(expect.objectContaining({ cost_usd: 0.01 }));
-    expect(doc.models['claude-sonnet-4-5']!.cost_partial).toBeUndefined();
-    expect(doc.models['gpt-4o-mini']!.cost_usd).toBeNull();
+    expect(doc.models['house-small']).toMatchObject({ cost_usd: 0.002, cost_partial: true });
+    expect(doc.models['house-large']).toEqual(expect.objectContaining({ cost_usd: 0.01 }));
+    expect(doc.models['house-large']!.cost_partial).toBeUndefined();
+    expect(doc.models['house-mini']!.cost_usd).toBeNull();
     const entry = byAgent(index, 'half-priced');
     expect(entry.totals).toMatchObject({ cost_usd: 0.012, cost_partial: true });
     expect(ENTRY_COLUMNS.find((c) => c.header === 'COST')!.get(entry)).toBe('$0.012+');
@@ -142,32 +146,32 @@ describe('unknown cost', () => {
     const T2 = 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb2';
     const T3 = 'ccccccccccccccccccccccccccccccc3';
     const AT = Date.UTC(2026, 11, 3, 12, 0, 0);
-    const part = (traceId: string, n: number, costUsd: number | null) => interaction({ traceId, at: AT + n * 60_000, sessionId: 'merge-cost', costUsd });
+    const part = (traceId: string, n: number, costUsd: number | null) => interaction({ traceId, at: AT + n * 60_000, sessionId: 'merge-cost', costUsd, model: 'house-large' });
 
     it('null + null = null', () => {
       const merged = mergeSessions(part(T1, 0, null), part(T2, 1, null));
       expectValidSession(merged);
       expect(merged.totals.cost_usd).toBeNull();
       expect(merged.totals.cost_partial).toBeUndefined();
-      expect(merged.models['claude-sonnet-4-5']!.cost_usd).toBeNull();
+      expect(merged.models['house-large']!.cost_usd).toBeNull();
     });
 
     it('null + x = x, marked partial; the marker carries over a further merge; order does not matter', () => {
       const merged = mergeSessions(part(T1, 0, null), part(T2, 1, 0.02));
       expectValidSession(merged);
       expect(merged.totals).toMatchObject({ cost_usd: 0.02, cost_partial: true });
-      expect(merged.models['claude-sonnet-4-5']).toMatchObject({ cost_usd: 0.02, cost_partial: true });
+      expect(merged.models['house-large']).toMatchObject({ cost_usd: 0.02, cost_partial: true });
       expect(mergeSessions(part(T2, 1, 0.02), part(T1, 0, null))).toEqual(merged);
       const three = mergeSessions(merged, part(T3, 2, 0.01));
       expect(three.totals).toMatchObject({ cost_usd: 0.03, cost_partial: true });
-      expect(three.models['claude-sonnet-4-5']).toMatchObject({ cost_usd: 0.03, cost_partial: true });
+      expect(three.models['house-large']).toMatchObject({ cost_usd: 0.03, cost_partial: true });
     });
 
     it('x + y = x + y, not partial', () => {
       const merged = mergeSessions(part(T1, 0, 0.01), part(T2, 1, 0.02));
       expect(merged.totals.cost_usd).toBe(0.03);
       expect(merged.totals.cost_partial).toBeUndefined();
-      expect(merged.models['claude-sonnet-4-5']!.cost_partial).toBeUndefined();
+      expect(merged.models['house-large']!.cost_partial).toBeUndefined();
     });
   });
 });

@@ -82,8 +82,15 @@ function expectSession(s: Session, provider: Provider, tag: string): void {
     expect(second.usage).toMatchObject({ input_tokens: 200, output_tokens: 12, cache_read_input_tokens: 60 });
     expect(s.totals).toMatchObject({ input_tokens: 300, output_tokens: 42, cache_read_input_tokens: 100 });
   }
-  // The SDK reports no cost: none on the messages (never 0).
-  for (const m of msgs) expect(m).not.toHaveProperty('cost_usd');
+  // The SDK reports no cost: the bundled price table prices each call from its tokens (list prices
+  // per million: claude-sonnet-4-5 3 in / 15 out / 0.30 cache read / 3.75 cache write; gpt-4o-mini
+  // 0.15 / 0.60 / 0.075), and says so.
+  const expected = provider === 'anthropic' ? [(100 * 3 + 30 * 15 + 40 * 0.3 + 10 * 3.75) / 1e6, (200 * 3 + 12 * 15 + 60 * 0.3) / 1e6] : [(100 * 0.15 + 30 * 0.6 + 40 * 0.075) / 1e6, (200 * 0.15 + 12 * 0.6 + 60 * 0.075) / 1e6];
+  expect(msgs.map((m) => m.cost_source)).toEqual(['price_table', 'price_table']);
+  expect(msgs.map((m) => m.priced_as)).toEqual(Array(2).fill(provider === 'anthropic' ? 'genai-prices:anthropic/claude-sonnet-4-5' : 'genai-prices:openai/gpt-4o-mini'));
+  expect(first.cost_usd).toBeCloseTo(expected[0]!, 12);
+  expect(second.cost_usd).toBeCloseTo(expected[1]!, 12);
+  expect(s.totals.cost_usd).toBeCloseTo(expected[0]! + expected[1]!, 12);
 
   const tools = ofType(s, 'tool_call');
   const ok = tools.find((t) => t.name === 'lookup_order');
@@ -163,7 +170,10 @@ describe('Vercel AI SDK: a failing model call', () => {
     const [msg, ...more] = ofType(s, 'llm_message');
     expect(more).toEqual([]);
     expect(msg?.error).toMatch(/prompt is too long/);
+    // No tokens reported for the failed call: nothing to price, so its cost is unknown (never 0).
     expect(msg).not.toHaveProperty('cost_usd');
+    expect(msg?.cost_source).toBe('unknown');
+    expect(s.totals.cost_usd).toBeNull();
     expect(msg).not.toHaveProperty('finish_reasons');
   });
 });

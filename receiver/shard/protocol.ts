@@ -4,6 +4,7 @@
  * `written`, `log` and `error` are sent by a worker on its own.
  */
 import type { PrivacyOptions } from '../../src/privacy/options.js';
+import type { PricingOptions } from '../../src/session/pricing.js';
 import type { SpanRecord } from '../../src/spans/record.js';
 import type { StorageSpec } from '../../src/storage/spec.js';
 import type { SessionWrittenEvent } from '../../src/writer/types.js';
@@ -19,6 +20,7 @@ export interface ShardWorkerData {
   storage?: StorageSpec;
   env: Record<string, string | undefined>;
   privacy?: PrivacyOptions;
+  pricing?: PricingOptions;
   /** Post a `written` message per session (only when somebody listens). */
   reportWritten: boolean;
 }

@@ -63,6 +63,7 @@ const shard = new InThreadShard({
   writer: {
     storage,
     ...data.privacy,
+    ...data.pricing,
     env: data.env,
     spoolName: `shard-${data.shard}`,
     onSessionWritten: data.reportWritten ? (event) => post({ t: 'written', event }) : undefined,

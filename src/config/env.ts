@@ -8,7 +8,10 @@
  * getNumberFromEnv); the CLI refuses it instead, with the same words (settingProblem). The
  * environment applies even when no options object is passed.
  */
+import { readFileSync } from 'node:fs';
 import { diag } from '@opentelemetry/api';
+import { validatePrices } from '../session/pricing.js';
+import type { ModelPrices } from '../session/pricing.js';
 import { DEFAULT_LIMITS, RECEIVER_MAX_BUFFERED_SPANS } from '../writer/defaults.js';
 
 export type Env = Record<string, string | undefined>;
@@ -90,6 +93,18 @@ function parseStorageKind(raw: string): 'local' | 's3' | undefined {
 /** `off` (or any false word) turns the WAL off; anything else is a directory. */
 function parseWalDir(raw: string): string | false | undefined {
   return parseBoolean(raw) === false ? false : parseString(raw);
+}
+
+/** AMS_PRICES: the price map as JSON, or the path of a JSON file holding it. */
+function parsePrices(raw: string): Record<string, ModelPrices> | undefined {
+  const v = raw.trim();
+  try {
+    const text = v.startsWith('{') ? v : readFileSync(v, 'utf8');
+    return validatePrices(JSON.parse(text), 'AMS_PRICES');
+  } catch (err) {
+    diag.warn(`ams-otel: AMS_PRICES: ${err instanceof Error ? err.message : String(err)}`);
+    return undefined;
+  }
 }
 
 /** What the shared parsers accept, so rows using them need no `expected` of their own. */
@@ -208,6 +223,23 @@ export const SETTINGS = {
     group: 'capture',
   } satisfies Setting<boolean>,
   captureThinking: { env: 'AMS_CAPTURE_THINKING', default: true, parse: parseBoolean, doc: 'record model thinking', group: 'capture' } satisfies Setting<boolean>,
+
+  // Cost of model calls the producer reported none for (src/session/pricing.ts, docs/cost.md).
+  priceTable: {
+    env: 'AMS_PRICE_TABLE',
+    default: true,
+    parse: parseBoolean,
+    doc: 'price model calls the producer gave no cost for from the bundled table (@pydantic/genai-prices, offline)',
+    group: 'writer',
+  } satisfies Setting<boolean>,
+  prices: {
+    env: 'AMS_PRICES',
+    default: undefined as Record<string, ModelPrices> | undefined,
+    parse: parsePrices,
+    expected: 'a JSON object {"model": {"input_mtok": 3, "output_mtok": 15}} or the path of a file holding one',
+    doc: 'your prices (USD per million tokens) by model name or `prefix*`, used before the table',
+    group: 'writer',
+  } satisfies Setting<Record<string, ModelPrices> | undefined>,
 
   // The in-process processor.
   enabled: {

@@ -11,6 +11,7 @@ import type { Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { resolve, SETTINGS } from '../config/env.js';
 import type { PrivacyOptions } from '../privacy/options.js';
+import type { PricingOptions } from '../session/pricing.js';
 import { fromReadableSpan } from '../spans/readable.js';
 import { storageFromEnv } from '../storage/from-env.js';
 import type { SessionStorage } from '../storage/types.js';
@@ -27,7 +28,7 @@ import type { TraceBufferStats } from './trace-buffer.js';
  * write; the writer options (maxConcurrentWrites, maxPendingWrites, flushTimeoutMs,
  * onSessionWritten) are the receiver's too (docs/writer.md).
  */
-export interface SessionSpanProcessorOptions extends PrivacyOptions, SessionWriterLimits {
+export interface SessionSpanProcessorOptions extends PrivacyOptions, PricingOptions, SessionWriterLimits {
   /** Where sessions go; default storageFromEnv() (local `./ams-data` unless S3 is configured). */
   storage?: SessionStorage;
   /** Extra wait after the root span ends before writing, for stragglers (default 0). */

@@ -9,7 +9,7 @@ import { readBoolean as bool, readNumber as num, readString as str, readStringLi
 import { normalizeRecords } from '../spans/normalize.js';
 import { isLogRecord } from '../spans/log-record.js';
 import { sanitizeId } from './ids.js';
-import { addCost, addUsage, computeTotals, mostUsedModel, usageOf } from './totals.js';
+import { addCost, addUsage, computeTotals, mostUsedModel, roundCost, usageOf } from './totals.js';
 import type {
   FailureCategory,
   FailureEvent,
@@ -27,6 +27,8 @@ import type {
   UserPromptEvent,
 } from './types.js';
 import { SCHEMA_VERSION } from './types.js';
+import { defaultPriceLookup } from './pricing.js';
+import type { PriceLookup } from './pricing.js';
 
 export interface AssembleOptions {
   /** The span whose subtree is the session; default: the top-level invoke_agent span, else the trace root. */
@@ -41,6 +43,11 @@ export interface AssembleOptions {
   incompleteReason?: string;
   /** Spans of this session the caller dropped before assembly. */
   droppedSpans?: number;
+  /**
+   * Prices a model call the producer reported no cost for (src/session/pricing.ts). Default: the
+   * bundled price table; `false`: none (such calls stay unknown).
+   */
+  price?: PriceLookup | false;
 }
 
 interface Node {
@@ -198,7 +205,28 @@ interface OutputPart {
   arguments?: unknown;
 }
 
-function llmMessage(span: SpanRecord): LlmMessageEvent {
+/**
+ * Cost and where it came from: the producer's figure (its reporter in `cost_reporter` when not the
+ * span itself), else the price lookup's from the tokens, else unknown (no cost_usd, never 0).
+ */
+function priceMessage(ev: LlmMessageEvent, a: SpanRecord['attributes'], price: PriceLookup | undefined): void {
+  const cost = num(a, sc.AMS_COST_USD);
+  if (cost !== undefined) {
+    ev.cost_usd = cost;
+    ev.cost_source = 'producer';
+    const reporter = str(a, sc.AMS_COST_SOURCE);
+    if (reporter !== undefined && reporter !== sc.COST_SOURCE_PRODUCER) ev.cost_reporter = reporter;
+    return;
+  }
+  const priced = ev.model !== undefined && ev.usage !== undefined ? price?.(ev.model, str(a, sc.GEN_AI_PROVIDER_NAME) ?? str(a, sc.GEN_AI_SYSTEM), ev.usage) : undefined;
+  if (priced) {
+    ev.cost_usd = roundCost(priced.cost_usd);
+    ev.cost_source = 'price_table';
+    ev.priced_as = priced.priced_as;
+  } else ev.cost_source = 'unknown';
+}
+
+function llmMessage(span: SpanRecord, price: PriceLookup | undefined): LlmMessageEvent {
   const a = span.attributes;
   // Joined as they come ('\n\n' between parts, as join() would): no arrays for the usual one part.
   let thinking: string | undefined;
@@ -245,10 +273,7 @@ function llmMessage(span: SpanRecord): LlmMessageEvent {
   if (finish?.length) ev.finish_reasons = finish;
   const usage = usageOf(a);
   if (usage) ev.usage = usage;
-  const cost = num(a, sc.AMS_COST_USD);
-  if (cost !== undefined) ev.cost_usd = cost;
-  const costSource = cost !== undefined ? str(a, sc.AMS_COST_SOURCE) : undefined;
-  if (costSource !== undefined) ev.cost_source = costSource;
+  priceMessage(ev, a, price);
   const ttft = num(a, sc.AMS_LLM_TTFT_MS);
   if (ttft !== undefined && ttft >= 0) ev.ttft_ms = wholeMs(ttft);
   const error = errorMessage(span);
@@ -418,7 +443,7 @@ function sortEvents(events: Keyed[]): SessionEvent[] {
   return out;
 }
 
-function subagent(node: Node): SubagentEvent {
+function subagent(node: Node, price: PriceLookup | undefined): SubagentEvent {
   const { span } = node;
   const a = span.attributes;
   const error = errorMessage(span);
@@ -445,15 +470,15 @@ function subagent(node: Node): SubagentEvent {
   ev.started_at = iso(span.startTimeMs);
   ev.ended_at = iso(span.endTimeMs);
   ev.duration_ms = durationMs(span);
-  ev.events = levelEvents(node);
+  ev.events = levelEvents(node, price);
   return ev;
 }
 
 /** A node's own span events plus what its children contribute, in order. */
-function levelEvents(node: Node): SessionEvent[] {
+function levelEvents(node: Node, price: PriceLookup | undefined): SessionEvent[] {
   const out: Keyed[] = [];
   spanEvents(node.span, out);
-  childEvents(node, out);
+  childEvents(node, out, price);
   return sortEvents(out);
 }
 
@@ -462,32 +487,32 @@ function levelEvents(node: Node): SessionEvent[] {
  * document, so their descendants surface at the same level (a subagent started by the Agent tool
  * appears right after that tool call); generic steps and subagents keep their own nested list.
  */
-function childEvents(node: Node, out: Keyed[]): void {
+function childEvents(node: Node, out: Keyed[], price: PriceLookup | undefined): void {
   for (const child of node.children) {
     const { span } = child;
     const op = opName(span);
     if (op === sc.OP_INVOKE_AGENT) {
-      out.push(keyed(subagent(child), span.startTimeMs));
+      out.push(keyed(subagent(child, price), span.startTimeMs));
       continue;
     }
     spanEvents(span, out);
     if (op === sc.OP_CHAT) {
-      out.push(keyed(llmMessage(span), span.startTimeMs));
-      childEvents(child, out);
+      out.push(keyed(llmMessage(span, price), span.startTimeMs));
+      childEvents(child, out, price);
     } else if (op === sc.OP_EXECUTE_TOOL) {
       out.push(keyed(toolCall(span, child), span.startTimeMs));
-      childEvents(child, out);
+      childEvents(child, out, price);
     } else {
-      out.push(keyed(step(child), span.startTimeMs));
+      out.push(keyed(step(child, price), span.startTimeMs));
     }
   }
 }
 
-function step(node: Node): StepEvent {
+function step(node: Node, price: PriceLookup | undefined): StepEvent {
   const { span } = node;
   const error = errorMessage(span);
   const nested: Keyed[] = [];
-  childEvents(node, nested);
+  childEvents(node, nested, price);
   const ev = { type: 'step', span_id: span.spanId, name: span.name, kind: span.kind, status: error ? 'error' : 'ok' } as StepEvent;
   if (error !== null) ev.error = error;
   const errorType = error !== null ? errorTypeOf(span) : undefined;
@@ -716,6 +741,7 @@ export function assembleSession(records: readonly SpanRecord[], options: Assembl
   if (records.length === 0) throw new Error('assembleSession: no spans');
   // Other instrumentations' conventions (deprecated gen_ai.*, OpenInference) -> current gen_ai.*.
   const nodes = buildTree(normalizeRecords(records));
+  const price = options.price === false ? undefined : (options.price ?? defaultPriceLookup());
   const { root, orphans, synthetic } = chooseRoot(nodes, options.rootSpanId);
   const r = root.span;
   const ra = r.attributes;
@@ -724,13 +750,13 @@ export function assembleSession(records: readonly SpanRecord[], options: Assembl
 
   const topEvents: Keyed[] = [];
   spanEvents(r, topEvents);
-  childEvents(root, topEvents);
+  childEvents(root, topEvents, price);
   // A trace that is a single model or tool call (e.g. one instrumented OpenAI request): the root
   // is itself the event.
   const rootOp = synthetic ? undefined : opName(r);
-  if (rootOp === sc.OP_CHAT) topEvents.push(keyed(llmMessage(r), r.startTimeMs));
+  if (rootOp === sc.OP_CHAT) topEvents.push(keyed(llmMessage(r, price), r.startTimeMs));
   else if (rootOp === sc.OP_EXECUTE_TOOL) topEvents.push(keyed(toolCall(r, root), r.startTimeMs));
-  for (const o of orphans) childEvents({ span: r, children: [o] }, topEvents);
+  for (const o of orphans) childEvents({ span: r, children: [o] }, topEvents, price);
   const events = sortEvents(topEvents);
 
   const startMs = Math.min(...members.map((m) => m.span.startTimeMs));

@@ -66,6 +66,12 @@ export const ModelEntryModel = ModelUsageModel.extend({
     .describe('The name the model was asked for, when it answered under another (`gpt-4o-mini` for `gpt-4o-mini-2024-07-18`): one entry per model, not one per name.'),
 }).meta({ id: 'model_entry', description: 'Token counts and cost for one model, keyed by the name that answered.' });
 
+export const CostSourceModel = z
+  .enum(['producer', 'price_table', 'unknown'])
+  .describe(
+    'Where cost_usd came from: `producer` (the telemetry carried it), `price_table` (computed from the tokens with your prices or the bundled table, docs/cost.md), `unknown` (no cost_usd: never $0). Absent in documents written before it existed.',
+  );
+
 export const TotalsSourceModel = z
   .enum(['events', 'sdk', 'reported'])
   .describe(
@@ -145,7 +151,15 @@ export const LlmMessageEventModel = z
     finish_reasons: z.array(z.string()).optional().describe('Why the model stopped, as the producer reported it (`end_turn`, `tool_use` from Anthropic\'s stop_reason; OpenLLMetry maps them to `stop`, `tool_call`, ...).'),
     usage: UsageModel.optional().describe('Token counts of this call; absent when the producer reported none (unknown, never a row of zeros). Beside reported counts, one left out (e.g. no cache counts) is 0: the producer had none of that kind.'),
     cost_usd: nonNeg.optional().describe('Cost of this call in US dollars; absent when unknown.'),
-    cost_source: z.string().optional().describe('Who reported cost_usd, when not the span itself (e.g. `claude_code.api_request`, the Claude Code CLI\'s log event).'),
+    cost_source: CostSourceModel.optional(),
+    cost_reporter: z
+      .string()
+      .optional()
+      .describe('With `cost_source: producer`, who reported the cost when not the model call\'s own span (e.g. `claude_code.api_request`, the Claude Code CLI\'s log event).'),
+    priced_as: z
+      .string()
+      .optional()
+      .describe('With `cost_source: price_table`, the price applied: `override:<key>` (your prices) or `genai-prices:<provider>/<model>` (the bundled table).'),
     ttft_ms: nonNeg.optional().describe('Time to the first token, in whole milliseconds, when the producer measured it.'),
     error: optionalError.optional(),
     error_type: errorType,

@@ -712,7 +712,20 @@ export const sessionSchema = {
           "minimum": 0
         },
         "cost_source": {
-          "description": "Who reported cost_usd, when not the span itself (e.g. `claude_code.api_request`, the Claude Code CLI's log event).",
+          "type": "string",
+          "enum": [
+            "producer",
+            "price_table",
+            "unknown"
+          ],
+          "description": "Where cost_usd came from: `producer` (the telemetry carried it), `price_table` (computed from the tokens with your prices or the bundled table, docs/cost.md), `unknown` (no cost_usd: never $0). Absent in documents written before it existed."
+        },
+        "cost_reporter": {
+          "description": "With `cost_source: producer`, who reported the cost when not the model call's own span (e.g. `claude_code.api_request`, the Claude Code CLI's log event).",
+          "type": "string"
+        },
+        "priced_as": {
+          "description": "With `cost_source: price_table`, the price applied: `override:<key>` (your prices) or `genai-prices:<provider>/<model>` (the bundled table).",
           "type": "string"
         },
         "ttft_ms": {

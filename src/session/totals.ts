@@ -110,7 +110,8 @@ function sum(events: SessionEvent[], s: Sums): Sums {
 }
 
 /** Costs are kept to the nano-dollar: enough for per-token prices, free of float noise. */
-const roundCost = (n: number) => Math.round(n * 1e9) / 1e9;
+/** Costs to the nano-dollar: sums of floats otherwise print as 0.30000000000000004. */
+export const roundCost = (n: number) => Math.round(n * 1e9) / 1e9;
 
 /**
  * Adds two costs where null is unknown: null + null = null, null + x = x. The caller marks the

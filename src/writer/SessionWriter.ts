@@ -27,6 +27,8 @@ import { resolve, SETTINGS } from '../config/env.js';
 import { resolvePrivacy } from '../privacy/options.js';
 import type { ResolvedPrivacy } from '../privacy/options.js';
 import { applyPrivacy } from '../privacy/redact.js';
+import { priceLookup } from '../session/pricing.js';
+import type { PriceLookup } from '../session/pricing.js';
 import { isGenAiRecord } from '../processor/describe.js';
 import { IDLE_ROOTLESS_REASON } from '../processor/trace-buffer.js';
 import type { SessionBatch } from '../processor/trace-buffer.js';
@@ -72,6 +74,7 @@ interface Task {
 export class SessionWriter {
   readonly storage: SessionStorage;
   private readonly privacy: ResolvedPrivacy;
+  private readonly price: PriceLookup | false;
   private readonly log: DiagLogger;
   private readonly maxConcurrentWrites: number;
   private readonly maxPendingWrites: number;
@@ -97,6 +100,7 @@ export class SessionWriter {
     const env = options.env ?? process.env;
     this.storage = options.storage;
     this.privacy = resolvePrivacy(options, env);
+    this.price = priceLookup({ priceTable: resolve(SETTINGS.priceTable, options.priceTable, env), prices: resolve(SETTINGS.prices, options.prices, env) });
     this.log = diag.createComponentLogger({ namespace: options.namespace ?? 'ams-otel/writer' });
     this.maxConcurrentWrites = Math.max(1, options.maxConcurrentWrites ?? DEFAULT_LIMITS.maxConcurrentWrites);
     this.maxPendingWrites = Math.max(0, options.maxPendingWrites ?? DEFAULT_LIMITS.maxPendingWrites);
@@ -167,6 +171,7 @@ export class SessionWriter {
       revision: batch.revision,
       incompleteReason: logsOnly ? undefined : batch.incompleteReason,
       droppedSpans: batch.droppedSpans,
+      price: this.price,
     });
     // Privacy applies before anything leaves the process; if it throws, nothing is written.
     return applyPrivacy(session, this.privacy);

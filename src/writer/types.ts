@@ -1,5 +1,6 @@
 import type { Env } from '../config/env.js';
 import type { PrivacyOptions } from '../privacy/options.js';
+import type { PricingOptions } from '../session/pricing.js';
 import type { Session } from '../session/types.js';
 import type { SessionStorage } from '../storage/types.js';
 
@@ -18,7 +19,7 @@ export interface SessionWriterLimits {
   onSessionWritten?(event: SessionWrittenEvent): void;
 }
 
-export interface SessionWriterOptions extends SessionWriterLimits, PrivacyOptions {
+export interface SessionWriterOptions extends SessionWriterLimits, PrivacyOptions, PricingOptions {
   storage: SessionStorage;
   /**
    * Where overflow goes when `storage` has no spool of its own (S3Storage has one). Default

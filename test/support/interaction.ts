@@ -12,6 +12,7 @@ import type { SessionBatch } from '../../src/processor/trace-buffer.js';
 
 /** The cost each scripted model call reports unless the spec says otherwise (null: it reports none). */
 const DEFAULT_CALL_COST_USD = 0.01;
+const DEFAULT_MODEL = 'claude-sonnet-4-5';
 
 export interface InteractionSpec {
   /** 32 hex characters. */
@@ -24,6 +25,8 @@ export interface InteractionSpec {
   outputTokens?: number;
   /** Cost of the model call (default 0.01); null: the call reports no cost. */
   costUsd?: number | null;
+  /** The model called (default claude-sonnet-4-5, which the bundled price table knows). */
+  model?: string;
   tool?: string;
   /** Extra spans (late ones): more tool calls under the root. */
   extraTools?: number;
@@ -60,14 +63,14 @@ export function interactionRecords(spec: InteractionSpec): SpanRecord[] {
       traceId,
       spanId: hex16(traceId, 2),
       parentSpanId: root,
-      name: 'chat claude-sonnet-4-5',
+      name: `chat ${spec.model ?? DEFAULT_MODEL}`,
       kind: 'client',
       startTimeMs: at + 10,
       endTimeMs: at + 400,
       status: { code: 'unset' },
       attributes: {
         [sc.GEN_AI_OPERATION_NAME]: 'chat',
-        [sc.GEN_AI_REQUEST_MODEL]: 'claude-sonnet-4-5',
+        [sc.GEN_AI_REQUEST_MODEL]: spec.model ?? DEFAULT_MODEL,
         [sc.GEN_AI_USAGE_INPUT_TOKENS]: spec.inputTokens ?? 100,
         [sc.GEN_AI_USAGE_OUTPUT_TOKENS]: spec.outputTokens ?? 10,
         ...(spec.costUsd === null ? {} : { [sc.AMS_COST_USD]: spec.costUsd ?? DEFAULT_CALL_COST_USD }),

@@ -27,10 +27,11 @@
  * | span status ERROR + `exception` event (`recordErrorOnSpan`) | kept as is: the error of the run, model call or tool call |
  * | `ai.embed` / `ai.embedMany` and their `doEmbed`       | steps (no chat, no tokens invented)                          |
  *
- * Kept as raw attributes (not mapped): `ai.settings.*`, `ai.request.headers.*`, `ai.prompt.tools`,
- * `ai.prompt.toolChoice`, `ai.response.providerMetadata`, `ai.response.timestamp`, timing
- * figures. The SDK reports no cost: none is written (never 0). What the SDK did not send stays
- * absent.
+ * Not mapped (left as raw attributes, which only generic steps carry into the document):
+ * `ai.settings.*`, `ai.request.headers.*`, `ai.prompt.tools`, `ai.prompt.toolChoice`,
+ * `ai.response.providerMetadata`, `ai.response.timestamp`, timing figures (docs/producers.md).
+ * The SDK reports no cost: the writer's price table prices the calls (docs/cost.md), never 0.
+ * What the SDK did not send stays absent.
  */
 import type { AttributeValue, Attributes, SpanEventRecord, SpanRecord } from '../record.js';
 import { readNumber, readString } from '../read.js';
