@@ -115,13 +115,94 @@ function expectWeather(s: Session, finish: [string, string], opts: { prompt?: bo
   expect(s.model).toBe(MODEL);
   expect(Object.keys(s.models)).toEqual([MODEL]);
   expect(s.models[MODEL]).toMatchObject({ input_tokens: 250, output_tokens: out0 + out1, cache_read_input_tokens: 70, cache_creation_input_tokens: 10 });
+  // None of these producers reports a cost: the bundled table prices each call from its tokens
+  // (claude-sonnet-4-5 per million: $3 in, $15 out, $0.30 cache read, $3.75 cache write).
+  expect(msgs.map((m) => [m.cost_source, m.priced_as])).toEqual(Array(2).fill(['price_table', `genai-prices:anthropic/${MODEL}`]));
+  expect(s.totals.cost_usd).toBeCloseTo((250 * 3 + (out0 + out1) * 15 + 70 * 0.3 + 10 * 3.75) / 1e6, 12);
+  expect(s.totals.cost_partial).toBeUndefined();
+}
+
+/** One live run per producer, each with its real package, spans to the capture's provider. */
+const LIVE = {
+  'anthropic-sdk': async (c: Capture) => {
+    const client = new Anthropic({ apiKey: 'test', baseURL: api.url, openTelemetry: { tracerProvider: c.provider, traces: { contentMode: 'content' } } });
+    await weatherLoop(client, c.provider.getTracer('app'), api);
+  },
+  'openinference-anthropic': async (c: Capture) => {
+    const inst = new AnthropicInstrumentation({ tracerProvider: c.provider });
+    inst.manuallyInstrument(AnthropicModule as unknown as typeof Anthropic);
+    try {
+      const client = new Anthropic({ apiKey: 'test', baseURL: api.url, openTelemetry: false });
+      await weatherLoop(client, c.provider.getTracer('app'), api);
+    } finally {
+      inst.disable();
+    }
+  },
+  'openinference-anthropic-double': async (c: Capture) => {
+    const inst = new AnthropicInstrumentation({ tracerProvider: c.provider });
+    inst.manuallyInstrument(AnthropicModule as unknown as typeof Anthropic);
+    try {
+      const client = new Anthropic({ apiKey: 'test', baseURL: api.url, openTelemetry: { tracerProvider: c.provider, traces: { contentMode: 'content' } } });
+      await weatherLoop(client, c.provider.getTracer('app'), api);
+    } finally {
+      inst.disable();
+    }
+  },
+  'openllmetry-anthropic': async (c: Capture) => {
+    const inst = new OpenLLMetryAnthropicInstrumentation({ traceContent: true });
+    inst.setTracerProvider(c.provider);
+    inst.manuallyInstrument(Anthropic0Module as never);
+    try {
+      const client = new Anthropic0({ apiKey: 'test', baseURL: api.url });
+      await weatherLoop(client, c.provider.getTracer('app'), api);
+    } finally {
+      inst.disable();
+    }
+  },
+  'openinference-langchain': (c: Capture) => langChainRun(c, false),
+} satisfies Partial<Record<Producer, (c: Capture) => Promise<void>>>;
+type LiveProducer = keyof typeof LIVE;
+/** The stop reasons each producer reports for the weather conversation's two calls. */
+const FINISH: Record<LiveProducer, [string, string]> = {
+  'anthropic-sdk': ['tool_use', 'end_turn'],
+  'openinference-anthropic': ['tool_use', 'end_turn'],
+  'openinference-anthropic-double': ['tool_use', 'end_turn'],
+  // OpenLLMetry maps Anthropic's stop reasons to the GenAI values (tool_use -> tool_call, end_turn -> stop).
+  'openllmetry-anthropic': ['tool_call', 'stop'],
+  'openinference-langchain': ['tool_use', 'end_turn'],
+};
+
+async function langChainRun(c: Capture, streaming: boolean): Promise<void> {
+  const inst = new LangChainInstrumentation({ tracerProvider: c.provider });
+  inst.manuallyInstrument(CallbackManagerModule);
+  try {
+    api.script(WEATHER_TURNS);
+    const getWeather = tool(async () => JSON.stringify(WEATHER_RESULT), {
+      name: 'get_weather',
+      description: 'Weather for a city',
+      schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+    });
+    const model = new ChatAnthropic({ model: MODEL, apiKey: 'test', anthropicApiUrl: api.url, streaming }).bindTools([getWeather]);
+    // The lambda hands its config on, so the model and tool runs are its children (one trace).
+    const agent = RunnableLambda.from<string, string>(async (question: string, config?: RunnableConfig) => {
+      const messages: BaseMessage[] = [new HumanMessage(question)];
+      const ai = await model.invoke(messages, config);
+      messages.push(ai);
+      // Invoked with a tool call, a tool returns a ToolMessage (its type says string).
+      for (const call of ai.tool_calls ?? []) messages.push((await getWeather.invoke({ ...call, type: 'tool_call' }, config)) as unknown as BaseMessage);
+      const answer = await model.invoke(messages, config);
+      return answer.text;
+    }).withConfig({ runName: 'weather-agent' });
+    await agent.invoke(WEATHER_PROMPT);
+  } finally {
+    inst.disable();
+  }
 }
 
 describe('each producer, live against the scripted Anthropic API, through the SessionSpanProcessor', () => {
   it("anthropic-sdk: @anthropic-ai/sdk's own spans (content mode) keep the stop reason, content and usage", async () => {
     const c = capture();
-    const client = new Anthropic({ apiKey: 'test', baseURL: api.url, openTelemetry: { tracerProvider: c.provider, traces: { contentMode: 'content' } } });
-    await weatherLoop(client, c.provider.getTracer('app'), api);
+    await LIVE['anthropic-sdk'](c);
     const s = await written(c);
     keepSpans('anthropic-sdk', c.recorder.records);
     expect(c.recorder.records.filter((r) => r.name === 'anthropic.messages.create')).toHaveLength(2);
@@ -143,14 +224,7 @@ describe('each producer, live against the scripted Anthropic API, through the Se
 
   it('openinference-anthropic: OpenInference alone (the SDK spans off)', async () => {
     const c = capture();
-    const inst = new AnthropicInstrumentation({ tracerProvider: c.provider });
-    inst.manuallyInstrument(AnthropicModule as unknown as typeof Anthropic);
-    try {
-      const client = new Anthropic({ apiKey: 'test', baseURL: api.url, openTelemetry: false });
-      await weatherLoop(client, c.provider.getTracer('app'), api);
-    } finally {
-      inst.disable();
-    }
+    await LIVE['openinference-anthropic'](c);
     const s = await written(c);
     keepSpans('openinference-anthropic', c.recorder.records);
     expect(c.recorder.records.filter((r) => r.attributes[sc.OI_SPAN_KIND] === 'LLM')).toHaveLength(2);
@@ -159,14 +233,7 @@ describe('each producer, live against the scripted Anthropic API, through the Se
 
   it('openinference-anthropic-double: OpenInference around the SDK\'s own span gives ONE message per call, tokens counted once', async () => {
     const c = capture();
-    const inst = new AnthropicInstrumentation({ tracerProvider: c.provider });
-    inst.manuallyInstrument(AnthropicModule as unknown as typeof Anthropic);
-    try {
-      const client = new Anthropic({ apiKey: 'test', baseURL: api.url, openTelemetry: { tracerProvider: c.provider, traces: { contentMode: 'content' } } });
-      await weatherLoop(client, c.provider.getTracer('app'), api);
-    } finally {
-      inst.disable();
-    }
+    await LIVE['openinference-anthropic-double'](c);
     const s = await written(c);
     keepSpans('openinference-anthropic-double', c.recorder.records);
     // Four chat spans in the trace (two per call), nested: OpenInference's around the SDK's.
@@ -180,59 +247,25 @@ describe('each producer, live against the scripted Anthropic API, through the Se
 
   it('openllmetry-anthropic: @traceloop/instrumentation-anthropic on anthropic-sdk-0 (it fails on @anthropic-ai/sdk 1.x)', async () => {
     const c = capture();
-    const inst = new OpenLLMetryAnthropicInstrumentation({ traceContent: true });
-    inst.setTracerProvider(c.provider);
-    inst.manuallyInstrument(Anthropic0Module as never);
-    try {
-      const client = new Anthropic0({ apiKey: 'test', baseURL: api.url });
-      await weatherLoop(client, c.provider.getTracer('app'), api);
-    } finally {
-      inst.disable();
-    }
+    await LIVE['openllmetry-anthropic'](c);
     const s = await written(c);
     keepSpans('openllmetry-anthropic', c.recorder.records);
-    // OpenLLMetry maps Anthropic's stop reasons to the GenAI values (tool_use -> tool_call, end_turn -> stop).
-    expectWeather(s, ['tool_call', 'stop']);
+    expectWeather(s, FINISH['openllmetry-anthropic']);
   });
 
-  async function langChainRun(streaming: boolean): Promise<{ c: Capture; s: Session }> {
-    const c = capture();
-    const inst = new LangChainInstrumentation({ tracerProvider: c.provider });
-    inst.manuallyInstrument(CallbackManagerModule);
-    try {
-      api.script(WEATHER_TURNS);
-      const getWeather = tool(async () => JSON.stringify(WEATHER_RESULT), {
-        name: 'get_weather',
-        description: 'Weather for a city',
-        schema: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
-      });
-      const model = new ChatAnthropic({ model: MODEL, apiKey: 'test', anthropicApiUrl: api.url, streaming }).bindTools([getWeather]);
-      // The lambda hands its config on, so the model and tool runs are its children (one trace).
-      const agent = RunnableLambda.from<string, string>(async (question: string, config?: RunnableConfig) => {
-        const messages: BaseMessage[] = [new HumanMessage(question)];
-        const ai = await model.invoke(messages, config);
-        messages.push(ai);
-        // Invoked with a tool call, a tool returns a ToolMessage (its type says string).
-        for (const call of ai.tool_calls ?? []) messages.push((await getWeather.invoke({ ...call, type: 'tool_call' }, config)) as unknown as BaseMessage);
-        const answer = await model.invoke(messages, config);
-        return answer.text;
-      }).withConfig({ runName: 'weather-agent' });
-      await agent.invoke(WEATHER_PROMPT);
-    } finally {
-      inst.disable();
-    }
-    return { c, s: await written(c) };
-  }
-
   it('openinference-langchain: the text and tool calls only inside output.value, usage_metadata with its cache details', async () => {
-    const { c, s } = await langChainRun(false);
+    const c = capture();
+    await langChainRun(c, false);
+    const s = await written(c);
     keepSpans('openinference-langchain', c.recorder.records);
     expect(s.agent.name).toBe('weather-agent');
     expectWeather(s, ['tool_use', 'end_turn']);
   });
 
   it('openinference-langchain, streaming: the same session from the streamed chunks', async () => {
-    const { s } = await langChainRun(true);
+    const c = capture();
+    await langChainRun(c, true);
+    const s = await written(c);
     expect(s.agent.name).toBe('weather-agent');
     // LangChain's streamed usage_metadata adds message_start's output count (1) to the final one:
     // its own count, passed through.
@@ -340,28 +373,22 @@ describe('golden files per producer (spans -> session), regenerable', () => {
 });
 
 describe('through the real OTLP exporter and a started receiver', () => {
-  it('openinference-anthropic-double: the receiver writes the same one-message-per-call session as the processor', async () => {
+  it.each(Object.keys(LIVE) as LiveProducer[])('%s: the receiver writes the same session as the processor', async (p) => {
     const receiverWritten = new WrittenSessions();
     const sessions: Session[] = [];
     const receiver = createReceiver({ storage: { putSession: async (s) => (sessions.push(s), s.id) }, walDir: false, waitMs: 0, env: {}, onSessionWritten: receiverWritten.onSessionWritten });
     const { url } = await receiver.start({ port: 0 });
     try {
       const c = capture([new BatchSpanProcessor(new OTLPTraceExporter({ url: `${url}/v1/traces` }))]);
-      const inst = new AnthropicInstrumentation({ tracerProvider: c.provider });
-      inst.manuallyInstrument(AnthropicModule as unknown as typeof Anthropic);
-      try {
-        const client = new Anthropic({ apiKey: 'test', baseURL: api.url, openTelemetry: { tracerProvider: c.provider, traces: { contentMode: 'content' } } });
-        await weatherLoop(client, c.provider.getTracer('app'), api);
-      } finally {
-        inst.disable();
-      }
+      await LIVE[p](c);
       await c.provider.forceFlush();
       const traceId = c.recorder.records[0]!.traceId;
       await receiverWritten.next((e) => e.traceId === traceId);
       const inProcess = await written(c);
       const viaReceiver = sessions.find((x) => x.trace_id === traceId)!;
       expectValidSession(viaReceiver);
-      expectWeather(viaReceiver, ['tool_use', 'end_turn']);
+      expectWeather(viaReceiver, FINISH[p]);
+      // The same document either way (ids aside), so nothing the producer sent is lost on the wire.
       const withoutId = ({ id: _id, ...rest }: Session) => rest;
       expect(withoutId(viaReceiver)).toEqual(withoutId(inProcess));
     } finally {
