@@ -15,6 +15,7 @@
  * | openinference.span.kind, llm.* (OpenInference) | dialects/openinference.ts                      |
  * | traceloop.*, @traceloop/* scopes (OpenLLMetry) | dialects/openllmetry.ts                        |
  * | com.anthropic.sdk* scope (the Anthropic SDK's own spans) | dialects/anthropic-sdk.ts            |
+ * | `gen_ai` scope (the AI SDK 7's @ai-sdk/otel integration) | dialects/ai-sdk-otel.ts              |
  *
  * A trace with no `ams.user_prompt` event gets one from the earliest chat's last user message,
  * so sessions from any instrumentation show what was asked.
@@ -36,6 +37,7 @@ import { mapVercelAi } from './dialects/vercel-ai.js';
 import { isAnthropicSdkSpan, mapAnthropicSdkSpan } from './dialects/anthropic-sdk.js';
 import { isOpenInferenceAttributes, liftAgentModelCalls, mapOpenInferenceSpan, toolArgumentsFromModelCalls } from './dialects/openinference.js';
 import { isOpenLLMetrySpan, mapOpenLLMetrySpan } from './dialects/openllmetry.js';
+import { isAiSdkOtelSpan, mapAiSdkOtelSpan } from './dialects/ai-sdk-otel.js';
 import { dedupeModelCalls } from './dedupe.js';
 import { indexed, flatMessage, lastUserText, messagesJson, parseMessages, setDefault } from './messages.js';
 import { readString } from './read.js';
@@ -100,7 +102,8 @@ function needsNormalizing(span: SpanRecord): boolean {
 export function normalizeSpan(span: SpanRecord): SpanRecord {
   const sdk = isAnthropicSdkSpan(span);
   const openLLMetry = !sdk && isOpenLLMetrySpan(span);
-  if (!sdk && !openLLMetry && !needsNormalizing(span)) return span;
+  const aiSdk = !sdk && !openLLMetry && isAiSdkOtelSpan(span);
+  if (!sdk && !openLLMetry && !aiSdk && !needsNormalizing(span)) return span;
   const src = span.attributes;
   const a: Attributes = {};
   // Copy everything but the flattened indexed forms, which are folded into messages below.
@@ -119,6 +122,7 @@ export function normalizeSpan(span: SpanRecord): SpanRecord {
   if (isOpenInferenceAttributes(src)) mapOpenInferenceSpan(span, src, a, events);
   else if (sdk) mapAnthropicSdkSpan(src, a);
   else if (openLLMetry) mapOpenLLMetrySpan(span, src, a);
+  else if (aiSdk) mapAiSdkOtelSpan(src, a);
 
   const op = readString(a, sc.GEN_AI_OPERATION_NAME);
   if (op !== undefined && op !== sc.OP_CHAT && CHAT_OPS.has(op)) a[sc.GEN_AI_OPERATION_NAME] = sc.OP_CHAT;
@@ -152,12 +156,20 @@ export function normalizeRecords(input: readonly SpanRecord[]): SpanRecord[] {
   if (list !== (out ?? records)) out = list;
   if (hasPrompt) return list;
 
+  // The earliest agent span's input (what the agent was asked: the AI SDK 7 sets it on its
+  // invoke_agent root), else the earliest chat's.
   let first = -1;
+  let firstIsAgent = false;
   for (let i = 0; i < list.length; i++) {
     const r = list[i]!;
     if (r.attributes[sc.GEN_AI_INPUT_MESSAGES] === undefined) continue;
-    if (readString(r.attributes, sc.GEN_AI_OPERATION_NAME) !== sc.OP_CHAT && !r.name.startsWith(`${sc.OP_CHAT} `)) continue;
-    if (first < 0 || r.startTimeMs < list[first]!.startTimeMs) first = i;
+    const op = readString(r.attributes, sc.GEN_AI_OPERATION_NAME);
+    const agent = op === sc.OP_INVOKE_AGENT;
+    if (!agent && op !== sc.OP_CHAT && !r.name.startsWith(`${sc.OP_CHAT} `)) continue;
+    if (first < 0 || (agent && !firstIsAgent) || (agent === firstIsAgent && r.startTimeMs < list[first]!.startTimeMs)) {
+      first = i;
+      firstIsAgent = agent;
+    }
   }
   if (first < 0) return list;
   const chat = list[first]!;
