@@ -625,6 +625,7 @@
     cur.query = q;
     unmark(cur.eventsBox);
     unmark(cur.wf);
+    unmark(cur.panel);
     cur.flat.forEach(function (it) {
       if (it.node) it.node.classList.remove('match');
       if (it.row) it.row.classList.remove('match');
@@ -645,6 +646,7 @@
     });
     markText(cur.eventsBox, needle);
     markText(cur.wf, needle);
+    markText(cur.panel, needle);
     cur.matchInfo.textContent = cur.matches.length ? cur.matches.length + (cur.matches.length === 1 ? ' match' : ' matches') + ' · Enter for the next' : 'no match';
   }
 
@@ -655,8 +657,10 @@
     var target = dir > 0 ? list.filter(function (it) { return it.idx > at; })[0] || list[0] : list.filter(function (it) { return it.idx < at; }).pop() || list[list.length - 1];
     go(target);
     cur.matchInfo.textContent = 'match ' + (list.indexOf(target) + 1) + ' of ' + list.length;
-    Array.prototype.forEach.call(cur.eventsBox.querySelectorAll('mark.current'), function (m) { m.classList.remove('current'); });
+    Array.prototype.forEach.call(document.querySelectorAll('mark.current'), function (m) { m.classList.remove('current'); });
+    // The first mark in the event's own row, else in the panel (which shows every field).
     var own = target.node ? Array.prototype.filter.call(target.node.querySelectorAll('mark.hit'), function (m) { return m.closest('.ev') === target.node; }) : [];
+    if (!own.length) own = Array.prototype.slice.call(cur.panel.querySelectorAll('mark.hit'));
     if (own.length) {
       own[0].classList.add('current');
       var d = own[0].closest('details');
@@ -780,6 +784,8 @@
       toggle.addEventListener('click', function () { setCollapsed(cur, item, !item.collapsed); renderPanel(cur, item); });
       p.appendChild(el('div', { className: 'actions' }, [toggle]));
     }
+    var needle = cur.query.trim().toLowerCase();
+    if (needle) markText(p, needle);
   }
 
   // ---- values rendered by type: command output as text, JSON folded, long text cut -----------
@@ -910,7 +916,8 @@
 
   function zoom(cur, level) {
     cur.zoom = Math.max(0, Math.min(ZOOMS.length - 1, level));
-    cur.wfInner.style.width = cur.zoom ? 'calc(' + ZOOMS[cur.zoom] + ' * (100% - var(--label-w) - var(--dur-w)) + var(--label-w) + var(--dur-w))' : '';
+    // The bars' column (its 16 px of margins aside) gets ZOOMS[zoom] times its width.
+    cur.wfInner.style.width = cur.zoom ? 'calc(' + ZOOMS[cur.zoom] + ' * (100% - var(--label-w) - var(--dur-w) - 16px) + var(--label-w) + var(--dur-w) + 16px)' : '';
     cur.zoomReset.textContent = ZOOMS[cur.zoom] + '×';
     cur.wf.setAttribute('data-zoom', String(ZOOMS[cur.zoom]));
     drawAxis(cur);
