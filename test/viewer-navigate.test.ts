@@ -203,7 +203,7 @@ describe('the list leads to the sessions with errors', () => {
     const req = await asked;
     expect(new URL(req.url()).searchParams.get('has_errors')).toBe('1');
     expect(page.url()).toContain('has_errors=1');
-    expect(await page.locator('#filter-errors').getAttribute('aria-pressed')).toBe('true');
+    await expect.poll(() => page.locator('#filter-errors').getAttribute('aria-pressed')).toBe('true');
     // The API filters once the index helper's has_errors lands; before that it answers every session.
     const res = await req.response();
     const ids = ((await res!.json()) as { sessions: { id: string }[] }).sessions.map((s) => s.id).sort();
@@ -440,6 +440,9 @@ describe('a 420 px screen', () => {
     await page.goto(ui);
     await expect.poll(() => rows().count()).toBe(all.length);
     expect(await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth)).toBeLessThanOrEqual(420);
+    // The errors column is on screen without scrolling the table.
+    const errs = (await page.locator(`#sessions tr[data-id="${NAV_ID}"] td.errs`).boundingBox())!;
+    expect(errs.x + errs.width).toBeLessThanOrEqual(420);
     const list = path.join(dir, 'viewer-list-420.png');
     await page.screenshot({ path: list, fullPage: true });
     expect(statSync(list).size).toBeGreaterThan(10_000);

@@ -112,7 +112,7 @@ describe('viewer in Chromium', () => {
     // Unknown cost is '-', never $0; the summary sums the known costs and says some are unknown.
     const unpriced = goldenSession('agentless-error');
     expect(unpriced.totals.cost_usd).toBeNull();
-    expect(await page.locator(`#sessions tr[data-id="${unpriced.id}"] td:nth-child(8)`).textContent()).toBe('-');
+    expect(await page.locator(`#sessions tr[data-id="${unpriced.id}"] td:nth-child(9)`).textContent()).toBe('-');
     expect(await page.locator('#summary .card').nth(1).locator('.card-value').textContent()).toMatch(/^\$[\d.]+\+$/);
     expect(incidents).toEqual([]);
   });
@@ -123,7 +123,7 @@ describe('viewer in Chromium', () => {
     await page.selectOption('#filter-agent', 'billing-bot');
     await expect.poll(() => rows().count()).toBe(2);
     expect(page.url()).toContain('agent=billing-bot');
-    expect(await page.locator('#sessions tbody td:nth-child(3)').allTextContents()).toEqual(['billing-bot', 'billing-bot']);
+    expect(await page.locator('#sessions tbody td:nth-child(4)').allTextContents()).toEqual(['billing-bot', 'billing-bot']);
     await page.fill('#search', 'invoices');
     await expect.poll(() => rows().count()).toBe(1);
     expect(await rows().first().locator('.prompt').textContent()).toBe(RUNS[2]!.prompt);

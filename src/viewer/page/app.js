@@ -245,14 +245,14 @@
         var row = el('tr', { 'data-id': e.id, className: 'row' }, [
           el('td', { className: 'nowrap' }, [el('a', { href: href, text: fmtTime(e.started_at) })]),
           el('td', null, [badge(e.status)]),
-          el('td', { className: 'agent', title: e.agent && e.agent.name }, [el('div', { className: 'clip', text: e.agent && e.agent.name })]),
-          el('td', { text: e.environment || '-' }),
-          el('td', { text: e.model || '-' }),
-          el('td', { className: 'num', text: fmtDuration(t.duration_ms) }),
-          el('td', { className: 'num', text: fmtTokens(knownSum(t.input_tokens, t.output_tokens)) }),
-          el('td', { className: 'num', text: fmtCost(t.cost_usd, t.cost_partial) }),
-          el('td', { className: 'num', text: fmtCount(t.tool_calls) }),
           el('td', { className: 'num errs' + (t.errors > 0 ? ' has-errors' : ''), text: fmtCount(t.errors) }),
+          el('td', { className: 'agent', title: e.agent && e.agent.name }, [el('div', { className: 'clip', text: e.agent && e.agent.name })]),
+          el('td', { className: 'c-wide', text: e.environment || '-' }),
+          el('td', { className: 'c-wide', text: e.model || '-' }),
+          el('td', { className: 'num c-wide', text: fmtDuration(t.duration_ms) }),
+          el('td', { className: 'num c-wide', text: fmtTokens(knownSum(t.input_tokens, t.output_tokens)) }),
+          el('td', { className: 'num', text: fmtCost(t.cost_usd, t.cost_partial) }),
+          el('td', { className: 'num c-wide', text: fmtCount(t.tool_calls) }),
           el('td', { className: 'prompt', title: e.prompt_preview || '' }, [el('div', { className: 'clip', text: e.prompt_preview || '' })])
         ]);
         row.addEventListener('click', function (ev) {
@@ -262,8 +262,8 @@
         tbody.appendChild(row);
       });
       main.appendChild(el('div', { className: 'table-wrap' }, [el('table', { className: 'sessions', id: 'sessions' }, [
-        el('thead', null, [el('tr', null, ['started', 'status', 'agent', 'env', 'model', 'time', 'tokens', 'cost', 'tools', 'errors', 'prompt'].map(function (h) {
-          return el('th', { text: h });
+        el('thead', null, [el('tr', null, ['started', 'status', 'errors', 'agent', 'env', 'model', 'time', 'tokens', 'cost', 'tools', 'prompt'].map(function (h) {
+          return el('th', { text: h, className: ['env', 'model', 'time', 'tokens', 'tools'].indexOf(h) >= 0 ? 'c-wide' : null });
         }))]),
         tbody
       ])]));
