@@ -91,7 +91,11 @@ const H = {
   description: '<a href="javascript:window.__xss=17">task</a>',
   version: '<img src=z onerror="window.__xss=18">',
   model: '<svg/onload=window.__xss=19>',
+  tool: '<img src=t onerror="window.__xss=21">',
+  path: '<iframe srcdoc="<script>window.__xss=22</script>">',
+  code: '<b onclick="window.__xss=23">timeout</b>',
 };
+const FAILURE_KEY = 'f000000000000001';
 function hostileSession(): Session {
   const s = navSession();
   s.id = HOSTILE_ID;
@@ -101,6 +105,7 @@ function hostileSession(): Session {
   const walk = (events: Ev[]): void => {
     for (const e of events) {
       if (e.type === 'tool_call') {
+        if (e.name === 'Read') e.name = H.tool;
         e.input = { command: H.command };
         e.result = e.name === 'mcp__db__query' ? { [H.jsonKey]: H.stdout } : { stdout: H.stdout, stderr: H.stderr };
         if (e.status === 'error') e.error = H.error;
@@ -110,11 +115,14 @@ function hostileSession(): Session {
         e.why = H.why;
         e.description = H.description;
         e.agent_type = H.model;
+        e.transcript_path = H.path;
+        e.agent_id = H.code;
         walk(e.events);
       }
     }
   };
   walk(s.events);
+  s.events.push({ type: 'failure', span_id: FAILURE_KEY, at: s.events[2]!.type === 'tool_call' ? s.events[2]!.ended_at : s.started_at, category: 'tool', code: H.code, message: H.error, step: H.tool, attempt: 2 });
   return s;
 }
 
@@ -523,10 +531,23 @@ describe('hostile content through the new views stays text', () => {
     const db = page.locator('#events .ev[data-key="b0000000000000a2"] details.json-result');
     await db.locator('summary').click();
     expect(JSON.parse((await db.locator('pre').textContent())!)).toEqual({ [H.jsonKey]: H.stdout });
+    expect(await row('b000000000000002').locator('.wf-text').textContent()).toBe(`${H.tool}: ${H.command}`);
     await page.goto(`${ui}#/s/${HOSTILE_ID}/${SUB_KEY}`);
     await expect.poll(() => selected().getAttribute('data-key')).toBe(SUB_KEY);
     expect(await page.locator('#panel-why').textContent()).toBe(H.why);
     expect(await page.locator('#panel-title').textContent()).toBe(`subagent ${H.model}: ${H.description}`);
+    const fields = Object.fromEntries(
+      await page.locator('#panel .panel-meta .meta-item').evaluateAll((items) => items.map((i) => [i.querySelector('dt')!.textContent, i.querySelector('dd')!.textContent])),
+    ) as Record<string, string>;
+    expect(fields).toMatchObject({ 'transcript path': H.path, 'agent id': H.code, 'agent type': H.model });
+    // A classified failure: its own row, panel and place among the errors.
+    await page.goto(`${ui}#/s/${HOSTILE_ID}/${FAILURE_KEY}`);
+    await expect.poll(() => selected().getAttribute('data-key')).toBe(FAILURE_KEY);
+    expect(await page.locator('#panel-title').textContent()).toBe(`failure tool/${H.code}`);
+    expect(await page.locator('#panel-error').textContent()).toBe(H.error);
+    expect(await selected().locator('.ev-head').textContent()).toContain(`in ${H.tool} (attempt 2)`);
+    expect(await page.locator('#error-info').textContent()).toBe('3 errors');
+    expect(await row(FAILURE_KEY).locator('.wf-text').textContent()).toBe(`failure tool/${H.code}`);
     // Search for markup: the marks hold it as text.
     await page.fill('#session-search', '<img src=');
     await page.press('#session-search', 'Enter');

@@ -86,7 +86,7 @@
     var box = el('div', { className: 'payload-box' }, [label ? el('div', { className: 'payload-label', text: label }) : null, pre]);
     if (text.length > CUT) {
       pre.textContent = text.slice(0, CUT) + '…';
-      var more = el('button', { type: 'button', className: 'more', text: 'show all ' + text.length.toLocaleString() + ' characters' });
+      var more = el('button', { type: 'button', className: 'more', text: 'show more (all ' + text.length.toLocaleString() + ' characters)' });
       more.addEventListener('click', function () {
         pre.textContent = text;
         more.remove();
@@ -528,6 +528,17 @@
       el('div', { className: 'sb-events' }, [modelsTable, el('h2', { text: 'What happened' }), cur.eventsBox])
     ]));
     drawAxis(cur);
+    // Redraw the axis whenever its width changes (window, panel opened or closed, zoom).
+    if (typeof ResizeObserver === 'function') {
+      var width = 0;
+      new ResizeObserver(function (entries) {
+        var w = Math.round(entries[0].contentRect.width);
+        if (w !== width && state.cur === cur) {
+          width = w;
+          drawAxis(cur);
+        }
+      }).observe(cur.axis);
+    }
   }
 
   function meta(k, v) {
@@ -673,11 +684,13 @@
   }
 
   // ---- selection and deep links --------------------------------------------------------------
-  function go(item) {
+  // Selects an event and puts its link in the address bar (replacing, so Back still leaves the
+  // session). quiet: a click on the timeline or on the event itself, which does not scroll the page.
+  function go(item, quiet) {
     var cur = state.cur;
     if (!cur || !item) return;
     history.replaceState(null, '', sessionHash(cur, item));
-    selectItem(item);
+    selectItem(item, quiet);
   }
 
   function selectKey(key) {
@@ -698,7 +711,7 @@
     }
   }
 
-  function selectItem(item) {
+  function selectItem(item, quiet) {
     var cur = state.cur;
     if (cur.sel) {
       if (cur.sel.node) cur.sel.node.classList.remove('sel');
@@ -712,7 +725,7 @@
       revealBar(cur, item);
     }
     renderPanel(cur, item);
-    if (item.node) item.node.scrollIntoView({ block: 'center' });
+    if (item.node && !quiet) item.node.scrollIntoView({ block: 'center' });
   }
 
   function closePanel(cur) {
@@ -891,7 +904,7 @@
       }
       label.appendChild(el('span', { className: 'wf-text', text: it.label }));
       var row = el('div', { className: 'wf-row' + (it.error ? ' has-error' : ''), 'data-target': it.domId, 'data-key': it.key }, [label, el('div', { className: 'wf-track' }, [bar]), el('div', { className: 'wf-dur', text: r.b > r.a ? fmtDuration(r.b - r.a) : '' })]);
-      row.addEventListener('click', function () { go(it); });
+      row.addEventListener('click', function () { go(it, true); });
       it.row = row;
       it.bar = bar;
       inner.appendChild(row);
@@ -1019,7 +1032,7 @@
     var headNode = el('div', { className: 'ev-head' }, head);
     headNode.addEventListener('click', function (ev) {
       if (ev.target && ev.target.closest && ev.target.closest('button, a, summary')) return;
-      go(item);
+      go(item, true);
     });
     var node = el('div', { className: 'ev ev-' + String(e.type).replace(/[^a-z_]/g, '') + (item.error ? ' has-error' : ''), id: item.domId, 'data-key': item.key, 'data-type': e.type, 'data-name': e.name || e.agent_type || '' }, [headNode].concat(body));
     item.node = node;
@@ -1042,10 +1055,6 @@
     else if (k === 'Escape') { if (cur.sel) closePanel(cur); }
     else return;
     ev.preventDefault();
-  });
-  window.addEventListener('resize', function () {
-    clearTimeout(state.resizeTimer);
-    state.resizeTimer = setTimeout(function () { drawAxis(state.cur); }, 100);
   });
 
   route();
