@@ -281,6 +281,12 @@ describe('inside a session', () => {
     expect(fields.started).toBe('2026-02-01 00:00:00Z');
     expect(await panel.locator('pre.stderr').textContent()).toBe(MISSING);
     expect(await panel.locator('details.json-input pre').textContent()).toBe(JSON.stringify({ command: 'cat does-not-exist.txt', description: 'Show the file' }, null, 2));
+    // The panel took width from the timeline: the axis has fewer ticks, still apart.
+    const tickBoxes = () => page.locator('#waterfall .wf-tick').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().toJSON() as { x: number; y: number; width: number; height: number }));
+    await expect.poll(async () => {
+      const t = await tickBoxes();
+      return t.some((a, i) => t.slice(i + 1).some((b) => overlap(a, b)));
+    }).toBe(false);
     // The selected event is on screen.
     const box = (await selected().boundingBox())!;
     expect(box.y).toBeGreaterThanOrEqual(0);

@@ -462,13 +462,12 @@
     var flat = flatten(s.events);
     var cur = { id: s.id, ref: ref, s: s, flat: flat, errors: flat.filter(function (it) { return it.error; }), matches: [], sel: null, zoom: 0, query: '' };
     state.cur = cur;
-    var link = location.href.split('#')[0] + '#/s/' + encodeURIComponent(s.id);
     var copy = el('button', { type: 'button', className: 'btn', text: 'copy link' });
     copy.addEventListener('click', function () {
       var done = function () { copy.textContent = 'copied'; };
       var here = location.href.split('#')[0] + sessionHash(cur, cur.sel);
       if (navigator.clipboard) navigator.clipboard.writeText(here).then(done, function () { prompt('Link to this session', here); });
-      else prompt('Link to this session', link);
+      else prompt('Link to this session', here);
     });
     main.appendChild(el('div', { className: 'crumbs' }, [el('a', { href: '#/', text: '← all sessions' })]));
     main.appendChild(el('section', { className: 'head', id: 'detail', 'data-id': s.id }, [
