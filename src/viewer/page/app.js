@@ -435,9 +435,12 @@
     var flat = [];
     (function walk(list, depth, parent) {
       list.forEach(function (e) {
-        var item = { e: e, idx: flat.length, depth: depth, parent: parent, label: eventLabel(e), kids: 0, collapsed: false };
+        var item = { e: e, idx: flat.length, depth: depth, parent: parent, label: eventLabel(e), kids: 0, children: [], collapsed: false };
         flat.push(item);
-        if (parent) parent.kids++;
+        if (parent) {
+          parent.kids++;
+          parent.children.push(item);
+        }
         if ((e.type === 'subagent' || e.type === 'step') && e.events && e.events.length) walk(e.events, depth + 1, item);
       });
     })(events || [], 0, null);
@@ -967,7 +970,7 @@
   function renderEvent(item, cur) {
     var e = item.e;
     var head, body = [];
-    var kids = cur.flat.filter(function (it) { return it.parent === item; });
+    var kids = item.children;
     var children = function () { return el('div', { className: 'children' }, kids.map(function (it) { return renderEvent(it, cur); })); };
     if (e.type === 'user_prompt') {
       head = [el('span', { className: 'kind', text: e.synthetic ? 'prompt (synthetic)' : 'prompt' })];
