@@ -512,8 +512,10 @@ describe('stats by agent version on the list', () => {
     await page.goto(ui);
     const res = await answered;
     await expect.poll(() => rows().count()).toBe(all.length);
-    if (res.status() === 404) expect(await page.locator('#stats').count()).toBe(0);
-    else await page.waitForSelector('#stats');
+    // 404 on this branch; once the stats helper's endpoint is merged, the chart shows its groups.
+    const groups = res.status() === 404 ? [] : ((await res.json()) as { groups: unknown[] }).groups;
+    if (groups.length) await page.waitForSelector('#stats');
+    expect(await page.locator('#stats .st-row').count()).toBe(Math.min(groups.length, 12));
     expect(incidents).toEqual([]);
   });
 });
