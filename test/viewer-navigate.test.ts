@@ -140,7 +140,7 @@ beforeAll(async () => {
   const sessions = [navSession(), hostileSession(), goldenSession('agentless-error'), goldenSession('sdk-totals')];
   for (const s of sessions) await storage.putSession(s);
   all = sessions.map((s) => s.id).sort();
-  withErrors = sessions.filter((s) => (s.totals.errors ?? 0) > 0).map((s) => s.id).sort();
+  withErrors = sessions.filter((s) => typeof s.totals.errors === 'number' && s.totals.errors > 0).map((s) => s.id).sort();
   expect(withErrors).toEqual([NAV_ID, HOSTILE_ID, goldenSession('agentless-error').id].sort());
 
   const app = express();
