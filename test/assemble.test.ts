@@ -108,6 +108,18 @@ describe('assembleSession semantics', () => {
     expect(s.agent.name).toBe('chat-api'); // no agent span: the service name
   });
 
+  it("surfaces the failed run's error.type (else its exception's type) as the session's error_type", () => {
+    const spans = load<SpanRecord[]>('agent-with-subagent.spans.json');
+    const root = spans.find((r) => !r.parentSpanId)!;
+    const failed = spans.map((r) => (r === root ? { ...r, status: { code: 'error' as const, message: 'rate limited' }, attributes: { ...r.attributes, 'error.type': 'rate_limit_error' } } : r));
+    const s = assembleSession(failed);
+    expect(s).toMatchObject({ status: 'error', status_reason: 'rate limited', error_type: 'rate_limit_error' });
+    expectValidSession(s);
+    const byException = failed.map((r) => (r.spanId === root.spanId ? { ...r, attributes: root.attributes, events: [...r.events, { name: 'exception', timeMs: r.endTimeMs, attributes: { 'exception.type': 'TimeoutError', 'exception.message': 'timed out' } }] } : r));
+    expect(assembleSession(byException).error_type).toBe('TimeoutError');
+    expect(assembleSession(spans).error_type).toBeUndefined();
+  });
+
   it('attaches a subtree whose parent never arrived, and says so', () => {
     const spans = load<SpanRecord[]>('agent-with-subagent.spans.json');
     const withoutAgentTool = spans.filter((s) => s.spanId !== 'b000000000000003');

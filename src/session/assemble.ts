@@ -798,6 +798,8 @@ export function assembleSession(records: readonly SpanRecord[], options: Assembl
   session.revision = options.revision ?? 1;
   session.status = status;
   if (statusReasons.length) session.status_reason = statusReasons.join('; ');
+  const rootErrorType = rootError ? errorTypeOf(r) : undefined;
+  if (rootErrorType !== undefined) session.error_type = rootErrorType;
   const agentVersion = str(ra, sc.GEN_AI_AGENT_VERSION);
   session.agent = agentVersion !== undefined ? { name: agentName, version: agentVersion } : { name: agentName };
   session.service = userService ?? agentName;

@@ -74,6 +74,7 @@ function headerOf(doc: Session): SessionTrace {
   h.revision = doc.revision;
   h.status = doc.status;
   if (doc.status_reason !== undefined) h.status_reason = doc.status_reason;
+  if (doc.error_type !== undefined) h.error_type = doc.error_type;
   h.agent = doc.agent;
   if (doc.service !== undefined) h.service = doc.service;
   if (doc.environment !== undefined) h.environment = doc.environment;
@@ -165,6 +166,8 @@ export function joinParts(schemaVersion: Session['schema_version'], id: string, 
   }
   doc.status = status;
   if (reasons.length) doc.status_reason = reasons.join('; ');
+  const errorType = firstDefined(parts, (h) => h.error_type);
+  if (errorType !== undefined) doc.error_type = errorType;
   doc.agent = first.agent;
   const service = firstDefined(parts, (h) => h.service);
   if (service !== undefined) doc.service = service;

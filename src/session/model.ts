@@ -322,6 +322,10 @@ const traceHeader = {
   revision: common.revision,
   status: common.status,
   status_reason: z.string().optional().describe('Why the status is not ok: error reason or what made it incomplete.'),
+  error_type: z
+    .string()
+    .optional()
+    .describe('When the run itself failed: the class of its error (`error.type` on the root span, else its exception\'s type), e.g. `rate_limit_error`, `TimeoutError`.'),
   agent: common.agent,
   service: z
     .string()

@@ -51,6 +51,10 @@ export const sessionSchema = {
       "description": "Why the status is not ok: error reason or what made it incomplete.",
       "type": "string"
     },
+    "error_type": {
+      "description": "When the run itself failed: the class of its error (`error.type` on the root span, else its exception's type), e.g. `rate_limit_error`, `TimeoutError`.",
+      "type": "string"
+    },
     "agent": {
       "$ref": "#/definitions/agent"
     },
@@ -482,6 +486,10 @@ export const sessionSchema = {
         },
         "status_reason": {
           "description": "Why the status is not ok: error reason or what made it incomplete.",
+          "type": "string"
+        },
+        "error_type": {
+          "description": "When the run itself failed: the class of its error (`error.type` on the root span, else its exception's type), e.g. `rate_limit_error`, `TimeoutError`.",
           "type": "string"
         },
         "agent": {
