@@ -5,6 +5,7 @@
  * process and under the receiver's /ui.
  */
 import express from 'express';
+import { spawn } from 'node:child_process';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +15,7 @@ import type { Session, SessionEvent, SessionIndexEntry } from '../src/index.js';
 import { computeStats, percentile } from '../src/query/index.js';
 import type { Stats, StatsGroup } from '../src/query/index.js';
 import { createViewerRouter } from '../src/viewer/index.js';
-import { cleanEnv, runCli } from './support/ams-cli.js';
+import { BUILT_CLI, cleanEnv, runCli } from './support/ams-cli.js';
 import { expectValidIndexEntry, expectValidSession } from './support/schema.js';
 import { tempDir } from './support/tmp.js';
 
@@ -272,6 +273,36 @@ describe('failure filters: the same answer from ams ls and GET /api/sessions', (
     const typo = await api('/api/sessions?has_error=1');
     expect(typo.status).toBe(400);
     expect((typo.body as { error: string }).error).toMatch(/^unknown parameter "has_error"; filters: agent, .*has_errors/);
+  });
+
+  it('ams export takes the same filters', async () => {
+    const out = await ams(['export', '--has-errors', '--status', 'ok']);
+    expect(out.code).toBe(0);
+    const lines = out.stdout.trim().split('\n').map((l) => JSON.parse(l) as SessionIndexEntry);
+    expect(ids(lines)).toEqual(['s2', 's4']);
+  });
+
+  it('ams tail takes the same filters: only new sessions with a failed Bash call are printed', async () => {
+    const fresh = tempDir('stats-tail');
+    const storage = new LocalStorage({ dir: fresh });
+    const child = spawn(process.execPath, [BUILT_CLI, 'tail', '--json', '--poll-ms', '100', '--has-errors', '--tool', 'bash'], {
+      env: cleanEnv({ AMS_LOCAL_DIR: fresh }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      await expect.poll(() => stderr, { timeout: 10_000, interval: 50 }).toContain('following');
+      for (const n of [2, 1, 3, 4]) await storage.putSession(SESSIONS[n - 1]!);
+      await expect.poll(() => stdout, { timeout: 10_000, interval: 50 }).toContain('"id":"stats-s4"');
+      expect(ids(stdout.trim().split('\n').map((l) => JSON.parse(l) as SessionIndexEntry))).toEqual(['s2', 's4']);
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
   });
 
   it('ams ls prints an ERRORS column: 0 for a known zero, never "-"', async () => {

@@ -227,7 +227,7 @@ export function compileFilter(f: SessionFilter): (e: SessionIndexEntry) => boole
     if (f.agentVersions && !(e.agent?.version !== undefined && f.agentVersions.includes(e.agent.version))) return false;
     if (f.metadata) {
       for (const [k, v] of f.metadata) {
-        const have = e.metadata?.[k];
+        const have = e.metadata && Object.hasOwn(e.metadata, k) ? e.metadata[k] : undefined;
         if (have === undefined || String(have) !== v) return false;
       }
     }

@@ -106,9 +106,10 @@ class Acc {
   sessions = 0;
   withErrors = 0;
   errors = 0;
-  byCategory: Record<string, number> = {};
-  byCode: Record<string, number> = {};
-  tools: Record<string, number> = {};
+  // Maps, not objects: the keys are stored names (a tool called `__proto__` is just a name).
+  byCategory = new Map<string, number>();
+  byCode = new Map<string, number>();
+  tools = new Map<string, number>();
   cost: number | null = null;
   unknownCost = false;
   input = 0;
@@ -122,8 +123,8 @@ class Acc {
       this.errors += n;
       if (n > 0) this.withErrors += 1;
     }
-    const bump = (into: Record<string, number>, list: readonly string[] | undefined) => {
-      for (const k of new Set(list ?? [])) into[k] = (into[k] ?? 0) + 1;
+    const bump = (into: Map<string, number>, list: readonly string[] | undefined) => {
+      for (const k of new Set(list ?? [])) into.set(k, (into.get(k) ?? NONE_YET) + 1);
     };
     bump(this.byCategory, e.failure_categories);
     bump(this.byCode, e.failure_codes);
@@ -161,11 +162,13 @@ class Acc {
   }
 }
 
+/** A session count not yet started (a count of sessions, not a cost or token figure). */
+const NONE_YET = 0;
+
 /** Most frequent first (ties by name), so the JSON reads in the order a table would. */
-function sortedCounts(counts: Record<string, number>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(counts).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) out[k] = v;
-  return out;
+function sortedCounts(counts: Map<string, number>): Record<string, number> {
+  // fromEntries defines own properties, whatever the key.
+  return Object.fromEntries([...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
 }
 
 /** Figures over the entries that match `filter`, grouped by the index field `groupBy`. */
