@@ -9,13 +9,16 @@ import { context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReceiver } from '../receiver/index.js';
 import { createTracing, LocalStorage, SessionSpanProcessor } from '../src/index.js';
 import type { SessionIndexEntry } from '../src/index.js';
 import { parseFilter, querySessions, readAllIndex } from '../src/query/index.js';
 import { failureSummary } from '../src/session/index-entry.js';
-import { WrittenSessions } from './fixtures/otlp/http.js';
+import { post, WrittenSessions } from './fixtures/otlp/http.js';
+import { CLAUDE_CODE_FIXTURES } from './support/claude-code-records.js';
 import { goldenSession } from './fixtures/stores/build.js';
 import { expectValidIndexEntry } from './support/schema.js';
 import { tempDir } from './support/tmp.js';
@@ -113,6 +116,30 @@ describe('failures in the index entry, captured in-process and by the receiver',
     expect(names({ failure_category: 'orchestration' })).toEqual(['crashing-bot']);
     expect(names({ agent_version: '3.1' })).toEqual(['clean-bot', 'recovering-bot']);
     expect(names({ metadata: 'team=pay' })).toEqual(['recovering-bot']);
+  });
+});
+
+describe("Claude Code's recorded telemetry through the receiver", () => {
+  it('a failed Bash call the agent recovered from: status ok, errors 1, Bash in failed_tools', async () => {
+    const dir = tempDir('failures-claude-code');
+    const written = new WrittenSessions();
+    const receiver = createReceiver({ storage: new LocalStorage({ dir }), walDir: false, waitMs: 0, env: {}, onSessionWritten: written.onSessionWritten });
+    const { url } = await receiver.start({ port: 0 });
+    try {
+      const { _meta: _ignored, ...request } = JSON.parse(readFileSync(path.join(CLAUDE_CODE_FIXTURES, 'traces.json'), 'utf8')) as Record<string, unknown>;
+      expect((await post(`${url}/v1/traces`, Buffer.from(JSON.stringify(request)), { 'content-type': 'application/json' })).status).toBe(200);
+      // Two interactions of one Claude session: the second write is the merged document.
+      await written.next();
+      await written.next();
+    } finally {
+      await receiver.stop();
+    }
+    const entries = await readAllIndex(new LocalStorage({ dir }));
+    expect(entries).toHaveLength(1);
+    expectValidIndexEntry(entries[0]);
+    // The CLI's failed tool span carries no error type: the code is `error`.
+    expect(entries[0]).toMatchObject({ status: 'ok', errors: 1, failed_tools: ['Bash'], failure_categories: ['tool'], failure_codes: ['error'] });
+    expect(querySessions(entries, parseFilter({ has_errors: '1', status: 'ok', tool: 'bash' })).total).toBe(1);
   });
 });
 
