@@ -222,6 +222,7 @@ describe('the index entries of the fixture store', () => {
     expect(status).toBe(200);
     const entries = (body as { sessions: SessionIndexEntry[] }).sessions;
     for (const e of entries) expectValidIndexEntry(e);
+    expect((body as { summary: object }).summary).toMatchObject({ sessions: 6, errors: 4, sessions_with_errors: 3 });
     const view = Object.fromEntries(entries.map((e) => [e.id, [e.errors, e.failed_tools, e.failure_categories, e.failure_codes]]));
     expect(view).toEqual({
       'stats-s1': [0, [], [], []],
