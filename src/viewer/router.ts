@@ -94,7 +94,8 @@ function rawFilter(query: Request['query']): RawFilter {
 /** The filter of a request; an unknown parameter or a bad value is a 400 that says why. */
 function filterOf(query: Request['query'], extra: readonly string[]): SessionFilter {
   const raw = rawFilter(query);
-  const unknown = unknownParams(raw, extra);
+  // `token` is the access middleware's (it redirects without it; harmless when no token is set).
+  const unknown = unknownParams(raw, [...extra, 'token']);
   if (unknown.length) throw new ApiError(400, `unknown parameter${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `"${u}"`).join(', ')}; filters: ${FILTER_PARAM_LIST}, and ${extra.join(', ')}`);
   try {
     return parseFilter(raw);
