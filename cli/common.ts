@@ -72,6 +72,13 @@ export function addFilterOptions(cmd: Command): Command {
     new Option('--until <time>', 'started before'),
     new Option('--min-cost <usd>', 'total cost at least this'),
     new Option('-q, --search <words>', 'words in the prompt preview, ids, agent or tags (also: trailing words)'),
+    new Option('--has-errors', 'had failed calls (status ok + errors = the agent recovered)'),
+    new Option('--no-errors', 'had no failed call'),
+    new Option('--failure-category <c>', 'tool | model | retrieval | orchestration (repeat or comma-separate: any)').argParser(collect),
+    new Option('--failure-code <code>', 'failure code or error type: timeout, rate_limit, tool_error, ... (any)').argParser(collect),
+    new Option('--tool <name>', 'a call of this tool failed (repeat: any of them)').argParser(collect),
+    new Option('--agent-version <v>', 'agent version, exact (repeat or comma-separate: any)').argParser(collect),
+    new Option('--metadata <key=value>', 'metadata key has this value (repeat: all of them)').argParser(collect),
   ];
   for (const o of opts) cmd.addOption(o.helpGroup(group));
   return cmd;
@@ -87,9 +94,21 @@ function strs(v: unknown): string[] | undefined {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : undefined;
 }
 
+/** --has-errors / --no-errors as the has_errors parameter (both at once: a usage error). */
+function hasErrorsFlag(values: Values): string | undefined {
+  if (values.hasErrors === true && values.errors === false) throw new UsageError('--has-errors and --no-errors contradict each other; give one');
+  return values.hasErrors === true ? '1' : values.errors === false ? '0' : undefined;
+}
+
 /** The filter from flags (plus trailing words as text search). */
 export function filterFrom(values: Values, words: string[] = []): SessionFilter {
   return parseFilter({
+    has_errors: hasErrorsFlag(values),
+    failure_category: strs(values.failureCategory),
+    failure_code: strs(values.failureCode),
+    tool: strs(values.tool),
+    agent_version: strs(values.agentVersion),
+    metadata: strs(values.metadata),
     agent: str(values.agent),
     env: str(values.env),
     tag: strs(values.tag),

@@ -1,4 +1,5 @@
 /** Terminal formatting for the `ams` command: numbers, times, tables, and safe text. */
+import { errorsOf } from '../src/query/filter.js';
 import type { SessionIndexEntry } from '../src/session/types.js';
 import { clean, cut, fmtCost, fmtDuration, fmtTime, fmtTokens, toJson } from '../src/render/text.js';
 
@@ -57,6 +58,11 @@ export function table<T>(rows: T[], all: Column<T>[], width = 0): string[] {
   return [line(columns.map((c) => c.header)), ...cells.map(line)];
 }
 
+/** A count, or '-' when unknown (never for a known 0). */
+export function fmtCount(n: number | undefined): string {
+  return typeof n === 'number' ? String(n) : '-';
+}
+
 /** The sum of the counts that are known; undefined (printed '-') when none is: unknown is not 0. */
 function knownSum(...counts: Array<number | undefined>): number | undefined {
   const known = counts.filter((n): n is number => typeof n === 'number' && Number.isFinite(n));
@@ -75,6 +81,8 @@ export const ENTRY_COLUMNS: Column<SessionIndexEntry>[] = [
   { header: 'TOKENS', get: (e) => fmtTokens(knownSum(e.totals?.input_tokens, e.totals?.output_tokens)), align: 'right', drop: 1 },
   { header: 'COST', get: (e) => fmtCost(e.totals?.cost_usd, e.totals?.cost_partial), align: 'right' },
   { header: 'TOOLS', get: (e) => (typeof e.totals?.tool_calls === 'number' ? String(e.totals.tool_calls) : '-'), align: 'right', drop: 5 },
+  // A known 0 is 0; '-' only when the entry has no count at all.
+  { header: 'ERRORS', get: (e) => fmtCount(errorsOf(e)), align: 'right' },
   { header: 'PROMPT', get: (e) => e.prompt_preview ?? '', flex: true },
 ];
 
@@ -90,6 +98,7 @@ export function entryLine(e: SessionIndexEntry): string {
     fmtDuration(e.totals?.duration_ms),
     fmtCost(e.totals?.cost_usd, e.totals?.cost_partial),
     typeof e.totals?.tool_calls === 'number' ? `${e.totals.tool_calls} tools` : '- tools',
+    `${fmtCount(errorsOf(e))} errors`,
     cut(e.prompt_preview ?? '', 80),
   ];
   return clean(parts.join('  '));

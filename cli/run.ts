@@ -10,6 +10,7 @@ import { lsCommand } from './commands/ls.js';
 import { receiverCommand } from './commands/receiver.js';
 import { runCommand } from './commands/run.js';
 import { showCommand } from './commands/show.js';
+import { statsCommand } from './commands/stats.js';
 import { tailCommand } from './commands/tail.js';
 import { viewCommand } from './commands/view.js';
 
@@ -42,6 +43,7 @@ export function program(ctx: CliContext): Command {
     showCommand(ctx),
     tailCommand(ctx),
     exportCommand(ctx),
+    statsCommand(ctx),
     viewCommand(ctx),
     receiverCommand(ctx, { print: (line) => process.stderr.write(`${line}\n`) }, async (running) => {
       // It stops itself on SIGTERM/SIGINT (writing what is pending); wait for the server to close.

@@ -153,7 +153,7 @@ describe.each(['local', 's3'] as const)('ams against a %s fixture store', (kind)
     expect(r.code).toBe(0);
     const out = lines(r.stdout);
     expect(out).toHaveLength(4);
-    expect(out[0]).toMatch(/^STARTED\s+ID\s+STATUS\s+AGENT\s+ENV\s+MODEL\s+TIME\s+TOKENS\s+COST\s+TOOLS\s+PROMPT$/);
+    expect(out[0]).toMatch(/^STARTED\s+ID\s+STATUS\s+AGENT\s+ENV\s+MODEL\s+TIME\s+TOKENS\s+COST\s+TOOLS\s+ERRORS\s+PROMPT$/);
     const col = out[0]!.indexOf('STATUS');
     for (const l of out.slice(1)) expect(l.slice(col)).toMatch(/^(ok|error|incomplete)\s/);
     expect(out[1]).toContain('2026-03-14 09:00:00Z');
@@ -263,8 +263,8 @@ describe.each(['local', 's3'] as const)('ams against a %s fixture store', (kind)
     expect(rows.length).toBe(written.size);
     for (const r of rows) expect(r.length).toBeLessThanOrEqual(120);
     expect(rows.some((r) => r.endsWith('…'))).toBe(true);
-    // Narrow terminals lose the least useful columns first, never the id, status or cost.
-    expect(table).toMatch(/STARTED\s+ID\s+STATUS\s+AGENT\s+COST\s+PROMPT/);
+    // Narrow terminals lose the least useful columns first, never the id, status, cost or errors.
+    expect(table).toMatch(/STARTED\s+ID\s+STATUS\s+AGENT\s+COST\s+ERRORS\s+PROMPT/);
     const progress = await shell(`${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} export --out ${JSON.stringify(file)}`);
     expect(progress).toContain(`[${'#'.repeat(30)}] ${written.size}/${written.size}`);
     expect(lines(readFileSync(file, 'utf8'))).toHaveLength(written.size);

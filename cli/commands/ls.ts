@@ -36,7 +36,7 @@ async function ls(cmd: Command, ctx: CliContext, v: Values, words: string[]): Pr
     process.stderr.write(entries.length === 0 ? 'no sessions yet (run an instrumented agent, or `ams demo`)\n' : `no session matches (of ${entries.length})\n`);
     return EXIT_OK;
   }
-  const width = process.stdout.isTTY ? process.stdout.columns || 120 : 160;
+  const width = process.stdout.isTTY ? process.stdout.columns || 120 : 168;
   await write(process.stdout, `${table(result.sessions, ENTRY_COLUMNS, width).join('\n')}\n`);
   const shown = result.sessions.length;
   if (shown < result.total || offset > 0) {

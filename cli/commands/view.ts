@@ -18,6 +18,7 @@ export function viewCommand(ctx: CliContext): Command {
         '  GET /                       the viewer; a session\'s link is /#/s/<id>',
         '  GET /api/sessions           index entries: filters as query parameters, offset, limit',
         '  GET /api/sessions/:id       one session (id, trace id or conversation id)',
+        '  GET /api/stats              figures over the matching sessions, ?group_by=agent.version',
       ].join('\n'),
     )
     .option('--port <n>', 'port (0 = any free port)', '4320')

@@ -1,7 +1,7 @@
 /** Filtering, ordering, pagination and the at-a-glance summary over index entries. */
 import { addCost } from '../session/totals.js';
 import type { SessionIndexEntry, SessionStatus } from '../session/types.js';
-import { compileFilter } from './filter.js';
+import { compileFilter, errorsOf } from './filter.js';
 import type { SessionFilter } from './filter.js';
 
 export interface Page {
@@ -21,6 +21,8 @@ export interface QuerySummary {
   output_tokens: number;
   tool_calls: number;
   errors: number;
+  /** Sessions with at least one failed call (errors > 0), whatever their status. */
+  sessions_with_errors: number;
   by_status: Record<SessionStatus, number>;
 }
 
@@ -60,6 +62,7 @@ export function summarize(entries: SessionIndexEntry[]): QuerySummary {
     output_tokens: 0,
     tool_calls: 0,
     errors: 0,
+    sessions_with_errors: 0,
     by_status: { ok: 0, error: 0, incomplete: 0 },
   };
   let unknownCost = false;
@@ -72,7 +75,11 @@ export function summarize(entries: SessionIndexEntry[]): QuerySummary {
       if (typeof t.input_tokens === 'number') s.input_tokens += t.input_tokens;
       if (typeof t.output_tokens === 'number') s.output_tokens += t.output_tokens;
       if (typeof t.tool_calls === 'number') s.tool_calls += t.tool_calls;
-      if (typeof t.errors === 'number') s.errors += t.errors;
+    }
+    const errors = errorsOf(e);
+    if (errors !== undefined) {
+      s.errors += errors;
+      if (errors > 0) s.sessions_with_errors += 1;
     }
     if (e.status in s.by_status) s.by_status[e.status] += 1;
   }

@@ -373,6 +373,25 @@ export const SessionIndexEntryModel = z
     ...common,
     prompt_preview: z.string().optional().describe('First user prompt, cut to a short preview.'),
     key: z.string().describe('Storage key of the full document.'),
+    errors: count.describe(
+      'The session\'s failed calls: totals.errors, repeated at the top for filters. `status` `ok` with errors > 0 = the agent recovered from failed calls; `status` `error` = the run itself failed. (Entries written by versions before it lack the four failure fields: readers fall back to totals.errors and treat the lists as empty.)',
+    ),
+    failed_tools: z
+      .array(z.string().max(128))
+      .max(20)
+      .describe('Distinct names of the tool calls that failed (subagents\' and steps\' included), in order of first failure; at most 20 names of at most 128 characters. Empty when none failed.'),
+    failure_categories: z
+      .array(FailureCategoryModel)
+      .max(4)
+      .describe(
+        'Distinct failure categories: those of the `failure` events, and for a failed call no failure event describes, the category its kind implies (tool call: `tool`, model call: `model`, a step of kind `retrieval`: `retrieval`, other steps and subagents that failed on their own: `orchestration`). Empty when nothing failed or only the run itself did.',
+      ),
+    failure_codes: z
+      .array(z.string().max(128))
+      .max(20)
+      .describe(
+        'Distinct failure codes, in order of first occurrence: the `code` of the `failure` events, and for a failed call no failure event describes, its `error_type` (else `error`). At most 20 codes of at most 128 characters.',
+      ),
   })
   .meta({
     $id: 'https://ams-otel.dev/schema/session-index.v1.json',

@@ -1384,6 +1384,44 @@ export const sessionIndexSchema = {
     "key": {
       "type": "string",
       "description": "Storage key of the full document."
+    },
+    "errors": {
+      "type": "integer",
+      "minimum": 0,
+      "description": "The session's failed calls: totals.errors, repeated at the top for filters. `status` `ok` with errors > 0 = the agent recovered from failed calls; `status` `error` = the run itself failed. (Entries written by versions before it lack the four failure fields: readers fall back to totals.errors and treat the lists as empty.)"
+    },
+    "failed_tools": {
+      "maxItems": 20,
+      "type": "array",
+      "items": {
+        "type": "string",
+        "maxLength": 128
+      },
+      "description": "Distinct names of the tool calls that failed (subagents' and steps' included), in order of first failure; at most 20 names of at most 128 characters. Empty when none failed."
+    },
+    "failure_categories": {
+      "maxItems": 4,
+      "type": "array",
+      "items": {
+        "type": "string",
+        "enum": [
+          "tool",
+          "model",
+          "retrieval",
+          "orchestration"
+        ],
+        "description": "What failed (the failure taxonomy)."
+      },
+      "description": "Distinct failure categories: those of the `failure` events, and for a failed call no failure event describes, the category its kind implies (tool call: `tool`, model call: `model`, a step of kind `retrieval`: `retrieval`, other steps and subagents that failed on their own: `orchestration`). Empty when nothing failed or only the run itself did."
+    },
+    "failure_codes": {
+      "maxItems": 20,
+      "type": "array",
+      "items": {
+        "type": "string",
+        "maxLength": 128
+      },
+      "description": "Distinct failure codes, in order of first occurrence: the `code` of the `failure` events, and for a failed call no failure event describes, its `error_type` (else `error`). At most 20 codes of at most 128 characters."
     }
   },
   "required": [
@@ -1398,7 +1436,11 @@ export const sessionIndexSchema = {
     "started_at",
     "ended_at",
     "totals",
-    "key"
+    "key",
+    "errors",
+    "failed_tools",
+    "failure_categories",
+    "failure_codes"
   ],
   "additionalProperties": false,
   "$id": "https://ams-otel.dev/schema/session-index.v1.json",

@@ -6,6 +6,7 @@
  *                           files in ./page, embedded in ./page/embedded.ts by ./page/embed.mjs
  *   GET /api/sessions       index entries: filters, offset/limit, summary and facets
  *   GET /api/sessions/:id   one session by id, trace id or conversation id (?download=1 to save)
+ *   GET /api/stats          figures over the matching sessions, grouped (?group_by=agent.version)
  *
  * Before any route: a foreign `Host` is refused (421, DNS rebinding) and, when a token is set,
  * the token is required (./access.ts).
@@ -17,12 +18,13 @@
 import { diag } from '@opentelemetry/api';
 import { Router } from 'express';
 import type { NextFunction, Request, Response } from 'express';
-import { FilterError, parseFilter } from '../query/filter.js';
-import type { RawFilter } from '../query/filter.js';
+import { FILTER_PARAMS, FilterError, parseFilter, unknownParams } from '../query/filter.js';
+import type { RawFilter, SessionFilter } from '../query/filter.js';
 import { lookupSession } from '../query/lookup.js';
 import { facets, querySessions, sortNewestFirst } from '../query/query.js';
 import type { Facets } from '../query/query.js';
 import { IndexCache } from '../query/index-cache.js';
+import { computeStats, DEFAULT_GROUP_BY } from '../query/stats.js';
 import type { SessionIndexEntry } from '../session/types.js';
 import type { SessionReader } from '../storage/types.js';
 import { resolve, SETTINGS } from '../config/env.js';
@@ -89,6 +91,22 @@ function rawFilter(query: Request['query']): RawFilter {
   return out;
 }
 
+/** The filter of a request; an unknown parameter or a bad value is a 400 that says why. */
+function filterOf(query: Request['query'], extra: readonly string[]): SessionFilter {
+  const raw = rawFilter(query);
+  // `token` is the access middleware's (it redirects without it; harmless when no token is set).
+  const unknown = unknownParams(raw, [...extra, 'token']);
+  if (unknown.length) throw new ApiError(400, `unknown parameter${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `"${u}"`).join(', ')}; filters: ${FILTER_PARAM_LIST}, and ${extra.join(', ')}`);
+  try {
+    return parseFilter(raw);
+  } catch (err) {
+    if (err instanceof FilterError) throw new ApiError(400, err.message);
+    throw err;
+  }
+}
+
+const FILTER_PARAM_LIST = FILTER_PARAMS.join(', ');
+
 function pageParam(raw: unknown, name: string, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
@@ -140,18 +158,26 @@ export function createViewerRouter(options: ViewerOptions): Router {
   });
 
   router.get('/api/sessions', async (req, res) => {
-    let filter;
-    try {
-      filter = parseFilter(rawFilter(req.query));
-    } catch (err) {
-      if (err instanceof FilterError) throw new ApiError(400, err.message);
-      throw err;
-    }
+    const filter = filterOf(req.query, ['offset', 'limit']);
     const offset = pageParam(req.query.offset, 'offset', 0);
     const limit = Math.min(MAX_PAGE, pageParam(req.query.limit, 'limit', DEFAULT_PAGE) || DEFAULT_PAGE);
     const snap = await index();
     const result = querySessions(snap.sorted, filter, { offset, limit }, true);
     res.set('Cache-Control', 'no-store').json({ ...result, facets: snap.facets, indexed: snap.sorted.length });
+  });
+
+  router.get('/api/stats', async (req, res) => {
+    const filter = filterOf(req.query, ['group_by']);
+    const raw = req.query.group_by ?? req.query['group-by'];
+    const groupBy = typeof raw === 'string' && raw.trim() !== '' ? raw : DEFAULT_GROUP_BY;
+    let stats;
+    try {
+      stats = computeStats((await index()).source, filter, groupBy);
+    } catch (err) {
+      if (err instanceof FilterError) throw new ApiError(400, err.message);
+      throw err;
+    }
+    res.set('Cache-Control', 'no-store').json(stats);
   });
 
   router.get('/api/sessions/:id', async (req, res) => {
