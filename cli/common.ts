@@ -1,11 +1,13 @@
 /** What the `ams` commands share: exit codes, the storage flags, the filter flags, output. */
 import { CommanderError, Option } from 'commander';
 import type { Command } from 'commander';
+import { stat } from 'node:fs/promises';
 import type { Env } from '../src/config/env.js';
 import { parseFilter } from '../src/query/filter.js';
 import type { SessionFilter } from '../src/query/filter.js';
 import { readerFromEnv } from '../src/query/reader.js';
 import type { StoreReader } from '../src/query/reader.js';
+import { LocalStorage } from '../src/storage/local.js';
 import { addSettingOptions, envWithFlags, settingsOf } from './settings.js';
 
 /** Exit codes: 0 done, 1 failed or not found, 2 bad usage (flags, arguments, settings). */
@@ -31,11 +33,44 @@ export function isHelpExit(err: unknown): boolean {
   return err instanceof CommanderError && err.exitCode === 0;
 }
 
-/** A commander usage error in our words: "Unknown option '--prot' (Did you mean --port?)". */
+/**
+ * A commander usage error in our words: "unknown flag --prot; did you mean --port?",
+ * "--limit needs a value (--limit <n>)", "missing the <id> argument", "too many arguments".
+ */
 export function usageErrorOf(err: CommanderError): UsageError {
-  const msg = err.message.replace(/^error: /, '').replace(/\n/g, ' ');
-  return new UsageError(msg.charAt(0).toUpperCase() + msg.slice(1));
+  const raw = err.message.replace(/^error: /, '');
+  const m = (re: RegExp) => re.exec(raw);
+  switch (err.code) {
+    case 'commander.unknownOption': {
+      const flag = m(/unknown option '([^']+)'/)?.[1] ?? '';
+      const suggestion = m(/Did you mean (\S+?)\?/)?.[1];
+      return new UsageError(`unknown flag ${flag}${suggestion ? `; did you mean ${suggestion}?` : ''}`);
+    }
+    case 'commander.optionMissingArgument': {
+      const flags = m(/option '([^']+)' argument missing/)?.[1] ?? '';
+      const long = /--[\w-]+/.exec(flags)?.[0] ?? flags;
+      return new UsageError(`${long} needs a value (${flags.replace(/^-\w, /, '')})`);
+    }
+    case 'commander.missingArgument':
+      return new UsageError(`missing the <${m(/argument '([^']+)'/)?.[1] ?? 'argument'}> argument`);
+    case 'commander.excessArguments': {
+      const counts = m(/Expected (\d+) arguments? but got (\d+)/);
+      return new UsageError(counts ? `too many arguments: expected at most ${counts[1]}, got ${counts[2]}` : 'too many arguments');
+    }
+    case 'commander.unknownCommand': {
+      const name = m(/unknown command '([^']+)'/)?.[1] ?? '';
+      const suggestion = m(/Did you mean (\S+?)\?/)?.[1];
+      return new UsageError(`unknown command "${name}"${suggestion ? `; did you mean ${suggestion}?` : ''}`);
+    }
+    default: {
+      const msg = raw.replace(/\n/g, ' ');
+      return new UsageError(msg.charAt(0).toLowerCase() + msg.slice(1));
+    }
+  }
 }
+
+/** Exit 1 (not 2): the command line is fine, but the store it names is not there. */
+export class StoreMissingError extends Error {}
 
 /** What a command runs with, and what it hands back (its exit code). */
 export interface CliContext {
@@ -48,14 +83,37 @@ export interface CliContext {
 /** Storage settings for the reading commands (the spool folder is a writer's). */
 export const READER_SETTINGS = settingsOf(['storage']);
 
-/** The storage flags of a reading command, from the settings table. */
+const STORAGE_HEADING = 'Storage (flags win over the environment):';
+
+/** The storage flags of a reading command, from the settings table, plus `--dir` (short for --local-dir). */
 export function addStorageOptions(cmd: Command): Command {
-  return addSettingOptions(cmd, READER_SETTINGS, 'Storage (flags win over the environment):');
+  addSettingOptions(cmd, READER_SETTINGS, STORAGE_HEADING);
+  return cmd.addOption(new Option('--dir <path>', 'same as --local-dir').helpGroup(STORAGE_HEADING));
 }
 
-/** The reader the storage flags and the environment ask for; a bad setting throws SettingError. */
-export function readerFor(cmd: Command, ctx: CliContext): Promise<StoreReader> {
-  return readerFromEnv(envWithFlags(cmd, READER_SETTINGS, ctx.env));
+/**
+ * The reader the storage flags and the environment ask for; a bad setting throws SettingError, a
+ * local folder that does not exist throws StoreMissingError (a typo must not look like an empty store).
+ */
+export async function readerFor(cmd: Command, ctx: CliContext): Promise<StoreReader> {
+  const dir = cmd.opts<Values>().dir;
+  if (typeof dir === 'string' && cmd.getOptionValueSource('localDir') === 'cli') throw new UsageError('give --dir or --local-dir, not both');
+  const env = envWithFlags(cmd, READER_SETTINGS, typeof dir === 'string' ? { ...ctx.env, AMS_LOCAL_DIR: dir, AMS_STORAGE: 'local' } : ctx.env);
+  const reader = await readerFromEnv(env);
+  if (reader instanceof LocalStorage) await checkLocalStore(reader.dir);
+  return reader;
+}
+
+async function checkLocalStore(dir: string): Promise<void> {
+  const hint = 'give the store folder with --dir <path> (or AMS_LOCAL_DIR), or write a session there first (ams demo, ams receiver)';
+  try {
+    if (!(await stat(dir)).isDirectory()) throw new StoreMissingError(`no session store at ${dir}: it is a file, not a folder; ${hint}`);
+  } catch (err) {
+    if (err instanceof StoreMissingError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new StoreMissingError(`no session store at ${dir} (no such folder); ${hint}`);
+    throw new StoreMissingError(`cannot read the session store at ${dir}: ${(err as Error).message}`);
+  }
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -102,12 +160,17 @@ export function filterFrom(values: Values, words: string[] = []): SessionFilter 
   });
 }
 
-/** A non-negative integer flag (given as `--name`), or the fallback when it is absent. */
-export function intFlag(values: Values, key: string, flag: string, fallback: number): number {
+/**
+ * A whole-number flag (given as `--name`), at least `min`, or the fallback when it is absent:
+ * "--limit must be a whole number ≥ 0 (0 = all); got -1".
+ */
+export function intFlag(values: Values, key: string, flag: string, fallback: number, { min = 0, note = '', label = `--${flag}` }: { min?: number; note?: string; label?: string } = {}): number {
   const raw = str(values[key]);
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (raw.trim() === '' || !Number.isInteger(n) || n < 0) throw new UsageError(`--${flag} must be a non-negative integer; got "${raw}"`);
+  if (raw.trim() === '' || !/^[+-]?\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min) {
+    throw new UsageError(`${label} must be a whole number ≥ ${min}${note ? ` (${note})` : ''}; got ${JSON.stringify(raw)}`);
+  }
   return n;
 }
 
