@@ -6,6 +6,7 @@ import type { Env } from '../src/config/env.js';
 import { parseFilter } from '../src/query/filter.js';
 import type { SessionFilter } from '../src/query/filter.js';
 import { readerFromEnv } from '../src/query/reader.js';
+import { describeReader } from '../src/query/reader.js';
 import type { StoreReader } from '../src/query/reader.js';
 import { LocalStorage } from '../src/storage/local.js';
 import { addSettingOptions, envWithFlags, settingsOf } from './settings.js';
@@ -72,12 +73,24 @@ export function usageErrorOf(err: CommanderError): UsageError {
 /** Exit 1 (not 2): the command line is fine, but the store it names is not there. */
 export class StoreMissingError extends Error {}
 
+/** A storage failure in words that name the store: a missing bucket, an unreachable endpoint. */
+export function storeErrorMessage(err: unknown, store: string | undefined): string | undefined {
+  if (!store || !(err instanceof Error)) return undefined;
+  const code = (err as NodeJS.ErrnoException).code ?? err.name;
+  if (code === 'NoSuchBucket') return `no session store at ${store}: the bucket does not exist; check --s3-bucket (AMS_S3_BUCKET) and --s3-endpoint`;
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT' || code === 'EAI_AGAIN') return `cannot reach the session store at ${store} (${err.message}); check --s3-endpoint (AMS_S3_ENDPOINT_URL) and the network`;
+  if (code === 'AccessDenied' || code === 'InvalidAccessKeyId' || code === 'SignatureDoesNotMatch') return `not allowed to read the session store at ${store} (${err.message}); check the AWS credentials`;
+  return undefined;
+}
+
 /** What a command runs with, and what it hands back (its exit code). */
 export interface CliContext {
   env: Env;
   code: number;
   /** The command line as given (after `ams`), for commands that read it raw (`ams run -- ...`). */
   argv?: readonly string[];
+  /** The store a reading command opened (`/path` or `s3://bucket/prefix`), for error messages. */
+  store?: string;
 }
 
 /** Storage settings for the reading commands (the spool folder is a writer's). */
@@ -100,6 +113,7 @@ export async function readerFor(cmd: Command, ctx: CliContext): Promise<StoreRea
   if (typeof dir === 'string' && cmd.getOptionValueSource('localDir') === 'cli') throw new UsageError('give --dir or --local-dir, not both');
   const env = envWithFlags(cmd, READER_SETTINGS, typeof dir === 'string' ? { ...ctx.env, AMS_LOCAL_DIR: dir, AMS_STORAGE: 'local' } : ctx.env);
   const reader = await readerFromEnv(env);
+  ctx.store = describeReader(reader);
   if (reader instanceof LocalStorage) await checkLocalStore(reader.dir);
   return reader;
 }

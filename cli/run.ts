@@ -3,7 +3,7 @@ import { Command, CommanderError } from 'commander';
 import type { Env } from '../src/config/env.js';
 import { SettingError } from '../src/config/env.js';
 import { FilterError } from '../src/query/filter.js';
-import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, isHelpExit, quiet, StoreMissingError, UsageError, usageErrorOf } from './common.js';
+import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, isHelpExit, quiet, StoreMissingError, storeErrorMessage, UsageError, usageErrorOf } from './common.js';
 import { didYouMean } from './suggest.js';
 import type { CliContext } from './common.js';
 import { exportCommand } from './commands/export.js';
@@ -89,7 +89,7 @@ export async function run(argv: string[], env: Env): Promise<number> {
     }
     const err = caught instanceof CommanderError ? usageErrorOf(caught) : caught;
     const usageError = err instanceof UsageError || err instanceof FilterError;
-    const msg = err instanceof Error ? err.message : String(err);
+    const msg = storeErrorMessage(err, ctx.store) ?? (err instanceof Error ? err.message : String(err));
     const where = command.startsWith('-') ? 'ams' : `ams ${command}`;
     process.stderr.write(`${where}: ${msg}${usageError ? `\n(${where} --help for options)` : ''}\n`);
     if (err instanceof StoreMissingError) return EXIT_FAIL;

@@ -13,6 +13,7 @@ import type { Session, SessionIndexEntry } from '../src/index.js';
 import { goldenSession } from './fixtures/stores/build.js';
 import { BUILT_CLI, cleanEnv, runCli } from './support/ams-cli.js';
 import type { CliResult } from './support/ams-cli.js';
+import { S3_CREDENTIALS, TestS3 } from './support/s3.js';
 import { tempDir } from './support/tmp.js';
 
 const ams = (args: string[], env: Record<string, string> = {}): Promise<CliResult> => runCli(args, { env: cleanEnv(env), cwd: tempDir('cli-errors-cwd') });
@@ -76,6 +77,25 @@ describe('the error table: message and exit code', () => {
     expect(empty.code).toBe(0);
     expect(empty.stderr).toContain('no sessions yet');
   });
+
+  it('S3: a bucket that does not exist, or an endpoint nobody answers, names the store (exit 1)', async () => {
+    const s3 = await new TestS3('cli-errors-real').start();
+    const creds = { AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: S3_CREDENTIALS.secretAccessKey };
+    try {
+      for (const args of [['ls'], ['tail', '--poll-ms', '100'], ['export']]) {
+        const r = await ams(args, { AMS_S3_BUCKET: 'no-such-bucket', AMS_S3_PREFIX: 'team', AMS_S3_ENDPOINT_URL: s3.endpoint, ...creds });
+        expect(r.code, `${args[0]}: ${r.stderr}`).toBe(1);
+        expect(r.stderr).toContain(`ams ${args[0]}: no session store at s3://no-such-bucket/team: the bucket does not exist; check --s3-bucket`);
+      }
+      const ok = await ams(['ls'], { AMS_S3_BUCKET: 'cli-errors-real', AMS_S3_ENDPOINT_URL: s3.endpoint, ...creds });
+      expect(ok.code).toBe(0);
+    } finally {
+      await s3.stop();
+    }
+    const down = await ams(['ls'], { AMS_S3_BUCKET: 'b', AMS_S3_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b' });
+    expect(down.code).toBe(1);
+    expect(down.stderr).toContain('ams ls: cannot reach the session store at s3://b/ams (');
+  }, 60_000);
 
   const usage: Array<[string[], string]> = [
     [['ls', '--limit', '-1'], 'ams ls: --limit must be a whole number ≥ 0 (0 = all); got "-1"'],

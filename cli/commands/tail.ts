@@ -5,7 +5,7 @@ import { querySessions } from '../../src/query/query.js';
 import { describeReader } from '../../src/query/reader.js';
 import { readAllIndex } from '../../src/query/scan.js';
 import type { SessionIndexEntry } from '../../src/session/types.js';
-import { addStorageOptions, addFilterOptions, EXIT_OK, filterFrom, intFlag, readerFor } from '../common.js';
+import { addStorageOptions, addFilterOptions, EXIT_FAIL, EXIT_OK, filterFrom, intFlag, readerFor, storeErrorMessage } from '../common.js';
 import type { CliContext, Values } from '../common.js';
 import { entryLine, toJson } from '../format.js';
 
@@ -45,6 +45,14 @@ async function tail(cmd: Command, ctx: CliContext, v: Values, words: string[]): 
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   let lastError = '';
+  // A bucket that does not exist will not appear by waiting: said once, exit 1.
+  let fatal: string | undefined;
+  const fatalStoreError = (err: unknown): boolean => {
+    if ((err as { name?: unknown } | undefined)?.name !== 'NoSuchBucket') return false;
+    fatal ??= storeErrorMessage(err, ctx.store);
+    stop.abort();
+    return true;
+  };
   const line = (e: SessionIndexEntry): string => (v.json ? `${toJson(e)}\n` : `${entryLine(e)}\n`);
   // The backlog is read once the follower has its baseline, so nothing falls between the two;
   // entries the follower reports meanwhile wait, and one already printed in the backlog is skipped.
@@ -59,7 +67,7 @@ async function tail(cmd: Command, ctx: CliContext, v: Values, words: string[]): 
         process.stdout.write(text);
       }
     } catch (err) {
-      process.stderr.write(`ams tail: could not read the last sessions: ${err instanceof Error ? err.message : String(err)}\n`);
+      if (!fatalStoreError(err)) process.stderr.write(`ams tail: could not read the last sessions: ${err instanceof Error ? err.message : String(err)}\n`);
     }
     const queued = pending ?? [];
     pending = undefined;
@@ -84,6 +92,7 @@ async function tail(cmd: Command, ctx: CliContext, v: Values, words: string[]): 
     },
     onEntry: emit,
     onError: (err) => {
+      if (fatalStoreError(err)) return;
       // Said once per distinct error, not once per poll.
       const msg = err instanceof Error ? err.message : String(err);
       if (msg !== lastError) process.stderr.write(`ams tail: ${msg} (retrying)\n`);
@@ -92,5 +101,9 @@ async function tail(cmd: Command, ctx: CliContext, v: Values, words: string[]): 
   });
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
+  if (fatal) {
+    process.stderr.write(`ams tail: ${fatal}\n`);
+    return EXIT_FAIL;
+  }
   return EXIT_OK;
 }
