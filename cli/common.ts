@@ -9,6 +9,7 @@ import { readerFromEnv } from '../src/query/reader.js';
 import { describeReader } from '../src/query/reader.js';
 import type { StoreReader } from '../src/query/reader.js';
 import { LocalStorage } from '../src/storage/local.js';
+import { didYouMean } from './suggest.js';
 import { addSettingOptions, envWithFlags, settingsOf } from './settings.js';
 
 /** Exit codes: 0 done, 1 failed or not found, 2 bad usage (flags, arguments, settings). */
@@ -38,13 +39,13 @@ export function isHelpExit(err: unknown): boolean {
  * A commander usage error in our words: "unknown flag --prot; did you mean --port?",
  * "--limit needs a value (--limit <n>)", "missing the <id> argument", "too many arguments".
  */
-export function usageErrorOf(err: CommanderError): UsageError {
+export function usageErrorOf(err: CommanderError, flags: readonly string[] = []): UsageError {
   const raw = err.message.replace(/^error: /, '');
   const m = (re: RegExp) => re.exec(raw);
   switch (err.code) {
     case 'commander.unknownOption': {
       const flag = m(/unknown option '([^']+)'/)?.[1] ?? '';
-      const suggestion = m(/Did you mean (\S+?)\?/)?.[1];
+      const suggestion = m(/Did you mean (\S+?)\?/)?.[1] ?? flagSuggestion(flag, flags);
       return new UsageError(`unknown flag ${flag}${suggestion ? `; did you mean ${suggestion}?` : ''}`);
     }
     case 'commander.optionMissingArgument': {
@@ -68,6 +69,17 @@ export function usageErrorOf(err: CommanderError): UsageError {
       return new UsageError(msg.charAt(0).toLowerCase() + msg.slice(1));
     }
   }
+}
+
+/**
+ * Our own guess when commander has none: a flag that ends with the word given (`--dir` ->
+ * `--local-dir`, `--bucket` -> `--s3-bucket`), else the closest by edit distance.
+ */
+function flagSuggestion(flag: string, flags: readonly string[]): string | undefined {
+  if (!flag.startsWith('--') || flag.length < 4) return undefined;
+  const bySuffix = flags.filter((f) => f.endsWith(`-${flag.slice(2)}`));
+  if (bySuffix.length === 1) return bySuffix[0];
+  return didYouMean(flag, flags);
 }
 
 /** Exit 1 (not 2): the command line is fine, but the store it names is not there. */
@@ -96,12 +108,9 @@ export interface CliContext {
 /** Storage settings for the reading commands (the spool folder is a writer's). */
 export const READER_SETTINGS = settingsOf(['storage']);
 
-const STORAGE_HEADING = 'Storage (flags win over the environment):';
-
-/** The storage flags of a reading command, from the settings table, plus `--dir` (short for --local-dir). */
+/** The storage flags of a reading command, from the settings table. */
 export function addStorageOptions(cmd: Command): Command {
-  addSettingOptions(cmd, READER_SETTINGS, STORAGE_HEADING);
-  return cmd.addOption(new Option('--dir <path>', 'same as --local-dir').helpGroup(STORAGE_HEADING));
+  return addSettingOptions(cmd, READER_SETTINGS, 'Storage (flags win over the environment):');
 }
 
 /**
@@ -109,17 +118,14 @@ export function addStorageOptions(cmd: Command): Command {
  * local folder that does not exist throws StoreMissingError (a typo must not look like an empty store).
  */
 export async function readerFor(cmd: Command, ctx: CliContext): Promise<StoreReader> {
-  const dir = cmd.opts<Values>().dir;
-  if (typeof dir === 'string' && cmd.getOptionValueSource('localDir') === 'cli') throw new UsageError('give --dir or --local-dir, not both');
-  const env = envWithFlags(cmd, READER_SETTINGS, typeof dir === 'string' ? { ...ctx.env, AMS_LOCAL_DIR: dir, AMS_STORAGE: 'local' } : ctx.env);
-  const reader = await readerFromEnv(env);
+  const reader = await readerFromEnv(envWithFlags(cmd, READER_SETTINGS, ctx.env));
   ctx.store = describeReader(reader);
   if (reader instanceof LocalStorage) await checkLocalStore(reader.dir);
   return reader;
 }
 
 async function checkLocalStore(dir: string): Promise<void> {
-  const hint = 'give the store folder with --dir <path> (or AMS_LOCAL_DIR), or write a session there first (ams demo, ams receiver)';
+  const hint = 'give the store folder with --local-dir <path> (or AMS_LOCAL_DIR), or write a session there first (ams demo, ams receiver)';
   try {
     if (!(await stat(dir)).isDirectory()) throw new StoreMissingError(`no session store at ${dir}: it is a file, not a folder; ${hint}`);
   } catch (err) {

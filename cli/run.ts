@@ -15,7 +15,7 @@ import { tailCommand } from './commands/tail.js';
 import { viewCommand } from './commands/view.js';
 
 const STORAGE_NOTE = `Storage: ./ams-data by default, or AMS_LOCAL_DIR / AMS_S3_BUCKET (+ AMS_S3_PREFIX,
-AMS_S3_ENDPOINT_URL, AMS_S3_REGION), or the same as flags (--dir / --local-dir, --s3-bucket, ...).
+AMS_S3_ENDPOINT_URL, AMS_S3_REGION), or the same as flags (--local-dir, --s3-bucket, ...).
 Every setting: docs/configuration.md. Exit status (docs/cli.md): 0 done, 1 failed or not found
 (also: no store at that folder), 2 bad usage (unknown command or flag, bad value).`;
 
@@ -87,7 +87,9 @@ export async function run(argv: string[], env: Env): Promise<number> {
       process.stdout.write(`${out.join('').trimEnd()}\n`);
       return EXIT_OK;
     }
-    const err = caught instanceof CommanderError ? usageErrorOf(caught) : caught;
+    const sub = ams.commands.find((c) => c.name() === command || c.aliases().includes(command));
+    const flags = (sub?.options ?? []).map((o) => o.long).filter((f): f is string => !!f);
+    const err = caught instanceof CommanderError ? usageErrorOf(caught, flags) : caught;
     const usageError = err instanceof UsageError || err instanceof FilterError;
     const msg = storeErrorMessage(err, ctx.store) ?? (err instanceof Error ? err.message : String(err));
     const where = command.startsWith('-') ? 'ams' : `ams ${command}`;

@@ -27,7 +27,7 @@ export async function readSessionFile(file: string): Promise<Session[]> {
     text = await readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new SessionFileError(code === 'ENOENT' ? `no such file: ${file}` : code === 'EISDIR' ? `${file} is a folder; give the store with --dir ${file}` : `cannot read ${file}: ${(err as Error).message}`);
+    throw new SessionFileError(code === 'ENOENT' ? `no such file: ${file}` : code === 'EISDIR' ? `${file} is a folder; to read the store in it, give --local-dir ${file} and a session id` : `cannot read ${file}: ${(err as Error).message}`);
   }
   const byId = new Map<string, Session>();
   const add = (v: unknown, where: string): void => {

@@ -58,10 +58,10 @@ describe('the error table: message and exit code', () => {
   it('a store folder that does not exist is an error naming it (exit 1), for every reading command', async () => {
     const missing = path.join(tempDir('cli-errors-missing'), 'typo');
     for (const args of [['ls'], ['show', 'tailseed-0001'], ['tail'], ['export'], ['view', '--port', '0']]) {
-      const viaDir = await ams([...args, '--dir', missing]);
+      const viaDir = await ams([...args, '--local-dir', missing]);
       expect(viaDir.code, `${args[0]}: ${viaDir.stderr}`).toBe(1);
       expect(viaDir.stderr).toContain(`ams ${args[0]}: no session store at ${missing} (no such folder)`);
-      expect(viaDir.stderr).toContain('--dir <path>');
+      expect(viaDir.stderr).toContain('--local-dir <path>');
       expect(viaDir.stdout).toBe('');
     }
     const viaEnv = await ams(['ls'], { AMS_LOCAL_DIR: missing });
@@ -73,7 +73,7 @@ describe('the error table: message and exit code', () => {
     expect(notDir.code).toBe(1);
     expect(notDir.stderr).toContain(`no session store at ${file}: it is a file, not a folder`);
     // An existing empty folder is an empty store, not an error.
-    const empty = await ams(['ls', '--dir', tempDir('cli-errors-empty')]);
+    const empty = await ams(['ls', '--local-dir', tempDir('cli-errors-empty')]);
     expect(empty.code).toBe(0);
     expect(empty.stderr).toContain('no sessions yet');
   });
@@ -103,6 +103,9 @@ describe('the error table: message and exit code', () => {
     [['ls', '--offset', 'x'], '--offset must be a whole number ≥ 0; got "x"'],
     [['ls', '--limit'], 'ams ls: --limit needs a value (--limit <n>)'],
     [['ls', '--limt', '3'], 'ams ls: unknown flag --limt; did you mean --limit?'],
+    // The issue's `ams ls --dir /missing`: storage flags are the settings table's, so --dir points there.
+    [['ls', '--dir', '/missing'], 'ams ls: unknown flag --dir; did you mean --local-dir?'],
+    [['receiver', '--bucket', 'b'], 'ams receiver: unknown flag --bucket; did you mean --s3-bucket?'],
     [['tail', '-n', 'many'], 'ams tail: -n/--lines must be a whole number ≥ 0 (0 = only new sessions); got "many"'],
     [['view', '--port', '70000'], 'ams view: --port must be at most 65535; got 70000'],
     [['show'], 'ams show: missing the <id> argument'],
@@ -121,13 +124,13 @@ describe('the error table: message and exit code', () => {
   });
 
   it('show with a short id says the prefix minimum (exit 1); a 6-character prefix opens the session', async () => {
-    const short = await ams(['show', 'tails', '--dir', store]);
+    const short = await ams(['show', 'tails', '--local-dir', store]);
     expect(short.code).toBe(1);
     expect(short.stderr).toContain('an id prefix needs at least 6 characters');
-    const ambiguous = await ams(['show', 'tailseed', '--dir', store]);
+    const ambiguous = await ams(['show', 'tailseed', '--local-dir', store]);
     expect(ambiguous.code).toBe(1);
     expect(ambiguous.stderr).toContain('"tailseed" is the start of 4 session ids');
-    const ok = await ams(['show', 'tailseed-0003', '--dir', store, '--json']);
+    const ok = await ams(['show', 'tailseed-0003', '--local-dir', store, '--json']);
     expect(ok.code).toBe(0);
     expect((JSON.parse(ok.stdout) as Session).id).toBe('tailseed-0003');
   });
@@ -137,7 +140,7 @@ describe('the error table: message and exit code', () => {
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
     const port = (busy.address() as net.AddressInfo).port;
     try {
-      const r = await ams(['view', '--port', String(port), '--dir', store]);
+      const r = await ams(['view', '--port', String(port), '--local-dir', store]);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`ams view: port ${port} on 127.0.0.1 is in use`);
       expect(r.stderr).toContain('--port <n>');
@@ -153,7 +156,7 @@ describe('tail -n', () => {
     const dir = tempDir('cli-tail-n');
     const local = new LocalStorage({ dir });
     for (const [i, id] of IDS.entries()) await local.putSession(sessionAt(id, `2026-04-0${i + 1}T10:00:00.000Z`));
-    const tail = start(['tail', '-n', '2', '--json', '--poll-ms', '100', '--dir', dir], {});
+    const tail = start(['tail', '-n', '2', '--json', '--poll-ms', '100', '--local-dir', dir], {});
     const ids = () =>
       tail.out.stdout
         .split('\n')
@@ -169,13 +172,13 @@ describe('tail -n', () => {
   });
 
   it('-n 0 prints only sessions written after it started; the default backlog is 10 (all 4 here)', async () => {
-    const all = start(['tail', '--json', '--dir', store], {});
+    const all = start(['tail', '--json', '--local-dir', store], {});
     try {
       await expect.poll(() => all.out.stdout.split('\n').filter((l) => l.trim()).length, { timeout: 10_000, interval: 50 }).toBe(4);
     } finally {
       await all.stop();
     }
-    const none = start(['tail', '-n', '0', '--json', '--dir', store], {});
+    const none = start(['tail', '-n', '0', '--json', '--local-dir', store], {});
     try {
       await expect.poll(() => none.out.stderr, { timeout: 10_000, interval: 50 }).toContain('following');
     } finally {
@@ -195,7 +198,7 @@ describe('show <file>', () => {
     await sink.putSession({ ...sessionAt('jsonl-0001', '2026-04-01T10:00:00.000Z', 'first prompt, revised'), revision: 2 } as Session);
     await sink.flush();
 
-    const r = await ams(['show', file, '--dir', path.join(tempDir('cli-jsonl-none'), 'missing')]);
+    const r = await ams(['show', file, '--local-dir', path.join(tempDir('cli-jsonl-none'), 'missing')]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('first prompt, revised');
     expect(r.stdout).not.toContain('first prompt, first revision');
