@@ -1,11 +1,15 @@
 /** What the `ams` commands share: exit codes, the storage flags, the filter flags, output. */
 import { CommanderError, Option } from 'commander';
 import type { Command } from 'commander';
+import { stat } from 'node:fs/promises';
 import type { Env } from '../src/config/env.js';
 import { parseFilter } from '../src/query/filter.js';
 import type { SessionFilter } from '../src/query/filter.js';
 import { readerFromEnv } from '../src/query/reader.js';
+import { describeReader } from '../src/query/reader.js';
 import type { StoreReader } from '../src/query/reader.js';
+import { LocalStorage } from '../src/storage/local.js';
+import { didYouMean } from './suggest.js';
 import { addSettingOptions, envWithFlags, settingsOf } from './settings.js';
 
 /** Exit codes: 0 done, 1 failed or not found, 2 bad usage (flags, arguments, settings). */
@@ -31,10 +35,64 @@ export function isHelpExit(err: unknown): boolean {
   return err instanceof CommanderError && err.exitCode === 0;
 }
 
-/** A commander usage error in our words: "Unknown option '--prot' (Did you mean --port?)". */
-export function usageErrorOf(err: CommanderError): UsageError {
-  const msg = err.message.replace(/^error: /, '').replace(/\n/g, ' ');
-  return new UsageError(msg.charAt(0).toUpperCase() + msg.slice(1));
+/**
+ * A commander usage error in our words: "unknown flag --prot; did you mean --port?",
+ * "--limit needs a value (--limit <n>)", "missing the <id> argument", "too many arguments".
+ */
+export function usageErrorOf(err: CommanderError, flags: readonly string[] = []): UsageError {
+  const raw = err.message.replace(/^error: /, '');
+  const m = (re: RegExp) => re.exec(raw);
+  switch (err.code) {
+    case 'commander.unknownOption': {
+      const flag = m(/unknown option '([^']+)'/)?.[1] ?? '';
+      const suggestion = m(/Did you mean (\S+?)\?/)?.[1] ?? flagSuggestion(flag, flags);
+      return new UsageError(`unknown flag ${flag}${suggestion ? `; did you mean ${suggestion}?` : ''}`);
+    }
+    case 'commander.optionMissingArgument': {
+      const flags = m(/option '([^']+)' argument missing/)?.[1] ?? '';
+      const long = /--[\w-]+/.exec(flags)?.[0] ?? flags;
+      return new UsageError(`${long} needs a value (${flags.replace(/^-\w, /, '')})`);
+    }
+    case 'commander.missingArgument':
+      return new UsageError(`missing the <${m(/argument '([^']+)'/)?.[1] ?? 'argument'}> argument`);
+    case 'commander.excessArguments': {
+      const counts = m(/Expected (\d+) arguments? but got (\d+)/);
+      return new UsageError(counts ? `too many arguments: expected at most ${counts[1]}, got ${counts[2]}` : 'too many arguments');
+    }
+    case 'commander.unknownCommand': {
+      const name = m(/unknown command '([^']+)'/)?.[1] ?? '';
+      const suggestion = m(/Did you mean (\S+?)\?/)?.[1];
+      return new UsageError(`unknown command "${name}"${suggestion ? `; did you mean ${suggestion}?` : ''}`);
+    }
+    default: {
+      const msg = raw.replace(/\n/g, ' ');
+      return new UsageError(msg.charAt(0).toLowerCase() + msg.slice(1));
+    }
+  }
+}
+
+/**
+ * Our own guess when commander has none: a flag that ends with the word given (`--dir` ->
+ * `--local-dir`, `--bucket` -> `--s3-bucket`), else the closest by edit distance.
+ */
+function flagSuggestion(flag: string, flags: readonly string[]): string | undefined {
+  if (!flag.startsWith('--') || flag.length < 4) return undefined;
+  const bySuffix = flags.filter((f) => f.endsWith(`-${flag.slice(2)}`));
+  if (bySuffix.length === 1) return bySuffix[0];
+  return didYouMean(flag, flags);
+}
+
+/** Exit 1 (not 2): the command line is fine, but the store it names is not there. */
+export class StoreMissingError extends Error {}
+
+/** A storage failure in words that name the store: a missing bucket, an unreachable endpoint. */
+export function storeErrorMessage(err: unknown, store: string | undefined): string | undefined {
+  if (!store || !(err instanceof Error)) return undefined;
+  const code = (err as NodeJS.ErrnoException).code ?? err.name;
+  if (code === 'NoSuchBucket') return `no session store at ${store}: the bucket does not exist; check --s3-bucket (AMS_S3_BUCKET) and --s3-endpoint`;
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT' || code === 'EAI_AGAIN') return `cannot reach the session store at ${store} (${err.message}); check --s3-endpoint (AMS_S3_ENDPOINT_URL) and the network`;
+  if (code === 'AccessDenied' || code === 'InvalidAccessKeyId' || code === 'SignatureDoesNotMatch') return `not allowed to read the session store at ${store} (${err.message}); check the AWS credentials`;
+  return undefined;
 }
 
 /** What a command runs with, and what it hands back (its exit code). */
@@ -43,6 +101,8 @@ export interface CliContext {
   code: number;
   /** The command line as given (after `ams`), for commands that read it raw (`ams run -- ...`). */
   argv?: readonly string[];
+  /** The store a reading command opened (`/path` or `s3://bucket/prefix`), for error messages. */
+  store?: string;
 }
 
 /** Storage settings for the reading commands (the spool folder is a writer's). */
@@ -53,9 +113,27 @@ export function addStorageOptions(cmd: Command): Command {
   return addSettingOptions(cmd, READER_SETTINGS, 'Storage (flags win over the environment):');
 }
 
-/** The reader the storage flags and the environment ask for; a bad setting throws SettingError. */
-export function readerFor(cmd: Command, ctx: CliContext): Promise<StoreReader> {
-  return readerFromEnv(envWithFlags(cmd, READER_SETTINGS, ctx.env));
+/**
+ * The reader the storage flags and the environment ask for; a bad setting throws SettingError, a
+ * local folder that does not exist throws StoreMissingError (a typo must not look like an empty store).
+ */
+export async function readerFor(cmd: Command, ctx: CliContext): Promise<StoreReader> {
+  const reader = await readerFromEnv(envWithFlags(cmd, READER_SETTINGS, ctx.env));
+  ctx.store = describeReader(reader);
+  if (reader instanceof LocalStorage) await checkLocalStore(reader.dir);
+  return reader;
+}
+
+async function checkLocalStore(dir: string): Promise<void> {
+  const hint = 'give the store folder with --local-dir <path> (or AMS_LOCAL_DIR), or write a session there first (ams demo, ams receiver)';
+  try {
+    if (!(await stat(dir)).isDirectory()) throw new StoreMissingError(`no session store at ${dir}: it is a file, not a folder; ${hint}`);
+  } catch (err) {
+    if (err instanceof StoreMissingError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new StoreMissingError(`no session store at ${dir} (no such folder); ${hint}`);
+    throw new StoreMissingError(`cannot read the session store at ${dir}: ${(err as Error).message}`);
+  }
 }
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -121,12 +199,17 @@ export function filterFrom(values: Values, words: string[] = []): SessionFilter 
   });
 }
 
-/** A non-negative integer flag (given as `--name`), or the fallback when it is absent. */
-export function intFlag(values: Values, key: string, flag: string, fallback: number): number {
+/**
+ * A whole-number flag (given as `--name`), at least `min`, or the fallback when it is absent:
+ * "--limit must be a whole number ≥ 0 (0 = all); got -1".
+ */
+export function intFlag(values: Values, key: string, flag: string, fallback: number, { min = 0, note = '', label = `--${flag}` }: { min?: number; note?: string; label?: string } = {}): number {
   const raw = str(values[key]);
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (raw.trim() === '' || !Number.isInteger(n) || n < 0) throw new UsageError(`--${flag} must be a non-negative integer; got "${raw}"`);
+  if (raw.trim() === '' || !/^[+-]?\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min) {
+    throw new UsageError(`${label} must be a whole number ≥ ${min}${note ? ` (${note})` : ''}; got ${JSON.stringify(raw)}`);
+  }
   return n;
 }
 

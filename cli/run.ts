@@ -3,7 +3,8 @@ import { Command, CommanderError } from 'commander';
 import type { Env } from '../src/config/env.js';
 import { SettingError } from '../src/config/env.js';
 import { FilterError } from '../src/query/filter.js';
-import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, isHelpExit, quiet, UsageError, usageErrorOf } from './common.js';
+import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, isHelpExit, quiet, StoreMissingError, storeErrorMessage, UsageError, usageErrorOf } from './common.js';
+import { didYouMean } from './suggest.js';
 import type { CliContext } from './common.js';
 import { exportCommand } from './commands/export.js';
 import { lsCommand } from './commands/ls.js';
@@ -16,7 +17,8 @@ import { viewCommand } from './commands/view.js';
 
 const STORAGE_NOTE = `Storage: ./ams-data by default, or AMS_LOCAL_DIR / AMS_S3_BUCKET (+ AMS_S3_PREFIX,
 AMS_S3_ENDPOINT_URL, AMS_S3_REGION), or the same as flags (--local-dir, --s3-bucket, ...).
-Every setting: docs/configuration.md. Exit status: 0 done, 1 failed or not found, 2 bad usage.`;
+Every setting: docs/configuration.md. Exit status (docs/cli.md): 0 done, 1 failed or not found
+(also: no store at that folder), 2 bad usage (unknown command or flag, bad value).`;
 
 function demoCommand(ctx: CliContext): Command {
   // The demo's own arguments pass through untouched.
@@ -74,7 +76,9 @@ export async function run(argv: string[], env: Env): Promise<number> {
     return EXIT_USAGE;
   }
   if (!command.startsWith('-') && command !== 'help' && !ams.commands.some((c) => c.name() === command || c.aliases().includes(command))) {
-    process.stderr.write(`ams: unknown command "${command}"\n\n${usage()}\n`);
+    const names = ams.commands.map((c) => c.name());
+    const guess = didYouMean(command, [...names, ...ams.commands.flatMap((c) => c.aliases())]);
+    process.stderr.write(`ams: unknown command "${command}"${guess ? `; did you mean ${guess}?` : ''}\ncommands: ${names.join(', ')} (ams --help describes them)\n`);
     return EXIT_USAGE;
   }
   try {
@@ -85,11 +89,14 @@ export async function run(argv: string[], env: Env): Promise<number> {
       process.stdout.write(`${out.join('').trimEnd()}\n`);
       return EXIT_OK;
     }
-    const err = caught instanceof CommanderError ? usageErrorOf(caught) : caught;
+    const sub = ams.commands.find((c) => c.name() === command || c.aliases().includes(command));
+    const flags = (sub?.options ?? []).map((o) => o.long).filter((f): f is string => !!f);
+    const err = caught instanceof CommanderError ? usageErrorOf(caught, flags) : caught;
     const usageError = err instanceof UsageError || err instanceof FilterError;
-    const msg = err instanceof Error ? err.message : String(err);
+    const msg = storeErrorMessage(err, ctx.store) ?? (err instanceof Error ? err.message : String(err));
     const where = command.startsWith('-') ? 'ams' : `ams ${command}`;
     process.stderr.write(`${where}: ${msg}${usageError ? `\n(${where} --help for options)` : ''}\n`);
+    if (err instanceof StoreMissingError) return EXIT_FAIL;
     return usageError || err instanceof SettingError ? EXIT_USAGE : EXIT_FAIL;
   }
 }

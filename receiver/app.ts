@@ -52,6 +52,8 @@ export interface ListeningReceiver {
 export interface ReceiverControls {
   /** Resolved configuration (options > env > defaults). */
   readonly config: ResolvedReceiverOptions;
+  /** Where the session viewer is served (`/ui`), or undefined when it is not (AMS_RECEIVER_UI, non-loopback host). */
+  readonly uiPath?: string;
   /** Resolves when the WAL has been replayed and spans are accepted (start() awaits it). */
   readonly ready: Promise<void>;
   /** Listens on config.host:config.port (or the given ones). */
@@ -166,7 +168,8 @@ export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
   // The session viewer and its query API, reading the storage this receiver writes to: on by
   // default only when listening on loopback (AMS_RECEIVER_UI overrides); it requires the
   // receiver's token when one is set and refuses foreign Host names (src/viewer/access.ts).
-  if ((config.ui ?? isLoopback(config.host)) && isReader(storage)) {
+  const uiMounted = (config.ui ?? isLoopback(config.host)) && isReader(storage);
+  if (uiMounted) {
     app.use('/ui', createViewerRouter({ reader: storage, token: config.token, env }));
   }
 
@@ -210,6 +213,7 @@ export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
 
   const controls: ReceiverControls = {
     config,
+    uiPath: uiMounted ? '/ui' : undefined,
     ready,
     async start(listen = {}) {
       await ready;

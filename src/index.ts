@@ -57,13 +57,15 @@ export { PreconditionFailedError } from './storage/conditional.js';
 export type { ConditionalStorage, ConditionalWriteResult, VersionedSession, WriteCondition } from './storage/conditional.js';
 
 // The generic tracing API (any agent) and failures.
-export { startSession, step, toolCall, llmCall, stream, retry, traced, traceMethod, recordFailure, createTracing, configureTracing } from './generic/index.js';
+export { startSession, step, toolCall, llmCall, stream, retry, traced, traceMethod, logEvent, recordFailure, createTracing, configureTracing } from './generic/index.js';
 export type {
   AgentTracing,
   CallOptions,
+  EventTime,
   LlmHandle,
   LlmOptions,
   LlmOutput,
+  LoggedEvent,
   RetryOptions as RetryStepOptions,
   SessionHandle,
   SessionOptions,

@@ -272,7 +272,7 @@ describe('ams run "prompt"', () => {
     expect(readSession(w!.file).status_reason).toMatch(/^error_max_turns/);
     const usage = await ams(['run', '--max-turns', '0', 'x'], sb.env, sb.work);
     expect(usage.code).toBe(2);
-    expect(usage.stderr).toContain('--max-turns must be a positive integer; got "0"');
+    expect(usage.stderr).toContain('--max-turns must be a whole number ≥ 1; got "0"');
   }, 60_000);
 });
 

@@ -271,7 +271,7 @@ describe.each(['local', 's3'] as const)('ams against a %s fixture store', (kind)
   });
 
   it('tail prints a session written after it started (and only that one)', async () => {
-    const child = spawn(process.execPath, [CLI, 'tail', '--json', '--poll-ms', '100'], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'tail', '-n', '0', '--json', '--poll-ms', '100'], { env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -376,7 +376,7 @@ describe('failures', () => {
 });
 
 describe('traced() and decorators', () => {
-  it('traced() records input, output and errors by kind; each can be switched off', async () => {
+  it('traced() records input (by parameter name), output and errors by kind; each can be switched off', async () => {
     const h = harness();
     const search = h.t.traced(async (q: string, limit: number) => [`${q}-1`, `${q}-2`].slice(0, limit), { kind: 'tool', name: 'search' });
     const secretive = h.t.traced((x: { token: string }) => x.token.length, { kind: 'step', name: 'measure', captureInput: false, captureOutput: false });
@@ -393,12 +393,12 @@ describe('traced() and decorators', () => {
     const { sessions } = await h.flushAndRead();
     const s = sessions[0]!;
     expectValidSession(s);
-    expect(ofType(s.events, 'tool_call')[0]).toMatchObject({ name: 'search', input: ['cats', 1], result: ['cats-1'] });
+    expect(ofType(s.events, 'tool_call')[0]).toMatchObject({ name: 'search', input: { q: 'cats', limit: 1 }, result: ['cats-1'] });
     const [measure, ok, bad] = ofType(s.events, 'step');
     expect(measure!.name).toBe('measure');
     expect(measure!.attributes['ams.input']).toBeUndefined();
     expect(measure!.attributes['ams.output']).toBeUndefined();
-    expect(ok).toMatchObject({ name: 'planner', status: 'ok', attributes: { 'ams.input': 'good', 'ams.output': '["a","b"]' } });
+    expect(ok).toMatchObject({ name: 'planner', status: 'ok', attributes: { 'ams.input': '{"goal":"good"}', 'ams.output': '["a","b"]' } });
     expect(bad).toMatchObject({ name: 'planner', status: 'error', error: 'cannot plan' });
   });
 
@@ -434,7 +434,7 @@ describe('traced() and decorators', () => {
     expect(s.events.map((e) => e.type)).toEqual(['user_prompt', 'step', 'tool_call', 'llm_message']);
     expect(ofType(s.events, 'user_prompt')[0]!.prompt).toBe('world');
     expect(ofType(s.events, 'step')[0]).toMatchObject({ name: 'Agent.plan', attributes: { 'ams.output': '["lookup","answer"]' } });
-    expect(ofType(s.events, 'tool_call')[0]).toMatchObject({ name: 'Agent.lookup', input: 'x1', result: { id: 'x1', greeting: 'hello' } });
+    expect(ofType(s.events, 'tool_call')[0]).toMatchObject({ name: 'Agent.lookup', input: { id: 'x1' }, result: { id: 'x1', greeting: 'hello' } });
     expect(ofType(s.events, 'llm_message')[0]).toMatchObject({ model: 'claude-haiku-4-5', text: 'hello, world' });
   });
 });
@@ -454,7 +454,7 @@ describe('legacy decorators and configureTracing', () => {
     const out = h.t.startSession({ agent: 'legacy' }, () => new Legacy().times(5));
     expect(out).toBe(15);
     const { sessions } = await h.flushAndRead();
-    expect(ofType(sessions[0]!.events, 'tool_call')[0]).toMatchObject({ name: 'Legacy.times', input: 5, result: 15 });
+    expect(ofType(sessions[0]!.events, 'tool_call')[0]).toMatchObject({ name: 'Legacy.times', input: { x: 5 }, result: 15 });
   });
 
   it('configureTracing() replaces the default instance, also for methods decorated before', async () => {

@@ -55,6 +55,6 @@ describe('ams receiver (runReceiverFromCli)', () => {
   });
 
   it('refuses unknown flags', async () => {
-    await expect(runReceiverFromCli(['--prot', '1'], {}, { print: () => {} })).rejects.toThrow(/Unknown option '--prot'/);
+    await expect(runReceiverFromCli(['--prot', '1'], {}, { print: () => {} })).rejects.toThrow('unknown flag --prot; did you mean --port?');
   });
 });

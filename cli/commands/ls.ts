@@ -23,7 +23,7 @@ export function lsCommand(ctx: CliContext): Command {
 
 async function ls(cmd: Command, ctx: CliContext, v: Values, words: string[]): Promise<number> {
   const filter = filterFrom(v, words);
-  const limit = intFlag(v, 'limit', 'limit', 50);
+  const limit = intFlag(v, 'limit', 'limit', 50, { note: '0 = all' });
   const offset = intFlag(v, 'offset', 'offset', 0);
   const reader = await readerFor(cmd, ctx);
   const entries = await readAllIndex(reader);

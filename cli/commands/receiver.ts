@@ -5,9 +5,10 @@
  */
 import { DiagConsoleLogger, DiagLogLevel, diag } from '@opentelemetry/api';
 import { Command, CommanderError, Option } from 'commander';
-import { allSettings, resolve, settingFlag, SettingError, SETTINGS } from '../../src/config/env.js';
+import path from 'node:path';
+import { allSettings, lookup, resolve, settingFlag, SettingError, SETTINGS } from '../../src/config/env.js';
 import type { Env, LogLevel } from '../../src/config/env.js';
-import { storageSettingsProblem } from '../../src/config/storage.js';
+import { storageKind, storageSettingsProblem } from '../../src/config/storage.js';
 import type { RunningReceiver } from '../../receiver/server.js';
 import { EXIT_OK, isHelpExit, quiet, usageErrorOf } from '../common.js';
 import type { CliContext } from '../common.js';
@@ -56,6 +57,16 @@ const DIAG_LEVEL: Record<Exclude<LogLevel, 'none'>, DiagLogLevel> = {
   verbose: DiagLogLevel.VERBOSE,
 };
 
+/** Where sessions are written, as a user would type it: an absolute folder or s3://bucket/prefix. */
+function storageTarget(env: Env): string {
+  if (storageKind(env) === 's3') {
+    const prefix = lookup(SETTINGS.s3Prefix, env).value;
+    const endpoint = lookup(SETTINGS.s3Endpoint, env).value;
+    return `s3://${lookup(SETTINGS.s3Bucket, env).value ?? ''}${prefix ? `/${prefix}` : ''}${endpoint ? ` (endpoint ${endpoint})` : ''}`;
+  }
+  return path.resolve(lookup(SETTINGS.localDir, env).value);
+}
+
 async function start(cmd: Command, env: Env, noWal: boolean, io: CliIo): Promise<RunningReceiver> {
   const merged = envWithFlags(cmd, SETTINGS_USED, env);
   if (noWal) merged.AMS_RECEIVER_WAL_DIR = 'off';
@@ -77,6 +88,16 @@ async function start(cmd: Command, env: Env, noWal: boolean, io: CliIo): Promise
       `${replayed?.records ? `, replayed ${replayed.records} request(s)` : ''})`,
   );
   io.print(`  logs and metrics: ${running.url}/v1/logs, ${running.url}/v1/metrics (exporters that take a base URL: OTEL_EXPORTER_OTLP_ENDPOINT=${running.url})`);
+  io.print(`  sessions go to ${storageTarget(merged)}`);
+  const ui = running.receiver.uiPath;
+  const viewer = `${running.url}${ui ?? '/ui'}/`;
+  io.print(
+    ui
+      ? `  viewer: ${viewer} (${c.token ? `needs the token (AMS_RECEIVER_TOKEN): open ${viewer}?token=<token> once in a browser; scripts send Authorization: Bearer <token>` : 'no token needed'})`
+      : c.ui === false
+        ? '  viewer: off (--ui off)'
+        : '  viewer: off (not on a loopback address; --ui on serves it at /ui, AMS_RECEIVER_TOKEN protects it)',
+  );
   let signalled = false;
   const detach = (): void => {
     process.off('SIGTERM', onSignal);

@@ -54,7 +54,7 @@ function splitList(v: string | undefined): string[] | undefined {
 function positiveInt(raw: string | undefined, flag: string): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (raw.trim() === '' || !Number.isInteger(n) || n < 1) throw new UsageError(`--${flag} must be a positive integer; got "${raw}"`);
+  if (!/^\s*\+?\d+\s*$/.test(raw) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`--${flag} must be a whole number ≥ 1; got ${JSON.stringify(raw)}`);
   return n;
 }
 

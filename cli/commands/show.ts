@@ -1,5 +1,7 @@
 import { Command } from 'commander';
-import { lookupSession } from '../../src/query/lookup.js';
+import { lookupSession, MIN_PREFIX } from '../../src/query/lookup.js';
+import type { Session } from '../../src/session/types.js';
+import { looksLikeFile, readSessionFile, SessionFileError } from '../session-file.js';
 import { describeReader } from '../../src/query/reader.js';
 import { addStorageOptions, EXIT_FAIL, EXIT_OK, readerFor, write } from '../common.js';
 import type { CliContext, Values } from '../common.js';
@@ -12,7 +14,7 @@ export function showCommand(ctx: CliContext): Command {
     .description(
       'Prints one session as a tree: the prompt, model turns, tool calls with status and duration,\nsubagents nested with why they ran, and totals.',
     )
-    .argument('<id>', 'session id, trace id, conversation id, or a session id prefix')
+    .argument('<id>', `session id, trace id, conversation id, a session id prefix (${MIN_PREFIX}+ characters), or a file: JSON Lines as the JSONL sink writes, or one session .json`)
     .option('--json', 'print the session document as stored')
     .option('--thinking', 'unfold model thinking (folded to one line by default)')
     .option('--full', 'do not cut long prompts, outputs and tool results');
@@ -22,7 +24,34 @@ export function showCommand(ctx: CliContext): Command {
   });
 }
 
+async function print(session: Session, v: Values): Promise<void> {
+  await write(process.stdout, `${renderTree(session, { thinking: !!v.thinking, full: !!v.full }).join('\n')}\n`);
+}
+
+/** `ams show sessions.jsonl`: every session in the file (the last line of each), no store needed. */
+async function showFile(file: string, v: Values): Promise<number> {
+  let sessions: Session[];
+  try {
+    sessions = await readSessionFile(file);
+  } catch (err) {
+    if (!(err instanceof SessionFileError)) throw err;
+    process.stderr.write(`ams show: ${err.message}\n`);
+    return EXIT_FAIL;
+  }
+  if (v.json) {
+    await write(process.stdout, `${toJson(sessions.length === 1 ? sessions[0] : sessions, 2)}\n`);
+    return EXIT_OK;
+  }
+  for (const [i, s] of sessions.entries()) {
+    if (i > 0) await write(process.stdout, '\n');
+    await print(s, v);
+  }
+  if (sessions.length > 1) process.stderr.write(`${sessions.length} sessions in ${clean(file)}\n`);
+  return EXIT_OK;
+}
+
 async function show(cmd: Command, ctx: CliContext, v: Values, ref: string): Promise<number> {
+  if (looksLikeFile(ref)) return showFile(ref, v);
   const reader = await readerFor(cmd, ctx);
   const found = await lookupSession(reader, ref);
   if (!found.entry) {
@@ -30,7 +59,8 @@ async function show(cmd: Command, ctx: CliContext, v: Values, ref: string): Prom
       process.stderr.write(`"${clean(ref)}" is the start of ${found.candidates.length} session ids:\n`);
       for (const c of found.candidates.slice(0, 20)) process.stderr.write(`  ${clean(c.id)}  ${fmtTime(c.started_at)}\n`);
     } else {
-      process.stderr.write(`no session with id, trace id or conversation id "${clean(ref)}" in ${describeReader(reader)}\n`);
+      const short = ref.trim().length < MIN_PREFIX ? `; an id prefix needs at least ${MIN_PREFIX} characters (ams ls shows the ids)` : '';
+      process.stderr.write(`no session with id, trace id or conversation id "${clean(ref)}" in ${describeReader(reader)}${short}\n`);
     }
     return EXIT_FAIL;
   }
@@ -44,6 +74,6 @@ async function show(cmd: Command, ctx: CliContext, v: Values, ref: string): Prom
     for (const c of found.candidates.slice(1, 20)) process.stderr.write(`  ${clean(c.id)}  ${fmtTime(c.started_at)}\n`);
   }
   if (v.json) await write(process.stdout, `${toJson(found.session, 2)}\n`);
-  else await write(process.stdout, `${renderTree(found.session, { thinking: !!v.thinking, full: !!v.full }).join('\n')}\n`);
+  else await print(found.session, v);
   return EXIT_OK;
 }

@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { resolve, SETTINGS } from '../../src/config/env.js';
 import { describeReader } from '../../src/query/reader.js';
-import { addStorageOptions, EXIT_OK, UsageError, intFlag, readerFor } from '../common.js';
+import { addStorageOptions, EXIT_FAIL, EXIT_OK, UsageError, intFlag, readerFor } from '../common.js';
 import { addSettingOptions, envWithFlags, settingsOf } from '../settings.js';
 import type { CliContext, Values } from '../common.js';
 
@@ -30,9 +30,17 @@ export function viewCommand(ctx: CliContext): Command {
   });
 }
 
+/** Why the viewer cannot listen, and what to do about it. */
+function listenProblem(err: NodeJS.ErrnoException, host: string, port: number): string {
+  if (err.code === 'EADDRINUSE') return `port ${port} on ${host} is in use (another ams view or ams receiver?); pick another with --port <n>, or --port 0 for any free port`;
+  if (err.code === 'EACCES') return `not allowed to listen on port ${port} (ports below 1024 need privileges); pick another with --port <n>`;
+  if (err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND') return `cannot listen on ${host}: no such local address; check --host`;
+  return `cannot listen on ${host}:${port}: ${err.message}`;
+}
+
 async function view(cmd: Command, ctx: CliContext, v: Values): Promise<number> {
-  const port = intFlag(v, 'port', 'port', 4320);
-  if (port > 65535) throw new UsageError('--port must be at most 65535');
+  const port = intFlag(v, 'port', 'port', 4320, { note: '0 = any free port' });
+  if (port > 65535) throw new UsageError(`--port must be at most 65535; got ${port}`);
   const host = typeof v.host === 'string' ? v.host : '127.0.0.1';
   const reader = await readerFor(cmd, ctx);
   const env = envWithFlags(cmd, VIEWER, ctx.env);
@@ -44,10 +52,14 @@ async function view(cmd: Command, ctx: CliContext, v: Values): Promise<number> {
   const allowedHosts = [...resolve(SETTINGS.viewerAllowedHosts, undefined, env), ...(isIP(host) ? [] : [host.toLowerCase()])];
   app.use(createViewerRouter({ reader, allowedHosts }));
   const server = app.listen(port, host);
-  await new Promise<void>((resolve, reject) => {
-    server.once('listening', resolve);
-    server.once('error', reject);
+  const failed = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+    server.once('listening', () => resolve(undefined));
+    server.once('error', resolve);
   });
+  if (failed) {
+    process.stderr.write(`ams view: ${listenProblem(failed, host, port)}\n`);
+    return EXIT_FAIL;
+  }
   const addr = server.address() as AddressInfo;
   const h = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   process.stdout.write(`ams viewer: http://${h}:${addr.port}/ (sessions from ${describeReader(reader)}; Ctrl-C to stop)\n`);

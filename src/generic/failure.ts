@@ -4,7 +4,7 @@
  * assembler turns it into a `failure` session event. Generic steps that throw record one for you.
  */
 import { trace } from '@opentelemetry/api';
-import type { Span } from '@opentelemetry/api';
+import type { HrTime, Span } from '@opentelemetry/api';
 import type { FailureCategory } from '../session/types.js';
 import * as sc from '../spans/semconv.js';
 import { truncate } from '../emitter/text.js';
@@ -91,7 +91,8 @@ export function errorMessageOf(error: unknown): string {
 }
 
 /** Adds the failure event to `span` (no-op on a non-recording span). */
-export function addFailure(span: Span, failure: FailureInfo): void {
+/** `time`: when it happened (default now; logEvent() passes the logged event's end). */
+export function addFailure(span: Span, failure: FailureInfo, time: HrTime = now()): void {
   safely('recordFailure', () => {
     if (!span.isRecording()) return;
     const code = failure.code ?? (failure.error !== undefined ? classifyError(failure.error) : 'error');
@@ -101,7 +102,7 @@ export function addFailure(span: Span, failure: FailureInfo): void {
     if (failure.error instanceof Error) attrs[sc.ERROR_TYPE] = failure.error.name || 'Error';
     if (failure.step) attrs[sc.AMS_FAILURE_STEP] = failure.step;
     if (failure.attempt !== undefined && Number.isInteger(failure.attempt) && failure.attempt >= 1) attrs[sc.AMS_FAILURE_ATTEMPT] = failure.attempt;
-    span.addEvent(sc.EVENT_FAILURE, attrs, now());
+    span.addEvent(sc.EVENT_FAILURE, attrs, time);
   });
 }
 

@@ -9,6 +9,7 @@ import { AgentTracing, methodDecorator } from './tracing.js';
 import type {
   LlmHandle,
   LlmOptions,
+  LoggedEvent,
   RetryOptions,
   SessionHandle,
   SessionOptions,
@@ -56,6 +57,10 @@ export function traced<A extends unknown[], R>(fn: (...args: A) => R, options?: 
 /** Method decorator: `@traceMethod({ kind: 'tool' })`. Uses the default instance at call time. */
 export function traceMethod(options?: TracedOptions): ReturnType<AgentTracing['method']> {
   return methodDecorator(tracing, options);
+}
+/** Records an event that already happened (see AgentTracing.logEvent); returns its span id. */
+export function logEvent(event: LoggedEvent): string | undefined {
+  return tracing().logEvent(event);
 }
 export function recordFailure(failure: FailureInfo): void {
   tracing().recordFailure(failure);

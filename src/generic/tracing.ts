@@ -14,7 +14,7 @@
  * (status, exception, a classified `failure`) and rethrown unchanged.
  */
 import { context, createContextKey, INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import type { Attributes, Span, Tracer, TracerProvider } from '@opentelemetry/api';
+import type { Attributes, HrTime, Span, Tracer, TracerProvider } from '@opentelemetry/api';
 import type { Env } from '../config/env.js';
 import { resolveCapture } from '../emitter/capture.js';
 import type { CaptureConfig, CaptureOptions } from '../emitter/capture.js';
@@ -25,6 +25,7 @@ import * as sc from '../spans/semconv.js';
 import type { Usage as SessionUsage } from '../session/types.js';
 import type { FailureCategory, FailureInfo } from './failure.js';
 import { addFailure, classifyError, errorMessageOf } from './failure.js';
+import { namedInput, parameterNames } from './params.js';
 import { BoundedStream } from './stream.js';
 import type { StreamHandle, StreamOptions } from './stream.js';
 import { now, safely } from './values.js';
@@ -137,6 +138,49 @@ export interface TracedOptions {
   captureInput?: boolean;
   /** Record the return value. */
   captureOutput?: boolean;
+  /**
+   * Key-value facts about this call. On an `agent` the session's metadata; on other kinds span
+   * attributes under their own keys (a step shows them in its `attributes`; tool and model calls
+   * keep them on the span, for OpenTelemetry backends).
+   */
+  metadata?: Readonly<Record<string, string | number | boolean>>;
+  /** Extra span attributes (win over `metadata` on the same key). */
+  attributes?: Readonly<Record<string, unknown>>;
+}
+
+/** A time: a Date, epoch milliseconds, or an ISO 8601 string. */
+export type EventTime = Date | number | string;
+
+/** An event that already happened, recorded by logEvent(). */
+export interface LoggedEvent {
+  /** Tool name (kind tool), model (kind llm), or step name (kind step). */
+  name: string;
+  /** Default 'step'. */
+  kind?: 'tool' | 'llm' | 'step';
+  input?: unknown;
+  /** The tool's result, the model's answer (text or parts), or the step's output. */
+  output?: unknown;
+  /** When it started. Default: `endTime - latencyMs`, else the end. */
+  startTime?: EventTime;
+  /** When it ended. Default: `startTime + latencyMs`, else now. `time` is the same thing. */
+  endTime?: EventTime;
+  time?: EventTime;
+  /** How long it took, in milliseconds. */
+  latencyMs?: number;
+  /** Default 'error' when `error` is given, else 'ok'. */
+  status?: 'ok' | 'error';
+  /** What went wrong: an Error or a message. Recorded as the span's error and a classified failure. */
+  error?: unknown;
+  metadata?: Readonly<Record<string, string | number | boolean>>;
+  attributes?: Readonly<Record<string, unknown>>;
+  /** kind llm: token counts, cost and provider. */
+  usage?: Usage;
+  costUsd?: number;
+  provider?: string;
+  /** kind tool: the model's tool_use id. */
+  callId?: string;
+  /** With no session active, the event gets a session of its own, of this agent (default: the event's name). */
+  agent?: string;
 }
 
 export interface RetryOptions extends StepOptions {
@@ -306,9 +350,63 @@ export class AgentTracing {
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the wrapper must keep the caller's `this`
     const self = this;
     const name = options.name ?? (fn.name || 'anonymous');
+    const names = parameterNames(fn as (...args: never[]) => unknown);
     return function (this: unknown, ...args: A): R {
-      return self.invoke(options.kind ?? 'step', name, options, () => fn.apply(this, args), args);
+      return self.invoke(options.kind ?? 'step', name, options, () => fn.apply(this, args), args, names);
     };
+  }
+
+  /**
+   * Records an event that already happened (a tool call, model call or step you timed yourself)
+   * as a span with its own start and end, under the active span (the current session). With no
+   * span active it gets a session of its own (`agent`, default the event's name) spanning the same
+   * time. Returns the span id. Never throws.
+   */
+  logEvent(event: LoggedEvent): string | undefined {
+    let spanId: string | undefined;
+    safely('logEvent', () => {
+      const { start, end } = eventTimes(event);
+      const kind: Kind = event.kind === 'tool' || event.kind === 'llm' ? event.kind : 'step';
+      const name = String(event.name);
+      const attrs: Record<string, unknown> =
+        kind === 'tool'
+          ? this.emitter.toolCallAttributes({ name, id: event.callId })
+          : kind === 'llm'
+            ? this.emitter.chatAttributes({ model: name, provider: event.provider })
+            : { [sc.AMS_STEP_KIND]: 'step' };
+      const spanName = kind === 'tool' ? `${sc.OP_EXECUTE_TOOL} ${name}` : kind === 'llm' ? `${sc.OP_CHAT} ${name}` : name;
+      const options: CallOptions = { input: event.input, attributes: { ...(event.metadata ?? {}), ...(event.attributes ?? {}) } };
+      let ctx = context.active();
+      let session: Span | undefined;
+      const parent = trace.getSpan(ctx);
+      if (!parent || !trace.isSpanContextValid(parent.spanContext())) {
+        const agent = event.agent ?? name;
+        const agentAttrs = this.emitter.agentAttributes({ agent: { name: agent } });
+        session = this.tracer().startSpan(`${sc.OP_INVOKE_AGENT} ${agent}`, { kind: SpanKind.INTERNAL, attributes: attributesOf(agentAttrs), startTime: start }, ctx);
+        ctx = trace.setSpan(ctx, session);
+      }
+      const span = this.tracer().startSpan(spanName, { kind: kind === 'llm' ? SpanKind.CLIENT : SpanKind.INTERNAL, attributes: attributesOf({ ...attrs, ...options.attributes }), startTime: start }, ctx);
+      spanId = span.spanContext().spanId;
+      const h = this.handle(span, kind, name, options) as SpanHandle & Partial<LlmHandle>;
+      if (kind === 'llm') {
+        if (event.usage) h.setUsage?.(event.usage);
+        if (typeof event.costUsd === 'number') h.setCost?.(event.costUsd);
+      }
+      if (event.output !== undefined) h.setOutput(kind === 'llm' && typeof event.output !== 'string' && !isLlmOutput(event.output) ? jsonText(event.output) : event.output);
+      const failed = event.status === 'error' || (event.status === undefined && event.error !== undefined);
+      if (failed) {
+        const error = event.error ?? new Error(`${name} failed`);
+        const message = errorMessageOf(error);
+        span.recordException(error instanceof Error ? error : { message }, end);
+        span.setStatus({ code: SpanStatusCode.ERROR, message });
+        span.setAttribute(sc.ERROR_TYPE, error instanceof Error ? error.name || 'Error' : typeof error);
+        addFailure(span, { type: categoryOf(kind), step: name, error }, end);
+        session?.setStatus({ code: SpanStatusCode.ERROR, message });
+      }
+      span.end(end);
+      session?.end(end);
+    });
+    return spanId;
   }
 
   /**
@@ -321,18 +419,27 @@ export class AgentTracing {
 
   // ---- internals -----------------------------------------------------------------------------
 
-  /** @internal Runs `call` traced as `kind`; used by traced() and the decorators. */
-  invoke<R>(kind: TracedKind, name: string, options: TracedOptions, call: () => R, args: unknown[]): R {
+  /**
+   * @internal Runs `call` traced as `kind`; used by traced() and the decorators. `names`: the
+   * function's parameter names (src/generic/params.ts), so the input is recorded by name.
+   */
+  invoke<R>(kind: TracedKind, name: string, options: TracedOptions, call: () => R, args: unknown[], names?: readonly string[]): R {
     const captureInput = options.captureInput ?? this.capture.captureInput;
-    const input = captureInput ? (args.length === 1 ? args[0] : args.length === 0 ? undefined : args) : undefined;
-    const callOptions: CallOptions = { input, captureInput, captureOutput: options.captureOutput };
+    const input = captureInput ? namedInput(names, args) : undefined;
+    const attributes = options.metadata || options.attributes ? { ...(options.metadata ?? {}), ...(options.attributes ?? {}) } : undefined;
+    const callOptions: CallOptions = { input, captureInput, captureOutput: options.captureOutput, attributes };
     switch (kind) {
       case 'tool':
         return this.toolCall(name, call, callOptions);
       case 'llm':
         return this.llmCall(name, call, callOptions);
-      case 'agent':
-        return this.startSession({ agent: name, prompt: captureInput && typeof input === 'string' ? input : undefined }, call);
+      case 'agent': {
+        const prompt = captureInput && args.length === 1 && typeof args[0] === 'string' ? args[0] : undefined;
+        return this.startSession({ agent: name, prompt, metadata: options.metadata }, (h) => {
+          for (const [k, v] of Object.entries(options.attributes ?? {})) h.setAttribute(k, v);
+          return call();
+        });
+      }
       case 'retrieval':
         return this.step(name, call, { ...callOptions, kind: 'retrieval' });
       default:
@@ -500,12 +607,14 @@ export class AgentTracing {
  * can be configured after classes are defined). Handles standard and legacy decorators.
  */
 export function methodDecorator(get: () => AgentTracing, options: TracedOptions = {}): MethodDecorator & StandardMethodDecorator {
-  const wrap = (original: (...args: unknown[]) => unknown, methodName: string) =>
-    function (this: unknown, ...args: unknown[]): unknown {
+  const wrap = (original: (...args: unknown[]) => unknown, methodName: string) => {
+    const names = parameterNames(original);
+    return function (this: unknown, ...args: unknown[]): unknown {
       const cls = (this as { constructor?: { name?: string } } | undefined)?.constructor?.name;
       const name = options.name ?? (cls && cls !== 'Object' && cls !== 'Function' ? `${cls}.${methodName}` : methodName);
-      return get().invoke(options.kind ?? 'step', name, options, () => original.apply(this, args), args);
+      return get().invoke(options.kind ?? 'step', name, options, () => original.apply(this, args), args, names);
     };
+  };
   return ((target: unknown, ctxOrKey: unknown, descriptor?: PropertyDescriptor) => {
     if (ctxOrKey && typeof ctxOrKey === 'object' && (ctxOrKey as { kind?: unknown }).kind === 'method') {
       return wrap(target as (...args: unknown[]) => unknown, String((ctxOrKey as { name: string | symbol }).name));
@@ -520,6 +629,46 @@ export function methodDecorator(get: () => AgentTracing, options: TracedOptions 
 
 /** The TC39 (TypeScript 5+) method decorator signature. */
 export type StandardMethodDecorator = <F extends (...args: never[]) => unknown>(value: F, context: ClassMethodDecoratorContext) => F;
+
+/** Span attributes from plain values (what toAttributeValue cannot take is left out). */
+function attributesOf(values: Record<string, unknown>): Attributes {
+  const out: Attributes = {};
+  for (const [k, v] of Object.entries(values)) {
+    const av = toAttributeValue(v);
+    if (av !== undefined) out[k] = av as string | number | boolean | string[];
+  }
+  return out;
+}
+
+function isLlmOutput(v: unknown): v is LlmOutput {
+  return !!v && typeof v === 'object' && ('text' in v || 'toolCalls' in v || 'thinking' in v);
+}
+
+/** A logged event's time as epoch ms, or undefined when missing or unreadable. */
+function msOf(t: EventTime | undefined): number | undefined {
+  if (t === undefined) return undefined;
+  const ms = t instanceof Date ? t.getTime() : typeof t === 'number' ? t : Date.parse(t);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+function hrOf(ms: number): HrTime {
+  const sec = Math.floor(ms / 1000);
+  return [sec, Math.min(999_999_999, Math.round((ms - sec * 1000) * 1e6))];
+}
+
+/** Start and end of a logged event from whichever of start, end (or time) and latency were given. */
+function eventTimes(e: LoggedEvent): { start: HrTime; end: HrTime } {
+  const latency = typeof e.latencyMs === 'number' && Number.isFinite(e.latencyMs) && e.latencyMs >= 0 ? e.latencyMs : undefined;
+  const startMs = msOf(e.startTime);
+  const endMs = msOf(e.endTime) ?? msOf(e.time) ?? (startMs !== undefined && latency !== undefined ? startMs + latency : undefined);
+  if (endMs === undefined) {
+    const end = now();
+    const endAsMs = end[0] * 1000 + end[1] / 1e6;
+    return { start: hrOf(startMs ?? endAsMs - (latency ?? 0)), end };
+  }
+  const start = startMs ?? endMs - (latency ?? 0);
+  return { start: hrOf(Math.min(start, endMs)), end: hrOf(endMs) };
+}
 
 /** The retry attempt a span runs in, so failures deeper down carry its number. */
 const ATTEMPT_KEY = createContextKey('ams-otel.attempt');
