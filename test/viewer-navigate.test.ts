@@ -166,7 +166,7 @@ async function open(viewport = { width: 1280, height: 900 }): Promise<Page> {
   });
   p.on('pageerror', (e) => incidents.push(`pageerror: ${e.message}`));
   p.on('console', (m) => {
-    // /api/stats is built on another branch: until it is merged it answers 404 here (the page hides the chart).
+    // (A server without /api/stats answers 404, which the browser logs; the page hides the chart.)
     if (m.type() === 'error' && !m.location().url.includes('/api/stats')) incidents.push(`console: ${m.text()}`);
   });
   p.on('request', (r) => {
@@ -464,7 +464,7 @@ describe('a 420 px screen', () => {
   });
 });
 
-/** /api/stats?group_by=agent_version in the shape the stats helper builds (exactly its contract). */
+/** /api/stats?group_by=agent.version in the shape the stats helper builds (exactly its contract). */
 function statsBody(keyA: string | null, keyB: string) {
   const group = (key: string | null, sessions: number, withErr: number, p50: number, p95: number, cost: number | null) => ({
     key,
@@ -482,7 +482,7 @@ function statsBody(keyA: string | null, keyB: string) {
     duration_ms: { p50, p95 },
   });
   const groups = [group(keyA, 4, 2, 1000, 8000, 0.5), group(keyB, 10, 1, 2000, 4000, null)];
-  return { since: '2026-01-01T00:00:00.000Z', until: '2026-03-01T00:00:00.000Z', group_by: 'agent_version', groups, total: group('all', 14, 3, 1500, 8000, 0.5) };
+  return { since: '2026-01-01T00:00:00.000Z', until: '2026-03-01T00:00:00.000Z', group_by: 'agent.version', groups, total: group('all', 14, 3, 1500, 8000, 0.5) };
 }
 
 describe('stats by agent version on the list', () => {
@@ -492,7 +492,7 @@ describe('stats by agent version on the list', () => {
     await page.route('**/api/stats?*', (r) => r.fulfill({ json: statsBody('2026.06', '2026.07') }));
     const asked = page.waitForRequest((r) => r.url().includes('/api/stats?'));
     await page.goto(ui);
-    expect(new URL((await asked).url()).searchParams.get('group_by')).toBe('agent_version');
+    expect(new URL((await asked).url()).searchParams.get('group_by')).toBe('agent.version');
     await page.waitForSelector('#stats');
     const statRows = page.locator('#stats .st-row');
     expect(await statRows.count()).toBe(2);
@@ -507,16 +507,25 @@ describe('stats by agent version on the list', () => {
     expect(incidents).toEqual([]);
   });
 
-  it('is left out when the server has no /api/stats (404)', async () => {
+  it('shows the real /api/stats groups (one row per agent version, at most 12)', async () => {
     const answered = page.waitForResponse((r) => r.url().includes('/api/stats?'));
     await page.goto(ui);
     const res = await answered;
     await expect.poll(() => rows().count()).toBe(all.length);
-    // 404 on this branch; once the stats helper's endpoint is merged, the chart shows its groups.
-    const groups = res.status() === 404 ? [] : ((await res.json()) as { groups: unknown[] }).groups;
+    expect(res.status()).toBe(200);
+    const { groups } = (await res.json()) as { groups: unknown[] };
     if (groups.length) await page.waitForSelector('#stats');
     expect(await page.locator('#stats .st-row').count()).toBe(Math.min(groups.length, 12));
     expect(incidents).toEqual([]);
+  });
+
+  it('is left out when the server has no /api/stats (an older receiver: 404)', async () => {
+    await page.route('**/api/stats?*', (r) => r.fulfill({ status: 404, json: { error: 'not found' } }));
+    await page.goto(ui);
+    await expect.poll(() => rows().count()).toBe(all.length);
+    expect(await page.locator('#stats .st-row').count()).toBe(0);
+    expect(incidents).toEqual([]);
+    await page.unroute('**/api/stats?*');
   });
 });
 

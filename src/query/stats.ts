@@ -75,8 +75,17 @@ const GROUPABLE_ROOTS = new Set([
  * returns the function that reads it from an entry: a string, or null when absent or not a
  * single value. Throws FilterError for a path that names no groupable index field.
  */
-export function groupKeyOf(path: string): (e: SessionIndexEntry) => string | null {
+/** The filters' names for the fields they match, accepted as group-by paths too. */
+const GROUP_ALIASES: Record<string, string> = { agent_version: 'agent.version', agent: 'agent.name', env: 'environment' };
+
+/** The index path a group-by names (an alias such as `agent_version` resolved). */
+export function groupPath(path: string): string {
   const p = path.trim();
+  return GROUP_ALIASES[p] ?? p;
+}
+
+export function groupKeyOf(path: string): (e: SessionIndexEntry) => string | null {
+  const p = groupPath(path);
   const root = p.split('.')[0]!;
   if (!GROUPABLE_ROOTS.has(root) || NOT_GROUPABLE.has(p) || p.endsWith('.')) {
     throw new FilterError(
@@ -187,5 +196,5 @@ export function computeStats(entries: readonly SessionIndexEntry[], filter: Sess
   }
   const list = [...groups.entries()].map(([key, acc]) => acc.result(key));
   list.sort((a, b) => b.sessions - a.sessions || (a.key === b.key ? 0 : a.key === null ? 1 : b.key === null ? -1 : a.key < b.key ? -1 : 1));
-  return { since: filter.since ?? null, until: filter.until ?? null, group_by: groupBy.trim(), groups: list, total: total.result(null) };
+  return { since: filter.since ?? null, until: filter.until ?? null, group_by: groupPath(groupBy), groups: list, total: total.result(null) };
 }

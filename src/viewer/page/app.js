@@ -298,9 +298,9 @@
     return c;
   }
 
-  // ---- stats by agent version (GET api/stats?group_by=agent_version; hidden when absent) -------
+  // ---- stats by agent version (GET api/stats?group_by=agent.version; hidden when absent) -------
   function loadStats(seq) {
-    api('api/stats?group_by=agent_version').then(function (data) {
+    api('api/stats?group_by=agent.version').then(function (data) {
       var slot = document.getElementById('stats-slot');
       if (seq !== state.seq || !slot || !data || !Array.isArray(data.groups) || !data.groups.length) return;
       slot.appendChild(statsChart(data));
