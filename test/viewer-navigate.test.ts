@@ -212,17 +212,19 @@ describe('the list leads to the sessions with errors', () => {
     expect(new URL(req.url()).searchParams.get('has_errors')).toBe('1');
     expect(page.url()).toContain('has_errors=1');
     await expect.poll(() => page.locator('#filter-errors').getAttribute('aria-pressed')).toBe('true');
-    // The API filters once the index helper's has_errors lands; before that it answers every session.
     const res = await req.response();
     const ids = ((await res!.json()) as { sessions: { id: string }[] }).sessions.map((s) => s.id).sort();
-    expect([withErrors, all]).toContainEqual(ids);
+    expect(ids).toEqual(withErrors);
     await expect.poll(async () => (await rows().evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id')))).sort()).toEqual(ids);
 
+    // One click from the filtered list lands on the first failing call, its panel open.
     await page.locator(`#sessions tr[data-id="${NAV_ID}"] td.prompt`).click();
     await page.waitForSelector(`#detail[data-id="${NAV_ID}"]`);
-    // From the session, the first failing call is one key away.
-    await page.keyboard.press('n');
     await expect.poll(() => selected().getAttribute('data-key')).toBe(BASH_KEY);
+    expect(hashOf(page)).toBe(`#/s/${NAV_ID}/${BASH_KEY}`);
+    expect(await page.locator('#error-info').textContent()).toBe('error 1 of 2');
+    await page.keyboard.press('n');
+    await expect.poll(() => selected().getAttribute('data-key')).toBe(GREP_KEY);
     expect(incidents).toEqual([]);
   });
 

@@ -241,7 +241,8 @@
       var tbody = el('tbody');
       data.sessions.forEach(function (e) {
         var t = e.totals || {};
-        var href = '#/s/' + encodeURIComponent(e.id);
+        // Filtered to sessions with errors: one click lands on the first failing call.
+        var href = '#/s/' + encodeURIComponent(e.id) + (onlyErrors && t.errors > 0 ? '/' + FIRST_ERROR : '');
         var row = el('tr', { 'data-id': e.id, className: 'row' }, [
           el('td', { className: 'nowrap' }, [el('a', { href: href, text: fmtTime(e.started_at) })]),
           el('td', null, [badge(e.status)]),
@@ -350,8 +351,11 @@
   // Deep links: #/s/<session>/<event key>. The key of an event is its span_id when no other event
   // of the session carries the same span_id, else `e<N>`: N is the event's position in a
   // depth-first walk of the events (0-based, a subagent's or step's own events right after it).
+  // `first-error` opens the session at its first error (the error-filtered list links there).
   // Keys: n or ] next error, p or [ previous error, / search, + / - zoom, 0 reset zoom, Esc close.
   var ZOOMS = [1, 2, 4, 8, 16, 32];
+  // The key that opens a session at its first error (no event's key: span ids are hex, positions e<N>).
+  var FIRST_ERROR = 'first-error';
 
   function showSession(id, key) {
     var seq = ++state.seq;
@@ -698,6 +702,11 @@
   function selectKey(key) {
     var cur = state.cur;
     if (!cur) return;
+    // #/s/<id>/first-error: the list's links when it shows only sessions with errors.
+    if (key === FIRST_ERROR) {
+      if (cur.errors.length) jumpError(1);
+      return;
+    }
     var item = null;
     cur.flat.forEach(function (it) { if (!item && it.key === key) item = it; });
     if (!item) cur.flat.forEach(function (it) { if (!item && it.e.span_id === key) item = it; });
