@@ -90,9 +90,10 @@ export class ReliableStorage implements SpoolingStorage {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly counters = { written: 0, retries: 0, spooled: 0, replayed: 0, dropped: 0 };
   private spoolCount = 0;
+  private lastReplayFailure = 0;
   private closed = false;
-  /** Calls in flight, aborted by close(). */
-  private readonly controllers = new Set<AbortController>();
+  /** Calls in flight, aborted (and given up) by close(). */
+  private readonly controllers = new Map<AbortController, (err: Error) => void>();
   /** Per spool file name (safeId of the session id): calls abandoned at their deadline and not settled yet. */
   private readonly abandonedIds = new Map<string, number>();
   private abandonedTotal = 0;
@@ -190,7 +191,7 @@ export class ReliableStorage implements SpoolingStorage {
       try {
         return await this.call(fn, id);
       } catch (err) {
-        if (final(err)) throw err;
+        if (final(err) || this.closed) throw err;
         lastError = err;
         if (attempt < this.o.attempts) {
           this.counters.retries += 1;
@@ -217,8 +218,12 @@ export class ReliableStorage implements SpoolingStorage {
       p = Promise.reject(err);
     }
     const ms = this.o.timeoutMs;
-    this.controllers.add(ac);
     return new Promise<T>((resolve, reject) => {
+      this.controllers.set(ac, (err) => {
+        if (timer) clearTimeout(timer);
+        this.abandon(p, id);
+        reject(err);
+      });
       let timer: NodeJS.Timeout | undefined;
       if (ms > 0 && Number.isFinite(ms)) {
         timer = setTimeout(() => {
@@ -281,6 +286,16 @@ export class ReliableStorage implements SpoolingStorage {
     return this.keyOf(session);
   }
 
+  /**
+   * The caller saw the storage fail (its own write missed a deadline or hit a disk error): the
+   * storage counts as out until a replay gets through, as if a write here had failed.
+   */
+  markFailing(): void {
+    if (this.closed) return;
+    this.outage = true;
+    this.scheduleReplay(this.replayDelay);
+  }
+
   stats(): ReliableStorageStats {
     return { ...this.counters, pendingInSpool: this.spoolCount, failing: this.outage, abandoned: this.abandonedTotal };
   }
@@ -305,8 +320,15 @@ export class ReliableStorage implements SpoolingStorage {
     this.closed = true;
     if (this.replayTimer) clearTimeout(this.replayTimer);
     this.replayTimer = undefined;
-    for (const ac of this.controllers) ac.abort(new Error('ams-otel: storage closed'));
+    // Calls in flight are aborted and given up; the writes they belonged to spool their session
+    // (local disk) before close() returns, so nothing lands in the spool after it.
+    const closedError = new Error('ams-otel: storage closed');
+    for (const [ac, giveUp] of this.controllers) {
+      ac.abort(closedError);
+      giveUp(closedError);
+    }
     this.controllers.clear();
+    await Promise.allSettled([...this.inFlight]);
     await this.inner.close?.();
   }
 
@@ -419,7 +441,11 @@ export class ReliableStorage implements SpoolingStorage {
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) {
         this.outage = true;
-        this.replayDelay = Math.min(this.o.maxReplayIntervalMs, this.replayDelay * 2);
+        // Backs off per probe: failures in a burst (replays triggered by several sessions spooled at
+        // once) do not compound, or a short outage would wait minutes for its next probe.
+        const now = Date.now();
+        if (now - this.lastReplayFailure >= this.replayDelay / 2) this.replayDelay = Math.min(this.o.maxReplayIntervalMs, this.replayDelay * 2);
+        this.lastReplayFailure = now;
         diag.debug(`ams-otel: storage still unreachable (${describe(failed.reason)}); next replay in ${this.replayDelay} ms`);
         this.scheduleReplay(this.replayDelay);
         await this.countSpool();
@@ -427,9 +453,10 @@ export class ReliableStorage implements SpoolingStorage {
       }
     }
     await this.countSpool();
-    // Held files are not retried here (abandon() schedules a replay when their call settles).
+    // Held files are not retried here (abandon() schedules a replay when their call settles); while
+    // any is held, a call is still hanging: the storage still counts as failing.
     const waiting = Math.max(0, this.spoolCount - held);
-    if (duringOutage) this.outage = waiting > 0;
+    if (duringOutage) this.outage = waiting > 0 || held > 0;
     this.replayDelay = this.o.replayIntervalMs;
     if (waiting > 0) this.scheduleReplay(this.outage ? this.replayDelay : 0);
     else if (duringOutage) diag.info('ams-otel: storage reachable again; spool replayed');

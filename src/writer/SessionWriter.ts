@@ -446,6 +446,7 @@ export class SessionWriter {
     const spool = this.overflowSpool();
     const wasFailing = spool.stats().failing;
     const key = await spool.spoolSession(session);
+    if (err !== undefined) spool.markFailing();
     this.spooledIds.add(session.id);
     if (err !== undefined && !wasFailing) {
       this.log.warn(`storage write failed (${String((err as Error)?.message ?? err)}); session ${session.id} spooled to ${spool.spoolDir}, retried in the background`);
