@@ -543,7 +543,10 @@ export class SessionWriter {
   }
 
   private pending(): number {
-    return this.queue.length + this.writing.size + this.spooling.size + this.waiting;
+    // A write shutdown spooled while it still hangs is done (its task finished), not pending.
+    let writing = 0;
+    for (const task of this.active.keys()) if (!task.finished) writing++;
+    return this.queue.length + writing + this.spooling.size + this.waiting;
   }
 
   /** Waits for every write started or queued so far (no deadline: see flush()). */
