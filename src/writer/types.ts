@@ -71,7 +71,7 @@ export interface SessionWrittenEvent {
 export interface SessionWriterStats {
   /** Sessions handed to storage (including ones its own retry spooled during an outage). */
   sessionsWritten: number;
-  /** Sessions sent to the local spool because the write queue was full; they are written later. */
+  /** Sessions sent to the local spool (queue full, a write past its deadline or a disk error, shutdown); they are written later. */
   sessionsSpooled: number;
   /** Traces without any gen_ai.* span: not agent sessions, not written. */
   sessionsSkippedNotGenAi: number;
