@@ -360,9 +360,22 @@ export class SessionWriter {
         this.merged.delete(id);
         return { session, key: await this.spoolFailed(session, undefined), outcome: 'spooled' };
       }
-      const key = await this.call(id, (signal) => storage.putSession(doc, { signal }));
+      let key: string;
+      try {
+        key = await this.call(id, (signal) => storage.putSession(doc, { signal }));
+      } catch (err) {
+        if (!this.spoolable(err)) throw err;
+        // The spool merges it with whatever else of this session waits there; the cache is dropped
+        // so the next trace does not build on a document that was never stored.
+        this.merged.delete(id);
+        return { session: doc, key: await this.spoolFailed(doc, err), outcome: 'spooled' };
+      }
       this.remember(id, { session: doc });
       return { session: doc, key, outcome: 'written' };
+    }
+    if (this.mustSpool(id)) {
+      this.merged.delete(id);
+      return { session, key: await this.spoolFailed(session, undefined), outcome: 'spooled' };
     }
     try {
       const base = cached?.etag !== undefined ? { session: cached.session, etag: cached.etag } : undefined;
@@ -372,7 +385,8 @@ export class SessionWriter {
       return { session: result.session, key: result.key ?? this.keyOf(result.session), outcome: 'written' };
     } catch (err) {
       this.merged.delete(id);
-      if (!isPreconditionFailed(err) && !canSpool(storage) && !this.spoolable(err)) throw err;
+      if (this.spoolable(err)) return { session, key: await this.spoolFailed(session, err), outcome: 'spooled' };
+      if (!isPreconditionFailed(err) && !canSpool(storage)) throw err;
       // Storage down, or conflicts past the retries: the spool's replay merges it on condition.
       const target = canSpool(storage) ? storage : this.overflowSpool();
       const key = await target.spoolSession(session);
