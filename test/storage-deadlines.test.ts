@@ -73,7 +73,8 @@ function s3At(endpoint: string, spoolDir: string): S3Storage {
   });
 }
 
-const spooled = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.json')) : []);
+/** Spooled sessions under `dir` (receiver workers spool to `<dir>/shard-<n>`). */
+const spooled = (dir: string): string[] => (existsSync(dir) ? readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((n) => n.endsWith('.json')) : []);
 const sessionDocs = async (s3: TestS3): Promise<string[]> => (await s3.keys('ams/sessions/')).filter((k) => k.endsWith('.json'));
 
 let s3: TestS3;
@@ -140,7 +141,7 @@ describe('a stalled S3 (accepts, never answers)', () => {
     await restarted.close();
   }, 30_000);
 
-  it('SIGTERM of `ams receiver` exits within the bound, keeps what it acknowledged, and a restart writes it to S3', async () => {
+  it.each([['0'], ['2']])('SIGTERM of `ams receiver` exits within the bound, keeps what it acknowledged, and a restart writes it to S3 (workers: %s)', async (workers) => {
     const dir = tempDir('recv-term-hole');
     const spoolDir = path.join(dir, 'spool');
     const wal = path.join(dir, 'wal');
@@ -149,7 +150,7 @@ describe('a stalled S3 (accepts, never answers)', () => {
     vi.stubEnv('AWS_SECRET_ACCESS_KEY', S3_CREDENTIALS.secretAccessKey);
     const args = (endpoint: string): string[] => [
       '--s3-bucket', BUCKET, '--s3-endpoint-url', endpoint, '--s3-region', 'us-east-1', '--spool-dir', spoolDir, '--wal-dir', wal,
-      '--storage-timeout-ms', String(STORAGE_TIMEOUT_MS), '--shutdown-timeout-ms', String(SHUTDOWN_TIMEOUT_MS), '--workers', '0',
+      '--storage-timeout-ms', String(STORAGE_TIMEOUT_MS), '--shutdown-timeout-ms', String(SHUTDOWN_TIMEOUT_MS), '--workers', workers,
     ];
     const { spans, traceId } = await captureAgentTrace();
     const first = await startReceiverChild([...args(hole.endpoint), '--wait-ms', '600000', '--idle-ms', '600000']);
