@@ -5,7 +5,9 @@
  *   POST /v1/logs     the same; log records travel with their trace's spans (src/spans/log-record.ts)
  *   POST /v1/metrics  the same checks; acknowledged, counted and discarded (docs/receiver.md)
  *   GET  /health      200 while the process serves HTTP (503 if a dead shard worker could not be replaced)
- *   GET  /ready       200 when accepting spans; 503 while starting (WAL replay), full or stopping
+ *   GET  /ready       200 when accepting spans; 503 while starting (WAL replay), full or stopping, and
+ *                     503 `{ status: 'degraded' }` while storage is failing (spans are still accepted:
+ *                     sessions go to the local spool and are retried; a balancer should prefer another replica)
  *
  * Order of checks on POST (cheap first, body last): 503 stopping/starting -> 401 token -> 415
  * content type / encoding -> 413 size (declared, received, decompressed) -> 400 malformed ->
@@ -162,7 +164,12 @@ export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
   app.get('/ready', (_req, res) => {
     const why = stopping ? 'stopping' : !isReady ? 'starting (replaying the write-ahead log)' : !pipeline.hasCapacity() ? 'at capacity' : undefined;
     if (why) res.status(503).set(retryAfter).json({ status: 'unavailable', reason: why });
-    else res.json({ status: 'ready' });
+    else if (pipeline.stats().storageFailing > 0) {
+      res.status(503).set(retryAfter).json({
+        status: 'degraded',
+        reason: 'storage is failing: sessions are spooled to local disk and retried until it takes them; spans are still accepted',
+      });
+    } else res.json({ status: 'ready' });
   });
 
   // The session viewer and its query API, reading the storage this receiver writes to: on by

@@ -93,6 +93,8 @@ export interface ResolvedReceiverOptions {
   maxConcurrentWrites: number;
   maxPendingWrites: number;
   flushTimeoutMs: number;
+  storageTimeoutMs: number;
+  shutdownTimeoutMs: number;
   /** Undefined: decided by createReceiver (see ReceiverOptions.workers). */
   workers: number | undefined;
   /** Undefined: decided by the host (on for loopback). */
@@ -125,6 +127,8 @@ export const RECEIVER_CONFIG: { [K in keyof ResolvedReceiverOptions]-?: Setting<
   maxConcurrentWrites: SETTINGS.receiverMaxConcurrentWrites,
   maxPendingWrites: SETTINGS.receiverMaxPendingWrites,
   flushTimeoutMs: SETTINGS.flushTimeoutMs,
+  storageTimeoutMs: SETTINGS.storageTimeoutMs,
+  shutdownTimeoutMs: SETTINGS.shutdownTimeoutMs,
   workers: SETTINGS.receiverWorkers,
   ui: SETTINGS.receiverUi,
 };

@@ -124,6 +124,8 @@ export function shardConfig(o: ResolvedReceiverOptions, shards: number): ShardCo
     maxBodyBytes: o.maxBodyBytes,
     maxDecompressedBytes: o.maxDecompressedBytes,
     flushTimeoutMs: o.flushTimeoutMs,
+    storageTimeoutMs: o.storageTimeoutMs,
+    shutdownTimeoutMs: o.shutdownTimeoutMs,
     maxTraces: share(o.maxTraces),
     maxBufferedSpans: share(o.maxBufferedSpans),
     maxBufferedBytes: share(o.maxBufferedBytes),
@@ -571,18 +573,23 @@ export class ReceiverCore {
     return out;
   }
 
-  /** Runs `t` on every live shard, for at most flushTimeoutMs (what missed it is logged and counted). */
+  /**
+   * Runs `t` on every live shard, for at most flushTimeoutMs (flush) or shutdownTimeoutMs
+   * (shutdown: each shard's writer spools what storage has not taken within its share of it; what
+   * is still unwritten past it stays in the WAL for the next start). What missed it is logged and counted.
+   */
   private async everyShard(t: 'flush' | 'shutdown'): Promise<void> {
     const live = this.shards.filter((s) => !s.dead);
+    const ms = t === 'flush' ? this.o.flushTimeoutMs : this.o.shutdownTimeoutMs;
     await withDeadline(
-      this.o.flushTimeoutMs,
+      ms,
       async () => {
         await Promise.allSettled(live.map((s) => (t === 'flush' ? s.flush() : s.shutdown())));
       },
       () => {
         const pending = live.reduce((n, s) => n + s.state().stats.pendingWrites + s.state().stats.openTraces, 0);
         this.timedOutWrites += pending;
-        this.log.error(`${t} gave up after ${this.o.flushTimeoutMs} ms (flushTimeoutMs): ${pending} session(s) or trace(s) still pending; storage may be hung`);
+        this.log.error(`${t} gave up after ${ms} ms (${t === 'flush' ? 'flushTimeoutMs' : 'shutdownTimeoutMs'}): ${pending} session(s) or trace(s) still pending; storage may be hung`);
       },
     );
   }

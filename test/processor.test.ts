@@ -288,16 +288,21 @@ describe('SessionSpanProcessor with a real NodeTracerProvider', () => {
 });
 
 describe('flush and shutdown deadline', () => {
-  it('forceFlush and shutdown give up on a hung storage after flushTimeoutMs, and count what missed it', async () => {
+  it('forceFlush gives up on a hung storage after flushTimeoutMs; shutdown spools what it has not taken within shutdownTimeoutMs', async () => {
+    vi.stubEnv('AMS_SPOOL_DIR', tempDir('spool-hung'));
     const puts: string[] = [];
-    // A storage whose writes never finish (a hung mount or socket).
+    // A storage whose writes never finish (a hung mount or socket); its own deadline is out of the way here.
     const hung: SessionStorage = { putSession: (s) => (puts.push(s.id), new Promise<string>(() => {})) };
-    const { processor, provider, tracer } = setup({ storage: hung, flushTimeoutMs: 50 });
-    emitAgentRun(tracer);
-    await processor.forceFlush();
-    expect(puts).toHaveLength(1);
-    expect(processor.stats()).toMatchObject({ sessionsWritten: 0, pendingWrites: 1, timedOutWrites: 1 });
-    await provider.shutdown();
-    expect(processor.stats().timedOutWrites).toBe(2);
+    const { processor, provider, tracer } = setup({ storage: hung, flushTimeoutMs: 50, storageTimeoutMs: 0, shutdownTimeoutMs: 500 });
+    try {
+      emitAgentRun(tracer);
+      await processor.forceFlush();
+      expect(puts).toHaveLength(1);
+      expect(processor.stats()).toMatchObject({ sessionsWritten: 0, pendingWrites: 1, timedOutWrites: 1 });
+      await provider.shutdown();
+      expect(processor.stats()).toMatchObject({ sessionsWritten: 0, sessionsSpooled: 1, pendingWrites: 0, timedOutWrites: 1 });
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });

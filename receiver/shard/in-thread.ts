@@ -43,7 +43,7 @@ export interface InThreadShardOptions {
   index: number;
   config: ShardConfig;
   /** Storage, privacy, env and onSessionWritten for this shard's writer (limits come from config). */
-  writer: Omit<SessionWriterOptions, 'maxConcurrentWrites' | 'maxPendingWrites' | 'flushTimeoutMs'>;
+  writer: Omit<SessionWriterOptions, 'maxConcurrentWrites' | 'maxPendingWrites' | 'flushTimeoutMs' | 'storageTimeoutMs' | 'shutdownTimeoutMs'>;
   /** Called (coalesced by the caller) whenever the low-water mark or the load may have moved. */
   onStateChange?(): void;
 }
@@ -76,6 +76,8 @@ export class InThreadShard implements Shard {
       maxConcurrentWrites: o.maxConcurrentWrites,
       maxPendingWrites: o.maxPendingWrites,
       flushTimeoutMs: o.flushTimeoutMs,
+      storageTimeoutMs: o.storageTimeoutMs,
+      shutdownTimeoutMs: o.shutdownTimeoutMs,
     });
     this.buffer = new TraceBuffer<SpanRecord>({
       describe: describeRecord,
@@ -297,11 +299,12 @@ export class InThreadShard implements Shard {
     await this.writer.settle();
   }
 
-  async shutdown(): Promise<void> {
+  /** Writes what is pending within shutdownTimeoutMs (see SessionWriter.shutdown); `closeStorage` runs inside that bound. */
+  async shutdown(closeStorage?: () => Promise<void>): Promise<void> {
     clearInterval(this.sweeper);
     this.buffer.close('receiver shut down before the session ended');
-    await this.writer.settle();
-    await this.writer.close();
+    // Bounded by shutdownTimeoutMs: what storage has not taken by then is spooled (or stays in the WAL).
+    await this.writer.shutdown(closeStorage);
     this.drops.flush();
     this.opts.onStateChange?.();
   }

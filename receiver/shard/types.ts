@@ -51,6 +51,8 @@ export type ShardConfig = Pick<
   | 'maxConcurrentWrites'
   | 'maxPendingWrites'
   | 'flushTimeoutMs'
+  | 'storageTimeoutMs'
+  | 'shutdownTimeoutMs'
   | 'maxBodyBytes'
   | 'maxDecompressedBytes'
 >;

@@ -27,6 +27,7 @@ const ZERO_STATS: ShardStats = {
   writeFailures: 0,
   pendingWrites: 0,
   timedOutWrites: 0,
+  storageFailing: 0,
 };
 
 /** Every shard's counters added up, key by key (so a counter added to ShardStats is summed too). */

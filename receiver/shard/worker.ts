@@ -100,7 +100,10 @@ port.on('message', (m: ToWorker) => {
       return;
     case 'flush':
     case 'shutdown': {
-      const done = m.t === 'flush' ? shard.flush() : shard.shutdown().then(() => storage.close?.());
+      const closeStorage = async (): Promise<void> => {
+        await storage.close?.();
+      };
+      const done = m.t === 'flush' ? shard.flush() : shard.shutdown(closeStorage);
       void done
         .catch((err: unknown) => diag.error(`ams receiver shard ${data.shard}: ${m.t} failed: ${String(err)}`))
         .then(() => post({ t: 'state', id: m.id, ...shard.state() }));

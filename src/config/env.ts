@@ -395,6 +395,20 @@ export const SETTINGS = {
     doc: 'forceFlush/shutdown (processor) and flush/stop (receiver) give up waiting for storage after this long; 0 waits forever',
     group: 'writer',
   } satisfies Setting<number>,
+  storageTimeoutMs: {
+    env: 'AMS_STORAGE_TIMEOUT_MS',
+    default: DEFAULT_LIMITS.storageTimeoutMs,
+    parse: parseNonNegativeInt,
+    doc: 'deadline of one storage call (a session write or read; S3 requests are aborted): a write that misses it is retried, then spooled and replayed; 0 waits forever',
+    group: 'writer',
+  } satisfies Setting<number>,
+  shutdownTimeoutMs: {
+    env: 'AMS_SHUTDOWN_TIMEOUT_MS',
+    default: DEFAULT_LIMITS.shutdownTimeoutMs,
+    parse: parsePositiveInt,
+    doc: 'bound on shutdown (processor) and stop / SIGTERM (receiver), whatever the storage does: what is not written by then is spooled to local disk and replayed on the next start',
+    group: 'writer',
+  } satisfies Setting<number>,
 } as const;
 
 /** Every row, in table order. */

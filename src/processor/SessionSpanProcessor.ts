@@ -115,8 +115,10 @@ export class SessionSpanProcessor implements SpanProcessor {
   }
 
   /**
-   * Writes everything pending (unfinished sessions as incomplete), waits (at most flushTimeoutMs),
-   * then closes storage. Runs once.
+   * Writes everything pending (unfinished sessions as incomplete) and closes storage, within
+   * shutdownTimeoutMs (AMS_SHUTDOWN_TIMEOUT_MS, default 10 s) whatever the storage does: what it
+   * has not taken by then is spooled to local disk and replayed by the next processor writing to
+   * the same storage (docs/storage.md). Runs once.
    */
   shutdown(): Promise<void> {
     this.shutdownPromise ??= (async () => {
@@ -127,10 +129,9 @@ export class SessionSpanProcessor implements SpanProcessor {
         report(err);
       }
       this.isShutdown = true;
-      await this.writer.withDeadline('shutdown', async () => {
-        await this.writer.settle();
-        await this.writer.storage.close?.();
-        await this.writer.close();
+      const storage = this.writer.storage;
+      await this.writer.shutdown(async () => {
+        await storage.close?.();
       });
       this.drops.flush();
     })();

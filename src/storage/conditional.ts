@@ -6,7 +6,7 @@
  * works, with last-writer-wins when two writers touch the same multi-trace session.
  */
 import type { Session } from '../session/types.js';
-import type { SessionStorage } from './types.js';
+import type { SessionStorage, StorageCallOptions } from './types.js';
 
 /** A stored document and its version token (opaque: only the storage that made it reads it). */
 export interface VersionedSession {
@@ -26,8 +26,8 @@ export interface ConditionalWriteResult {
 
 /** A storage that can read a session with its version and write it on condition. */
 export interface ConditionalStorage extends SessionStorage {
-  getSessionVersioned(id: string): Promise<VersionedSession | undefined>;
-  putSessionConditional(session: Session, condition: WriteCondition): Promise<ConditionalWriteResult>;
+  getSessionVersioned(id: string, options?: StorageCallOptions): Promise<VersionedSession | undefined>;
+  putSessionConditional(session: Session, condition: WriteCondition, options?: StorageCallOptions): Promise<ConditionalWriteResult>;
 }
 
 export function canWriteConditionally(storage: SessionStorage): storage is ConditionalStorage {

@@ -13,6 +13,8 @@ export interface MergeWriteOptions {
   base?: VersionedSession;
   /** Conditional writes tried before giving up with the last PreconditionFailedError (default 8). */
   attempts?: number;
+  /** Passed to every storage call (aborts them when the caller's deadline passes). */
+  signal?: AbortSignal;
 }
 
 export interface MergeWriteResult {
@@ -37,14 +39,15 @@ export async function mergeAndWrite(storage: ConditionalStorage, incoming: Sessi
   let read = base === undefined;
   let conflicts = 0;
   for (let attempt = 1; ; attempt++) {
-    if (read) base = await storage.getSessionVersioned(incoming.id);
+    if (read) base = await storage.getSessionVersioned(incoming.id, { signal: options.signal });
     read = true;
     const merged = mergeSessions(base?.session, incoming);
     if (base && merged === base.session) {
       return { session: base.session, etag: base.etag, key: unpackEtag(base.etag)?.key, changed: false, conflicts };
     }
     try {
-      const written = await storage.putSessionConditional(merged, base ? { ifMatch: base.etag } : { ifNoneMatch: '*' });
+      options.signal?.throwIfAborted();
+      const written = await storage.putSessionConditional(merged, base ? { ifMatch: base.etag } : { ifNoneMatch: '*' }, { signal: options.signal });
       return { session: merged, etag: written.etag, key: written.key, changed: true, conflicts };
     } catch (err) {
       if (!isPreconditionFailed(err) || attempt >= attempts) throw err;

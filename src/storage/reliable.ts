@@ -5,6 +5,15 @@
  * While an outage is known, new sessions go straight to the spool (no retry storm, no growing
  * queue in memory); a replay timer probes the storage with backoff and drains the spool when it
  * answers again. The spool survives restarts: a new instance replays what an old one left.
+ *
+ * Every call to the wrapped storage has a deadline (timeoutMs): past it the call's AbortSignal
+ * fires (S3Storage aborts its requests with it) and the call counts as failed, so a storage that
+ * accepts connections and never answers is retried, then spooled, like one that refuses them.
+ * A call abandoned that way may still land later if the storage ignores the signal: until it has
+ * settled, its session id is held: later revisions of that id go to the spool, and the replay
+ * leaves them there, so a late landing of the old revision can never overwrite a newer one (the
+ * newer one is written after it). A storage that never settles keeps its ids held until the next
+ * start; past MAX_ABANDONED such calls the replay stops probing until some settle.
  */
 import { diag } from '@opentelemetry/api';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
@@ -29,7 +38,21 @@ export interface RetryOptions {
   maxReplayIntervalMs?: number;
   /** Most sessions the spool holds; beyond it a session is dropped, counted and logged (default 10,000). */
   maxSpooled?: number;
+  /** Deadline of one call to the wrapped storage, ms (default 0: none; S3Storage and the writer pass AMS_STORAGE_TIMEOUT_MS). */
+  timeoutMs?: number;
 }
+
+/** A storage call that missed its deadline (it was aborted and abandoned). */
+export class StorageTimeoutError extends Error {
+  override readonly name = 'StorageTimeoutError';
+  readonly code = 'ETIMEDOUT';
+  constructor(readonly timeoutMs: number) {
+    super(`ams-otel: storage call took longer than ${timeoutMs} ms (AMS_STORAGE_TIMEOUT_MS); aborted`);
+  }
+}
+
+/** Abandoned calls (missed their deadline, not settled yet) past which the replay stops probing. */
+export const MAX_ABANDONED = 64;
 
 /**
  * A storage that can take a session for later: it lands in the local spool (the one an outage
@@ -51,6 +74,10 @@ export interface ReliableStorageStats {
   replayed: number;
   dropped: number;
   pendingInSpool: number;
+  /** True while the storage is known to be failing (writes go to the spool; the replay probes it). */
+  failing: boolean;
+  /** Calls that missed their deadline and have not settled yet. */
+  abandoned: number;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref?.());
@@ -63,6 +90,13 @@ export class ReliableStorage implements SpoolingStorage {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly counters = { written: 0, retries: 0, spooled: 0, replayed: 0, dropped: 0 };
   private spoolCount = 0;
+  private lastReplayFailure = 0;
+  private closed = false;
+  /** Calls in flight, aborted (and given up) by close(). */
+  private readonly controllers = new Map<AbortController, (err: Error) => void>();
+  /** Per spool file name (safeId of the session id): calls abandoned at their deadline and not settled yet. */
+  private readonly abandonedIds = new Map<string, number>();
+  private abandonedTotal = 0;
   private readonly ready: Promise<void>;
   private readonly o: Required<RetryOptions>;
   /** Present when the wrapped storage writes on condition: reads and writes with retry (see conditional.ts). */
@@ -82,12 +116,14 @@ export class ReliableStorage implements SpoolingStorage {
       replayIntervalMs: options.replayIntervalMs ?? 1000,
       maxReplayIntervalMs: options.maxReplayIntervalMs ?? 60_000,
       maxSpooled: options.maxSpooled ?? 10_000,
+      timeoutMs: options.timeoutMs ?? 0,
     };
     this.replayDelay = this.o.replayIntervalMs;
     if (canWriteConditionally(inner)) {
-      this.getSessionVersioned = (id) => this.withRetry(() => inner.getSessionVersioned(id));
+      this.getSessionVersioned = (id) => this.withRetry((signal) => inner.getSessionVersioned(id, { signal }));
       this.putSessionConditional = async (session, condition) => {
-        const result = await this.withRetry(() => inner.putSessionConditional(session, condition));
+        if (this.held(session.id)) throw new Error(`ams-otel: an earlier write of session ${session.id} missed its deadline and may still land; spool this one`);
+        const result = await this.withRetry((signal) => inner.putSessionConditional(session, condition, { signal }), session.id);
         this.counters.written += 1;
         await this.unspool(session);
         return result;
@@ -108,13 +144,14 @@ export class ReliableStorage implements SpoolingStorage {
 
   private async put(session: Session): Promise<string> {
     await this.ready;
-    if (this.outage) {
+    if (this.outage || this.held(session.id)) {
       await this.spool(session);
+      this.scheduleReplay(this.replayDelay);
       return this.keyOf(session);
     }
     let key: string;
     try {
-      key = await this.attempt(() => this.inner.putSession(session));
+      key = await this.attempt((signal) => this.inner.putSession(session, { signal }), undefined, session.id);
     } catch {
       // (attempt() has declared the outage and said so.)
       await this.spool(session);
@@ -131,11 +168,11 @@ export class ReliableStorage implements SpoolingStorage {
    * caller's to handle (not retried here). During a known outage, or once retries run out, it
    * rejects: the caller spools the session (spoolSession), and the replay merges it on condition.
    */
-  private async withRetry<T>(fn: () => Promise<T>): Promise<T> {
+  private async withRetry<T>(fn: (signal: AbortSignal) => Promise<T>, id?: string): Promise<T> {
     await this.ready;
     if (this.outage) throw new Error(`ams-otel: storage unreachable; sessions are spooled to ${this.spoolDir}`);
     try {
-      return await this.attempt(fn, isPreconditionFailed);
+      return await this.attempt(fn, isPreconditionFailed, id);
     } catch (err) {
       if (this.outage) this.scheduleReplay(this.replayDelay);
       throw err;
@@ -147,13 +184,14 @@ export class ReliableStorage implements SpoolingStorage {
    * at once; when every attempt failed, the storage is declared out (the spool takes over, the
    * replay brings it back), that is logged once, and the last error is thrown.
    */
-  private async attempt<T>(fn: () => Promise<T>, final: (err: unknown) => boolean = () => false): Promise<T> {
+  private async attempt<T>(fn: (signal: AbortSignal) => Promise<T>, final: (err: unknown) => boolean = () => false, id?: string): Promise<T> {
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.o.attempts; attempt++) {
+      if (this.closed) throw new Error('ams-otel: storage closed');
       try {
-        return await fn();
+        return await this.call(fn, id);
       } catch (err) {
-        if (final(err)) throw err;
+        if (final(err) || this.closed) throw err;
         lastError = err;
         if (attempt < this.o.attempts) {
           this.counters.retries += 1;
@@ -167,6 +205,77 @@ export class ReliableStorage implements SpoolingStorage {
   }
 
   /**
+   * One call to the wrapped storage under the deadline (timeoutMs). Past it the call's signal is
+   * aborted, the call is abandoned (its id held until it settles, see the class comment) and a
+   * StorageTimeoutError thrown. close() aborts every call in flight.
+   */
+  private call<T>(fn: (signal: AbortSignal) => Promise<T>, id?: string): Promise<T> {
+    const ac = new AbortController();
+    let p: Promise<T>;
+    try {
+      p = Promise.resolve(fn(ac.signal));
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    const ms = this.o.timeoutMs;
+    return new Promise<T>((resolve, reject) => {
+      this.controllers.set(ac, (err) => {
+        if (timer) clearTimeout(timer);
+        this.abandon(p, id);
+        reject(err);
+      });
+      let timer: NodeJS.Timeout | undefined;
+      if (ms > 0 && Number.isFinite(ms)) {
+        timer = setTimeout(() => {
+          this.controllers.delete(ac);
+          const err = new StorageTimeoutError(ms);
+          ac.abort(err);
+          this.abandon(p, id);
+          reject(err);
+        }, ms);
+        timer.unref?.();
+      }
+      p.then(
+        (v) => {
+          if (timer) clearTimeout(timer);
+          this.controllers.delete(ac);
+          resolve(v);
+        },
+        (err: unknown) => {
+          if (timer) clearTimeout(timer);
+          this.controllers.delete(ac);
+          reject(err);
+        },
+      );
+    });
+  }
+
+  /**
+   * Holds `id` until the abandoned call `p` settles; then the replay may write its spooled
+   * revisions. The session writer calls it for the writes it abandons to the storage this spools for.
+   */
+  abandon(p: Promise<unknown>, id?: string): void {
+    this.abandonedTotal += 1;
+    const name = id === undefined ? undefined : `${safeId(id)}.json`;
+    if (name) this.abandonedIds.set(name, (this.abandonedIds.get(name) ?? 0) + 1);
+    const settled = (): void => {
+      this.abandonedTotal -= 1;
+      if (name) {
+        const n = (this.abandonedIds.get(name) ?? 1) - 1;
+        if (n > 0) this.abandonedIds.set(name, n);
+        else this.abandonedIds.delete(name);
+      }
+      if (this.spoolCount > 0 && !this.closed) this.scheduleReplay(0);
+    };
+    p.then(settled, settled);
+  }
+
+  /** True while a call for this session id missed its deadline and has not settled. */
+  held(id: string): boolean {
+    return this.abandonedIds.size > 0 && this.abandonedIds.has(`${safeId(id)}.json`);
+  }
+
+  /**
    * Spools `session` without trying the storage (the caller's write queue is full) and replays it
    * soon. Throws when the spool refused it (full or unwritable), so the caller can count a drop.
    */
@@ -177,8 +286,18 @@ export class ReliableStorage implements SpoolingStorage {
     return this.keyOf(session);
   }
 
+  /**
+   * The caller saw the storage fail (its own write missed a deadline or hit a disk error): the
+   * storage counts as out until a replay gets through, as if a write here had failed.
+   */
+  markFailing(): void {
+    if (this.closed) return;
+    this.outage = true;
+    this.scheduleReplay(this.replayDelay);
+  }
+
   stats(): ReliableStorageStats {
-    return { ...this.counters, pendingInSpool: this.spoolCount };
+    return { ...this.counters, pendingInSpool: this.spoolCount, failing: this.outage, abandoned: this.abandonedTotal };
   }
 
   /** Waits for writes in flight and tries once to drain the spool. */
@@ -196,9 +315,20 @@ export class ReliableStorage implements SpoolingStorage {
     await this.inner.flush?.();
   }
 
+  /** Stops the replay and aborts every call in flight (what they carried is in the spool, or their caller's). */
   async close(): Promise<void> {
+    this.closed = true;
     if (this.replayTimer) clearTimeout(this.replayTimer);
     this.replayTimer = undefined;
+    // Calls in flight are aborted and given up; the writes they belonged to spool their session
+    // (local disk) before close() returns, so nothing lands in the spool after it.
+    const closedError = new Error('ams-otel: storage closed');
+    for (const [ac, giveUp] of this.controllers) {
+      ac.abort(closedError);
+      giveUp(closedError);
+    }
+    this.controllers.clear();
+    await Promise.allSettled([...this.inFlight]);
     await this.inner.close?.();
   }
 
@@ -272,7 +402,7 @@ export class ReliableStorage implements SpoolingStorage {
   }
 
   private scheduleReplay(delay: number): void {
-    if (this.replayTimer) return;
+    if (this.replayTimer || this.closed) return;
     this.replayTimer = setTimeout(() => {
       this.replayTimer = undefined;
       void this.replay().catch((err) => diag.error(`ams-otel: spool replay failed: ${describe(err)}`));
@@ -295,6 +425,15 @@ export class ReliableStorage implements SpoolingStorage {
     } catch {
       names = [];
     }
+    // Sessions with a write that missed its deadline wait until it settles (see the class comment).
+    const held = names.filter((n) => this.abandonedIds.has(n)).length;
+    if (held) names = names.filter((n) => !this.abandonedIds.has(n));
+    if (this.abandonedTotal >= MAX_ABANDONED && names.length) {
+      // Too many calls hung: no more probes until some settle (abandon() schedules the next replay).
+      this.outage = true;
+      diag.debug(`ams-otel: ${this.abandonedTotal} storage calls hung past their deadline; replay waits for them`);
+      return;
+    }
     // A few at a time (one file per session, so order between files does not matter): a burst
     // the write queue could not hold drains in seconds, not one PUT after another.
     for (let i = 0; i < names.length; i += REPLAY_CONCURRENCY) {
@@ -302,7 +441,11 @@ export class ReliableStorage implements SpoolingStorage {
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) {
         this.outage = true;
-        this.replayDelay = Math.min(this.o.maxReplayIntervalMs, this.replayDelay * 2);
+        // Backs off per probe: failures in a burst (replays triggered by several sessions spooled at
+        // once) do not compound, or a short outage would wait minutes for its next probe.
+        const now = Date.now();
+        if (now - this.lastReplayFailure >= this.replayDelay / 2) this.replayDelay = Math.min(this.o.maxReplayIntervalMs, this.replayDelay * 2);
+        this.lastReplayFailure = now;
         diag.debug(`ams-otel: storage still unreachable (${describe(failed.reason)}); next replay in ${this.replayDelay} ms`);
         this.scheduleReplay(this.replayDelay);
         await this.countSpool();
@@ -310,9 +453,12 @@ export class ReliableStorage implements SpoolingStorage {
       }
     }
     await this.countSpool();
-    if (duringOutage) this.outage = this.spoolCount > 0;
+    // Held files are not retried here (abandon() schedules a replay when their call settles); while
+    // any is held, a call is still hanging: the storage still counts as failing.
+    const waiting = Math.max(0, this.spoolCount - held);
+    if (duringOutage) this.outage = waiting > 0 || held > 0;
     this.replayDelay = this.o.replayIntervalMs;
-    if (this.spoolCount > 0) this.scheduleReplay(this.outage ? this.replayDelay : 0);
+    if (waiting > 0) this.scheduleReplay(this.outage ? this.replayDelay : 0);
     else if (duringOutage) diag.info('ams-otel: storage reachable again; spool replayed');
   }
 
@@ -323,7 +469,7 @@ export class ReliableStorage implements SpoolingStorage {
       await rm(file, { force: true });
       return;
     }
-    await this.writeSpooled(session);
+    await this.call((signal) => this.writeSpooled(session, signal), session.id);
     // Only remove it if nothing newer was spooled meanwhile.
     await this.locked(file, async () => {
       const now = await readSpooled(file);
@@ -338,10 +484,10 @@ export class ReliableStorage implements SpoolingStorage {
    * With conditional writes that is read, merge, write on condition; with only a reader, read and
    * merge (a concurrent writer can still be overwritten); with neither, a plain write.
    */
-  private async writeSpooled(session: Session): Promise<void> {
+  private async writeSpooled(session: Session, signal: AbortSignal): Promise<void> {
     const inner = this.inner;
     if (canWriteConditionally(inner)) {
-      await mergeAndWrite(inner, session);
+      await mergeAndWrite(inner, session, { signal });
       return;
     }
     const reader = inner as SessionStorage & Partial<SessionReader>;
@@ -349,10 +495,11 @@ export class ReliableStorage implements SpoolingStorage {
       const stored = await reader.getSession(session.id);
       const merged = mergeSessions(stored, session);
       if (stored && merged === stored) return;
-      await inner.putSession(merged);
+      signal.throwIfAborted();
+      await inner.putSession(merged, { signal });
       return;
     }
-    await inner.putSession(session);
+    await inner.putSession(session, { signal });
   }
 }
 

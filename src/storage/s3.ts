@@ -78,6 +78,7 @@ export class S3Storage implements SessionStorage, SessionReader {
     this.bucket = bucket;
     this.prefix = resolve(SETTINGS.s3Prefix, options.prefix, env);
     const endpoint = resolve(SETTINGS.s3Endpoint, options.endpoint, env);
+    const timeoutMs = resolve(SETTINGS.storageTimeoutMs, options.retry?.timeoutMs, env);
     const region = resolve(SETTINGS.s3Region, options.region, env) ?? (env ?? process.env).AWS_REGION ?? (endpoint ? 'us-east-1' : undefined);
     this.clientConfig = {
       endpoint,
@@ -86,16 +87,19 @@ export class S3Storage implements SessionStorage, SessionReader {
       credentials: options.credentials,
       // Our own retry + spool sits above; keep the client's quick so an outage is seen fast.
       maxAttempts: 2,
-      requestHandler: { connectionTimeout: 3000, requestTimeout: 15_000 },
+      // The handler's requestTimeout only warns unless throwOnRequestTimeout is set (checked with
+      // @smithy/node-http-handler 4.x): with it, a request that gets no answer is destroyed and
+      // fails. The per-call deadline below (an AbortSignal on every send) bounds the whole write.
+      requestHandler: { connectionTimeout: 3000, requestTimeout: timeoutMs > 0 ? timeoutMs : 15_000, throwOnRequestTimeout: true },
     };
     if (options.client) this.#client = Promise.resolve(options.client);
     const spoolDir = s3SpoolDir(options);
     const direct: SessionStorage = {
-      putSession: (s) => this.putDirect(s),
-      getSessionVersioned: (id) => this.getVersionedDirect(id),
-      putSessionConditional: (s, c) => this.putConditionalDirect(s, c),
+      putSession: (s, o) => this.putDirect(s, o?.signal),
+      getSessionVersioned: (id, o) => this.getVersionedDirect(id, o?.signal),
+      putSessionConditional: (s, c, o) => this.putConditionalDirect(s, c, o?.signal),
     };
-    this.reliable = new ReliableStorage(direct, (s) => sessionKey(this.prefix, s), spoolDir, options.retry);
+    this.reliable = new ReliableStorage(direct, (s) => sessionKey(this.prefix, s), spoolDir, { ...options.retry, timeoutMs });
   }
 
   /**
@@ -159,32 +163,31 @@ export class S3Storage implements SessionStorage, SessionReader {
   }
 
   /** One attempt at writing the document and its index entry (no retry, no spool). */
-  async putDirect(session: Session): Promise<string> {
+  async putDirect(session: Session, signal?: AbortSignal): Promise<string> {
     const { DeleteObjectCommand, PutObjectCommand } = await loadS3Sdk();
     const client = await this.getClient();
     const key = sessionKey(this.prefix, session);
     const idxKey = indexKey(this.prefix, session.id);
     if (session.revision > 1) {
-      const previous = await this.getJson<SessionIndexEntry>(idxKey);
-      if (previous && previous.key !== key) await client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: previous.key }));
+      const previous = await this.getJson<SessionIndexEntry>(idxKey, signal);
+      if (previous && previous.key !== key) await client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: previous.key }), { abortSignal: signal });
     }
-    await client.send(
-      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(session, null, 2) + '\n', ContentType: JSON_TYPE }),
-    );
+    await client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(session, null, 2) + '\n', ContentType: JSON_TYPE }), { abortSignal: signal });
     await client.send(
       new PutObjectCommand({ Bucket: this.bucket, Key: idxKey, Body: JSON.stringify(toIndexEntry(session, key)) + '\n', ContentType: JSON_TYPE }),
+      { abortSignal: signal },
     );
     return key;
   }
 
   /** One read of the document and its ETag (no retry). */
-  async getVersionedDirect(id: string): Promise<VersionedSession | undefined> {
+  async getVersionedDirect(id: string, signal?: AbortSignal): Promise<VersionedSession | undefined> {
     const { GetObjectCommand } = await loadS3Sdk();
     const client = await this.getClient();
-    const entry = await this.getJson<SessionIndexEntry>(indexKey(this.prefix, id));
+    const entry = await this.getJson<SessionIndexEntry>(indexKey(this.prefix, id), signal);
     if (!entry) return undefined;
     try {
-      const res = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key: entry.key }));
+      const res = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key: entry.key }), { abortSignal: signal });
       const body = await res.Body?.transformToString('utf8');
       if (!body || !res.ETag) return undefined;
       return { session: JSON.parse(body) as Session, etag: packEtag(entry.key, res.ETag) };
@@ -201,7 +204,7 @@ export class S3Storage implements SessionStorage, SessionReader {
    * the document, but only one with the index entry; the other removes its document and fails
    * the precondition, so it re-reads the winner's and merges into it.
    */
-  async putConditionalDirect(session: Session, condition: WriteCondition): Promise<ConditionalWriteResult> {
+  async putConditionalDirect(session: Session, condition: WriteCondition, signal?: AbortSignal): Promise<ConditionalWriteResult> {
     const { DeleteObjectCommand, PutObjectCommand } = await loadS3Sdk();
     const client = await this.getClient();
     const idxKey = indexKey(this.prefix, session.id);
@@ -220,6 +223,7 @@ export class S3Storage implements SessionStorage, SessionReader {
           ContentType: JSON_TYPE,
           ...(token ? { IfMatch: token.tag } : { IfNoneMatch: '*' }),
         }),
+        { abortSignal: signal },
       );
       etag = res.ETag;
     } catch (err) {
@@ -229,25 +233,23 @@ export class S3Storage implements SessionStorage, SessionReader {
     }
     const entry = JSON.stringify(toIndexEntry(session, key)) + '\n';
     const putEntry = (conditional: boolean) =>
-      client.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key: idxKey, Body: entry, ContentType: JSON_TYPE, ...(conditional ? { IfNoneMatch: '*' } : {}) }),
-      );
+      client.send(new PutObjectCommand({ Bucket: this.bucket, Key: idxKey, Body: entry, ContentType: JSON_TYPE, ...(conditional ? { IfNoneMatch: '*' } : {}) }), { abortSignal: signal });
     if (!creating) await putEntry(false);
     else {
       try {
         await putEntry(true);
       } catch (err) {
         if (!isConditionFailure(err)) throw err;
-        const existing = await this.getJson<SessionIndexEntry>(idxKey);
-        if (existing && existing.key !== key && (await this.getJson<unknown>(existing.key)) !== undefined) {
-          await client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+        const existing = await this.getJson<SessionIndexEntry>(idxKey, signal);
+        if (existing && existing.key !== key && (await this.getJson<unknown>(existing.key, signal)) !== undefined) {
+          await client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: signal });
           throw new PreconditionFailedError(`session ${session.id} was created by another writer`);
         }
         await putEntry(false); // the entry names this document already, or a document that is gone
       }
     }
     if (!etag) throw new Error(`ams-otel: the S3 server returned no ETag for ${key}`);
-    await this.settleIndex(idxKey, key, etag);
+    await this.settleIndex(idxKey, key, etag, signal);
     return { key, etag: packEtag(key, etag) };
   }
 
@@ -257,19 +259,20 @@ export class S3Storage implements SessionStorage, SessionReader {
    * document's ETag is checked: still ours, then any later writer writes its entry after ours; not
    * ours, then the entry is written again from the current document (a few rounds at most).
    */
-  private async settleIndex(idxKey: string, key: string, written: string): Promise<void> {
+  private async settleIndex(idxKey: string, key: string, written: string, signal?: AbortSignal): Promise<void> {
     const { GetObjectCommand, HeadObjectCommand, PutObjectCommand } = await loadS3Sdk();
     const client = await this.getClient();
     let mine = written;
     for (let round = 0; round < 3; round++) {
-      const head = await client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      const head = await client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: signal });
       if (!head.ETag || head.ETag === mine) return;
-      const res = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const res = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: signal });
       const body = await res.Body?.transformToString('utf8');
       if (!body || !res.ETag) return;
       const current = JSON.parse(body) as Session;
       await client.send(
         new PutObjectCommand({ Bucket: this.bucket, Key: idxKey, Body: JSON.stringify(toIndexEntry(current, key)) + '\n', ContentType: JSON_TYPE }),
+        { abortSignal: signal },
       );
       mine = res.ETag;
     }
@@ -302,11 +305,11 @@ export class S3Storage implements SessionStorage, SessionReader {
     return entry ? this.getJson<Session>(entry.key) : undefined;
   }
 
-  private async getJson<T>(key: string): Promise<T | undefined> {
+  private async getJson<T>(key: string, signal?: AbortSignal): Promise<T | undefined> {
     const { GetObjectCommand } = await loadS3Sdk();
     const client = await this.getClient();
     try {
-      const res = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const res = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: signal });
       const body = await res.Body?.transformToString('utf8');
       return body ? (JSON.parse(body) as T) : undefined;
     } catch (err) {

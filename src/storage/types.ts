@@ -7,8 +7,13 @@ import type { ConditionalWriteResult, VersionedSession, WriteCondition } from '.
  * processor still catches and reports anything they do throw.
  */
 export interface SessionStorage {
-  /** Writes the full document and its index entry; resolves to the full document's key. */
-  putSession(session: Session): Promise<string>;
+  /**
+   * Writes the full document and its index entry; resolves to the full document's key.
+   * `options.signal` aborts when the caller's deadline (AMS_STORAGE_TIMEOUT_MS) has passed and the
+   * write is abandoned: a storage that stops then (and writes nothing more) never lands an old
+   * revision late; one that ignores it is still bounded (docs/storage.md, "Deadlines").
+   */
+  putSession(session: Session, options?: StorageCallOptions): Promise<string>;
   /**
    * Optional, together with putSessionConditional (see conditional.ts and docs/storage.md): the
    * stored document of a session id with its opaque version token, or undefined when none exists.
@@ -16,18 +21,23 @@ export interface SessionStorage {
    * condition, retried on PreconditionFailedError. Without them it merges only with what it wrote
    * itself, and two writers of one such session get last-writer-wins.
    */
-  getSessionVersioned?(id: string): Promise<VersionedSession | undefined>;
+  getSessionVersioned?(id: string, options?: StorageCallOptions): Promise<VersionedSession | undefined>;
   /**
    * Optional: writes the document and its index entry only if the condition holds (`ifMatch`: the
    * stored version is still that token; `ifNoneMatch: '*'`: nothing is stored for the id), else
    * rejects with PreconditionFailedError and writes nothing. Atomic against other writers,
    * including other processes and hosts sharing the storage.
    */
-  putSessionConditional?(session: Session, condition: WriteCondition): Promise<ConditionalWriteResult>;
+  putSessionConditional?(session: Session, condition: WriteCondition, options?: StorageCallOptions): Promise<ConditionalWriteResult>;
   /** Optional: wait for retries / spooled writes. Called by the processor's forceFlush. */
   flush?(): Promise<void>;
   /** Optional: stop timers and release resources. Called by the processor's shutdown. */
   close?(): Promise<void>;
+}
+
+/** What a storage call may be given: the signal that aborts when the caller stops waiting for it. */
+export interface StorageCallOptions {
+  signal?: AbortSignal;
 }
 
 /** The read side, for the CLI, the viewer and the query API. LocalStorage and S3Storage have it. */

@@ -15,6 +15,11 @@
  *   in-process hot path, is written directly, with no read.
  * - Our own I/O runs under suppressTracing; nothing throws to the caller; failures are counted
  *   and reported through diag / the global error handler.
+ * - Deadlines: a call to a storage without a spool of its own (a custom storage, LocalStorage)
+ *   that misses storageTimeoutMs is abandoned (its AbortSignal fires) and the session spooled, as
+ *   is one that fails with a disk error (ENOSPC, EIO, ...); the spool's replay retries it while
+ *   running. shutdown() finishes within shutdownTimeoutMs whatever the storage does: what is not
+ *   written by then is spooled (docs/storage.md, "Deadlines and shutdown").
  */
 import { context, diag } from '@opentelemetry/api';
 import type { DiagLogger } from '@opentelemetry/api';
@@ -39,8 +44,7 @@ import type { Session } from '../session/types.js';
 import { canWriteConditionally, isPreconditionFailed } from '../storage/conditional.js';
 import { sessionKey } from '../storage/keys.js';
 import { mergeAndWrite } from '../storage/merge-write.js';
-import { canSpool, ReliableStorage } from '../storage/reliable.js';
-import type { SpoolingStorage } from '../storage/reliable.js';
+import { canSpool, ReliableStorage, StorageTimeoutError } from '../storage/reliable.js';
 import type { SessionStorage } from '../storage/types.js';
 import { DEFAULT_LIMITS } from './defaults.js';
 import type { SessionWriterOptions, SessionWriterStats, SessionWrittenEvent, WriteOutcome } from './types.js';
@@ -68,8 +72,24 @@ const MERGE_CACHE_SIZE = 256;
 interface Task {
   batch: SessionBatch;
   ctx: WriteContext;
+  /** Idempotent: the first outcome counts (shutdown may spool a task whose write is still hanging). */
   done(outcome: WriteOutcome): void;
+  finished?: boolean;
 }
+
+/** A task being written: its session once assembled, and the write itself. */
+interface ActiveWrite {
+  session?: Session;
+  write: Promise<void>;
+}
+
+/** Errors of a storage that a later try may not get: the session is spooled, not failed. */
+const SPOOLABLE_CODES = new Set(['ENOSPC', 'EIO', 'EDQUOT', 'EROFS', 'EAGAIN', 'EBUSY', 'EMFILE', 'ENFILE', 'ETIMEDOUT']);
+
+/** Of a shutdown bound: writes until this share, spooling what is left until the next, closing until the last. */
+const SHUTDOWN_WRITE_SHARE = 0.6;
+const SHUTDOWN_SPOOL_SHARE = 0.85;
+const SHUTDOWN_CLOSE_SHARE = 0.95;
 
 export class SessionWriter {
   readonly storage: SessionStorage;
@@ -79,6 +99,14 @@ export class SessionWriter {
   private readonly maxConcurrentWrites: number;
   private readonly maxPendingWrites: number;
   readonly flushTimeoutMs: number;
+  readonly storageTimeoutMs: number;
+  readonly shutdownTimeoutMs: number;
+  /** Set by shutdown() once writes are past their share: everything left goes to the spool. */
+  private closing = false;
+  /** Tasks being written, with their session once assembled (what shutdown spools if they hang). */
+  private readonly active = new Map<Task, ActiveWrite>();
+  /** Calls to the storage in flight under the writer's deadline (aborted by shutdown). */
+  private readonly calls = new Set<AbortController>();
   private readonly queue: Task[] = [];
   private readonly writing = new Set<Promise<void>>();
   /** Overflow being assembled and spooled (not counted against maxPendingWrites). */
@@ -93,7 +121,7 @@ export class SessionWriter {
   private readonly merged = new Map<string, CachedDocument>();
   /** Read-merge-writes of one document id run one after the other (traces are chained apart). */
   private readonly mergeChains = new Map<string, Promise<unknown>>();
-  private overflow?: SpoolingStorage;
+  private overflow?: ReliableStorage;
   private readonly counters = { sessionsWritten: 0, sessionsSpooled: 0, sessionsSkippedNotGenAi: 0, sessionsDropped: 0, writeFailures: 0, timedOutWrites: 0 };
 
   constructor(private readonly options: SessionWriterOptions) {
@@ -105,6 +133,8 @@ export class SessionWriter {
     this.maxConcurrentWrites = Math.max(1, options.maxConcurrentWrites ?? DEFAULT_LIMITS.maxConcurrentWrites);
     this.maxPendingWrites = Math.max(0, options.maxPendingWrites ?? DEFAULT_LIMITS.maxPendingWrites);
     this.flushTimeoutMs = resolve(SETTINGS.flushTimeoutMs, options.flushTimeoutMs, env);
+    this.storageTimeoutMs = resolve(SETTINGS.storageTimeoutMs, options.storageTimeoutMs, env);
+    this.shutdownTimeoutMs = resolve(SETTINGS.shutdownTimeoutMs, options.shutdownTimeoutMs, env);
     // Sessions an earlier process spooled for this storage are replayed now, not at the next overflow.
     if (!canSpool(this.storage)) {
       const dir = this.spoolDir();
@@ -117,9 +147,17 @@ export class SessionWriter {
    * stored, spooled, skipped or failed (the receiver releases its write-ahead log on that).
    */
   write(batch: SessionBatch, ctx: WriteContext = {}): Promise<WriteOutcome> {
-    let done!: (o: WriteOutcome) => void;
-    const result = new Promise<WriteOutcome>((r) => (done = r));
-    const task: Task = { batch, ctx, done };
+    let resolveResult!: (o: WriteOutcome) => void;
+    const result = new Promise<WriteOutcome>((r) => (resolveResult = r));
+    const task: Task = {
+      batch,
+      ctx,
+      done: (o) => {
+        if (task.finished) return;
+        task.finished = true;
+        resolveResult(o);
+      },
+    };
     const id = batch.sessionId;
     const prev = this.chains.get(id);
     if (prev) {
@@ -138,7 +176,7 @@ export class SessionWriter {
 
   /** Queues the task, or spools it when the queue is full. */
   private admit(task: Task): void {
-    if (this.queue.length < this.maxPendingWrites && !this.followsSpool(task.batch.sessionId)) {
+    if (!this.closing && this.queue.length < this.maxPendingWrites && !this.followsSpool(task.batch.sessionId)) {
       this.queue.push(task);
       this.pump();
     } else {
@@ -148,7 +186,7 @@ export class SessionWriter {
   }
 
   private pump(): void {
-    while (this.writing.size < this.maxConcurrentWrites && this.queue.length) {
+    while (!this.closing && this.writing.size < this.maxConcurrentWrites && this.queue.length) {
       const task = this.queue.shift()!;
       const p = this.run(task).finally(() => {
         this.writing.delete(p);
@@ -178,10 +216,22 @@ export class SessionWriter {
   }
 
   private async run(task: Task): Promise<void> {
+    const entry: ActiveWrite = { write: Promise.resolve() };
+    this.active.set(task, entry);
+    try {
+      entry.write = this.runTask(task, entry);
+      await entry.write;
+    } finally {
+      this.active.delete(task);
+    }
+  }
+
+  private async runTask(task: Task, entry: ActiveWrite): Promise<void> {
     let outcome: WriteOutcome = 'failed';
     let session: Session | undefined;
     try {
       session = this.assemble(task.batch);
+      entry.session = session;
     } catch (err) {
       // Retrying cannot help a batch the assembler (or privacy) refuses.
       this.counters.writeFailures++;
@@ -202,16 +252,32 @@ export class SessionWriter {
       const s = session;
       if (this.spansTraces(s)) {
         const result = await context.with(suppressTracing(context.active()), () => this.mergeInto(s));
+        if (task.finished) return; // shutdown spooled it meanwhile
         outcome = result.outcome;
         if (outcome === 'spooled') this.counters.sessionsSpooled++;
         else this.counters.sessionsWritten++;
         this.written(task, result.session, result.key, outcome === 'spooled');
         return;
       }
-      const key = await context.with(suppressTracing(context.active()), () => this.storage.putSession(s));
-      this.counters.sessionsWritten++;
-      outcome = 'written';
-      this.written(task, s, key, false);
+      let key: string;
+      let spooled = false;
+      if (this.mustSpool(s.id)) {
+        key = await this.spoolFailed(s, undefined);
+        spooled = true;
+      } else {
+        try {
+          key = await context.with(suppressTracing(context.active()), () => this.call(s.id, (signal) => this.storage.putSession(s, { signal })));
+        } catch (err) {
+          if (!this.spoolable(err)) throw err;
+          key = await this.spoolFailed(s, err);
+          spooled = true;
+        }
+      }
+      if (task.finished) return; // shutdown spooled it meanwhile
+      if (spooled) this.counters.sessionsSpooled++;
+      else this.counters.sessionsWritten++;
+      outcome = spooled ? 'spooled' : 'written';
+      this.written(task, s, key, spooled);
     } catch (err) {
       this.counters.writeFailures++;
       report(err);
@@ -295,18 +361,36 @@ export class SessionWriter {
       // Last writer wins between writers; within this one, every trace is kept.
       const doc = mergeSessions(cached?.session, session);
       if (cached && doc === cached.session) return { session: doc, key: this.keyOf(doc), outcome: 'written' };
-      const key = await storage.putSession(doc);
+      if (this.mustSpool(id)) {
+        this.merged.delete(id);
+        return { session, key: await this.spoolFailed(session, undefined), outcome: 'spooled' };
+      }
+      let key: string;
+      try {
+        key = await this.call(id, (signal) => storage.putSession(doc, { signal }));
+      } catch (err) {
+        if (!this.spoolable(err)) throw err;
+        // The spool merges it with whatever else of this session waits there; the cache is dropped
+        // so the next trace does not build on a document that was never stored.
+        this.merged.delete(id);
+        return { session: doc, key: await this.spoolFailed(doc, err), outcome: 'spooled' };
+      }
       this.remember(id, { session: doc });
       return { session: doc, key, outcome: 'written' };
     }
+    if (this.mustSpool(id)) {
+      this.merged.delete(id);
+      return { session, key: await this.spoolFailed(session, undefined), outcome: 'spooled' };
+    }
     try {
       const base = cached?.etag !== undefined ? { session: cached.session, etag: cached.etag } : undefined;
-      const result = await mergeAndWrite(storage, session, { base });
+      const result = await this.call(id, (signal) => mergeAndWrite(storage, session, { base, signal }));
       this.remember(id, { session: result.session, etag: result.etag });
       if (result.conflicts) this.log.debug(`session ${id}: ${result.conflicts} conditional write(s) lost to another writer; merged again`);
       return { session: result.session, key: result.key ?? this.keyOf(result.session), outcome: 'written' };
     } catch (err) {
       this.merged.delete(id);
+      if (this.spoolable(err)) return { session, key: await this.spoolFailed(session, err), outcome: 'spooled' };
       if (!isPreconditionFailed(err) && !canSpool(storage)) throw err;
       // Storage down, or conflicts past the retries: the spool's replay merges it on condition.
       const target = canSpool(storage) ? storage : this.overflowSpool();
@@ -315,6 +399,85 @@ export class SessionWriter {
       this.log.warn(`session ${id}: could not merge now (${String((err as Error)?.message ?? err)}); spooled, merged on replay`);
       return { session, key, outcome: 'spooled' };
     }
+  }
+
+  /**
+   * One call to the storage. A storage with a spool of its own (S3Storage) bounds its calls itself;
+   * any other gets storageTimeoutMs: past it the signal aborts, the call is abandoned (the overflow
+   * spool holds its session id until it settles, so a late landing cannot overwrite a newer
+   * revision) and a StorageTimeoutError is thrown (the caller spools the session).
+   */
+  private call<T>(id: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const ms = this.storageTimeoutMs;
+    const ac = new AbortController();
+    let p: Promise<T>;
+    try {
+      p = Promise.resolve(fn(ac.signal));
+    } catch (err) {
+      p = Promise.reject(err);
+    }
+    if (canSpool(this.storage) || !(ms > 0 && Number.isFinite(ms))) return p;
+    this.calls.add(ac);
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.calls.delete(ac);
+        const err = new StorageTimeoutError(ms);
+        ac.abort(err);
+        this.overflowSpool().abandon(p, id);
+        reject(err);
+      }, ms);
+      timer.unref();
+      p.then(
+        (v) => {
+          clearTimeout(timer);
+          this.calls.delete(ac);
+          resolve(v);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          this.calls.delete(ac);
+          reject(err);
+        },
+      );
+    });
+  }
+
+  /** A failure worth spooling for: the deadline, or a disk error a later try may not get. */
+  private spoolable(err: unknown): boolean {
+    if (canSpool(this.storage)) return false;
+    if (err instanceof StorageTimeoutError) return true;
+    const code = (err as NodeJS.ErrnoException | undefined)?.code;
+    return typeof code === 'string' && SPOOLABLE_CODES.has(code);
+  }
+
+  /**
+   * True when a session should skip the storage and go to the overflow spool: the storage is
+   * failing now (the replay probes it), or an earlier write of this session is still hanging.
+   */
+  private mustSpool(id: string): boolean {
+    const o = this.overflow;
+    if (!o || canSpool(this.storage)) return false;
+    return o.stats().failing || o.held(id);
+  }
+
+  /** Spools a session the storage could not take now; the overflow spool's replay retries it while running. */
+  private async spoolFailed(session: Session, err: unknown): Promise<string> {
+    const spool = this.overflowSpool();
+    const wasFailing = spool.stats().failing;
+    const key = await spool.spoolSession(session);
+    if (err !== undefined) spool.markFailing();
+    this.spooledIds.add(session.id);
+    if (err !== undefined && !wasFailing) {
+      this.log.warn(`storage write failed (${String((err as Error)?.message ?? err)}); session ${session.id} spooled to ${spool.spoolDir}, retried in the background`);
+    }
+    return key;
+  }
+
+  /** 1 while the storage is failing and sessions go to the spool (the spool's replay probes it). */
+  private storageFailing(): number {
+    const target = canSpool(this.storage) ? this.storage : this.overflow;
+    const st = (target as { stats?: () => { failing?: boolean } } | undefined)?.stats?.();
+    return st?.failing ? 1 : 0;
   }
 
   private remember(id: string, doc: CachedDocument): void {
@@ -374,32 +537,35 @@ export class SessionWriter {
     return path.join(base, `writer-${id}${this.options.spoolName ? `-${this.options.spoolName}` : ''}`);
   }
 
-  private overflowSpool(): SpoolingStorage {
+  private overflowSpool(): ReliableStorage {
     if (!this.overflow) {
       const storage = this.storage;
       const quiet = <T>(fn: () => Promise<T>): Promise<T> => context.with(suppressTracing(context.active()), fn);
-      const direct: SessionStorage = { putSession: (s) => quiet(() => storage.putSession(s)) };
+      const direct: SessionStorage = { putSession: (s, o) => quiet(() => storage.putSession(s, o)) };
       // The replay merges into what is stored (never over a newer revision) when the storage can tell.
       if (canWriteConditionally(storage)) {
-        direct.getSessionVersioned = (id) => quiet(() => storage.getSessionVersioned(id));
-        direct.putSessionConditional = (s, c) => quiet(() => storage.putSessionConditional(s, c));
+        direct.getSessionVersioned = (id, o) => quiet(() => storage.getSessionVersioned(id, o));
+        direct.putSessionConditional = (s, c, o) => quiet(() => storage.putSessionConditional(s, c, o));
       }
       const reader = storage as { getSession?: (id: string) => Promise<Session | undefined> };
       if (typeof reader.getSession === 'function') {
         const getSession = reader.getSession.bind(storage);
         Object.assign(direct, { getSession: (id: string) => quiet(() => getSession(id)) });
       }
-      this.overflow = new ReliableStorage(direct, (s) => this.keyOf(s), this.spoolDir()!);
+      this.overflow = new ReliableStorage(direct, (s) => this.keyOf(s), this.spoolDir()!, { timeoutMs: this.storageTimeoutMs });
     }
     return this.overflow;
   }
 
   stats(): SessionWriterStats {
-    return { ...this.counters, pendingWrites: this.pending() };
+    return { ...this.counters, pendingWrites: this.pending(), storageFailing: this.storageFailing() };
   }
 
   private pending(): number {
-    return this.queue.length + this.writing.size + this.spooling.size + this.waiting;
+    // A write shutdown spooled while it still hangs is done (its task finished), not pending.
+    let writing = 0;
+    for (const task of this.active.keys()) if (!task.finished) writing++;
+    return this.queue.length + writing + this.spooling.size + this.waiting;
   }
 
   /** Waits for every write started or queued so far (no deadline: see flush()). */
@@ -433,6 +599,80 @@ export class SessionWriter {
   /** Stops the overflow spool's replay timer (storage itself is closed by its owner). */
   async close(): Promise<void> {
     await this.overflow?.close?.();
+  }
+
+  /**
+   * Writes everything pending and closes, within shutdownTimeoutMs whatever the storage does:
+   * writes get the first 60% of it; then what is left (queued, being written, waiting for an
+   * earlier revision) is spooled to local disk (replayed by the next writer of this storage) and
+   * the storage's calls in flight are aborted; `closeStorage` (the owner's close) and the overflow
+   * spool's close get what remains. Resolves true when nothing had to be given up. Never rejects.
+   */
+  async shutdown(closeStorage?: () => Promise<void>): Promise<boolean> {
+    const bound = this.shutdownTimeoutMs;
+    const start = Date.now();
+    const until = (share: number): number => Math.max(1, Math.floor(bound * share) - (Date.now() - start));
+    let ok = await withDeadline(until(SHUTDOWN_WRITE_SHARE), () => this.settle(), () => undefined);
+    if (!ok) {
+      const left = this.pending();
+      this.log.warn(`shutdown: storage has not taken ${left} session(s) after ${Math.floor(bound * SHUTDOWN_WRITE_SHARE)} ms; spooling them to local disk (replayed on the next start)`);
+      ok = await withDeadline(until(SHUTDOWN_SPOOL_SHARE), () => this.spoolPending(), () => {
+        const pending = this.pending();
+        this.counters.timedOutWrites += pending;
+        this.log.error(`shutdown gave up after ${bound} ms (shutdownTimeoutMs): ${pending} session write(s) neither written nor spooled`);
+      });
+    }
+    this.closing = true;
+    for (const ac of this.calls) ac.abort(new Error('ams-otel: writer shut down'));
+    this.calls.clear();
+    await withDeadline(
+      until(SHUTDOWN_CLOSE_SHARE),
+      async () => {
+        await closeStorage?.();
+        await this.close();
+      },
+      () => this.log.error(`shutdown: closing the storage did not finish within ${bound} ms (shutdownTimeoutMs)`),
+    );
+    return ok;
+  }
+
+  /** Shutdown's second phase: everything not yet written goes to the spool instead. */
+  private async spoolPending(): Promise<void> {
+    this.closing = true;
+    for (;;) {
+      const work: Array<Promise<unknown>> = [];
+      for (const task of this.queue.splice(0)) {
+        const p = this.spool(task).finally(() => this.spooling.delete(p));
+        this.spooling.add(p);
+      }
+      for (const [task, entry] of this.active) {
+        if (task.finished || !entry.session) continue;
+        work.push(this.spoolHanging(task, entry.session, entry.write));
+      }
+      await Promise.allSettled([...work, ...this.spooling]);
+      // Tasks that waited for an earlier revision of their session are admitted (to the spool) now.
+      await new Promise<void>((r) => setImmediate(r));
+      const hanging = [...this.active.entries()].some(([t, e]) => !t.finished && e.session !== undefined);
+      if (!this.queue.length && !this.spooling.size && !this.waiting && !hanging) return;
+    }
+  }
+
+  /** A write still hanging at shutdown: its session goes to the spool, and the task is done as spooled. */
+  private async spoolHanging(task: Task, session: Session, write: Promise<void>): Promise<void> {
+    try {
+      const target = canSpool(this.storage) ? this.storage : this.overflowSpool();
+      if (!canSpool(this.storage)) this.overflowSpool().abandon(write, session.id);
+      const key = await target.spoolSession(session);
+      if (task.finished) return;
+      this.counters.sessionsSpooled++;
+      this.written(task, session, key, true);
+      task.done('spooled');
+    } catch (err) {
+      if (task.finished) return;
+      this.counters.sessionsDropped++;
+      this.log.error(`shutdown: session ${session.id} neither written nor spooled (${String((err as Error)?.message ?? err)})`);
+      task.done('dropped');
+    }
   }
 }
 

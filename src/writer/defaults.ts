@@ -32,6 +32,17 @@ export const DEFAULT_LIMITS = {
   maxConcurrentWrites: 16,
   /** forceFlush()/shutdown() give up after this long (the SDK's default export timeout, 30 s). */
   flushTimeoutMs: 30_000,
+  /**
+   * One storage call (a session write: for S3 a few requests) is abandoned after this long, S3
+   * requests aborted; the write is retried, then spooled. S3 answers in tens of ms; 10 s is a
+   * stall, not a slow day.
+   */
+  storageTimeoutMs: 10_000,
+  /**
+   * shutdown() (processor) and stop / SIGTERM (receiver) finish within this whatever the storage
+   * does: writes get most of it, what is left is spooled in the rest (docs/storage.md).
+   */
+  shutdownTimeoutMs: 10_000,
 } as const;
 
 /**

@@ -15,6 +15,18 @@ export interface SessionWriterLimits {
    * is logged and counted (stats().timedOutWrites). Env `AMS_FLUSH_TIMEOUT_MS`; default 30,000.
    */
   flushTimeoutMs?: number;
+  /**
+   * Deadline of one call to a storage without a spool of its own (a custom storage, LocalStorage):
+   * a write that misses it is abandoned and its session spooled, replayed later. Env
+   * `AMS_STORAGE_TIMEOUT_MS`; default 10,000; 0 waits forever. (S3Storage has its own, from the same setting.)
+   */
+  storageTimeoutMs?: number;
+  /**
+   * shutdown() (processor) and stop / SIGTERM (receiver) finish within this whatever the storage
+   * does; what is not written by then is spooled and replayed on the next start. Env
+   * `AMS_SHUTDOWN_TIMEOUT_MS`; default 10,000.
+   */
+  shutdownTimeoutMs?: number;
   /** Called once per session written (or handed to the spool, `spooled: true`). Must not throw; if it does, it is reported. */
   onSessionWritten?(event: SessionWrittenEvent): void;
 }
@@ -60,7 +72,7 @@ export interface SessionWrittenEvent {
 export interface SessionWriterStats {
   /** Sessions handed to storage (including ones its own retry spooled during an outage). */
   sessionsWritten: number;
-  /** Sessions sent to the local spool because the write queue was full; they are written later. */
+  /** Sessions sent to the local spool (queue full, a write past its deadline or a disk error, shutdown); they are written later. */
   sessionsSpooled: number;
   /** Traces without any gen_ai.* span: not agent sessions, not written. */
   sessionsSkippedNotGenAi: number;
@@ -72,6 +84,12 @@ export interface SessionWriterStats {
   pendingWrites: number;
   /** Sessions still pending when a forceFlush()/shutdown() deadline passed (summed over deadlines). */
   timedOutWrites: number;
+  /**
+   * 1 while the storage is failing (a write missed its deadline or hit a disk error) and sessions
+   * go to the local spool, whose replay retries them; 0 once it takes writes again. The
+   * receiver sums it over its shards and reports a degraded store on GET /ready.
+   */
+  storageFailing: number;
 }
 
 /**
