@@ -8,7 +8,8 @@
  *   GET  /ready       200 when accepting spans; 503 while starting (WAL replay), full or stopping
  *
  * Order of checks on POST (cheap first, body last): 503 stopping/starting -> 401 token -> 415
- * content type / encoding -> 413 size (declared, received, decompressed) -> 400 malformed ->
+ * content type / encoding -> 413 size (declared, received, decompressed) -> 400 JSON nested past
+ * MAX_JSON_DEPTH (a byte scan, before any parse) -> 400 malformed ->
  * 503 full -> WAL -> 200 (with partial_success when spans or log records were not kept).
  */
 import http from 'node:http';
@@ -27,6 +28,7 @@ import { bearerChecker } from './http/auth.js';
 import { contentEncodingOf, decompress, readRawBody } from './http/body.js';
 import type { BodyLimits } from './http/body.js';
 import { ENCODING_LOCAL, HttpError, errorMiddleware } from './http/errors.js';
+import { checkJsonDepth } from './http/json-depth.js';
 import { CONTENT_TYPE, encodeResponse } from './otlp/codec.js';
 import type { OtlpEncoding, OtlpSignal } from './otlp/codec.js';
 import { resolveReceiverOptions } from './options.js';
@@ -187,6 +189,8 @@ export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
         const bodyEncoding = contentEncodingOf(req);
         const raw = await readRawBody(req, limits);
         const body = await decompress(raw, bodyEncoding, limits);
+        // Before any parser sees it (here, the split by trace, a worker): 400 on hostile nesting.
+        if (encoding === 'json') checkJsonDepth(body);
         const partial =
           signal === 'metrics' ? pipeline.acceptMetrics(body, encoding) : await pipeline.acceptBody(body, raw, encoding, walFlags(encoding, bodyEncoding, signal));
         res.status(200).type(CONTENT_TYPE[encoding]).send(encodeResponse(encoding, partial, signal));
