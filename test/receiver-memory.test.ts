@@ -5,18 +5,40 @@
  * connection count is capped; an attribute named `__proto__` survives. Real loopback HTTP, real
  * LocalStorage in a temp folder.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { context, trace } from '@opentelemetry/api';
+import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReceiver } from '../receiver/index.js';
 import type { ReceiverApp } from '../receiver/index.js';
 import { jsonDepth, MAX_JSON_DEPTH } from '../receiver/http/json-depth.js';
+import { decodeTraceRequest } from '../receiver/otlp/codec.js';
+import { shardOfTraceIdHex, splitJsonByTrace, splitJsonParsed } from '../receiver/otlp/split.js';
+import { splitJsonRaw } from '../receiver/otlp/split-json.js';
+import type { SpanRecord } from '../src/spans/record.js';
+import * as sc from '../src/spans/semconv.js';
 import { LocalStorage } from '../src/storage/local.js';
+import { emitAgentTrace, providerWith } from './fixtures/otlp/agent-trace.js';
 import { post } from './fixtures/otlp/http.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
+
+/** Finished spans of `n` agent runs (distinct trace ids). */
+async function manyRuns(n: number, options: { rounds?: number } = {}): Promise<ReadableSpan[]> {
+  const exporter = new InMemorySpanExporter();
+  const provider = providerWith(new SimpleSpanProcessor(exporter));
+  const tracer = provider.getTracer('ams-otel-test', '1.2.3');
+  for (let i = 0; i < n; i++) emitAgentTrace(tracer, { startMs: 1_780_000_000_000 + i * 1000, ...options });
+  await provider.forceFlush();
+  const spans = exporter.getFinishedSpans().slice();
+  await provider.shutdown();
+  return spans;
+}
 
 describe('JSON nesting depth is checked before parsing', () => {
   it('counts [ and { outside strings only', () => {
@@ -64,5 +86,97 @@ describe('JSON nesting depth is checked before parsing', () => {
       // Logs and metrics take the same check.
       for (const path of ['/v1/logs', '/v1/metrics']) expect((await post(`${url}${path}`, deep, JSON_HEADERS)).status).toBe(400);
     });
+  });
+});
+
+describe('an OTLP/JSON body is parsed once: the split by trace cuts its bytes', () => {
+  const byId = (records: SpanRecord[]): SpanRecord[] => [...records].sort((a, b) => (a.spanId < b.spanId ? -1 : 1));
+
+  it.each([
+    ['the OTLP exporter JSON of 12 runs', async () => Buffer.from(JsonTraceSerializer.serializeRequest(await manyRuns(12))!)],
+    ['Claude Code recorded traces (pretty-printed, with _meta)', async () => readFileSync('test/fixtures/claude-code/traces.json')],
+  ])('%s: parts cut from the bytes decode to exactly the records of the whole', async (_name, make) => {
+    const body = await make();
+    const whole = decodeTraceRequest(body, 'json').records;
+    // Count the parses the split does: none.
+    const parse = JSON.parse;
+    let parses = 0;
+    JSON.parse = ((...args: Parameters<typeof JSON.parse>) => (parses++, parse(...args))) as typeof JSON.parse;
+    let parts: Array<Uint8Array | undefined>;
+    try {
+      parts = splitJsonByTrace(body, 3);
+    } finally {
+      JSON.parse = parse;
+    }
+    expect(parses).toBe(0);
+    const fromParts = parts.flatMap((p, shard) =>
+      p ? decodeTraceRequest(Buffer.from(p), 'json').records.map((r) => (expect(shardOfTraceIdHex(r.traceId, 3)).toBe(shard), r)) : [],
+    );
+    expect(byId(fromParts)).toEqual(byId(whole));
+  });
+
+  it('what the byte walk does not handle goes to the parsing split, which reads it as the decoder does', async () => {
+    const body = Buffer.from(JsonTraceSerializer.serializeRequest(await manyRuns(6))!);
+    const text = body.toString();
+    const cases = [
+      text.replace('"resourceSpans"', '"resource\\u0053pans"'), // a key spelt with an escape
+      text.replace('{', '{"resource_spans":null,'), // both spellings
+      `${text} x`, // trailing bytes
+      text.replace('"spans":[', '"spans":[1,'), // a span that is not an object
+    ];
+    for (const c of cases) {
+      const b = Buffer.from(c);
+      expect(splitJsonRaw(b, 3, (h) => shardOfTraceIdHex(h, 3))).toBeUndefined();
+      expect(splitJsonByTrace(b, 3)).toEqual(splitJsonParsed(b, 3));
+    }
+  });
+});
+
+describe('an attribute named __proto__ is kept', () => {
+  /** An agent run whose one step span carries an attribute named `__proto__` (the SDK itself cannot set one). */
+  async function runWithProtoAttribute(): Promise<{ traceId: string; spans: ReadableSpan[] }> {
+    const exporter = new InMemorySpanExporter();
+    const provider = providerWith(new SimpleSpanProcessor(exporter));
+    const tracer = provider.getTracer('ams-otel-test');
+    const root = tracer.startSpan('invoke_agent proto-bot', { attributes: { [sc.GEN_AI_OPERATION_NAME]: sc.OP_INVOKE_AGENT, [sc.GEN_AI_AGENT_NAME]: 'proto-bot' } });
+    const step = tracer.startSpan('lookup', { attributes: { plain: 'yes' } }, trace.setSpan(context.active(), root));
+    step.end();
+    root.end();
+    await provider.forceFlush();
+    const spans = exporter.getFinishedSpans().slice();
+    await provider.shutdown();
+    const lookup = spans.find((s) => s.name === 'lookup')!;
+    Object.defineProperty(lookup.attributes, '__proto__', { value: 'kept', enumerable: true });
+    return { traceId: root.spanContext().traceId, spans };
+  }
+
+  it.each(['json', 'protobuf'] as const)('through the receiver over OTLP/%s, into the session document (nested in a kvlist too, JSON)', async (encoding) => {
+    const dir = mkdtempSync(join(tmpdir(), 'ams-recv-proto-'));
+    const storage = new LocalStorage({ dir });
+    const receiver = createReceiver({ storage, workers: 0, walDir: false, waitMs: 0, env: {} });
+    const { url } = await receiver.start({ port: 0 });
+    try {
+      const { traceId, spans } = await runWithProtoAttribute();
+      let body: Buffer;
+      if (encoding === 'protobuf') body = Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!);
+      else {
+        const text = Buffer.from(JsonTraceSerializer.serializeRequest(spans)!).toString();
+        // A map value with a `__proto__` key, beside the plain attribute.
+        const nested = '{"key":"meta","value":{"kvlistValue":{"values":[{"key":"__proto__","value":{"stringValue":"inner"}}]}}},';
+        body = Buffer.from(text.replace('{"key":"plain"', `${nested}{"key":"plain"`));
+      }
+      const r = await post(`${url}/v1/traces`, body, { 'content-type': encoding === 'json' ? 'application/json' : 'application/x-protobuf' });
+      expect(r.status).toBe(200);
+      await receiver.flush();
+      const session = await storage.getSession(traceId);
+      const step = session!.events.find((e) => e.type === 'step' && e.name === 'lookup') as { attributes: Record<string, unknown> };
+      expect(Object.getOwnPropertyDescriptor(step.attributes, '__proto__')?.value).toBe('kept');
+      expect(step.attributes.plain).toBe('yes');
+      // (A map value is kept as its JSON text: SpanRecord attributes have no map form.)
+      if (encoding === 'json') expect(step.attributes.meta).toBe('{"__proto__":"inner"}');
+    } finally {
+      await receiver.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
