@@ -225,6 +225,13 @@ export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
         { requestTimeout: config.requestTimeoutMs, headersTimeout: Math.min(config.requestTimeoutMs, 60_000), connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(config.requestTimeoutMs / 4))) },
         app,
       );
+      // A cap on open connections (each holds a socket, buffers and perhaps a body being read):
+      // Node closes one more as soon as it is accepted; the exporter sees it closed and retries.
+      s.maxConnections = config.maxConnections;
+      let dropped = 0;
+      s.on('drop', () => {
+        if (dropped++ % 100 === 0) log.warn(`closed an incoming connection: ${config.maxConnections} are open (maxConnections); ${dropped} closed so far`);
+      });
       s.listen(port, host);
       server = s;
       await new Promise<void>((resolve, reject) => {

@@ -6,6 +6,7 @@
  * LocalStorage in a temp folder.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -177,6 +178,43 @@ describe('an attribute named __proto__ is kept', () => {
     } finally {
       await receiver.stop();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('connection count cap', () => {
+  it('a connection past maxConnections is closed at once without an answer; once one closes, the next is served', async () => {
+    const receiver = createReceiver({ storage: { putSession: async () => 'k' }, workers: 0, walDir: false, maxConnections: 2, env: {} });
+    const { port } = await receiver.start({ port: 0 });
+    const open = async (): Promise<net.Socket> => {
+      const socket = net.connect(port, '127.0.0.1');
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      return socket;
+    };
+    /** Sends GET /health on `socket`; resolves with what came back before the answer or the close. */
+    const health = (socket: net.Socket): Promise<{ received: string; closed: boolean }> =>
+      new Promise((resolve) => {
+        let received = '';
+        socket.on('data', (d: Buffer) => {
+          received += d.toString();
+          if (received.includes('\r\n\r\n')) resolve({ received, closed: false });
+        });
+        socket.once('close', () => resolve({ received, closed: true }));
+        socket.on('error', () => {});
+        socket.write('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      });
+    try {
+      const a = await open();
+      const b = await open();
+      expect((await health(a)).received).toMatch(/^HTTP\/1\.1 200 /);
+      expect((await health(b)).received).toMatch(/^HTTP\/1\.1 200 /);
+      const c = await open();
+      expect(await health(c)).toEqual({ received: '', closed: true });
+      a.destroy();
+      await expect.poll(async () => (await health(await open())).received).toMatch(/^HTTP\/1\.1 200 /);
+      b.destroy();
+    } finally {
+      await receiver.stop();
     }
   });
 });

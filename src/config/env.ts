@@ -322,6 +322,13 @@ export const SETTINGS = {
     doc: 'a request not fully received by then (a slow or stalled body) is answered 408 and its connection closed',
     group: 'receiver',
   } satisfies Setting<number>,
+  receiverMaxConnections: {
+    env: 'AMS_RECEIVER_MAX_CONNECTIONS',
+    default: 1024,
+    parse: parsePositiveInt,
+    doc: 'open client connections; one more is closed as soon as it is accepted (the exporter retries)',
+    group: 'receiver',
+  } satisfies Setting<number>,
   receiverLogLevel: {
     env: 'AMS_RECEIVER_LOG_LEVEL',
     default: 'warn' as LogLevel,
