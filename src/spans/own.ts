@@ -5,7 +5,7 @@
  * the decoder and the session document. Every place that builds an object from keys it was sent
  * (attributes, kvlist values, step attributes, their redacted copies) goes through here.
  */
-export function setOwn<T>(o: Record<string, T | undefined> | Record<string, T>, key: string, value: T): void {
+export function setOwn(o: object, key: string, value: unknown): void {
   if (key === '__proto__') Object.defineProperty(o, key, { value, enumerable: true, writable: true, configurable: true });
-  else (o as Record<string, T>)[key] = value;
+  else (o as Record<string, unknown>)[key] = value;
 }
