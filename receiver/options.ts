@@ -35,7 +35,10 @@ export interface ReceiverOptions extends SessionWriterLimits {
   maxSpansPerTrace?: number;
   /** Spans held in memory, open and retained; open (unwritten) spans past 80% of it answer 503. */
   maxBufferedSpans?: number;
-  /** Accepted request bytes whose sessions are not yet written; more answers 503. */
+  /**
+   * Request bytes of the spans held, open and retained: unwritten ones past 80% of it answer 503;
+   * past it, traces retained for retainMs are let go of first. Env AMS_RECEIVER_MAX_BUFFERED_BYTES.
+   */
   maxBufferedBytes?: number;
   /** MAX_BODY_BYTES: request body as received. */
   maxBodyBytes?: number;

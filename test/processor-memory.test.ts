@@ -60,3 +60,32 @@ describe('a 50 MB attribute', () => {
     await provider.shutdown();
   });
 });
+
+describe('maxBufferedBytes', () => {
+  it('spans past the byte bound: the oldest other trace is written as incomplete, then spans that still do not fit are dropped and counted', async () => {
+    const { processor, provider, tracer, written } = setup({ maxBufferedBytes: 1024 * 1024 });
+    const text = 'y'.repeat(16 * 1024);
+    const agent = (name: string) => tracer.startSpan(`invoke_agent ${name}`, { attributes: { [sc.GEN_AI_OPERATION_NAME]: sc.OP_INVOKE_AGENT, [sc.GEN_AI_AGENT_NAME]: name } });
+    const child = (root: ReturnType<typeof agent>, i: number) =>
+      tracer.startSpan(`step ${i}`, { attributes: { 'app.payload': text } }, trace.setSpan(context.active(), root)).end();
+    // An older run holding ~480 KB, then a newer one sending 16 KB spans well past 1 MB.
+    const older = agent('older');
+    for (let i = 0; i < 30; i++) child(older, i);
+    const newer = agent('newer');
+    for (let i = 0; i < 100; i++) child(newer, i);
+    expect(processor.stats().bufferedBytes).toBeLessThanOrEqual(1024 * 1024);
+    // The older run was written (incomplete) to make room; the newer one's surplus spans were dropped and counted.
+    await processor.forceFlush();
+    expect(written.map((s) => s.agent.name)).toEqual(['older']);
+    expect(written[0]!.status).toBe('incomplete');
+    const dropped = processor.stats().droppedSpans.max_buffered_bytes;
+    expect(dropped).toBeGreaterThan(30);
+    newer.end();
+    older.end();
+    await processor.forceFlush();
+    const session = written.find((s) => s.agent.name === 'newer')!;
+    expect(session.status).toBe('incomplete');
+    expect(session.spans.dropped).toBe(dropped);
+    await provider.shutdown();
+  });
+});

@@ -18,13 +18,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReceiver } from '../receiver/index.js';
 import type { ReceiverApp } from '../receiver/index.js';
 import { jsonDepth, MAX_JSON_DEPTH } from '../receiver/http/json-depth.js';
-import { decodeTraceRequest } from '../receiver/otlp/codec.js';
+import { decodeStatus, decodeTraceRequest } from '../receiver/otlp/codec.js';
 import { shardOfTraceIdHex, splitJsonByTrace, splitJsonParsed } from '../receiver/otlp/split.js';
 import { splitJsonRaw } from '../receiver/otlp/split-json.js';
 import type { SpanRecord } from '../src/spans/record.js';
 import * as sc from '../src/spans/semconv.js';
 import { LocalStorage } from '../src/storage/local.js';
-import { emitAgentTrace, providerWith } from './fixtures/otlp/agent-trace.js';
+import { captureAgentTrace, emitAgentTrace, providerWith } from './fixtures/otlp/agent-trace.js';
 import { post } from './fixtures/otlp/http.js';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
@@ -215,6 +215,60 @@ describe('connection count cap', () => {
       b.destroy();
     } finally {
       await receiver.stop();
+    }
+  });
+});
+
+describe('the byte bound covers everything held, written spans retained for retainMs included', () => {
+  it.each([0, 2])('retained traces are let go of to stay under maxBufferedBytes; unwritten bytes past 80 percent of it answer 503 + Retry-After (workers: %i)', async (workers) => {
+    const dir = mkdtempSync(join(tmpdir(), 'ams-recv-bytes-'));
+    const BOUND = 1_000_000;
+    const receiver = createReceiver({
+      storage: workers ? undefined : new LocalStorage({ dir: join(dir, 'data') }),
+      workers,
+      walDir: false,
+      maxBufferedBytes: BOUND * Math.max(1, workers),
+      maxBodyBytes: 400_000,
+      retainMs: 600_000,
+      waitMs: 600_000,
+      retryAfterSeconds: 9,
+      env: { AMS_LOCAL_DIR: join(dir, 'data') },
+    });
+    const { url } = await receiver.start({ port: 0 });
+    // A ~300 KB request: one agent run with a large prompt (all its trace in one shard).
+    const request = async (i: number): Promise<Buffer> => {
+      const { spans } = await captureAgentTrace({ startMs: 1_780_000_000_000 + i * 1000, prompt: `${i} ${'p'.repeat(300_000)}` });
+      return Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!);
+    };
+    const send = async (i: number) => post(`${url}/v1/traces`, await request(i), { 'content-type': 'application/x-protobuf' });
+    // Each shard holds its share; workers: 2 sends traces to both, so the bound per shard is BOUND.
+    const perShard = BOUND + 400_000; // the bound plus one request of room (a request bigger than the bound alone)
+    try {
+      // Written and retained: 12 x 300 KB is more than the bound. Each is written (flush), then kept for retainMs.
+      for (let i = 0; i < 12; i++) {
+        expect((await send(i)).status).toBe(200);
+        await receiver.flush();
+      }
+      await expect.poll(() => receiver.stats().sessionsWritten).toBe(12);
+      await expect.poll(() => receiver.stats().bufferedBytes).toBe(0);
+      const held = receiver.stats().heldBytes;
+      expect(held).toBeGreaterThan(0);
+      expect(held).toBeLessThanOrEqual(perShard * Math.max(1, workers));
+      // Unwritten (waiting waitMs): the third 300 KB request in one shard passes 80% of 1 MB.
+      const replies: number[] = [];
+      let full: Awaited<ReturnType<typeof send>> | undefined;
+      for (let i = 100; i < 120 && !full; i++) {
+        const r = await send(i);
+        replies.push(r.status);
+        if (r.status === 503) full = r;
+      }
+      expect(full?.headers['retry-after']).toBe('9');
+      expect(decodeStatus(full!.body).message).toMatch(/bytes not yet written \(80% of maxBufferedBytes/);
+      expect(receiver.stats().rejectedFull).toBe(1);
+      expect(receiver.stats().heldBytes).toBeLessThanOrEqual(perShard * Math.max(1, workers));
+    } finally {
+      await receiver.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

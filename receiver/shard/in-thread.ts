@@ -93,6 +93,10 @@ export class InThreadShard implements Shard {
       // Hard bound on spans held, open and retained: past it the oldest trace goes first (usually
       // one already written). The core answers 503 well before open traces alone get there.
       maxBufferedSpans: o.maxBufferedSpans,
+      // The same in request bytes, retained traces included: the core answers 503 when unwritten
+      // bytes would pass 80% of it, so past the bound retained traces are let go of first. One
+      // request of room on top: a request bigger than the bound is taken alone rather than never.
+      maxBufferedBytes: o.maxBufferedBytes + o.maxBodyBytes,
     });
     this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
     this.sweeper.unref();
@@ -175,6 +179,8 @@ export class InThreadShard implements Shard {
       this.bufferedBytes += share;
     }
     let a: TraceAccount | undefined;
+    // Each record weighs its share of the request's bytes (what the WAL holds for it).
+    const perRecord = bytes / records.length;
     for (const r of records) {
       const info = describeRecord(r);
       if (a === undefined || r.traceId !== last) {
@@ -186,7 +192,7 @@ export class InThreadShard implements Shard {
         this.openSpans++;
       }
       if (info.isLocalRoot) a.rootReceivedAt = now;
-      this.buffer.add(r, info);
+      this.buffer.add(r, info, perRecord);
     }
     // Spans the buffer refused at once (late, trace already forgotten) need no WAL record.
     for (const traceId of perTrace.keys()) {
@@ -284,6 +290,7 @@ export class InThreadShard implements Shard {
       openSpans: this.openSpans,
       bufferedSpans: this.buffer.stats().bufferedSpans,
       bufferedBytes: Math.round(this.bufferedBytes),
+      heldBytes: Math.round(this.buffer.stats().bufferedBytes),
       ...this.writer.stats(),
     };
   }
