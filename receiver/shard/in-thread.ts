@@ -93,10 +93,11 @@ export class InThreadShard implements Shard {
       // Hard bound on spans held, open and retained: past it the oldest trace goes first (usually
       // one already written). The core answers 503 well before open traces alone get there.
       maxBufferedSpans: o.maxBufferedSpans,
-      // The same in request bytes, retained traces included: the core answers 503 when unwritten
-      // bytes would pass 80% of it, so past the bound retained traces are let go of first. One
-      // request of room on top: a request bigger than the bound is taken alone rather than never.
-      maxBufferedBytes: o.maxBufferedBytes + o.maxBodyBytes,
+      // The same in request bytes, retained traces included: past it retained traces are let go
+      // of (only they: unwritten bytes are bounded by the core, which answers 503 when they would
+      // pass 80% of it, so an acknowledged span is never dropped here).
+      maxBufferedBytes: o.maxBufferedBytes,
+      bytesBoundOpenTraces: false,
     });
     this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
     this.sweeper.unref();

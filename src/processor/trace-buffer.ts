@@ -59,6 +59,11 @@ export interface TraceBufferOptions<T> {
   maxBufferedBytes?: number;
   /** A span's weight in bytes, for maxBufferedBytes (default: what add() is given, else 0). */
   sizeOf?(item: T): number;
+  /**
+   * false: past maxBufferedBytes only retained traces are let go of; open ones are neither written
+   * early nor dropped (the receiver bounds those itself, with 503s before they get there). Default true.
+   */
+  bytesBoundOpenTraces?: boolean;
   idleMs?: number;
   retainMs?: number;
   /** Called with a reason whenever spans are dropped (for logging; counters are in stats()). */
@@ -234,10 +239,11 @@ export class TraceBuffer<T> {
   private roomFor(bytes: number, keep: TraceState<T>): boolean {
     const max = this.opts.maxBufferedBytes;
     if (max === undefined) return true;
+    const open = this.opts.bytesBoundOpenTraces !== false;
     while (this.bytes + bytes > max && this.traces.size > 1) {
-      if (!this.evictOldest(keep)) break;
+      if (!this.evictOldest(keep, !open)) break;
     }
-    return this.bytes + bytes <= max;
+    return !open || this.bytes + bytes <= max;
   }
 
   /** Emits every session whose root has ended (forceFlush). With `all`, also open ones, as incomplete. */
@@ -305,7 +311,7 @@ export class TraceBuffer<T> {
    * Makes room: first forgets the oldest trace that was already written and is only retained for
    * late spans; failing that, emits the oldest open trace (other than `keep`) as incomplete.
    */
-  private evictOldest(keep?: TraceState<T>): boolean {
+  private evictOldest(keep?: TraceState<T>, retainedOnly = false): boolean {
     let oldest: TraceState<T> | undefined;
     for (const t of this.traces.values()) {
       if (t === keep) continue;
@@ -315,7 +321,7 @@ export class TraceBuffer<T> {
       }
       oldest ??= t;
     }
-    if (!oldest) return false;
+    if (!oldest || retainedOnly) return false;
     this.counters.tracesEvicted += 1;
     this.evaluate(oldest, 'evicted: buffer limits (maxTraces / maxBufferedSpans / maxBufferedBytes) reached while the session was open', true);
     this.forget(oldest);
