@@ -1,16 +1,17 @@
 /**
  * The load generator for bench/receiver.ts, run as its own process so it does not share the
- * receiver's event loop: posts length-prefixed OTLP protobuf payloads from a file, `concurrency`
+ * receiver's event loop: posts length-prefixed OTLP payloads (protobuf unless told) from a file, `concurrency`
  * at a time over keep-alive connections, and prints one JSON line with what it saw.
  *
- *   node --import tsx bench/receiver-poster.ts <payload-file> <url> <concurrency> [requests-per-second]
+ *   node --import tsx bench/receiver-poster.ts <payload-file> <url> <concurrency> [requests-per-second] [content-type]
  *
  * With a rate, requests start on a fixed schedule (open loop) instead of as fast as possible.
  */
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 
-const [file, url, concurrencyArg, rateArg] = process.argv.slice(2);
+const [file, url, concurrencyArg, rateArg, contentTypeArg] = process.argv.slice(2);
+const contentType = contentTypeArg ?? 'application/x-protobuf';
 const concurrency = Number(concurrencyArg ?? 4);
 const rate = Number(rateArg ?? 0);
 const data = readFileSync(file!);
@@ -24,7 +25,7 @@ const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
 
 function post(body: Buffer): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(url!, { method: 'POST', agent, headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length } }, (res) => {
+    const req = request(url!, { method: 'POST', agent, headers: { 'content-type': contentType, 'content-length': body.length } }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
     });

@@ -25,7 +25,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
+import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
 import express from 'express';
 import { otlpToSpanRecords } from '../receiver/otlp/records.js';
@@ -33,6 +33,7 @@ import { createReceiver } from '../receiver/index.js';
 import type { SessionWrittenEvent } from '../receiver/index.js';
 import { readRawBody } from '../receiver/http/body.js';
 import { decodeProtobufRequest, decodeTraceRequest } from '../receiver/otlp/codec.js';
+import { splitJsonByTrace, splitJsonParsed } from '../receiver/otlp/split.js';
 import { emitAgentTrace, providerWith } from '../test/fixtures/otlp/agent-trace.js';
 
 const arg = (name: string, fallback: number): number => {
@@ -50,6 +51,8 @@ const RETAIN_MS = process.argv.includes('--retain-ms') ? arg('retain-ms', 0) : u
 const DATA_DIR = process.argv.includes('--data-dir') ? process.argv[process.argv.indexOf('--data-dir') + 1] : undefined;
 /** --workers N: the receiver's shard workers (default: the receiver's default, one per core up to 4). */
 const WORKERS = process.argv.includes('--workers') ? arg('workers', 0) : undefined;
+/** --json: post OTLP/JSON instead of protobuf (the JSON split by trace runs on the main thread). */
+const JSON_BODIES = process.argv.includes('--json');
 /** emitAgentTrace makes 2 * rounds + 4 spans: rounds sized so a request holds ~512 spans. */
 const ROUNDS = Math.max(1, Math.floor((512 / TRACES_PER_REQUEST - 4) / 2));
 const SPANS_PER_TRACE = 2 * ROUNDS + 4;
@@ -66,7 +69,8 @@ function buildPayloads(): Buffer[] {
   for (let r = 0; r < REQUESTS; r++) {
     exporter.reset();
     for (let t = 0; t < TRACES_PER_REQUEST; t++) emitAgentTrace(tracer, { rounds: ROUNDS, startMs: 1_780_000_000_000 + r * 10_000 + t * 1000 });
-    payloads.push(Buffer.from(ProtobufTraceSerializer.serializeRequest(exporter.getFinishedSpans())!));
+    const spans = exporter.getFinishedSpans();
+    payloads.push(Buffer.from((JSON_BODIES ? JsonTraceSerializer : ProtobufTraceSerializer).serializeRequest(spans)!));
   }
   return payloads;
 }
@@ -92,7 +96,7 @@ function decodeOnly(payloads: Buffer[]): Rate {
   let spans = 0;
   const t0 = performance.now();
   const c0 = process.cpuUsage();
-  for (const p of payloads) spans += otlpToSpanRecords(decodeProtobufRequest(p)).records.length;
+  for (const p of payloads) spans += JSON_BODIES ? decodeTraceRequest(p, 'json').records.length : otlpToSpanRecords(decodeProtobufRequest(p)).records.length;
   const cpu = cpuMs(process.cpuUsage(c0));
   return { wall: spans / ((performance.now() - t0) / 1000), cpu: spans / (cpu / 1000) };
 }
@@ -109,7 +113,7 @@ interface PostResult {
 const RPS = arg('rps', 10);
 
 function runPoster(file: string, url: string, rps = 0): Promise<PostResult> {
-  const poster = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'receiver-poster.ts'), file, url, String(CONCURRENCY), String(rps)], {
+  const poster = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'receiver-poster.ts'), file, url, String(CONCURRENCY), String(rps), JSON_BODIES ? 'application/json' : 'application/x-protobuf'], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
@@ -126,7 +130,7 @@ async function decodeOnlyOverHttp(file: string, totalSpans: number): Promise<Rat
   app.post('/v1/traces', (req, res, next) => {
     readRawBody(req, { maxBodyBytes: 64 << 20, maxDecompressedBytes: 64 << 20 })
       .then((body) => {
-        decoded += decodeTraceRequest(body, 'protobuf').records.length;
+        decoded += decodeTraceRequest(body, JSON_BODIES ? 'json' : 'protobuf').records.length;
         res.status(200).type('application/x-protobuf').end();
       })
       .catch(next);
@@ -243,6 +247,18 @@ async function main(): Promise<void> {
     await receiver.stop();
     return { full, fullMs, stats, written, result, threadsLine };
   };
+  if (JSON_BODIES) {
+    // The main thread's share of a JSON request: the split by trace (4 shards), cut from the bytes
+    // vs from a parse (what it did before; the shard's decoder parses its part either way).
+    const splitMs = (split: (b: Buffer, n: number) => unknown): number => {
+      for (const p of payloads.slice(0, 10)) split(p, 4);
+      const t0 = performance.now();
+      for (const p of payloads) split(p, 4);
+      return (performance.now() - t0) / payloads.length;
+    };
+    const kb = payloads.reduce((n, p) => n + p.length, 0) / payloads.length / 1024;
+    console.log(`JSON split by trace on the main thread (${fmt(kb)} KB requests, 4 shards): from the bytes ${splitMs(splitJsonByTrace).toFixed(2)} ms/request, from a parse ${splitMs(splitJsonParsed).toFixed(2)} ms/request`);
+  }
   const { full, fullMs, stats, written, result, threadsLine } = await fullPath('full');
   if (process.argv.includes('--full-only')) {
     // For profiling (node --cpu-prof): the full path alone, no baselines.
@@ -263,7 +279,7 @@ async function main(): Promise<void> {
   const steady = await steadyLatency(steadyFile, join(dir, 'steady'), steadyRequests * TRACES_PER_REQUEST);
   const latencies = written.filter((e) => e.rootReceivedAt !== undefined).map((e) => e.writtenAt - e.rootReceivedAt!);
 
-  console.log(`\n## receiver${NULL_STORAGE ? ' (storage: none)' : ''}${RETAIN_MS !== undefined ? ` (retainMs ${RETAIN_MS})` : ''}: ${REQUESTS} OTLP/protobuf requests x ${spansPerRequest} spans (${TRACES_PER_REQUEST} traces of ${SPANS_PER_TRACE}), concurrency ${CONCURRENCY}`);
+  console.log(`\n## receiver${NULL_STORAGE ? ' (storage: none)' : ''}${RETAIN_MS !== undefined ? ` (retainMs ${RETAIN_MS})` : ''}: ${REQUESTS} OTLP/${JSON_BODIES ? 'JSON' : 'protobuf'} requests x ${spansPerRequest} spans (${TRACES_PER_REQUEST} traces of ${SPANS_PER_TRACE}), concurrency ${CONCURRENCY}`);
   console.log(
     `full path (HTTP + WAL + decode + buffer + assembly + local storage), ${stats.workers} worker(s): ${fmt(full.wall)} spans/s wall, ${fmt(full.cpu)} spans per CPU-second` +
       `  (${fmt(totalSpans)} spans, ${totalTraces} sessions in ${fmt(fullMs)} ms; posting alone ${fmt(result.ms)} ms; statuses ${JSON.stringify(result.statuses)}; 503s ${stats.rejectedFull}; rewrites ${written.filter((e) => e.revision > 1).length})`,

@@ -7,10 +7,20 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 
 const here = import.meta.dirname;
-const scripts = ['import.ts', 'processor.ts', 'claude-hooks.ts', 'receiver.ts', 'cli.ts'];
+const scripts: string[][] = [
+  ['import.ts'],
+  ['processor.ts'],
+  ['claude-hooks.ts'],
+  ['receiver.ts'],
+  // OTLP/JSON bodies: the split by trace on the main thread, from the bytes vs from a parse.
+  ['receiver.ts', '--json', '--requests', '120'],
+  // RSS of an overloaded receiver against its byte bound (maxBufferedBytes).
+  ['memory.ts'],
+  ['cli.ts'],
+];
 console.log(`# ams-otel benchmarks — node ${process.version}, ${new Date().toISOString()}`);
-for (const s of scripts) {
-  const file = path.join(here, s);
+for (const [s, ...args] of scripts) {
+  const file = path.join(here, s!);
   if (!existsSync(file)) continue;
-  execFileSync(process.execPath, ['--import', 'tsx', file], { stdio: 'inherit' });
+  execFileSync(process.execPath, ['--import', 'tsx', file, ...args], { stdio: 'inherit' });
 }

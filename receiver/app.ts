@@ -10,7 +10,8 @@
  *                     sessions go to the local spool and are retried; a balancer should prefer another replica)
  *
  * Order of checks on POST (cheap first, body last): 503 stopping/starting -> 401 token -> 415
- * content type / encoding -> 413 size (declared, received, decompressed) -> 400 malformed ->
+ * content type / encoding -> 413 size (declared, received, decompressed) -> 400 JSON nested past
+ * MAX_JSON_DEPTH (a byte scan, before any parse) -> 400 malformed ->
  * 503 full -> WAL -> 200 (with partial_success when spans or log records were not kept).
  */
 import http from 'node:http';
@@ -29,6 +30,7 @@ import { bearerChecker } from './http/auth.js';
 import { contentEncodingOf, decompress, readRawBody } from './http/body.js';
 import type { BodyLimits } from './http/body.js';
 import { ENCODING_LOCAL, HttpError, errorMiddleware } from './http/errors.js';
+import { checkJsonDepth } from './http/json-depth.js';
 import { CONTENT_TYPE, encodeResponse } from './otlp/codec.js';
 import type { OtlpEncoding, OtlpSignal } from './otlp/codec.js';
 import { resolveReceiverOptions } from './options.js';
@@ -198,6 +200,8 @@ export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
         const bodyEncoding = contentEncodingOf(req);
         const raw = await readRawBody(req, limits);
         const body = await decompress(raw, bodyEncoding, limits);
+        // Before any parser sees it (here, the split by trace, a worker): 400 on hostile nesting.
+        if (encoding === 'json') checkJsonDepth(body);
         const partial =
           signal === 'metrics' ? pipeline.acceptMetrics(body, encoding) : await pipeline.acceptBody(body, raw, encoding, walFlags(encoding, bodyEncoding, signal));
         res.status(200).type(CONTENT_TYPE[encoding]).send(encodeResponse(encoding, partial, signal));
@@ -233,6 +237,13 @@ export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
         { requestTimeout: config.requestTimeoutMs, headersTimeout: Math.min(config.requestTimeoutMs, 60_000), connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(config.requestTimeoutMs / 4))) },
         app,
       );
+      // A cap on open connections (each holds a socket, buffers and perhaps a body being read):
+      // Node closes one more as soon as it is accepted; the exporter sees it closed and retries.
+      s.maxConnections = config.maxConnections;
+      let dropped = 0;
+      s.on('drop', () => {
+        if (dropped++ % 100 === 0) log.warn(`closed an incoming connection: ${config.maxConnections} are open (maxConnections); ${dropped} closed so far`);
+      });
       s.listen(port, host);
       server = s;
       await new Promise<void>((resolve, reject) => {

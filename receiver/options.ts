@@ -36,7 +36,10 @@ export interface ReceiverOptions extends SessionWriterLimits {
   maxSpansPerTrace?: number;
   /** Spans held in memory, open and retained; open (unwritten) spans past 80% of it answer 503. */
   maxBufferedSpans?: number;
-  /** Accepted request bytes whose sessions are not yet written; more answers 503. */
+  /**
+   * Request bytes of the spans held, open and retained: unwritten ones past 80% of it answer 503;
+   * past it, traces retained for retainMs are let go of first. Env AMS_RECEIVER_MAX_BUFFERED_BYTES.
+   */
   maxBufferedBytes?: number;
   /** MAX_BODY_BYTES: request body as received. */
   maxBodyBytes?: number;
@@ -44,6 +47,8 @@ export interface ReceiverOptions extends SessionWriterLimits {
   maxDecompressedBytes?: number;
   /** A request (headers and body) not fully received by then is answered 408 and closed; default 30,000. */
   requestTimeoutMs?: number;
+  /** Open client connections; one more is closed as soon as it is accepted. Default 1,024. */
+  maxConnections?: number;
   /** Retry-After seconds on 503. */
   retryAfterSeconds?: number;
   /** Write-ahead log directory, or false to run without one (acknowledged spans die with the process). */
@@ -87,6 +92,8 @@ export interface ResolvedReceiverOptions {
   maxDecompressedBytes: number;
   /** A request not fully received by then is answered 408 and closed (env AMS_RECEIVER_REQUEST_TIMEOUT_MS, default 30 s). */
   requestTimeoutMs: number;
+  /** Open client connections (env AMS_RECEIVER_MAX_CONNECTIONS, default 1,024). */
+  maxConnections: number;
   retryAfterSeconds: number;
   walDir: string | false;
   walFsync: boolean;
@@ -120,6 +127,7 @@ export const RECEIVER_CONFIG: { [K in keyof ResolvedReceiverOptions]-?: Setting<
   maxBodyBytes: SETTINGS.receiverMaxBodyBytes,
   maxDecompressedBytes: SETTINGS.receiverMaxDecompressedBytes,
   requestTimeoutMs: SETTINGS.receiverRequestTimeoutMs,
+  maxConnections: SETTINGS.receiverMaxConnections,
   retryAfterSeconds: SETTINGS.receiverRetryAfterSeconds,
   // The table's default is undefined: the real one follows AMS_LOCAL_DIR (resolved below).
   walDir: SETTINGS.receiverWalDir as Setting<string | false>,

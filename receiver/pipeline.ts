@@ -51,7 +51,10 @@ export interface PipelineStats extends SessionWriterStats {
   openSpans: number;
   /** Spans held by the buffers: open plus written ones retained for late arrivals. */
   bufferedSpans: number;
+  /** Request bytes of the spans not yet written (503 past 80% of maxBufferedBytes). */
   bufferedBytes: number;
+  /** Request bytes of every span held: not yet written, and written ones retained for retainMs. */
+  heldBytes: number;
   /** Requests answered 503 because a bound was reached. */
   rejectedFull: number;
   walBytes: number;
@@ -69,8 +72,9 @@ export interface PipelineStats extends SessionWriterStats {
 }
 
 /**
- * Share of maxBufferedSpans that spans not yet written may take before a request is answered 503;
- * the rest is room for written traces kept for retainMs, so back-pressure comes before eviction.
+ * Share of maxBufferedSpans and of maxBufferedBytes that spans not yet written may take before a
+ * request is answered 503; the rest is room for written traces kept for retainMs, so
+ * back-pressure comes before eviction (past the bound, retained traces are let go of first).
  */
 const OPEN_SPANS_SHARE = 0.8;
 
@@ -101,15 +105,18 @@ function overCapacity(open: Load, incoming: Load, o: Pick<ResolvedReceiverOption
   if (open.openSpans > 0 && open.openSpans + incoming.openSpans > openSpansLimit) {
     return `${open.openSpans} spans not yet written (${OPEN_SPANS_SHARE * 100}% of maxBufferedSpans ${o.maxBufferedSpans})`;
   }
-  if (open.bufferedBytes > 0 && open.bufferedBytes + incoming.bufferedBytes > o.maxBufferedBytes) {
-    return `${open.bufferedBytes} bytes not yet written (maxBufferedBytes ${o.maxBufferedBytes})`;
+  const openBytesLimit = Math.floor(o.maxBufferedBytes * OPEN_SPANS_SHARE);
+  if (open.bufferedBytes > 0 && open.bufferedBytes + incoming.bufferedBytes > openBytesLimit) {
+    return `${Math.round(open.bufferedBytes)} bytes not yet written (${OPEN_SPANS_SHARE * 100}% of maxBufferedBytes ${o.maxBufferedBytes})`;
   }
   return undefined;
 }
 
 /** True while every bound has room for at least one more small request. */
 function hasRoom(open: Load, o: ResolvedReceiverOptions): boolean {
-  return open.traces < o.maxTraces && open.openSpans < Math.floor(o.maxBufferedSpans * OPEN_SPANS_SHARE) && open.bufferedBytes < o.maxBufferedBytes;
+  return (
+    open.traces < o.maxTraces && open.openSpans < Math.floor(o.maxBufferedSpans * OPEN_SPANS_SHARE) && open.bufferedBytes < Math.floor(o.maxBufferedBytes * OPEN_SPANS_SHARE)
+  );
 }
 
 /** A shard's share of the receiver's bounds: traces spread evenly over shards by id. */

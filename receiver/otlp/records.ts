@@ -13,6 +13,7 @@
  * `rejectedSpans` (the receiver reports it through OTLP `partial_success`). A request whose shape
  * is wrong (e.g. `resourceSpans` is not an array) throws OtlpShapeError: the receiver answers 400.
  */
+import { setOwn } from '../../src/spans/own.js';
 import type { AttributeValue, Attributes, SpanEventRecord, SpanKindName, SpanRecord, SpanStatusCode } from '../../src/spans/record.js';
 
 /** Long-like 64-bit integer as protobufjs decodes fixed64/int64 (with the `long` package). */
@@ -371,7 +372,7 @@ export function anyValueToJson(v: unknown, depth: number): unknown {
           checkUnknowns(e, 'KeyValue');
           const key = asString(e.key, '.key') ?? '';
           try {
-            out[key] = anyValueToJson(e.value, depth + 1);
+            setOwn(out, key, anyValueToJson(e.value, depth + 1));
           } catch (err) {
             throw within(err, '.value');
           }
@@ -423,7 +424,7 @@ export function toAttributes(list: unknown, segment: string): Attributes {
       } catch (err) {
         throw within(err, '.value');
       }
-      if (value !== undefined) out[key] = value;
+      if (value !== undefined) setOwn(out, key, value);
     } catch (err) {
       throw within(err, `${segment}[${i}]`);
     }

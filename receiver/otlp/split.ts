@@ -11,6 +11,8 @@
  * same number for the protobuf bytes and the OTLP/JSON hex). Spans without a valid id go to shard 0,
  * whose decoder rejects them through partial_success as usual.
  */
+import { splitJsonRaw } from './split-json.js';
+
 /** The walk found the body malformed: it goes whole to shard 0's decoder for the precise error. */
 class Malformed extends Error {}
 
@@ -285,11 +287,18 @@ function list(v: unknown): unknown[] | undefined {
 }
 
 /**
- * Per-shard OTLP/JSON bodies, built from the parsed request (both field spellings the decoder
- * reads). A body that does not parse, or whose lists are not lists, goes whole to shard 0, whose
- * decoder refuses it with the precise reason.
+ * Per-shard OTLP/JSON bodies. Usually cut from the bytes without a parse (split-json.ts), so
+ * only the shard's decoder parses the body; a body that walk does not handle is split from the
+ * parsed request (both field spellings the decoder reads). A body that does not parse, or whose
+ * lists are not lists, goes whole to shard 0, whose decoder refuses it with the precise reason.
  */
 export function splitJsonByTrace(body: Buffer, shards: number): ShardBodies {
+  if (shards <= 1) return [body];
+  return splitJsonRaw(body, shards, (hex) => shardOfTraceIdHex(hex, shards)) ?? splitJsonParsed(body, shards);
+}
+
+/** The split from the parsed request: for bodies the byte walk leaves to it. */
+export function splitJsonParsed(body: Buffer, shards: number): ShardBodies {
   const out: ShardBodies = new Array<Uint8Array | undefined>(shards).fill(undefined);
   const whole = (shard = 0): ShardBodies => ((out[shard] = body), out);
   if (shards <= 1) return whole();

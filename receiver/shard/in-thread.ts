@@ -95,6 +95,11 @@ export class InThreadShard implements Shard {
       // Hard bound on spans held, open and retained: past it the oldest trace goes first (usually
       // one already written). The core answers 503 well before open traces alone get there.
       maxBufferedSpans: o.maxBufferedSpans,
+      // The same in request bytes, retained traces included: past it retained traces are let go
+      // of (only they: unwritten bytes are bounded by the core, which answers 503 when they would
+      // pass 80% of it, so an acknowledged span is never dropped here).
+      maxBufferedBytes: o.maxBufferedBytes,
+      bytesBoundOpenTraces: false,
     });
     this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL_MS);
     this.sweeper.unref();
@@ -177,6 +182,8 @@ export class InThreadShard implements Shard {
       this.bufferedBytes += share;
     }
     let a: TraceAccount | undefined;
+    // Each record weighs its share of the request's bytes (what the WAL holds for it).
+    const perRecord = bytes / records.length;
     for (const r of records) {
       const info = describeRecord(r);
       if (a === undefined || r.traceId !== last) {
@@ -188,7 +195,7 @@ export class InThreadShard implements Shard {
         this.openSpans++;
       }
       if (info.isLocalRoot) a.rootReceivedAt = now;
-      this.buffer.add(r, info);
+      this.buffer.add(r, info, perRecord);
     }
     // Spans the buffer refused at once (late, trace already forgotten) need no WAL record.
     for (const traceId of perTrace.keys()) {
@@ -286,6 +293,7 @@ export class InThreadShard implements Shard {
       openSpans: this.openSpans,
       bufferedSpans: this.buffer.stats().bufferedSpans,
       bufferedBytes: Math.round(this.bufferedBytes),
+      heldBytes: Math.round(this.buffer.stats().bufferedBytes),
       ...this.writer.stats(),
     };
   }

@@ -25,7 +25,10 @@ export interface ShardStats extends SessionWriterStats {
   openSpans: number;
   /** Spans held by the buffer: open plus written ones retained for late arrivals. */
   bufferedSpans: number;
+  /** Request bytes of the spans not yet written. */
   bufferedBytes: number;
+  /** Request bytes of every span the buffer holds: not yet written, and written ones retained for retainMs. */
+  heldBytes: number;
 }
 
 export interface ShardState {
@@ -48,6 +51,7 @@ export type ShardConfig = Pick<
   | 'maxTraces'
   | 'maxSpansPerTrace'
   | 'maxBufferedSpans'
+  | 'maxBufferedBytes'
   | 'maxConcurrentWrites'
   | 'maxPendingWrites'
   | 'flushTimeoutMs'

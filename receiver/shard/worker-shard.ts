@@ -20,6 +20,7 @@ const ZERO_STATS: ShardStats = {
   openSpans: 0,
   bufferedSpans: 0,
   bufferedBytes: 0,
+  heldBytes: 0,
   sessionsWritten: 0,
   sessionsSpooled: 0,
   sessionsSkippedNotGenAi: 0,

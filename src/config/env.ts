@@ -249,6 +249,13 @@ export const SETTINGS = {
     doc: '`false` switches capture off: nothing is buffered or written (tests, CI)',
     group: 'processor',
   } satisfies Setting<boolean>,
+  maxBufferedBytes: {
+    env: 'AMS_MAX_BUFFERED_BYTES',
+    default: 64 * MiB,
+    parse: parsePositiveInt,
+    doc: 'bytes of spans the in-process processor holds (their text, roughly): past it the oldest trace is written as incomplete; a span that still does not fit is dropped and counted',
+    group: 'processor',
+  } satisfies Setting<number>,
 
   // The OTLP/HTTP receiver (`ams receiver`, createReceiver).
   receiverToken: {
@@ -302,7 +309,7 @@ export const SETTINGS = {
     env: 'AMS_RECEIVER_MAX_BUFFERED_BYTES',
     default: 256 * MiB,
     parse: parsePositiveInt,
-    doc: 'accepted request bytes not yet written as sessions (503 beyond)',
+    doc: 'request bytes of the spans held, written ones kept for the retain window included (retained traces let go of first beyond); unwritten bytes past 80% of it answer 503',
     group: 'receiver',
   } satisfies Setting<number>,
   receiverMaxBodyBytes: { env: 'AMS_RECEIVER_MAX_BODY_BYTES', default: 16 * MiB, parse: parsePositiveInt, doc: 'MAX_BODY_BYTES: request body as received (413 beyond)', group: 'receiver' } satisfies Setting<number>,
@@ -352,6 +359,13 @@ export const SETTINGS = {
     default: 30_000,
     parse: parsePositiveInt,
     doc: 'a request not fully received by then (a slow or stalled body) is answered 408 and its connection closed',
+    group: 'receiver',
+  } satisfies Setting<number>,
+  receiverMaxConnections: {
+    env: 'AMS_RECEIVER_MAX_CONNECTIONS',
+    default: 1024,
+    parse: parsePositiveInt,
+    doc: 'open client connections; one more is closed as soon as it is accepted (the exporter retries)',
     group: 'receiver',
   } satisfies Setting<number>,
   receiverLogLevel: {

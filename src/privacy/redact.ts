@@ -22,6 +22,7 @@ import type {
 import type { PrivacyOptions, ResolvedPrivacy } from './options.js';
 import { normalizeKey, resolvePrivacy } from './options.js';
 import { isCardNumber, redactedMarker, redactText } from './patterns.js';
+import { setOwn } from '../spans/own.js';
 
 /** The value of a field named in redactKeys. */
 export const REDACTED = '[REDACTED]';
@@ -200,15 +201,17 @@ class Redactor {
       const last = k.slice(k.lastIndexOf('.') + 1);
       // Decided on the key as sent; written under the key as redacted.
       const key = this.key(k, attributes);
+      let value: JsonValue;
       if (this.p.redactKeys.has(normalizeKey(k)) || this.p.redactKeys.has(normalizeKey(last))) {
-        attributes[key] = REDACTED;
+        value = REDACTED;
       } else if (!this.p.captureContent && !STRUCTURAL_ATTRIBUTES.has(k) && typeof v !== 'number' && typeof v !== 'boolean' && v !== null) {
-        attributes[key] = OMITTED;
+        value = OMITTED;
       } else if (STRUCTURAL_ATTRIBUTES.has(k) || typeof v === 'number' || typeof v === 'boolean' || v === null) {
-        attributes[key] = this.json(v, 0);
+        value = this.json(v, 0);
       } else {
-        attributes[key] = this.contentJson(v, `step.attributes.${key}`);
+        value = this.contentJson(v, `step.attributes.${key}`);
       }
+      setOwn(attributes, key, value);
     }
     out.attributes = attributes;
     if (typeof e.error === 'string') out.error = this.errorText(e.error, 'step.error');
@@ -277,7 +280,7 @@ class Redactor {
     if (depth >= MAX_DEPTH) return redactedMarker('too_deep');
     if (Array.isArray(v)) return v.map((x) => this.json(x, depth + 1));
     const out: Record<string, JsonValue> = {};
-    for (const [k, x] of Object.entries(v)) out[this.key(k, out)] = this.p.redactKeys.has(normalizeKey(k)) ? REDACTED : this.json(x, depth + 1);
+    for (const [k, x] of Object.entries(v)) setOwn(out, this.key(k, out), this.p.redactKeys.has(normalizeKey(k)) ? REDACTED : this.json(x, depth + 1));
     return out;
   }
 

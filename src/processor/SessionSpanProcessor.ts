@@ -13,6 +13,7 @@ import { resolve, SETTINGS } from '../config/env.js';
 import type { PrivacyOptions } from '../privacy/options.js';
 import type { PricingOptions } from '../session/pricing.js';
 import { fromReadableSpan } from '../spans/readable.js';
+import { sdkSpanBytes } from '../spans/size.js';
 import { storageFromEnv } from '../storage/from-env.js';
 import type { SessionStorage } from '../storage/types.js';
 import { DEFAULT_LIMITS } from '../writer/defaults.js';
@@ -39,6 +40,12 @@ export interface SessionSpanProcessorOptions extends PrivacyOptions, PricingOpti
   maxSpansPerTrace?: number;
   /** Spans buffered across all traces; past it the oldest trace is written as incomplete (default 200,000). */
   maxBufferedSpans?: number;
+  /**
+   * Bytes of the spans buffered (their text, roughly; src/spans/size.ts): past it the oldest trace
+   * is written as incomplete, and a span that still does not fit is dropped and counted
+   * (stats().droppedSpans.max_buffered_bytes). Env `AMS_MAX_BUFFERED_BYTES`; default 64 MiB.
+   */
+  maxBufferedBytes?: number;
   /** A trace open longer than this is written as incomplete (default 1 hour). */
   maxAgeMs?: number;
   /** `false` turns the processor into a no-op (e.g. in tests). Env `AMS_ENABLED`; default true. */
@@ -70,6 +77,8 @@ export class SessionSpanProcessor implements SpanProcessor {
       maxTraces: options.maxTraces ?? DEFAULT_LIMITS.maxTraces,
       maxSpansPerTrace: options.maxSpansPerTrace ?? DEFAULT_LIMITS.maxSpansPerTrace,
       maxBufferedSpans: options.maxBufferedSpans ?? DEFAULT_LIMITS.maxBufferedSpans,
+      maxBufferedBytes: resolve(SETTINGS.maxBufferedBytes, options.maxBufferedBytes),
+      sizeOf: sdkSpanBytes,
     });
   }
 

@@ -12,7 +12,10 @@
  *   revision + 1; without it, late spans are counted as dropped.
  * Memory is bounded by `maxTraces` (the oldest trace is emitted as incomplete to make room) and
  * `maxSpansPerTrace` (further spans are counted and the session marked incomplete) and
- * `maxBufferedSpans` across traces (the oldest trace is emitted as incomplete to make room).
+ * `maxBufferedSpans` across traces (the oldest trace is emitted as incomplete to make room) and
+ * `maxBufferedBytes` across traces, written traces retained for late spans included (room is
+ * made the same way: retained traces are let go of first, then the oldest open one is emitted as
+ * incomplete; a span that still does not fit is dropped, counted, its session marked incomplete).
  */
 import type { SpanRecord } from '../spans/record.js';
 
@@ -52,6 +55,15 @@ export interface TraceBufferOptions<T> {
   maxSpansPerTrace: number;
   /** Spans buffered across all traces; past it the oldest trace is written to make room (default 200,000). */
   maxBufferedSpans?: number;
+  /** Bytes of the spans held (as `sizeOf` weighs them), retained ones included; no bound when absent. */
+  maxBufferedBytes?: number;
+  /** A span's weight in bytes, for maxBufferedBytes (default: what add() is given, else 0). */
+  sizeOf?(item: T): number;
+  /**
+   * false: past maxBufferedBytes only retained traces are let go of; open ones are neither written
+   * early nor dropped (the receiver bounds those itself, with 503s before they get there). Default true.
+   */
+  bytesBoundOpenTraces?: boolean;
   idleMs?: number;
   retainMs?: number;
   /** Called with a reason whenever spans are dropped (for logging; counters are in stats()). */
@@ -59,11 +71,13 @@ export interface TraceBufferOptions<T> {
   now?: () => number;
 }
 
-export type DropReason = 'max_spans_per_trace' | 'late' | 'evicted_unwritable';
+export type DropReason = 'max_spans_per_trace' | 'max_buffered_bytes' | 'late' | 'evicted_unwritable';
 
 export interface TraceBufferStats {
   openTraces: number;
   bufferedSpans: number;
+  /** Bytes of the spans held (open and retained), as weighed for maxBufferedBytes. */
+  bufferedBytes: number;
   sessionsEmitted: number;
   sessionsIncomplete: number;
   tracesEvicted: number;
@@ -83,6 +97,9 @@ interface TraceState<T> {
   traceId: string;
   items: T[];
   infos: SpanInfo[];
+  /** Each item's weight in bytes, and their sum. */
+  sizes: number[];
+  bytes: number;
   /** spanId -> parentSpanId for every span seen (started or ended). */
   parents: Map<string, string | undefined>;
   agents: Set<string>;
@@ -117,12 +134,13 @@ export class TraceBuffer<T> {
   /** Traces already written and forgotten: their late spans are counted, not buffered. */
   private readonly closed = new Map<string, { at: number; idsAssigned: number }>();
   private spans = 0;
+  private bytes = 0;
   private readonly counters = {
     sessionsEmitted: 0,
     sessionsIncomplete: 0,
     tracesEvicted: 0,
     tracesExpired: 0,
-    droppedSpans: { max_spans_per_trace: 0, late: 0, evicted_unwritable: 0 } as Record<DropReason, number>,
+    droppedSpans: { max_spans_per_trace: 0, max_buffered_bytes: 0, late: 0, evicted_unwritable: 0 } as Record<DropReason, number>,
   };
   private readonly now: () => number;
   private sweeper?: NodeJS.Timeout;
@@ -163,7 +181,8 @@ export class TraceBuffer<T> {
     return this.traces.size + newTraces <= this.opts.maxTraces;
   }
 
-  add(item: T, info: SpanInfo = this.opts.describe(item)): void {
+  /** Buffers an ended span; `size` (bytes) overrides `sizeOf` for maxBufferedBytes. */
+  add(item: T, info: SpanInfo = this.opts.describe(item), size?: number): void {
     if (this.closedDown) return;
     let t = this.traces.get(info.traceId);
     if (!t) {
@@ -183,12 +202,19 @@ export class TraceBuffer<T> {
       t.agents.add(info.spanId);
       t.openAgents.delete(info.spanId);
     }
+    const bytes = size ?? this.opts.sizeOf?.(item) ?? 0;
     if (t.items.length >= this.opts.maxSpansPerTrace) {
       t.dropped += 1;
       this.drop(1, 'max_spans_per_trace');
+    } else if (!this.roomFor(bytes, t)) {
+      t.dropped += 1;
+      this.drop(1, 'max_buffered_bytes');
     } else {
       t.items.push(item);
       t.infos.push(info);
+      t.sizes.push(bytes);
+      t.bytes += bytes;
+      this.bytes += bytes;
       this.spans += 1;
     }
     t.ended.add(info.spanId);
@@ -206,6 +232,20 @@ export class TraceBuffer<T> {
     } else if (this.opts.idleMs !== undefined) this.schedule(t, now + this.opts.idleMs);
   }
 
+  /**
+   * Makes room for `bytes` more under maxBufferedBytes: retained traces go first, then the oldest
+   * open ones (other than `keep`) are emitted as incomplete. False when it still does not fit.
+   */
+  private roomFor(bytes: number, keep: TraceState<T>): boolean {
+    const max = this.opts.maxBufferedBytes;
+    if (max === undefined) return true;
+    const open = this.opts.bytesBoundOpenTraces !== false;
+    while (this.bytes + bytes > max && this.traces.size > 1) {
+      if (!this.evictOldest(keep, !open)) break;
+    }
+    return !open || this.bytes + bytes <= max;
+  }
+
   /** Emits every session whose root has ended (forceFlush). With `all`, also open ones, as incomplete. */
   flush(all: boolean, reason = 'flushed before the session ended'): void {
     for (const t of [...this.traces.values()]) {
@@ -218,6 +258,7 @@ export class TraceBuffer<T> {
     return {
       openTraces: this.traces.size,
       bufferedSpans: this.spans,
+      bufferedBytes: this.bytes,
       sessionsEmitted: this.counters.sessionsEmitted,
       sessionsIncomplete: this.counters.sessionsIncomplete,
       tracesEvicted: this.counters.tracesEvicted,
@@ -244,6 +285,8 @@ export class TraceBuffer<T> {
       traceId,
       items: [],
       infos: [],
+      sizes: [],
+      bytes: 0,
       parents: new Map(),
       agents: new Set(),
       topLevel: new Set(),
@@ -268,7 +311,7 @@ export class TraceBuffer<T> {
    * Makes room: first forgets the oldest trace that was already written and is only retained for
    * late spans; failing that, emits the oldest open trace (other than `keep`) as incomplete.
    */
-  private evictOldest(keep?: TraceState<T>): boolean {
+  private evictOldest(keep?: TraceState<T>, retainedOnly = false): boolean {
     let oldest: TraceState<T> | undefined;
     for (const t of this.traces.values()) {
       if (t === keep) continue;
@@ -278,9 +321,9 @@ export class TraceBuffer<T> {
       }
       oldest ??= t;
     }
-    if (!oldest) return false;
+    if (!oldest || retainedOnly) return false;
     this.counters.tracesEvicted += 1;
-    this.evaluate(oldest, 'evicted: buffer limits (maxTraces / maxBufferedSpans) reached while the session was open', true);
+    this.evaluate(oldest, 'evicted: buffer limits (maxTraces / maxBufferedSpans / maxBufferedBytes) reached while the session was open', true);
     this.forget(oldest);
     return true;
   }
@@ -364,6 +407,8 @@ export class TraceBuffer<T> {
     if (this.traces.get(t.traceId) !== t) return;
     this.traces.delete(t.traceId);
     this.spans -= t.items.length;
+    this.bytes -= t.bytes;
+    if (this.traces.size === 0) this.bytes = 0; // no float drift when empty
     if (t.emittedAt !== undefined || t.dropped) {
       this.closed.set(t.traceId, { at: this.now(), idsAssigned: t.idsAssigned });
       if (this.closed.size > MAX_CLOSED) this.closed.delete(this.closed.keys().next().value!);
@@ -525,14 +570,21 @@ export class TraceBuffer<T> {
     if (claimed.size === 0) return;
     const keptItems: T[] = [];
     const keptInfos: SpanInfo[] = [];
+    const keptSizes: number[] = [];
+    let keptBytes = 0;
     for (let i = 0; i < t.infos.length; i++) {
       if (claimed.has(i)) continue;
       keptItems.push(t.items[i]!);
       keptInfos.push(t.infos[i]!);
+      keptSizes.push(t.sizes[i]!);
+      keptBytes += t.sizes[i]!;
     }
     this.spans -= t.items.length - keptItems.length;
+    this.bytes -= t.bytes - keptBytes;
     t.items = keptItems;
     t.infos = keptInfos;
+    t.sizes = keptSizes;
+    t.bytes = keptBytes;
   }
 
   private subtree(root: string, children: Map<string, string[]>, indexOf: Map<string, number>): number[] {

@@ -7,6 +7,7 @@ import type { AttributeValue, Attributes, SpanEventRecord, SpanRecord } from '..
 import * as sc from '../spans/semconv.js';
 import { readBoolean as bool, readNumber as num, readString as str, readStringList as strList } from '../spans/read.js';
 import { normalizeRecords } from '../spans/normalize.js';
+import { setOwn } from '../spans/own.js';
 import { isLogRecord } from '../spans/log-record.js';
 import { sanitizeId } from './ids.js';
 import { addCost, addUsage, computeTotals, mostUsedModel, roundCost, usageOf } from './totals.js';
@@ -376,7 +377,7 @@ function stepAttributes(attrs: Attributes): Record<string, JsonValue> {
   const out: Record<string, JsonValue> = {};
   for (const key of Object.keys(attrs).sort()) {
     if (KNOWN_EVENT_ATTRS.has(key) || attrs[key] === undefined) continue;
-    out[key] = toJson(attrs[key]);
+    setOwn(out, key, toJson(attrs[key]));
   }
   return out;
 }

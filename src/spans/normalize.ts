@@ -31,6 +31,7 @@
  * writes (as Anthropic's API counts them); each dialect rewrites its producer's count to it.
  */
 import { isGenAiLikeLog } from './log-record.js';
+import { setOwn } from './own.js';
 import type { Attributes, SpanEventRecord, SpanRecord } from './record.js';
 import { hasClaudeCodeRecords, mapClaudeCode } from './dialects/claude-code.js';
 import { mapVercelAi } from './dialects/vercel-ai.js';
@@ -109,7 +110,7 @@ export function normalizeSpan(span: SpanRecord): SpanRecord {
   // Copy everything but the flattened indexed forms, which are folded into messages below.
   for (const key in src) {
     if (isIndexedKey(key)) continue;
-    a[key] = src[key];
+    setOwn(a, key, src[key]);
   }
   const events: SpanEventRecord[] = [];
   for (const e of span.events) {

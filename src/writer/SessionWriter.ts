@@ -39,6 +39,7 @@ import { IDLE_ROOTLESS_REASON } from '../processor/trace-buffer.js';
 import type { SessionBatch } from '../processor/trace-buffer.js';
 import { isLogRecord } from '../spans/log-record.js';
 import { assembleSession } from '../session/assemble.js';
+import { capRecordValues } from './cap-values.js';
 import { mergeSessions } from '../session/merge.js';
 import type { Session } from '../session/types.js';
 import { canWriteConditionally, isPreconditionFailed } from '../storage/conditional.js';
@@ -203,7 +204,8 @@ export class SessionWriter {
     // A trace of log records alone (a producer's events with its spans off) has no root by nature:
     // going idle is how it ends, not a sign that something is missing.
     const logsOnly = batch.incompleteReason === IDLE_ROOTLESS_REASON && batch.records.every(isLogRecord);
-    const session = assembleSession(batch.records, {
+    // Text values past MAX_VALUE_CHARS are cut first: assembling them whole would stall the loop.
+    const session = assembleSession(capRecordValues(batch.records), {
       rootSpanId: batch.rootSpanId,
       defaultSessionId: batch.sessionId,
       revision: batch.revision,
