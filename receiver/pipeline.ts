@@ -18,7 +18,9 @@
  * and fed the WAL records its traces still needed (see recover()): nothing acknowledged is lost.
  */
 import { diag } from '@opentelemetry/api';
-import type { PrivacyOptions } from '../src/privacy/options.js';
+import { resolvePrivacy } from '../src/privacy/options.js';
+import type { PrivacyOptions, ResolvedPrivacy } from '../src/privacy/options.js';
+import { redactSpanRecords } from '../src/privacy/redact.js';
 import type { PricingOptions } from '../src/session/pricing.js';
 import type { StorageSpec } from '../src/storage/spec.js';
 import type { SessionStorage } from '../src/storage/types.js';
@@ -27,6 +29,7 @@ import type { SessionWriterStats, SessionWrittenEvent } from '../src/writer/type
 import { decompress } from './http/body.js';
 import type { BodyEncoding, BodyLimits } from './http/body.js';
 import { HttpError } from './http/errors.js';
+import { decodeOrRefuse } from './shard/decode.js';
 import { logRecordToSpanRecord } from '../src/spans/log-record.js';
 import type { SpanRecord } from '../src/spans/record.js';
 import { OtlpDecodeError, decodeLogsRequest, decodeMetricsRequest } from './otlp/codec.js';
@@ -86,6 +89,11 @@ export const WAL_FLAG_JSON = 1;
 export const WAL_FLAG_GZIP = 2;
 /** An ExportLogsServiceRequest (POST /v1/logs); without it, an ExportTraceServiceRequest. */
 export const WAL_FLAG_LOGS = 4;
+/**
+ * The record holds decoded, redacted SpanRecords as JSON (traces or logs alike), not the request:
+ * what the receiver logs when redaction is on, so no secret reaches the disk (docs/privacy.md).
+ */
+export const WAL_FLAG_RECORDS = 8;
 
 /** What the receiver logs in the WAL: traces and logs (metrics are not kept). */
 export type LoggedSignal = 'traces' | 'logs';
@@ -193,6 +201,8 @@ export class ReceiverCore {
   /** Shards whose worker is being replaced, and the WAL records held for them meanwhile. */
   private readonly recovering = new Set<number>();
   private readonly holds = new Map<number, number>();
+  /** Set when redaction is on: what the WAL's records are redacted with before they are appended. */
+  private readonly walPrivacy?: ResolvedPrivacy;
   private readonly recoveries = new Set<Promise<void>>();
   private limits: BodyLimits = { maxBodyBytes: Infinity, maxDecompressedBytes: Infinity };
   private readonly appending = new Set<Promise<unknown>>();
@@ -204,6 +214,9 @@ export class ReceiverCore {
     private readonly opts: ReceiverCoreOptions,
   ) {
     this.count = Math.max(1, opts.workers);
+    // Redaction on (AMS_REDACT, redactKeys, extra patterns): the WAL gets redacted records.
+    const privacy = resolvePrivacy(opts.privacy, opts.env);
+    if (privacy.patterns.length > 0 || privacy.redactKeys.size > 0) this.walPrivacy = privacy;
   }
 
   private spawn(i: number): Shard {
@@ -247,8 +260,7 @@ export class ReceiverCore {
     this.replayed = replay;
     for (const p of pending) {
       try {
-        const body = await decompress(p.payload, walBodyEncoding(p.flags), limits);
-        const { parts } = await this.decodeRequest(body, walEncoding(p.flags), walSignal(p.flags));
+        const parts = await this.decodeLogged(p.payload, p.flags);
         await this.commit(parts, p.payload.length, p.seq);
       } catch (err) {
         this.log.error(`could not replay WAL record ${p.seq}: ${String(err)}`);
@@ -271,6 +283,12 @@ export class ReceiverCore {
    * know, so each shard is handed its SpanRecords rather than bytes to decode.
    */
   private async decodeLogs(body: Buffer, encoding: OtlpEncoding, only?: number): Promise<Decoded> {
+    const { records, partial, logs } = this.logsToRecords(body, encoding);
+    return { parts: await this.holdRecords(records, only), partial, logs };
+  }
+
+  /** A logs request as SpanRecords (src/spans/log-record.ts), with what was refused and why. */
+  private logsToRecords(body: Buffer, encoding: OtlpEncoding): { records: SpanRecord[]; partial: PartialSuccess; logs: { received: number; rejected: number } } {
     let conv: OtlpLogsConversion;
     try {
       conv = decodeLogsRequest(body, encoding);
@@ -278,30 +296,53 @@ export class ReceiverCore {
       if (err instanceof OtlpDecodeError) throw new HttpError(400, err.message);
       throw err;
     }
-    const n = this.shards.length;
-    const groups: SpanRecord[][] = Array.from({ length: n }, () => []);
+    const records: SpanRecord[] = [];
     let unjoinable = 0;
     for (const log of conv.logs) {
       const record = logRecordToSpanRecord(log);
       if (record === undefined) unjoinable++;
-      else groups[n === 1 ? 0 : shardOfTraceIdHex(record.traceId, n)]!.push(record);
+      else records.push(record);
     }
-    const asked: Asked[] = [];
-    groups.forEach((records, i) => {
-      if (records.length === 0 || (only !== undefined && i !== only)) return;
-      const shard = this.shards[i]!;
-      const id = ++this.nextId;
-      asked.push({ shard, id, reply: shard.hold(id, records) });
-    });
-    const parts = await this.settle(asked);
     const reasons = conv.errorMessage ? [conv.errorMessage.replace(/^\d+ log record\(s\) rejected: /, '')] : [];
     if (unjoinable) reasons.push(`${unjoinable} without trace id or session.id (no session to join)`);
     const rejected = conv.rejectedLogRecords + unjoinable;
     return {
-      parts,
+      records,
       partial: { rejectedSpans: rejected, errorMessage: rejected ? `${rejected} log record(s) rejected: ${reasons.join('; ')}` : undefined },
       logs: { received: conv.logs.length + conv.rejectedLogRecords, rejected },
     };
+  }
+
+  /** Hands decoded records to the shards of their traces (or only shard `only`) to hold. */
+  private holdRecords(records: readonly SpanRecord[], only?: number): Promise<Part[]> {
+    const n = this.shards.length;
+    const groups: SpanRecord[][] = Array.from({ length: n }, () => []);
+    for (const record of records) groups[n === 1 ? 0 : shardOfTraceIdHex(record.traceId, n)]!.push(record);
+    const asked: Asked[] = [];
+    groups.forEach((group, i) => {
+      if (group.length === 0 || (only !== undefined && i !== only)) return;
+      const shard = this.shards[i]!;
+      const id = ++this.nextId;
+      asked.push({ shard, id, reply: shard.hold(id, group) });
+    });
+    return this.settle(asked);
+  }
+
+  /**
+   * With redaction on: the request decoded here (traces too, which the shards decode otherwise)
+   * and redacted before anything is logged; the WAL keeps these records, not the request's bytes.
+   */
+  private async decodeRedacted(body: Buffer, encoding: OtlpEncoding, signal: LoggedSignal): Promise<Decoded & { wal: Buffer }> {
+    const decoded: { records: SpanRecord[]; partial: PartialSuccess; logs?: Decoded['logs'] } = signal === 'logs' ? this.logsToRecords(body, encoding) : decodeOrRefuse(body, encoding);
+    const redacted = redactSpanRecords(decoded.records, this.walPrivacy!);
+    return { parts: await this.holdRecords(redacted), partial: decoded.partial, logs: decoded.logs, wal: Buffer.from(JSON.stringify(redacted)) };
+  }
+
+  /** A WAL record back into held parts (replay and worker recovery): a request, or redacted records. */
+  private async decodeLogged(payload: Buffer, flags: number, only?: number): Promise<Part[]> {
+    if (flags & WAL_FLAG_RECORDS) return this.holdRecords(JSON.parse(payload.toString('utf8')) as SpanRecord[], only);
+    const body = await decompress(payload, walBodyEncoding(flags), this.limits);
+    return (await this.decodeRequest(body, walEncoding(flags), walSignal(flags), only)).parts;
   }
 
   /**
@@ -370,7 +411,16 @@ export class ReceiverCore {
    */
   async acceptBody(body: Buffer, raw: Buffer, encoding: OtlpEncoding, flags: number): Promise<PartialSuccess> {
     this.checkOpen();
-    const { parts, partial, logs } = await this.decodeRequest(body, encoding, walSignal(flags));
+    let logged = raw;
+    let loggedFlags = flags;
+    let decoded: Decoded;
+    if (this.wal && this.walPrivacy) {
+      const { wal, ...rest } = await this.decodeRedacted(body, encoding, walSignal(flags));
+      decoded = rest;
+      logged = wal;
+      loggedFlags = WAL_FLAG_RECORDS;
+    } else decoded = await this.decodeRequest(body, encoding, walSignal(flags));
+    const { parts, partial, logs } = decoded;
     const records = parts.reduce((n, p) => n + p.decoded.records, 0);
     const counted = (): PartialSuccess => {
       if (logs) {
@@ -400,7 +450,7 @@ export class ReceiverCore {
       let seq: number;
       if (this.wal) {
         // shutdown() waits for appends in flight, so what they log is buffered before the final flush.
-        const appended = this.wal.append(raw, flags);
+        const appended = this.wal.append(logged, loggedFlags);
         this.appending.add(appended);
         try {
           seq = await appended;
@@ -499,8 +549,7 @@ export class ReceiverCore {
         let replayed = 0;
         if (this.wal && from <= to) {
           await this.wal.read(from, to, async (payload, flags, seq) => {
-            const body = await decompress(payload, walBodyEncoding(flags), this.limits);
-            const { parts } = await this.decodeRequest(body, walEncoding(flags), walSignal(flags), i);
+            const parts = await this.decodeLogged(payload, flags, i);
             if (parts.length === 0) return;
             await this.commit(parts, payload.length, seq, true);
             replayed++;

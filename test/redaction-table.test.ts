@@ -13,7 +13,7 @@ import { context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReceiver } from '../receiver/index.js';
@@ -166,4 +166,43 @@ describe('redaction table: every secret kind × every field class', () => {
     }
     expectTable(dir);
   });
+
+  it.each([0, 2])(
+    'receiver write-ahead log (AMS_REDACT=1, %i workers): the log on disk holds no raw secret, and replaying it gives the same redacted sessions',
+    async (workers) => {
+      const walDir = tempDir('recv-wal');
+      // A long wait keeps every session pending, so the requests stay in the log while it is read.
+      const receiver = createReceiver({ storage: new LocalStorage({ dir: tempDir('recv-wal-unused') }), walDir, workers, waitMs: 600_000, env: { AMS_REDACT: '1' } });
+      const { url } = await receiver.start({ port: 0 });
+      const provider = new NodeTracerProvider({ spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${url}/v1/traces` }))] });
+      const copy = tempDir('recv-wal-copy');
+      try {
+        const t = createTracing({ tracerProvider: provider, env: {} });
+        for (const item of ITEMS) await tableRun(t, item);
+        // Acknowledged (200) only once appended to the log.
+        await provider.forceFlush();
+        const files = readdirSync(walDir).filter((f) => f.endsWith('.log'));
+        const bytes = Buffer.concat(files.map((f) => readFileSync(path.join(walDir, f)))).toString('utf8');
+        expect(bytes.length).toBeGreaterThan(0);
+        const leaks = ITEMS.filter((item) => [item.secret, JSON.stringify(item.secret).slice(1, -1)].some((f) => bytes.includes(f))).map((i) => i.kind);
+        expect(leaks, 'raw secrets in the write-ahead log').toEqual([]);
+        expect(bytes).toContain('[REDACTED');
+        // Another receiver replaying a copy of the log (as after a crash) writes the same sessions.
+        for (const f of readdirSync(walDir)) if (f.endsWith('.log')) writeFileSync(path.join(copy, f), readFileSync(path.join(walDir, f)));
+      } finally {
+        await provider.shutdown();
+        await receiver.stop();
+      }
+      const dir = tempDir('recv-wal-replayed');
+      const written = new WrittenSessions();
+      const replayer = createReceiver({ storage: new LocalStorage({ dir }), walDir: copy, workers, waitMs: 0, env: { AMS_REDACT: '1' }, onSessionWritten: written.onSessionWritten });
+      await replayer.start({ port: 0 });
+      try {
+        for (let i = 0; i < ITEMS.length; i++) await written.next();
+      } finally {
+        await replayer.stop();
+      }
+      expectTable(dir);
+    },
+  );
 });

@@ -19,6 +19,7 @@ import type {
   ToolCallEvent,
   UserPromptEvent,
 } from '../session/types.js';
+import type { AttributeValue, Attributes, SpanRecord } from '../spans/record.js';
 import type { PrivacyOptions, ResolvedPrivacy } from './options.js';
 import { normalizeKey, resolvePrivacy } from './options.js';
 import { isCardNumber, redactedMarker, redactText } from './patterns.js';
@@ -68,6 +69,23 @@ export function applyPrivacy(session: Session, privacy: PrivacyOptions | Resolve
   return new Redactor(p).session(session);
 }
 
+/**
+ * Redaction of spans before they are kept anywhere on the way to a session (the receiver's
+ * write-ahead log): with redaction on (`redact`, `redactKeys`, extra patterns), every string value
+ * of the spans' attributes, events, resource and status goes through the same keys and patterns
+ * as the session (JSON inside strings walked); a value under a redacted key becomes REDACTED;
+ * attribute keys and span and event names are redacted as names (patterns only: the names the
+ * producers' mappings read match none). Ids, numbers and times are kept, and privacy mode and the
+ * user's mask are left to the session (applyPrivacy), so the document is the same whether or not
+ * its spans were redacted first. Returns `records` itself
+ * when redaction is off.
+ */
+export function redactSpanRecords(records: SpanRecord[], privacy: ResolvedPrivacy): SpanRecord[] {
+  if (privacy.patterns.length === 0 && privacy.redactKeys.size === 0) return records;
+  const r = new Redactor(privacy);
+  return records.map((rec) => r.record(rec));
+}
+
 class Redactor {
   /** Names repeat across spans (attribute keys, models, servers): each distinct one is scanned once per session. */
   private readonly names = new Map<string, string>();
@@ -98,6 +116,28 @@ class Redactor {
     for (const [k, v] of Object.entries(s.models)) models[this.key(k, models)] = v.request_model !== undefined ? { ...v, request_model: this.name(v.request_model) } : v;
     out.models = models;
     out.events = this.events(s.events);
+    return out;
+  }
+
+  record(rec: SpanRecord): SpanRecord {
+    const out: SpanRecord = { ...rec, name: this.name(rec.name), attributes: this.attributes(rec.attributes), resource: this.attributes(rec.resource) };
+    if (rec.status.message !== undefined) out.status = { ...rec.status, message: this.text(rec.status.message) };
+    if (rec.events.length) out.events = rec.events.map((e) => ({ ...e, name: this.name(e.name), attributes: this.attributes(e.attributes) }));
+    return out;
+  }
+
+  private attributes(attrs: Attributes): Attributes {
+    const out: Attributes = {};
+    for (const k of Object.keys(attrs)) {
+      const v = attrs[k];
+      const last = k.slice(k.lastIndexOf('.') + 1);
+      let value = v;
+      if (this.p.redactKeys.has(normalizeKey(k)) || this.p.redactKeys.has(normalizeKey(last))) value = REDACTED;
+      else if (typeof v === 'string') value = this.text(v);
+      else if (Array.isArray(v)) value = v.map((x) => (typeof x === 'string' ? this.text(x) : x)) as AttributeValue;
+      // The key as the session would show it (names the mappings read match no pattern).
+      setOwn(out, this.key(k, out), value);
+    }
     return out;
   }
 
