@@ -110,7 +110,8 @@ describe('a stalled S3 (accepts, never answers)', () => {
     const restarted = s3At(s3.endpoint, spoolDir);
     await expect.poll(() => sessionDocs(s3), { timeout: 15_000, interval: 50 }).toHaveLength(3);
     await restarted.flush();
-    expect(spooled(spoolDir)).toEqual([]);
+    // The replay deletes each spool file after its write: awaited, not raced.
+    await expect.poll(() => spooled(spoolDir), { timeout: 15_000, interval: 50 }).toEqual([]);
     await restarted.close();
   }, 30_000);
 

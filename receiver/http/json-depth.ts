@@ -10,16 +10,10 @@
  * leaves room for 18 levels of nested attribute values.
  */
 import { HttpError } from './errors.js';
+import { QUOTE, BACKSLASH, OPEN_BRACKET, CLOSE_BRACKET, OPEN_BRACE, CLOSE_BRACE } from '../otlp/json-bytes.js';
 
 /** Deepest `[` / `{` nesting an OTLP/JSON body may have (400 beyond). */
 export const MAX_JSON_DEPTH = 64;
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
 
 /**
  * The nesting depth of `body` (UTF-8 JSON), or the first depth past `limit` (the scan stops

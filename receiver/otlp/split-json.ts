@@ -11,14 +11,7 @@
  * OTLP/JSON and the proto spelling, bytes that are not JSON) returns undefined and the caller
  * falls back to the parsing split, which reads such bodies exactly as the decoder does.
  */
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const COLON = 0x3a;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-bytes.js';
 
 /** Not the shape this walk handles: the caller uses the parsing split. */
 class Unexpected extends Error {}

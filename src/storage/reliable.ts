@@ -26,6 +26,7 @@ import { safeId } from './keys.js';
 import { writeFileAtomic } from './local.js';
 import { mergeAndWrite } from './merge-write.js';
 import type { SessionReader, SessionStorage } from './types.js';
+import { startAbortable } from './abortable.js';
 
 export interface RetryOptions {
   /** Attempts per write before spooling (default 3). */
@@ -210,13 +211,7 @@ export class ReliableStorage implements SpoolingStorage {
    * StorageTimeoutError thrown. close() aborts every call in flight.
    */
   private call<T>(fn: (signal: AbortSignal) => Promise<T>, id?: string): Promise<T> {
-    const ac = new AbortController();
-    let p: Promise<T>;
-    try {
-      p = Promise.resolve(fn(ac.signal));
-    } catch (err) {
-      p = Promise.reject(err);
-    }
+    const { ac, p } = startAbortable(fn);
     const ms = this.o.timeoutMs;
     return new Promise<T>((resolve, reject) => {
       this.controllers.set(ac, (err) => {

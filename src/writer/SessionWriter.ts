@@ -49,6 +49,7 @@ import { canSpool, ReliableStorage, StorageTimeoutError } from '../storage/relia
 import type { SessionStorage } from '../storage/types.js';
 import { DEFAULT_LIMITS } from './defaults.js';
 import type { SessionWriterOptions, SessionWriterStats, SessionWrittenEvent, WriteOutcome } from './types.js';
+import { startAbortable } from '../storage/abortable.js';
 
 /** Per write, what only the caller knows. */
 export interface WriteContext {
@@ -411,13 +412,7 @@ export class SessionWriter {
    */
   private call<T>(id: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const ms = this.storageTimeoutMs;
-    const ac = new AbortController();
-    let p: Promise<T>;
-    try {
-      p = Promise.resolve(fn(ac.signal));
-    } catch (err) {
-      p = Promise.reject(err);
-    }
+    const { ac, p } = startAbortable(fn);
     if (canSpool(this.storage) || !(ms > 0 && Number.isFinite(ms))) return p;
     this.calls.add(ac);
     return new Promise<T>((resolve, reject) => {
