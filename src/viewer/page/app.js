@@ -448,8 +448,8 @@
         if ((e.type === 'subagent' || e.type === 'step') && e.events && e.events.length) walk(e.events, depth + 1, item);
       });
     })(events || [], 0, null);
-    var seen = {};
-    flat.forEach(function (it) { if (it.e.span_id) seen[it.e.span_id] = (seen[it.e.span_id] || 0) + 1; });
+    var seen = Object.create(null);
+    flat.forEach(function (it) { var id = it.e.span_id; if (id) seen[id] = Object.prototype.hasOwnProperty.call(seen, id) ? seen[id] + 1 : 1; });
     flat.forEach(function (it) {
       it.key = it.e.span_id && seen[it.e.span_id] === 1 ? String(it.e.span_id) : 'e' + it.idx;
       it.domId = 'ev-' + it.idx;
