@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 
 const here = import.meta.dirname;
-const scripts = ['import.ts', 'processor.ts', 'claude-hooks.ts', 'receiver.ts', 'cli.ts'];
+const scripts = ['import.ts', 'processor.ts', 'claude-hooks.ts', 'receiver.ts', 'cli.ts', 'query.ts'];
 console.log(`# ams-otel benchmarks — node ${process.version}, ${new Date().toISOString()}`);
 for (const s of scripts) {
   const file = path.join(here, s);
