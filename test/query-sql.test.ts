@@ -4,7 +4,7 @@
  * real S3-protocol server (s3rver).
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalStorage, S3Storage } from '../src/index.js';
@@ -221,6 +221,19 @@ describe('ams query (local store)', () => {
     const r = await ams([BY_VERSION], env, { NODE_OPTIONS: `--import "data:text/javascript,${encodeURIComponent(register)}"` });
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toContain('npm install @duckdb/node-api');
+  });
+});
+
+describe('revisions', () => {
+  it('a session id counts once, at its highest revision', async () => {
+    const dir = tempDir('query-revisions');
+    const storage = new LocalStorage({ dir });
+    for (const s of SESSIONS) await storage.putSession(s);
+    // A second index object for q-1 (as a copy or a future segment layout could leave): revision 3 wins.
+    const later = { ...JSON.parse(readFileSync(path.join(dir, 'index', 'q-1.json'), 'utf8')), revision: 3, agent: { name: 'bot', version: '9.9' } };
+    writeFileSync(path.join(dir, 'index', 'q-1.copy.json'), JSON.stringify(later));
+    const rows = await jsonOf(["SELECT count(*) AS n, count(DISTINCT id) AS ids, max(revision) FILTER (id = 'q-1') AS rev, any_value(agent_version) FILTER (id = 'q-1') AS version FROM sessions"], { AMS_LOCAL_DIR: dir });
+    expect(rows).toEqual([{ n: 5, ids: 5, rev: 3, version: '9.9' }]);
   });
 });
 

@@ -5,7 +5,7 @@
  * they are written to a temporary NDJSON file and loaded with read_json, columns typed as
  * sql-rows.ts lists them.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { optionalDependency } from '../storage/optional-dependency.js';
@@ -51,6 +51,9 @@ export function plainValue(v: unknown): unknown {
   return v;
 }
 
+/** Rows per write to the temporary NDJSON file. */
+const WRITE_CHUNK = 2000;
+
 const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
 const quoteText = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
@@ -85,11 +88,25 @@ export class SqlSession {
 
   private async load(dir: string, table: SqlTable): Promise<void> {
     const file = path.join(dir, `${table.name}.ndjson`);
-    const lines: string[] = [];
-    for (const row of table.rows) lines.push(JSON.stringify(row));
-    await writeFile(file, lines.length ? `${lines.join('\n')}\n` : '');
+    let count = 0;
+    const out = await open(file, 'w');
+    try {
+      // Written a chunk at a time: 100,000 rows never sit in memory as one string.
+      let chunk: string[] = [];
+      for (const row of table.rows) {
+        chunk.push(JSON.stringify(row));
+        count += 1;
+        if (chunk.length === WRITE_CHUNK) {
+          await out.write(`${chunk.join('\n')}\n`);
+          chunk = [];
+        }
+      }
+      if (chunk.length) await out.write(`${chunk.join('\n')}\n`);
+    } finally {
+      await out.close();
+    }
     const columns = table.columns.map((c) => `${quoteText(c.name)}: ${quoteText(c.type)}`).join(', ');
-    const select = lines.length
+    const select = count
       ? `SELECT * FROM read_json(${quoteText(file)}, format = 'newline_delimited', columns = {${columns}})`
       : `SELECT ${table.columns.map((c) => `NULL::${c.type} AS ${quoteIdent(c.name)}`).join(', ')} LIMIT 0`;
     await this.connection.run(`CREATE TABLE ${quoteIdent(table.name)} AS ${select}`);
