@@ -256,6 +256,13 @@ describe('a corrupt index entry', () => {
       expect(l.code, l.stderr).toBe(0);
       expect(JSON.parse(l.stdout)).toEqual([{ n: 5 }]);
       expect(l.stderr).toContain(`ams query: skipped ${path.join(dir, 'index', 'broken.json')}: not valid JSON`);
+      // --full: a truncated full document is reported and skipped too; the other sessions' events remain.
+      const q1 = JSON.parse(readFileSync(path.join(dir, 'index', 'q-1.json'), 'utf8')) as { key: string };
+      writeFileSync(local.pathOf(q1.key), '{"id": "q-1", "eve');
+      const full = await ams(['--json', '--full', "SELECT count(DISTINCT session_id) AS sessions, count(*) FILTER (type = 'tool_call') AS tools FROM events"], { AMS_LOCAL_DIR: dir });
+      expect(full.code, full.stderr).toBe(0);
+      expect(JSON.parse(full.stdout)).toEqual([{ sessions: 2, tools: 3 }]); // q-2 and q-3 (q-4, q-5 have no events)
+      expect(full.stderr).toContain(`ams query: skipped ${q1.key}: not valid JSON`);
       const r = await ams(['--json', sql], {
         AMS_S3_BUCKET: s3.bucket,
         AMS_S3_ENDPOINT_URL: s3.endpoint,

@@ -17,8 +17,9 @@ export function queryCommand(ctx: CliContext): Command {
     .alias('sql')
     .summary('SQL over the sessions with DuckDB (optional package @duckdb/node-api)')
     .description(
-      `Answers SQL over the sessions with DuckDB in process: a \`sessions\` table (one row per session,\nthe index entries flattened; docs/query.md lists the columns) and, with --full, an \`events\` table\n(one row per event of the full documents). Needs the optional package: npm install @duckdb/node-api.\nExample: ams query "${EXAMPLE}"`,
+      'Answers SQL over the sessions with DuckDB in process: a `sessions` table (one row per session, the index entries flattened; docs/query.md lists the columns) and, with --full, an `events` table (one row per event of the full documents). Needs the optional package: npm install @duckdb/node-api. A SQL error exits 2.',
     )
+    .addHelpText('after', `\nExample:\n  ams query "${EXAMPLE}"`)
     .argument('<sql>', 'the SQL to run (quote it)')
     .option('--full', 'also read every full document into an `events` table (one read per session: slower)')
     .option('--json', 'print a JSON array of row objects')
