@@ -17,6 +17,8 @@ const scripts: string[][] = [
   // RSS of an overloaded receiver against its byte bound (maxBufferedBytes).
   ['memory.ts'],
   ['cli.ts'],
+  // SQL over 100,000 index entries with DuckDB (ams query).
+  ['query.ts'],
 ];
 console.log(`# ams-otel benchmarks — node ${process.version}, ${new Date().toISOString()}`);
 for (const [s, ...args] of scripts) {

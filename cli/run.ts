@@ -8,6 +8,7 @@ import { didYouMean } from './suggest.js';
 import type { CliContext } from './common.js';
 import { exportCommand } from './commands/export.js';
 import { lsCommand } from './commands/ls.js';
+import { queryCommand } from './commands/query.js';
 import { receiverCommand } from './commands/receiver.js';
 import { runCommand } from './commands/run.js';
 import { showCommand } from './commands/show.js';
@@ -46,6 +47,7 @@ export function program(ctx: CliContext): Command {
     tailCommand(ctx),
     exportCommand(ctx),
     statsCommand(ctx),
+    queryCommand(ctx),
     viewCommand(ctx),
     receiverCommand(ctx, { print: (line) => process.stderr.write(`${line}\n`) }, async (running) => {
       // It stops itself on SIGTERM/SIGINT (writing what is pending); wait for the server to close.

@@ -99,7 +99,7 @@ describe('public API', () => {
 });
 
 describe("import 'ams-otel'", () => {
-  it('imports only the OTel API and core, and no S3 SDK, Express, protobufjs or price table, also after constructing the storages and the processor', () => {
+  it('imports only the OTel API and core, and no S3 SDK, Express, protobufjs, price table or DuckDB, also after constructing the storages and the processor', () => {
     // A fresh process (this test file's own imports must not count). A resolve hook reports every
     // package an ES module imports; require.cache shows what those load in turn.
     const hook = `export async function resolve(s, c, next) { const r = await next(s, c); if (r.url.includes('/node_modules/')) process.stderr.write('IMPORTED ' + r.url + '\\n'); return r; }`;
@@ -117,7 +117,7 @@ describe("import 'ams-otel'", () => {
     expect([...imported].sort()).toEqual(['@opentelemetry/api', '@opentelemetry/core']);
     const loaded = new Set((JSON.parse(child.stdout) as string[]).map(packageOf));
     expect(loaded).toContain('@opentelemetry/api'); // the probe sees CommonJS packages
-    expect([...loaded].filter((p) => p && /^@aws-sdk\/|^@smithy\/|^express$|^protobufjs$|^@pydantic\/genai-prices$/.test(p))).toEqual([]);
+    expect([...loaded].filter((p) => p && /^@aws-sdk\/|^@smithy\/|^express$|^protobufjs$|^@pydantic\/genai-prices$|^@duckdb\//.test(p))).toEqual([]);
   });
 
   it('spells out the stable attribute names it would otherwise import (semantic-conventions costs a tenth of the import)', () => {

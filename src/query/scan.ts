@@ -22,19 +22,31 @@ export function localIndexDir(storage: LocalStorage): string {
   return storage.pathOf(indexFolder(storage.prefix));
 }
 
-function readEntry(file: string): SessionIndexEntry | undefined {
+/** Told about an index object that is not an entry (corrupt, truncated, foreign), which is skipped. */
+export type OnCorruptEntry = (object: string, problem: string) => void;
+
+function readEntry(file: string, onCorrupt?: OnCorruptEntry): SessionIndexEntry | undefined {
+  let text: string;
   try {
-    const e = JSON.parse(readFileSync(file, 'utf8')) as SessionIndexEntry;
-    return e !== null && typeof e === 'object' && typeof e.id === 'string' ? e : undefined;
+    text = readFileSync(file, 'utf8');
   } catch {
-    // Vanished between readdir and read (a rewrite), or a foreign file that is not an entry: skip.
+    // Vanished between readdir and read (a rewrite): skip.
     return undefined;
   }
+  try {
+    const e = JSON.parse(text) as SessionIndexEntry;
+    if (e !== null && typeof e === 'object' && typeof e.id === 'string') return e;
+    onCorrupt?.(file, 'not an index entry (no string id)');
+  } catch (err) {
+    // A foreign or half-written file that is not an entry: skip it, and say so when asked.
+    onCorrupt?.(file, `not valid JSON (${(err as Error).message})`);
+  }
+  return undefined;
 }
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-async function scanLocal(storage: LocalStorage, onProgress?: (done: number, total: number) => void): Promise<SessionIndexEntry[]> {
+async function scanLocal(storage: LocalStorage, onProgress?: (done: number, total: number) => void, onCorrupt?: OnCorruptEntry): Promise<SessionIndexEntry[]> {
   const dir = localIndexDir(storage);
   let names: string[];
   try {
@@ -47,18 +59,18 @@ async function scanLocal(storage: LocalStorage, onProgress?: (done: number, tota
   for (let i = 0; i < names.length; i += LOCAL_CHUNK) {
     if (i > 0) await nextTurn();
     for (const name of names.slice(i, i + LOCAL_CHUNK)) {
-      const e = readEntry(path.join(dir, name));
+      const e = readEntry(path.join(dir, name), onCorrupt);
       if (e) out.push(e);
     }
     onProgress?.(Math.min(names.length, i + LOCAL_CHUNK), names.length);
   }
   return out;
 }
-/** Every index entry, in no particular order. */
-export async function readAllIndex(reader: SessionReader, onProgress?: (done: number, total: number) => void): Promise<SessionIndexEntry[]> {
-  if (reader instanceof LocalStorage) return scanLocal(reader, onProgress);
+/** Every index entry, in no particular order; `onCorrupt` hears of the objects skipped as not entries. */
+export async function readAllIndex(reader: SessionReader, onProgress?: (done: number, total: number) => void, onCorrupt?: OnCorruptEntry): Promise<SessionIndexEntry[]> {
+  if (reader instanceof LocalStorage) return scanLocal(reader, onProgress, onCorrupt);
   const out: SessionIndexEntry[] = [];
-  for await (const e of reader.listIndex()) {
+  for await (const e of reader.listIndex(onCorrupt)) {
     out.push(e);
     if (onProgress && out.length % 256 === 0) onProgress(out.length, 0);
   }

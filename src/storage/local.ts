@@ -308,7 +308,7 @@ export class LocalStorage implements SessionStorage, SessionReader {
    * Every index entry. Small files are read synchronously in chunks (several times faster than one
    * thread-pool round trip per open/read/close), yielding to the event loop between chunks.
    */
-  async *listIndex(): AsyncIterable<SessionIndexEntry> {
+  async *listIndex(onCorrupt?: (object: string, problem: string) => void): AsyncIterable<SessionIndexEntry> {
     const folder = this.pathOf(indexFolder(this.prefix));
     let names: string[];
     try {
@@ -323,8 +323,9 @@ export class LocalStorage implements SessionStorage, SessionReader {
         let entry: SessionIndexEntry | undefined;
         try {
           entry = readJsonSync<SessionIndexEntry>(path.join(folder, name));
-        } catch {
+        } catch (err) {
           entry = undefined; // a foreign or half-copied file is not an entry: skip it
+          onCorrupt?.(path.join(folder, name), `not readable as JSON (${(err as Error).message})`);
         }
         if (entry) yield entry;
       }

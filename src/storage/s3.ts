@@ -278,7 +278,7 @@ export class S3Storage implements SessionStorage, SessionReader {
     }
   }
 
-  async *listIndex(): AsyncIterable<SessionIndexEntry> {
+  async *listIndex(onCorrupt?: (object: string, problem: string) => void): AsyncIterable<SessionIndexEntry> {
     const { ListObjectsV2Command } = await loadS3Sdk();
     const client = await this.getClient();
     let token: string | undefined;
@@ -289,11 +289,26 @@ export class S3Storage implements SessionStorage, SessionReader {
       const keys = (page.Contents ?? []).map((o) => o.Key).filter((k): k is string => !!k && k.endsWith('.json'));
       // Fetch a page's entries with bounded parallelism.
       for (let i = 0; i < keys.length; i += 16) {
-        const entries = await Promise.all(keys.slice(i, i + 16).map((k) => this.getJson<SessionIndexEntry>(k)));
+        const entries = await Promise.all(keys.slice(i, i + 16).map((k) => this.getIndexObject(k, onCorrupt)));
         for (const e of entries) if (e) yield e;
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
+  }
+
+  /** One listed index object as an entry; one that does not parse as an entry is reported and skipped. */
+  private async getIndexObject(key: string, onCorrupt?: (object: string, problem: string) => void): Promise<SessionIndexEntry | undefined> {
+    let entry: SessionIndexEntry | undefined;
+    try {
+      entry = await this.getJson<SessionIndexEntry>(key);
+    } catch (err) {
+      if (!(err instanceof SyntaxError)) throw err;
+      onCorrupt?.(`s3://${this.bucket}/${key}`, `not valid JSON (${err.message})`);
+      return undefined;
+    }
+    if (entry === undefined || (entry !== null && typeof entry === 'object' && typeof entry.id === 'string')) return entry;
+    onCorrupt?.(`s3://${this.bucket}/${key}`, 'not an index entry (no string id)');
+    return undefined;
   }
 
   getIndexEntry(id: string): Promise<SessionIndexEntry | undefined> {

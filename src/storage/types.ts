@@ -42,8 +42,11 @@ export interface StorageCallOptions {
 
 /** The read side, for the CLI, the viewer and the query API. LocalStorage and S3Storage have it. */
 export interface SessionReader {
-  /** Every index entry, in no particular order. */
-  listIndex(): AsyncIterable<SessionIndexEntry>;
+  /**
+   * Every index entry, in no particular order. An index object that is not an entry (corrupt,
+   * truncated, foreign) is skipped; `onCorrupt`, when given, hears which one and why.
+   */
+  listIndex(onCorrupt?: (object: string, problem: string) => void): AsyncIterable<SessionIndexEntry>;
   /** One index entry by session id, or undefined. */
   getIndexEntry(id: string): Promise<SessionIndexEntry | undefined>;
   /** The full document by session id, or undefined. */
