@@ -30,7 +30,10 @@ let anthropic: ScriptedApi;
 let openai: ScriptedOpenAi;
 beforeAll(async () => {
   [anthropic, openai] = await Promise.all([startScriptedApi(), startScriptedOpenAi()]);
-});
+  // The first `npx -y node@22` on a machine fetches Node 22 from the registry: done here, with
+  // time for it, so the tests' own limits measure the runs.
+  await promisify(execFile)('npx', ['-y', 'node@22', '--version'], { timeout: 300_000 });
+}, 300_000);
 afterAll(async () => {
   await Promise.all([anthropic.close(), openai.close()]);
 });
