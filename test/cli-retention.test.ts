@@ -4,9 +4,9 @@
  * keeps the rest; --dry-run removes nothing; reindex restores lost entries, rewrites an old-shape
  * entry with the current fields, and names and skips a corrupt document.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalStorage, S3Storage } from '../src/index.js';
 import type { Session, SessionIndexEntry } from '../src/index.js';
@@ -54,6 +54,7 @@ interface Store {
   keys(): Promise<string[]>;
   putRaw(key: string, body: string): Promise<void>;
   readRaw(key: string): Promise<string | undefined>;
+  deleteRaw(key: string): Promise<void>;
 }
 
 function localStore(): Store {
@@ -69,6 +70,7 @@ function localStore(): Store {
       writeFileSync(path.join(dir, key), body);
     },
     readRaw: async (key) => (existsSync(path.join(dir, key)) ? readFileSync(path.join(dir, key), 'utf8') : undefined),
+    deleteRaw: async (key) => rmSync(path.join(dir, key)),
   };
 }
 
@@ -87,6 +89,9 @@ function s3Store(s3: TestS3, prefix: string): Store {
       await s3.client().send(new PutObjectCommand({ Bucket: s3.bucket, Key: `${prefix}/${key}`, Body: body }));
     },
     readRaw: async (key) => JSON.stringify(await s3.json(`${prefix}/${key}`).catch(() => undefined)),
+    deleteRaw: async (key) => {
+      await s3.client().send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: `${prefix}/${key}` }));
+    },
   };
 }
 
@@ -130,21 +135,28 @@ describe.each([
     const oldShape = { id: old.id, key: docKey(old), revision: old.revision, started_at: old.started_at, status: old.status };
     await store.putRaw(`index/${old.id}.json`, JSON.stringify(oldShape));
     await store.putRaw('sessions/2026/11/03/broken.json', '{"id": "broken", "started_');
+    // A leftover of a rewrite whose start date moved: an older revision of new-1 under another day.
+    const stale = { ...lost, revision: lost.revision - 1, started_at: '2026-10-05T09:00:00.000Z', ended_at: '2026-10-05T10:00:00.000Z' };
+    await store.putRaw('sessions/2026/10/05/new-1.json', JSON.stringify(stale));
     expect(await store.keys()).not.toContain('index/new-1.json');
 
     const prefixed = (k: string) => (store.env.AMS_S3_PREFIX ? `${store.env.AMS_S3_PREFIX}/${k}` : k);
     const r = await ams(['reindex'], store.env);
     expect(r.stderr).toContain(`skipped ${prefixed('sessions/2026/11/03/broken.json')}: not valid JSON`);
-    expect(r.stdout).toContain(`read 7 documents, wrote 6 index entries, skipped 1 corrupt: ${prefixed('sessions/2026/11/03/broken.json')}`);
+    expect(r.stdout).toMatch(/^read 8 documents, wrote [67] index entries, skipped 1 corrupt: /);
+    expect(r.stdout).toContain(`skipped 1 corrupt: ${prefixed('sessions/2026/11/03/broken.json')}`);
     expect(r.code).toBe(0);
     expect(JSON.parse((await store.readRaw(`index/${lost.id}.json`))!)).toEqual(toIndexEntry(lost, prefixed(docKey(lost))));
     const rewritten = JSON.parse((await store.readRaw(`index/${old.id}.json`))!) as SessionIndexEntry;
     expect(rewritten).toEqual(toIndexEntry(old, prefixed(docKey(old))));
     expect(rewritten.failed_tools).toBeDefined();
-    expect(await store.keys()).toEqual([...keysOf([...GONE, ...KEPT]), 'sessions/2026/11/03/broken.json'].sort());
+    expect(await store.keys()).toEqual([...keysOf([...GONE, ...KEPT]), 'sessions/2026/10/05/new-1.json', 'sessions/2026/11/03/broken.json'].sort());
+    await store.deleteRaw('sessions/2026/10/05/new-1.json');
   });
 
   it('prune deletes exactly the sessions older than the cut, documents and index entries', async () => {
+    // A prune that stopped halfway before: old-2's document is gone, its index entry is left.
+    await store.deleteRaw(docKey(SESSIONS.find((s) => s.id === 'old-2')!));
     const r = await ams(['prune', '--older-than', '2026-11-01'], store.env);
     expect(r.stderr).toMatch(/deleted 3 of 6 sessions \(\d+ bytes of documents\) ended before 2026-11-01T00:00:00.000Z/);
     expect(r.code).toBe(0);
