@@ -8,8 +8,10 @@ import { didYouMean } from './suggest.js';
 import type { CliContext } from './common.js';
 import { exportCommand } from './commands/export.js';
 import { lsCommand } from './commands/ls.js';
+import { pruneCommand } from './commands/prune.js';
 import { queryCommand } from './commands/query.js';
 import { receiverCommand } from './commands/receiver.js';
+import { reindexCommand } from './commands/reindex.js';
 import { runCommand } from './commands/run.js';
 import { showCommand } from './commands/show.js';
 import { statsCommand } from './commands/stats.js';
@@ -55,6 +57,8 @@ export function program(ctx: CliContext): Command {
     }),
     demoCommand(ctx),
     runCommand(ctx),
+    pruneCommand(ctx),
+    reindexCommand(ctx),
   ]) {
     ams.addCommand(cmd);
   }

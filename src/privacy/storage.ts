@@ -44,6 +44,7 @@ export function withPrivacy(storage: SessionStorage, options: WithPrivacyOptions
     out.getSessionVersioned = (id) => storage.getSessionVersioned!(id);
     out.putSessionConditional = async (session, condition) => storage.putSessionConditional!(applyPrivacy(session, privacy), condition);
   }
+  if (storage.deleteSession) out.deleteSession = (id, key) => storage.deleteSession!(id, key);
   if (storage.flush) out.flush = () => storage.flush!();
   if (storage.close) out.close = () => storage.close!();
   if (typeof reader.listIndex === 'function') out.listIndex = () => reader.listIndex!();

@@ -34,6 +34,10 @@ export function indexFolder(prefix: string): string {
   return join(prefix, 'index/');
 }
 
+export function sessionsFolder(prefix: string): string {
+  return join(prefix, 'sessions/');
+}
+
 /** LocalStorage's per-session lock file for conditional writes (see local.ts). */
 export function lockKey(prefix: string, id: string): string {
   return join(prefix, `locks/${safeId(id)}.lock`);

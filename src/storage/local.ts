@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { Dirent } from 'node:fs';
 import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { toIndexEntry } from '../session/index-entry.js';
@@ -9,9 +10,9 @@ import { resolve, SETTINGS } from '../config/env.js';
 import type { Env } from '../config/env.js';
 import { packEtag, PreconditionFailedError, unpackEtag } from './conditional.js';
 import type { ConditionalWriteResult, VersionedSession, WriteCondition } from './conditional.js';
-import { indexFolder, indexKey, lockKey, safeId, sessionKey } from './keys.js';
+import { indexFolder, indexKey, lockKey, safeId, sessionKey, sessionsFolder } from './keys.js';
 import type { StorageSpec } from './spec.js';
-import type { SessionReader, SessionStorage } from './types.js';
+import type { SessionMaintenance, SessionReader, SessionStorage, StoredDocument } from './types.js';
 
 export interface LocalStorageOptions {
   /** Root folder; default `AMS_LOCAL_DIR` or `./ams-data`. */
@@ -132,7 +133,7 @@ async function readJson<T>(file: string): Promise<T | undefined> {
 const LIST_CHUNK = 200;
 
 /** Sessions as files under a local folder (the default storage). */
-export class LocalStorage implements SessionStorage, SessionReader {
+export class LocalStorage implements SessionStorage, SessionReader, SessionMaintenance {
   readonly dir: string;
   readonly prefix: string;
   private readonly syncWrites: boolean;
@@ -330,6 +331,49 @@ export class LocalStorage implements SessionStorage, SessionReader {
         if (entry) yield entry;
       }
     }
+  }
+
+  /** The document first, then its index entry (see SessionStorage.deleteSession). */
+  async deleteSession(id: string, key: string): Promise<void> {
+    await rm(this.pathOf(key), { force: true });
+    await rm(this.pathOf(indexKey(this.prefix, id)), { force: true });
+  }
+
+  /** Every `.json` file under `sessions/` (temp files of writes in flight are not listed). */
+  async *listDocuments(): AsyncIterable<StoredDocument> {
+    const root = this.pathOf(sessionsFolder(this.prefix));
+    const walk = async function* (dir: string): AsyncIterable<string> {
+      let names: Dirent[];
+      try {
+        names = await readdir(dir, { withFileTypes: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw err;
+      }
+      for (const d of names) {
+        const file = path.join(dir, d.name);
+        if (d.isDirectory()) yield* walk(file);
+        else if (d.isFile() && d.name.endsWith('.json')) yield file;
+      }
+    };
+    for await (const file of walk(root)) {
+      const bytes = await stat(file).then((st) => st.size, () => null);
+      if (bytes === null) continue; // removed since listed
+      yield { key: path.relative(this.dir, file).split(path.sep).join('/'), bytes };
+    }
+  }
+
+  async readDocument(key: string): Promise<string | undefined> {
+    try {
+      return await readFile(this.pathOf(key), 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  async putIndexEntry(entry: SessionIndexEntry): Promise<void> {
+    await writeFileAtomic(this.pathOf(indexKey(this.prefix, entry.id)), JSON.stringify(entry) + '\n');
   }
 
   async getIndexEntry(id: string): Promise<SessionIndexEntry | undefined> {

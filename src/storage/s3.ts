@@ -16,12 +16,12 @@ import type { Env } from '../config/env.js';
 import type { StorageSpec } from './spec.js';
 import { toIndexEntry } from '../session/index-entry.js';
 import type { Session, SessionIndexEntry } from '../session/types.js';
-import { indexFolder, indexKey, safeId, sessionKey } from './keys.js';
+import { indexFolder, indexKey, safeId, sessionKey, sessionsFolder } from './keys.js';
 import { packEtag, PreconditionFailedError, unpackEtag } from './conditional.js';
 import type { ConditionalWriteResult, VersionedSession, WriteCondition } from './conditional.js';
 import { ReliableStorage } from './reliable.js';
 import type { ReliableStorageStats, RetryOptions } from './reliable.js';
-import type { SessionReader, SessionStorage } from './types.js';
+import type { SessionMaintenance, SessionReader, SessionStorage, StoredDocument } from './types.js';
 import { optionalDependency } from './optional-dependency.js';
 
 const log = diag.createComponentLogger({ namespace: 'ams-otel/storage/s3' });
@@ -59,7 +59,7 @@ export function s3SpoolDir(options: S3StorageOptions): string {
   return resolve(SETTINGS.spoolDir, options.spoolDir, env) ?? path.join(os.tmpdir(), 'ams-otel-spool', safeId(bucket));
 }
 
-export class S3Storage implements SessionStorage, SessionReader {
+export class S3Storage implements SessionStorage, SessionReader, SessionMaintenance {
   readonly bucket: string;
   readonly prefix: string;
   private readonly reliable: ReliableStorage;
@@ -309,6 +309,46 @@ export class S3Storage implements SessionStorage, SessionReader {
     if (entry === undefined || (entry !== null && typeof entry === 'object' && typeof entry.id === 'string')) return entry;
     onCorrupt?.(`s3://${this.bucket}/${key}`, 'not an index entry (no string id)');
     return undefined;
+  }
+
+  /** The document first, then its index entry (see SessionStorage.deleteSession); no retry, no spool. */
+  async deleteSession(id: string, key: string): Promise<void> {
+    const { DeleteObjectCommand } = await loadS3Sdk();
+    const client = await this.getClient();
+    await client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    await client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: indexKey(this.prefix, id) }));
+  }
+
+  /** Every `.json` object under `sessions/`, with its size from the listing (no extra request). */
+  async *listDocuments(): AsyncIterable<StoredDocument> {
+    const { ListObjectsV2Command } = await loadS3Sdk();
+    const client = await this.getClient();
+    let token: string | undefined;
+    do {
+      const page = await client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: sessionsFolder(this.prefix), ContinuationToken: token }));
+      for (const o of page.Contents ?? []) {
+        if (o.Key && o.Key.endsWith('.json')) yield { key: o.Key, bytes: typeof o.Size === 'number' ? o.Size : null };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async readDocument(key: string): Promise<string | undefined> {
+    const { GetObjectCommand } = await loadS3Sdk();
+    const client = await this.getClient();
+    try {
+      const res = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return (await res.Body?.transformToString('utf8')) ?? '';
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async putIndexEntry(entry: SessionIndexEntry): Promise<void> {
+    const { PutObjectCommand } = await loadS3Sdk();
+    const client = await this.getClient();
+    await client.send(new PutObjectCommand({ Bucket: this.bucket, Key: indexKey(this.prefix, entry.id), Body: JSON.stringify(entry) + '\n', ContentType: JSON_TYPE }));
   }
 
   getIndexEntry(id: string): Promise<SessionIndexEntry | undefined> {

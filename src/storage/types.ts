@@ -29,6 +29,13 @@ export interface SessionStorage {
    * including other processes and hosts sharing the storage.
    */
   putSessionConditional?(session: Session, condition: WriteCondition, options?: StorageCallOptions): Promise<ConditionalWriteResult>;
+  /**
+   * Optional (LocalStorage and S3Storage have it; `ams prune` uses it): removes one session, its
+   * document at `key` first, then its index entry. A crash between the two leaves an index entry
+   * naming a missing document (readers report it; the next prune removes it), never a document
+   * no index lists. Removing what is already gone is not an error.
+   */
+  deleteSession?(id: string, key: string): Promise<void>;
   /** Optional: wait for retries / spooled writes. Called by the processor's forceFlush. */
   flush?(): Promise<void>;
   /** Optional: stop timers and release resources. Called by the processor's shutdown. */
@@ -51,4 +58,23 @@ export interface SessionReader {
   getIndexEntry(id: string): Promise<SessionIndexEntry | undefined>;
   /** The full document by session id, or undefined. */
   getSession(id: string): Promise<Session | undefined>;
+}
+
+/** One stored session document as listed: its key and size in bytes (null when unknown). */
+export interface StoredDocument {
+  key: string;
+  bytes: number | null;
+}
+
+/**
+ * Maintenance over the layout (`ams prune`, `ams reindex`); LocalStorage and S3Storage have it.
+ */
+export interface SessionMaintenance {
+  /** Every document under `sessions/`, in no particular order. */
+  listDocuments(): AsyncIterable<StoredDocument>;
+  /** A document's text by key, or undefined when it is gone. */
+  readDocument(key: string): Promise<string | undefined>;
+  /** Writes (replaces) the index entry of `entry.id`. */
+  putIndexEntry(entry: SessionIndexEntry): Promise<void>;
+  deleteSession(id: string, key: string): Promise<void>;
 }

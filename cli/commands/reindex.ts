@@ -1,0 +1,65 @@
+import { Command } from 'commander';
+import { toIndexEntry } from '../../src/session/index-entry.js';
+import type { Session } from '../../src/session/types.js';
+import { addStorageOptions, EXIT_OK, readerFor } from '../common.js';
+import type { CliContext } from '../common.js';
+
+/**
+ * `ams reindex`: writes every `index/{id}.json` again from the documents under `sessions/`, so old
+ * entries gain the current fields and lost entries come back. A document that is not a session
+ * (not JSON, no id) is named and skipped. Two documents of one id (a leftover of a moved start
+ * date): the higher revision wins. An entry whose stored revision is already higher than the
+ * document's (a writer rewrote the session meanwhile, and wrote that entry) is left alone.
+ */
+export function reindexCommand(ctx: CliContext): Command {
+  const cmd = new Command('reindex')
+    .summary('rebuild the index entries from the session documents')
+    .description('Reads every session document under sessions/ and writes its index entry again (current fields; lost entries restored). Corrupt documents are named and skipped.');
+  addStorageOptions(cmd);
+  return cmd.action(async () => {
+    ctx.code = await reindex(cmd, ctx);
+  });
+}
+
+function problemOf(text: string): { session?: Session; problem?: string } {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    return { problem: `not valid JSON (${(err as Error).message})` };
+  }
+  const s = doc as Partial<Session> | null;
+  if (s === null || typeof s !== 'object' || typeof s.id !== 'string' || s.id === '' || typeof s.started_at !== 'string') {
+    return { problem: 'not a session (no string id and started_at)' };
+  }
+  return { session: s as Session };
+}
+
+async function reindex(cmd: Command, ctx: CliContext): Promise<number> {
+  const store = await readerFor(cmd, ctx);
+  const best = new Map<string, number>();
+  let read = 0;
+  let written = 0;
+  const corrupt: string[] = [];
+  for await (const doc of store.listDocuments()) {
+    const text = await store.readDocument(doc.key);
+    if (text === undefined) continue; // removed since listed
+    read++;
+    const { session, problem } = problemOf(text);
+    if (!session) {
+      corrupt.push(doc.key);
+      process.stderr.write(`skipped ${doc.key}: ${problem}\n`);
+      continue;
+    }
+    const revision = typeof session.revision === 'number' ? session.revision : 0;
+    const seen = best.get(session.id);
+    if (seen !== undefined && seen >= revision) continue;
+    const current = await store.getIndexEntry(session.id).catch(() => undefined);
+    if (current && typeof current.revision === 'number' && current.revision > revision) continue;
+    best.set(session.id, revision);
+    await store.putIndexEntry(toIndexEntry(session, doc.key));
+    written++;
+  }
+  process.stdout.write(`read ${read} documents, wrote ${written} index entries, skipped ${corrupt.length} corrupt${corrupt.length ? `: ${corrupt.join(', ')}` : ''}\n`);
+  return EXIT_OK;
+}
