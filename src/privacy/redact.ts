@@ -130,9 +130,8 @@ class Redactor {
     const out: Attributes = {};
     for (const k of Object.keys(attrs)) {
       const v = attrs[k];
-      const last = k.slice(k.lastIndexOf('.') + 1);
       let value = v;
-      if (this.p.redactKeys.has(normalizeKey(k)) || this.p.redactKeys.has(normalizeKey(last))) value = REDACTED;
+      if (this.attributeKeyRedacted(k)) value = REDACTED;
       else if (typeof v === 'string') value = this.text(v);
       else if (Array.isArray(v)) value = v.map((x) => (typeof x === 'string' ? this.text(x) : x)) as AttributeValue;
       // The key as the session would show it (names the mappings read match no pattern).
@@ -238,11 +237,10 @@ class Redactor {
     const out: StepEvent = { ...e, name: this.text(e.name) };
     const attributes: Record<string, JsonValue> = {};
     for (const [k, v] of Object.entries(e.attributes)) {
-      const last = k.slice(k.lastIndexOf('.') + 1);
       // Decided on the key as sent; written under the key as redacted.
       const key = this.key(k, attributes);
       let value: JsonValue;
-      if (this.p.redactKeys.has(normalizeKey(k)) || this.p.redactKeys.has(normalizeKey(last))) {
+      if (this.attributeKeyRedacted(k)) {
         value = REDACTED;
       } else if (!this.p.captureContent && !STRUCTURAL_ATTRIBUTES.has(k) && typeof v !== 'number' && typeof v !== 'boolean' && v !== null) {
         value = OMITTED;
@@ -261,6 +259,11 @@ class Redactor {
   }
 
   // ---- names and keys ----------------------------------------------------------------------
+
+  /** An attribute whose key, whole or its last dotted segment (`ams.metadata.api_key`), is in redactKeys. */
+  private attributeKeyRedacted(k: string): boolean {
+    return this.p.redactKeys.has(normalizeKey(k)) || this.p.redactKeys.has(normalizeKey(k.slice(k.lastIndexOf('.') + 1)));
+  }
 
   /**
    * A name or id (model, tool call id, MCP server, attribute or metadata key): the patterns only

@@ -4,6 +4,7 @@
  * Pure.
  */
 import type { AttributeValue, Attributes } from './record.js';
+import * as sc from './semconv.js';
 
 /** A GenAI message part (`gen_ai.input/output.messages` parts), as the dialects build them. */
 export interface Part {
@@ -177,4 +178,19 @@ export function inputWithoutCache(total: number | undefined, ...cache: Array<num
   let rest = total;
   for (const c of cache) if (c !== undefined) rest -= c;
   return Math.max(0, rest);
+}
+
+/**
+ * Writes a dialect's input count in the document's meaning (cache excluded) and marks the span, so
+ * a second pass over it leaves the count alone; nothing when the count is unknown or already done.
+ */
+export function setInputExcludingCache(a: Attributes, fresh: number | undefined): void {
+  if (fresh === undefined || a[sc.AMS_USAGE_INPUT_EXCLUDES_CACHE] !== undefined) return;
+  a[sc.GEN_AI_USAGE_INPUT_TOKENS] = fresh;
+  a[sc.AMS_USAGE_INPUT_EXCLUDES_CACHE] = true;
+}
+
+/** A producer's time to first token in seconds, as `ams.llm.ttft_ms` (unless one is set). */
+export function setTtftFromSeconds(a: Attributes, seconds: number | undefined): void {
+  if (seconds !== undefined && seconds >= 0) setDefault(a, sc.AMS_LLM_TTFT_MS, Math.round(seconds * 1000));
 }

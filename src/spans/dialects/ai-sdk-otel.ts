@@ -14,7 +14,7 @@
  * then input tokens are read as they come, cache included: documented in docs/producers.md).
  */
 import type { Attributes, SpanRecord } from '../record.js';
-import { inputWithoutCache, setDefault } from '../messages.js';
+import { inputWithoutCache, setInputExcludingCache, setTtftFromSeconds } from '../messages.js';
 import { readNumber } from '../read.js';
 import * as sc from '../semconv.js';
 
@@ -28,10 +28,6 @@ export function isAiSdkOtelSpan(span: SpanRecord): boolean {
 /** Rewrites one of the integration's spans' attributes into `a`. */
 export function mapAiSdkOtelSpan(src: Attributes, a: Attributes): void {
   const input = readNumber(src, sc.GEN_AI_USAGE_INPUT_TOKENS);
-  if (input !== undefined && a[sc.AMS_USAGE_INPUT_EXCLUDES_CACHE] === undefined) {
-    a[sc.GEN_AI_USAGE_INPUT_TOKENS] = inputWithoutCache(input, readNumber(src, sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS), readNumber(src, sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS))!;
-    a[sc.AMS_USAGE_INPUT_EXCLUDES_CACHE] = true;
-  }
-  const ttft = readNumber(src, A_TIME_TO_FIRST_CHUNK);
-  if (ttft !== undefined && ttft >= 0) setDefault(a, sc.AMS_LLM_TTFT_MS, Math.round(ttft * 1000));
+  setInputExcludingCache(a, inputWithoutCache(input, readNumber(src, sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS), readNumber(src, sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS)));
+  setTtftFromSeconds(a, readNumber(src, A_TIME_TO_FIRST_CHUNK));
 }

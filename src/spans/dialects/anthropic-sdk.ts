@@ -18,7 +18,7 @@
  * | gen_ai.response.time_to_first_chunk (seconds)  | ams.llm.ttft_ms                                |
  */
 import type { Attributes, SpanRecord } from '../record.js';
-import { inputWithoutCache, setDefault } from '../messages.js';
+import { inputWithoutCache, setDefault, setInputExcludingCache, setTtftFromSeconds } from '../messages.js';
 import { readNumber, readString } from '../read.js';
 import * as sc from '../semconv.js';
 
@@ -41,11 +41,6 @@ export function mapAnthropicSdkSpan(src: Attributes, a: Attributes): void {
   if (stop !== undefined) setDefault(a, sc.GEN_AI_RESPONSE_FINISH_REASONS, [stop]);
   const write = readNumber(src, A_CACHE_WRITE_TOKENS);
   setDefault(a, sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, write);
-  const input = readNumber(src, sc.GEN_AI_USAGE_INPUT_TOKENS);
-  if (input !== undefined && a[sc.AMS_USAGE_INPUT_EXCLUDES_CACHE] === undefined) {
-    a[sc.GEN_AI_USAGE_INPUT_TOKENS] = inputWithoutCache(input, readNumber(a, sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS), write)!;
-    a[sc.AMS_USAGE_INPUT_EXCLUDES_CACHE] = true;
-  }
-  const ttft = readNumber(src, A_TIME_TO_FIRST_CHUNK);
-  if (ttft !== undefined && ttft >= 0) setDefault(a, sc.AMS_LLM_TTFT_MS, Math.round(ttft * 1000));
+  setInputExcludingCache(a, inputWithoutCache(readNumber(src, sc.GEN_AI_USAGE_INPUT_TOKENS), readNumber(a, sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS), write));
+  setTtftFromSeconds(a, readNumber(src, A_TIME_TO_FIRST_CHUNK));
 }

@@ -16,7 +16,7 @@
  * taken out here.
  */
 import type { Attributes, SpanRecord } from '../record.js';
-import { isLocalRoot, setDefault } from '../messages.js';
+import { inputWithoutCache, isLocalRoot, setDefault, setInputExcludingCache } from '../messages.js';
 import { readNumber, readString } from '../read.js';
 import * as sc from '../semconv.js';
 
@@ -36,14 +36,9 @@ export function isOpenLLMetrySpan(span: SpanRecord): boolean {
 export function mapOpenLLMetrySpan(span: SpanRecord, src: Attributes, a: Attributes): void {
   if (src[sc.GEN_AI_OPERATION_NAME] === undefined && src[sc.TRACELOOP_SPAN_KIND] !== undefined) entity(span, src, a);
   const provider = readString(a, sc.GEN_AI_PROVIDER_NAME)?.toLowerCase();
-  if (provider === OPENAI && a[sc.AMS_USAGE_INPUT_EXCLUDES_CACHE] === undefined) {
-    const input = readNumber(a, sc.GEN_AI_USAGE_INPUT_TOKENS);
-    const cached = readNumber(a, sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS);
-    if (input !== undefined && cached !== undefined) {
-      a[sc.GEN_AI_USAGE_INPUT_TOKENS] = Math.max(0, input - cached);
-      a[sc.AMS_USAGE_INPUT_EXCLUDES_CACHE] = true;
-    }
-  }
+  // OpenAI's prompt count includes the cached tokens; only a known cache count is taken off.
+  const cached = readNumber(a, sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS);
+  if (provider === OPENAI && cached !== undefined) setInputExcludingCache(a, inputWithoutCache(readNumber(a, sc.GEN_AI_USAGE_INPUT_TOKENS), cached));
 }
 
 function entity(span: SpanRecord, src: Attributes, a: Attributes): void {

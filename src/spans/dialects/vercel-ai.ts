@@ -36,7 +36,7 @@
 import type { AttributeValue, Attributes, SpanEventRecord, SpanRecord } from '../record.js';
 import { readNumber, readString } from '../read.js';
 import * as sc from '../semconv.js';
-import { inputWithoutCache } from '../messages.js';
+import { inputWithoutCache, setInputExcludingCache } from '../messages.js';
 import type { Part } from '../messages.js';
 
 // ---- the AI SDK's names (node_modules/ai/dist, src/telemetry/*) -----------------------------
@@ -185,10 +185,7 @@ function mapVercelAiSpan(span: SpanRecord, role: CallRole): SpanRecord {
     const total = readNumber(src, A_USAGE_INPUT) ?? readNumber(src, A_USAGE_PROMPT_V4);
     const fresh = readNumber(src, A_USAGE_NO_CACHE) ?? inputWithoutCache(total, cacheRead, cacheWrite);
     // (Over the SDK's own gen_ai.usage.input_tokens, which is the total.)
-    if (fresh !== undefined && a[sc.AMS_USAGE_INPUT_EXCLUDES_CACHE] === undefined) {
-      a[sc.GEN_AI_USAGE_INPUT_TOKENS] = fresh;
-      a[sc.AMS_USAGE_INPUT_EXCLUDES_CACHE] = true;
-    }
+    setInputExcludingCache(a, fresh);
     setDefault(a, sc.GEN_AI_USAGE_OUTPUT_TOKENS, readNumber(src, A_USAGE_OUTPUT) ?? readNumber(src, A_USAGE_COMPLETION_V4));
     setDefault(a, sc.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS, readNumber(src, A_USAGE_CACHE_READ) ?? readNumber(src, A_USAGE_CACHED_INPUT));
     setDefault(a, sc.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS, readNumber(src, A_USAGE_CACHE_WRITE));
