@@ -76,13 +76,7 @@ function localStore(): Store {
 
 function s3Store(s3: TestS3, prefix: string): Store {
   return {
-    env: {
-      AMS_S3_BUCKET: s3.bucket,
-      AMS_S3_PREFIX: prefix,
-      AMS_S3_ENDPOINT_URL: s3.endpoint,
-      AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: S3_CREDENTIALS.secretAccessKey,
-    },
+    env: s3.cliEnv(prefix),
     storage: new S3Storage({ bucket: s3.bucket, prefix, endpoint: s3.endpoint, credentials: S3_CREDENTIALS, spoolDir: tempDir('retention-spool') }),
     keys: async () => (await s3.keys(`${prefix}/`)).map((k) => k.slice(prefix.length + 1)),
     putRaw: async (key, body) => {

@@ -100,13 +100,7 @@ describe.each(['local', 's3'] as const)('ams against a %s fixture store', (kind)
     if (kind === 's3') {
       s3 = await new TestS3('cli-store').start();
       storage = new S3Storage({ bucket: s3.bucket, prefix: 'team', endpoint: s3.endpoint, credentials: S3_CREDENTIALS, spoolDir: tempDir('cli-spool') });
-      env = {
-        AMS_S3_BUCKET: s3.bucket,
-        AMS_S3_PREFIX: 'team',
-        AMS_S3_ENDPOINT_URL: s3.endpoint,
-        AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: S3_CREDENTIALS.secretAccessKey,
-      };
+      env = s3.cliEnv('team');
     } else {
       const dir = tempDir('cli-store');
       storage = new LocalStorage({ dir });

@@ -106,13 +106,7 @@ describe.each(['local', 's3'] as const)('ams query over a %s store', (kind) => {
     if (kind === 's3') {
       s3 = await new TestS3('query-store').start();
       storage = new S3Storage({ bucket: s3.bucket, prefix: 'team', endpoint: s3.endpoint, credentials: S3_CREDENTIALS, spoolDir: tempDir('query-spool') });
-      env = {
-        AMS_S3_BUCKET: s3.bucket,
-        AMS_S3_PREFIX: 'team',
-        AMS_S3_ENDPOINT_URL: s3.endpoint,
-        AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: S3_CREDENTIALS.secretAccessKey,
-      };
+      env = s3.cliEnv('team');
     } else {
       const dir = tempDir('query-store');
       storage = new LocalStorage({ dir });
@@ -263,12 +257,7 @@ describe('a corrupt index entry', () => {
       expect(full.code, full.stderr).toBe(0);
       expect(JSON.parse(full.stdout)).toEqual([{ sessions: 2, tools: 3 }]); // q-2 and q-3 (q-4, q-5 have no events)
       expect(full.stderr).toContain(`ams query: skipped ${q1.key}: not valid JSON`);
-      const r = await ams(['--json', sql], {
-        AMS_S3_BUCKET: s3.bucket,
-        AMS_S3_ENDPOINT_URL: s3.endpoint,
-        AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: S3_CREDENTIALS.secretAccessKey,
-      });
+      const r = await ams(['--json', sql], s3.cliEnv());
       expect(r.code, r.stderr).toBe(0);
       expect(JSON.parse(r.stdout)).toEqual([{ n: 5 }]);
       expect(r.stderr).toContain(`ams query: skipped s3://${s3.bucket}/ams/index/broken.json: not valid JSON`);

@@ -20,6 +20,17 @@ export class TestS3 {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** The environment that points the `ams` CLI at this bucket (under `prefix`, if given). */
+  cliEnv(prefix?: string): Record<string, string> {
+    return {
+      AMS_S3_BUCKET: this.bucket,
+      ...(prefix !== undefined ? { AMS_S3_PREFIX: prefix } : {}),
+      AMS_S3_ENDPOINT_URL: this.endpoint,
+      AWS_ACCESS_KEY_ID: S3_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: S3_CREDENTIALS.secretAccessKey,
+    };
+  }
+
   async start(): Promise<this> {
     this.server = new S3rver({
       address: '127.0.0.1',
