@@ -11,6 +11,9 @@ import type { StoreReader } from '../src/query/reader.js';
 import { LocalStorage } from '../src/storage/local.js';
 import { didYouMean } from './suggest.js';
 import { addSettingOptions, envWithFlags, settingsOf } from './settings.js';
+import { clean } from './format.js';
+import { describeCorrupt } from '../src/query/scan.js';
+import type { OnCorruptEntry } from '../src/query/scan.js';
 
 /** Exit codes: 0 done, 1 failed or not found, 2 bad usage (flags, arguments, settings). */
 export const EXIT_OK = 0;
@@ -219,4 +222,9 @@ export function write(stream: NodeJS.WritableStream, text: string): Promise<void
     if (stream.write(text)) resolve();
     else stream.once('drain', resolve);
   });
+}
+
+/** Tells stderr about an index object or line skipped as not an entry (which object, which line, why). */
+export function reportSkipped(command: string): OnCorruptEntry {
+  return (object, problem, line) => process.stderr.write(`ams ${command}: skipped ${clean(describeCorrupt(object, problem, line))}\n`);
 }

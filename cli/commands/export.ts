@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { createWriteStream } from 'node:fs';
 import { querySessions } from '../../src/query/query.js';
 import { readAllIndex } from '../../src/query/scan.js';
-import { addStorageOptions, addFilterOptions, EXIT_FAIL, EXIT_OK, UsageError, filterFrom, readerFor, write } from '../common.js';
+import { addStorageOptions, addFilterOptions, EXIT_FAIL, EXIT_OK, UsageError, filterFrom, readerFor, reportSkipped, write } from '../common.js';
 import type { CliContext, Values } from '../common.js';
 import { toJson } from '../format.js';
 
@@ -41,7 +41,7 @@ async function exportSessions(cmd: Command, ctx: CliContext, v: Values, words: s
   if (format !== 'jsonl') throw new UsageError(`--format ${format} is not supported; use --format jsonl`);
   const filter = filterFrom(v, words);
   const reader = await readerFor(cmd, ctx);
-  const entries = querySessions(await readAllIndex(reader), filter).sessions;
+  const entries = querySessions(await readAllIndex(reader, undefined, reportSkipped('export'), { since: filter.since }), filter).sessions;
 
   const out = typeof v.out === 'string' ? createWriteStream(v.out) : process.stdout;
   if (out !== process.stdout) {

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { querySessions } from '../../src/query/query.js';
 import { readAllIndex } from '../../src/query/scan.js';
-import { addStorageOptions, addFilterOptions, EXIT_OK, filterFrom, intFlag, readerFor, write } from '../common.js';
+import { addStorageOptions, addFilterOptions, reportSkipped, EXIT_OK, filterFrom, intFlag, readerFor, write } from '../common.js';
 import type { CliContext, Values } from '../common.js';
 import { ENTRY_COLUMNS, table, toJson } from '../format.js';
 
@@ -26,7 +26,7 @@ async function ls(cmd: Command, ctx: CliContext, v: Values, words: string[]): Pr
   const limit = intFlag(v, 'limit', 'limit', 50, { note: '0 = all' });
   const offset = intFlag(v, 'offset', 'offset', 0);
   const reader = await readerFor(cmd, ctx);
-  const entries = await readAllIndex(reader);
+  const entries = await readAllIndex(reader, undefined, reportSkipped('ls'), { since: filter.since });
   const result = querySessions(entries, filter, { limit, offset });
   if (v.json) {
     await write(process.stdout, `${toJson(result.sessions, 2)}\n`);

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { parseTime } from '../../src/query/filter.js';
 import { readAllIndex } from '../../src/query/scan.js';
 import type { SessionIndexEntry } from '../../src/session/types.js';
-import { addStorageOptions, EXIT_OK, readerFor, UsageError, write } from '../common.js';
+import { addStorageOptions, EXIT_OK, readerFor, reportSkipped, UsageError, write } from '../common.js';
 import type { CliContext, Values } from '../common.js';
 
 /**
@@ -42,7 +42,7 @@ async function prune(cmd: Command, ctx: CliContext, v: Values): Promise<number> 
   }
   const dryRun = v.dryRun === true;
   const store = await readerFor(cmd, ctx);
-  const entries = await readAllIndex(store, undefined, (object, problem) => process.stderr.write(`skipped index object ${object}: ${problem}\n`));
+  const entries = await readAllIndex(store, undefined, reportSkipped('prune'));
   const old = entries.filter((e) => {
     const t = endOf(e);
     return t !== null && t < cut;
@@ -57,6 +57,8 @@ async function prune(cmd: Command, ctx: CliContext, v: Values): Promise<number> 
     done++;
     await write(process.stdout, `${e.id}\n`);
   }
+  // Then the segments' entries of what was deleted, together (each segment rewritten once).
+  if (!dryRun) await store.dropIndexEntries(new Set(old.map((e) => e.id)));
   const when = new Date(cut).toISOString();
   process.stderr.write(
     dryRun

@@ -5,7 +5,7 @@ import { loadSqlEngine, SqlError, SqlSession } from '../../src/query/sql.js';
 import type { SqlResult, SqlTable } from '../../src/query/sql.js';
 import type { StoreReader } from '../../src/query/reader.js';
 import type { Session, SessionIndexEntry } from '../../src/session/types.js';
-import { addStorageOptions, EXIT_OK, EXIT_USAGE, readerFor, UsageError, write } from '../common.js';
+import { addStorageOptions, EXIT_OK, EXIT_USAGE, readerFor, reportSkipped, UsageError, write } from '../common.js';
 import type { CliContext, Values } from '../common.js';
 import { clean, table, toJson } from '../format.js';
 import type { Column } from '../format.js';
@@ -38,7 +38,7 @@ async function query(cmd: Command, ctx: CliContext, v: Values, sql: string): Pro
   if (sql.trim() === '') throw new UsageError(`the SQL is empty; for example: ams query "${EXAMPLE}"`);
   await loadSqlEngine();
   const reader = await readerFor(cmd, ctx);
-  const skipped = (object: string, problem: string) => process.stderr.write(`ams query: skipped ${clean(object)}: ${clean(problem)}\n`);
+  const skipped = reportSkipped('query');
   const entries = latestRevisions(await readAllIndex(reader, undefined, skipped));
   const tables: SqlTable[] = [{ name: 'sessions', columns: SESSION_SQL_COLUMNS, rows: entries.map(sessionRow) }];
   if (v.full) tables.push({ name: 'events', columns: EVENT_SQL_COLUMNS, rows: (await readDocuments(reader, entries, skipped)).flatMap(eventRows) });

@@ -1,11 +1,12 @@
 import { Command } from 'commander';
 import { toIndexEntry } from '../../src/session/index-entry.js';
 import type { Session } from '../../src/session/types.js';
-import { addStorageOptions, EXIT_OK, readerFor } from '../common.js';
+import { readAllIndex } from '../../src/query/scan.js';
+import { addStorageOptions, EXIT_OK, readerFor, reportSkipped } from '../common.js';
 import type { CliContext } from '../common.js';
 
 /**
- * `ams reindex`: writes every `index/{id}.json` again from the documents under `sessions/`, so old
+ * `ams reindex`: writes every session's index entry again (in the layout written, AMS_INDEX_LAYOUT) from the documents under `sessions/`, so old
  * entries gain the current fields and lost entries come back. A document that is not a session
  * (not JSON, no id) is named and skipped. Two documents of one id (a leftover of a moved start
  * date): the higher revision wins. An entry whose stored revision is already higher than the
@@ -37,6 +38,8 @@ function problemOf(text: string): { session?: Session; problem?: string } {
 
 async function reindex(cmd: Command, ctx: CliContext): Promise<number> {
   const store = await readerFor(cmd, ctx);
+  // What the index holds now, read once: an entry already newer than a document is left alone.
+  const indexed = new Map((await readAllIndex(store, undefined, reportSkipped('reindex'))).map((e) => [e.id, e]));
   const best = new Map<string, number>();
   let read = 0;
   let written = 0;
@@ -54,12 +57,13 @@ async function reindex(cmd: Command, ctx: CliContext): Promise<number> {
     const revision = typeof session.revision === 'number' ? session.revision : 0;
     const seen = best.get(session.id);
     if (seen !== undefined && seen >= revision) continue;
-    const current = await store.getIndexEntry(session.id).catch(() => undefined);
+    const current = indexed.get(session.id);
     if (current && typeof current.revision === 'number' && current.revision > revision) continue;
     best.set(session.id, revision);
     await store.putIndexEntry(toIndexEntry(session, doc.key));
     written++;
   }
+  await store.flush();
   process.stdout.write(`read ${read} documents, wrote ${written} index entries, skipped ${corrupt.length} corrupt${corrupt.length ? `: ${corrupt.join(', ')}` : ''}\n`);
   return EXIT_OK;
 }

@@ -14,6 +14,7 @@ import { TraceBuffer } from '../../src/processor/trace-buffer.js';
 import type { SessionBatch } from '../../src/processor/trace-buffer.js';
 import type { Session } from '../../src/session/types.js';
 import type { SpanRecord } from '../../src/spans/record.js';
+import { canWriteConditionally } from '../../src/storage/conditional.js';
 import type { SessionReader, SessionStorage } from '../../src/storage/types.js';
 import { SessionWriter } from '../../src/writer/SessionWriter.js';
 import type { SessionWriterOptions } from '../../src/writer/types.js';
@@ -234,8 +235,13 @@ export class InThreadShard implements Shard {
    */
   private async newerThanStored(session: Session): Promise<boolean> {
     const reader = this.storage as SessionStorage & Partial<SessionReader>;
-    if (typeof reader.getSession !== 'function') return true;
-    const stored = await reader.getSession(session.id).catch(() => undefined);
+    if (!canWriteConditionally(this.storage) && typeof reader.getSession !== 'function') return true;
+    // By id near the trace's start (the segment index has no per-session pointer), else through the index.
+    const stored = canWriteConditionally(this.storage)
+      ? (await this.storage.getSessionVersioned(session.id, { startedAt: session.started_at }).catch(() => undefined))?.session
+      : typeof reader.getSession === 'function'
+        ? await reader.getSession(session.id).catch(() => undefined)
+        : undefined;
     if (!stored) return true;
     // Compare with this trace's own part: in a session of several traces (Claude Code
     // interactions) the stored document's counts are every interaction's together.

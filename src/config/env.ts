@@ -85,6 +85,14 @@ export function parseHostList(raw: string): string[] | undefined {
   return items.length > 0 && items.every((h) => valid.test(h)) ? items : undefined;
 }
 
+/** How index entries are kept (src/storage/segment-index.ts, docs/storage.md "Index layout"). */
+export type IndexLayout = 'segments' | 'per-session' | 'both';
+
+function parseIndexLayout(raw: string): IndexLayout | undefined {
+  const v = raw.trim();
+  return v === 'segments' || v === 'per-session' || v === 'both' ? v : undefined;
+}
+
 function parseStorageKind(raw: string): 'local' | 's3' | undefined {
   const v = raw.trim();
   return v === 'local' || v === 's3' ? v : undefined;
@@ -208,6 +216,40 @@ export const SETTINGS = {
     parse: parseString,
     doc: 'where sessions wait while storage is unreachable',
     defaultDoc: '`<tmpdir>/ams-otel-spool/<bucket>`',
+    group: 'storage',
+    writerOnly: true,
+  } satisfies Setting<string | undefined>,
+
+  indexLayout: {
+    env: 'AMS_INDEX_LAYOUT',
+    default: 'segments' as IndexLayout,
+    parse: parseIndexLayout,
+    expected: '`segments`, `per-session` or `both`',
+    doc: 'how index entries are written: `segments` (rolled-up, time-partitioned `index/dt=…/hour=…/*.ndjson.gz`; one object per session), `per-session` (the older `index/{id}.json`, one more object per session) or `both`; readers read both',
+    group: 'storage',
+  } satisfies Setting<IndexLayout>,
+  indexFlushMs: {
+    env: 'AMS_INDEX_FLUSH_MS',
+    default: 5000,
+    parse: parsePositiveInt,
+    doc: 'index entries are buffered and written as one segment at most this long after the first (and on flush / shutdown)',
+    group: 'storage',
+    writerOnly: true,
+  } satisfies Setting<number>,
+  indexFlushEntries: {
+    env: 'AMS_INDEX_FLUSH_ENTRIES',
+    default: 1000,
+    parse: parsePositiveInt,
+    doc: 'a segment is written as soon as this many index entries wait',
+    group: 'storage',
+    writerOnly: true,
+  } satisfies Setting<number>,
+  writerId: {
+    env: 'AMS_WRITER_ID',
+    default: undefined as string | undefined,
+    parse: parseString,
+    doc: "names this writer's index segments (`<writer>-<start>-<seq>`)",
+    defaultDoc: 'the host name',
     group: 'storage',
     writerOnly: true,
   } satisfies Setting<string | undefined>,

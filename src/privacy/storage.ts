@@ -41,7 +41,7 @@ export function withPrivacy(storage: SessionStorage, options: WithPrivacyOptions
   // Conditional writes pass through (merged documents get the same settings), so multi-trace
   // sessions keep their compare-and-swap behind the decorator.
   if (typeof storage.getSessionVersioned === 'function' && typeof storage.putSessionConditional === 'function') {
-    out.getSessionVersioned = (id) => storage.getSessionVersioned!(id);
+    out.getSessionVersioned = (id, o) => storage.getSessionVersioned!(id, o);
     out.putSessionConditional = async (session, condition) => storage.putSessionConditional!(applyPrivacy(session, privacy), condition);
   }
   if (storage.deleteSession) out.deleteSession = (id, key) => storage.deleteSession!(id, key);

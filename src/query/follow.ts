@@ -1,20 +1,18 @@
 /**
- * Follows the index as sessions are written (what `ams tail` prints). Local folders: fs.watch on
- * the index folder, plus a slow listing in case the platform drops watch events. S3 has no
- * notifications without extra infrastructure, so it lists the index prefix with backoff: quick
- * while sessions arrive, slower while idle, slower still after errors. A key whose ETag or
- * mtime changes (a receiver rewrite with a higher revision) is reported again.
+ * Follows the index as sessions are written (what `ams tail` prints). LocalStorage and S3Storage:
+ * each poll lists only the newest partitions (this hour's and the hour before, plus any
+ * per-session index files) and reads only the segments it has not seen, so a poll costs a few LIST
+ * requests however large the bucket. Polls are quick while sessions arrive, slower while idle,
+ * slower still after errors. An entry with a higher revision than the one reported (a receiver
+ * rewrite) is reported again. A session shows up when its writer flushes its segment
+ * (AMS_INDEX_FLUSH_MS, default 5 s).
  */
-import { watch } from 'node:fs';
-import type { FSWatcher } from 'node:fs';
-import { readFile, readdir, stat } from 'node:fs/promises';
-import path from 'node:path';
 import type { SessionIndexEntry } from '../session/types.js';
-import { indexFolder } from '../storage/keys.js';
 import { LocalStorage } from '../storage/local.js';
 import type { S3Storage } from '../storage/s3.js';
+import { listSegments, parseLegacyEntry, readSegments } from '../storage/segment-index.js';
+import type { ListedObject } from '../storage/segment-index.js';
 import type { SessionReader } from '../storage/types.js';
-import { localIndexDir } from './scan.js';
 
 export interface FollowOptions {
   /** Called once per new (or rewritten) entry, in the order they are seen. */
@@ -25,10 +23,12 @@ export interface FollowOptions {
   onReady?(): void;
   /** Stops following. */
   signal?: AbortSignal;
-  /** First poll interval (default 1000 ms); local storage uses it as the safety-net listing interval x2. */
+  /** First poll interval (default 1000 ms). */
   pollMs?: number;
   /** Longest poll interval while idle or failing (default 15000 ms). */
   maxPollMs?: number;
+  /** Counts the requests made (LIST and GET), for tests. */
+  onRequest?(kind: 'list' | 'get'): void;
 }
 
 type Versions = Map<string, string>;
@@ -47,125 +47,52 @@ const sleep = (ms: number, signal?: AbortSignal) =>
 
 /** Follows until the signal aborts. Entries present when it starts are not reported. */
 export async function followIndex(reader: SessionReader, o: FollowOptions): Promise<void> {
-  if (reader instanceof LocalStorage) return followLocal(reader, o);
+  if (reader instanceof LocalStorage) return followStore(reader, o);
   // Loaded here, not at the top: local commands do not pay for the AWS SDK.
   const { S3Storage } = await import('../storage/s3.js');
-  if (reader instanceof S3Storage) return followS3(reader, o);
+  if (reader instanceof S3Storage) return followStore(reader, o);
   return followGeneric(reader, o);
 }
 
-async function followLocal(storage: LocalStorage, o: FollowOptions): Promise<void> {
-  const dir = localIndexDir(storage);
-  const seen: Versions = new Map();
-  const versionOf = async (name: string): Promise<string | undefined> => {
-    try {
-      const s = await stat(path.join(dir, name));
-      return `${s.mtimeMs}:${s.size}`;
-    } catch {
-      return undefined;
-    }
-  };
-  const list = async (): Promise<string[]> => {
-    try {
-      return (await readdir(dir)).filter((n) => n.endsWith('.json'));
-    } catch {
-      return [];
-    }
-  };
-  // Baseline: what exists now is history, not news.
-  for (const name of await list()) seen.set(name, (await versionOf(name)) ?? '');
+/** Revision of an entry as a number (entries of old writers may lack it). */
+const revisionOf = (e: SessionIndexEntry): number => (typeof e.revision === 'number' ? e.revision : 0);
 
-  let queue = Promise.resolve();
-  const check = (name: string): void => {
-    queue = queue.then(async () => {
-      const v = await versionOf(name);
-      if (v === undefined || seen.get(name) === v) return;
-      seen.set(name, v);
-      try {
-        const entry = JSON.parse(await readFile(path.join(dir, name), 'utf8')) as SessionIndexEntry;
-        if (!o.signal?.aborted) o.onEntry(entry);
-      } catch (err) {
-        // A torn read cannot happen with atomic renames; anything else is worth saying.
-        seen.delete(name);
-        o.onError?.(err);
-      }
-    });
-  };
-
-  let watcher: FSWatcher | undefined;
-  const startWatch = (): void => {
-    if (watcher) return;
-    try {
-      watcher = watch(dir, { persistent: true }, (_event, filename) => {
-        const name = filename?.toString();
-        if (name && name.endsWith('.json') && !name.endsWith('.tmp')) check(name);
-      });
-      watcher.on('error', (err) => {
-        watcher?.close();
-        watcher = undefined;
-        o.onError?.(err);
-      });
-    } catch {
-      watcher = undefined; // folder not there yet; the listing below retries
-    }
-  };
-  startWatch();
-  // Ready once the watcher runs too: a file written from now on is seen by it or by the listing.
-  o.onReady?.();
-  const interval = (o.pollMs ?? 1000) * 2;
-  try {
-    while (!o.signal?.aborted) {
-      await sleep(interval, o.signal);
-      if (o.signal?.aborted) break;
-      startWatch();
-      // Safety net: names the watcher missed (new files only; rewrites come from the watcher).
-      for (const name of await list()) if (!seen.has(name)) check(name);
-      await queue;
-    }
-  } finally {
-    watcher?.close();
-    await queue;
-  }
-}
-
-async function followS3(storage: S3Storage, o: FollowOptions): Promise<void> {
+async function followStore(storage: LocalStorage | S3Storage, o: FollowOptions): Promise<void> {
   const base = o.pollMs ?? 1000;
   const max = o.maxPollMs ?? 15_000;
-  const { ListObjectsV2Command } = await import('@aws-sdk/client-s3');
-  const prefix = indexFolder(storage.prefix);
-  const listVersions = async (): Promise<Versions> => {
-    const out: Versions = new Map();
-    let token: string | undefined;
-    do {
-      const page = await (await storage.getClient()).send(new ListObjectsV2Command({ Bucket: storage.bucket, Prefix: prefix, ContinuationToken: token }));
-      for (const obj of page.Contents ?? []) {
-        if (obj.Key?.endsWith('.json')) out.set(obj.Key, `${obj.ETag ?? ''}:${obj.LastModified?.getTime() ?? ''}:${obj.Size ?? ''}`);
-      }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-    return out;
-  };
-  let seen: Versions | undefined;
+  const seenObjects: Versions = new Map();
+  const reported = new Map<string, number>();
+  let ready = false;
   let delay = base;
   while (!o.signal?.aborted) {
     try {
-      const now = await listVersions();
-      if (!seen) {
-        seen = now;
-        o.onReady?.();
-      } else {
-        const changed = [...now].filter(([k, v]) => seen!.get(k) !== v).map(([k]) => k);
-        const entries: SessionIndexEntry[] = [];
-        for (const key of changed) {
-          const id = path.posix.basename(key, '.json');
-          const entry = await storage.getIndexEntry(id);
-          if (entry) entries.push(entry);
+      const { segments, legacy } = await listSegments(storage, storage.prefix, { since: Date.now(), onRequest: o.onRequest });
+      const fresh = [...segments, ...legacy].filter((obj) => seenObjects.get(obj.key) !== obj.version);
+      const entries: SessionIndexEntry[] = [];
+      if (ready) {
+        const segs = fresh.filter((obj) => !obj.key.endsWith('.json'));
+        for (const list of await readSegments(storage, segs, { onRequest: o.onRequest })) entries.push(...list);
+        for (const obj of fresh.filter((x) => x.key.endsWith('.json'))) {
+          o.onRequest?.('get');
+          const body = await storage.getObject(obj.key);
+          const e = body === undefined ? undefined : parseLegacyEntry(body, obj.key);
+          if (e) entries.push(e);
         }
-        entries.sort((a, b) => Date.parse(a.ended_at) - Date.parse(b.ended_at));
-        for (const e of entries) if (!o.signal?.aborted) o.onEntry(e);
-        seen = now;
-        delay = changed.length > 0 ? base : Math.min(max, Math.round(delay * 1.5));
       }
+      for (const obj of fresh) seenObjects.set(obj.key, (obj as ListedObject).version);
+      const news = entries.filter((e) => {
+        const had = reported.get(e.id);
+        if (had !== undefined && had >= revisionOf(e)) return false;
+        reported.set(e.id, revisionOf(e));
+        return true;
+      });
+      news.sort((a, b) => Date.parse(a.ended_at) - Date.parse(b.ended_at));
+      for (const e of news) if (!o.signal?.aborted) o.onEntry(e);
+      if (!ready) {
+        ready = true;
+        o.onReady?.();
+      }
+      delay = news.length > 0 || !ready ? base : Math.min(max, Math.round(delay * 1.5));
     } catch (err) {
       o.onError?.(err);
       delay = Math.min(max, delay * 2);

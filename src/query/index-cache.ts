@@ -1,34 +1,32 @@
 /**
  * The index kept in memory for a long-running reader (the viewer, the receiver's /ui). A refresh
  * re-reads what may have changed and nothing else:
- *   - S3: one listing of the index prefix (1,000 keys per request); only keys whose ETag is new
- *     are fetched, so 10,000 sessions cost ten LIST calls per refresh, not 10,000 GETs;
- *   - local folders: a full read, which is already cheap (see scan.ts);
+ *   - LocalStorage and S3Storage: one listing of the index partitions; only segments (and
+ *     per-session files) whose version is new are read, so a refresh costs a few LIST requests
+ *     and the segments written since the last one;
  *   - any other SessionReader: listIndex().
  * Concurrent callers share one refresh; entries are served for maxAgeMs before the next.
  */
 import type { SessionIndexEntry } from '../session/types.js';
 import { LocalStorage } from '../storage/local.js';
-import { indexFolder } from '../storage/keys.js';
 import type { S3Storage } from '../storage/s3.js';
+import { listSegments, parseLegacyEntry, readSegments } from '../storage/segment-index.js';
+import { LatestEntries } from '../storage/segments.js';
 import type { SessionReader } from '../storage/types.js';
 import { readAllIndex } from './scan.js';
 
 export interface IndexCacheStats {
   /** Refreshes done. */
   refreshes: number;
-  /** Index entries fetched one by one (S3 only: new or changed keys). */
+  /** Index objects (segments, per-session files) read. */
   fetched: number;
 }
-
-/** Index objects fetched at once from S3. */
-const S3_FETCH_CONCURRENCY = 16;
 
 export class IndexCache {
   private entries: SessionIndexEntry[] = [];
   private at = -Infinity;
   private refreshing?: Promise<SessionIndexEntry[]>;
-  private readonly byKey = new Map<string, { etag: string; entry: SessionIndexEntry }>();
+  private readonly byKey = new Map<string, { version: string; entries: SessionIndexEntry[] }>();
   private readonly counters: IndexCacheStats = { refreshes: 0, fetched: 0 };
 
   constructor(
@@ -58,11 +56,10 @@ export class IndexCache {
   private async refresh(): Promise<SessionIndexEntry[]> {
     const started = Date.now();
     let entries: SessionIndexEntry[];
-    if (this.reader instanceof LocalStorage) {
-      entries = await readAllIndex(this.reader);
-    } else {
+    if (this.reader instanceof LocalStorage) entries = await this.refreshStore(this.reader);
+    else {
       const { S3Storage } = await import('../storage/s3.js');
-      entries = this.reader instanceof S3Storage ? await this.refreshS3(this.reader) : await readAllIndex(this.reader);
+      entries = this.reader instanceof S3Storage ? await this.refreshStore(this.reader) : await readAllIndex(this.reader);
     }
     this.counters.refreshes += 1;
     this.entries = entries;
@@ -70,29 +67,22 @@ export class IndexCache {
     return entries;
   }
 
-  private async refreshS3(storage: S3Storage): Promise<SessionIndexEntry[]> {
-    const { ListObjectsV2Command } = await import('@aws-sdk/client-s3');
-    const listed = new Map<string, string>();
-    let token: string | undefined;
-    do {
-      const page = await (await storage.getClient()).send(new ListObjectsV2Command({ Bucket: storage.bucket, Prefix: indexFolder(storage.prefix), ContinuationToken: token }));
-      for (const o of page.Contents ?? []) if (o.Key?.endsWith('.json')) listed.set(o.Key, `${o.ETag ?? ''}:${o.Size ?? ''}:${o.LastModified?.getTime() ?? ''}`);
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-
+  private async refreshStore(storage: LocalStorage | S3Storage): Promise<SessionIndexEntry[]> {
+    const { segments, legacy } = await listSegments(storage, storage.prefix);
+    const listed = new Map([...segments, ...legacy].map((o) => [o.key, o.version]));
     for (const key of this.byKey.keys()) if (!listed.has(key)) this.byKey.delete(key);
-    const stale = [...listed].filter(([key, etag]) => this.byKey.get(key)?.etag !== etag);
-    for (let i = 0; i < stale.length; i += S3_FETCH_CONCURRENCY) {
-      await Promise.all(
-        stale.slice(i, i + S3_FETCH_CONCURRENCY).map(async ([key, etag]) => {
-          const id = key.slice(key.lastIndexOf('/') + 1, -'.json'.length);
-          const entry = await storage.getIndexEntry(id);
-          this.counters.fetched += 1;
-          if (entry) this.byKey.set(key, { etag, entry });
-          else this.byKey.delete(key);
-        }),
-      );
+    const staleSegments = segments.filter((o) => this.byKey.get(o.key)?.version !== o.version);
+    const contents = await readSegments(storage, staleSegments);
+    staleSegments.forEach((o, i) => this.byKey.set(o.key, { version: o.version, entries: contents[i] }));
+    this.counters.fetched += staleSegments.length;
+    for (const o of legacy.filter((x) => this.byKey.get(x.key)?.version !== x.version)) {
+      const body = await storage.getObject(o.key);
+      const e = body === undefined ? undefined : parseLegacyEntry(body, o.key);
+      this.counters.fetched += 1;
+      this.byKey.set(o.key, { version: o.version, entries: e ? [e] : [] });
     }
-    return [...this.byKey.values()].map((v) => v.entry);
+    const latest = new LatestEntries();
+    for (const { entries } of this.byKey.values()) for (const e of entries) latest.add(e);
+    return latest.values();
   }
 }

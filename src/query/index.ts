@@ -7,7 +7,7 @@ export { DEFAULT_GROUP_BY, computeStats, groupKeyOf, percentile } from './stats.
 export type { Stats, StatsGroup } from './stats.js';
 export { MIN_PREFIX, lookupEntry, lookupSession } from './lookup.js';
 export type { Lookup, MatchedBy } from './lookup.js';
-export { localIndexDir, readAllIndex } from './scan.js';
+export { describeCorrupt, readAllIndex } from './scan.js';
 export { ReaderConfigError, describeReader, readerFromEnv } from './reader.js';
 export type { StoreReader } from './reader.js';
 export { followIndex } from './follow.js';

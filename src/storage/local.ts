@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Dirent } from 'node:fs';
-import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,11 +10,15 @@ import { resolve, SETTINGS } from '../config/env.js';
 import type { Env } from '../config/env.js';
 import { packEtag, PreconditionFailedError, unpackEtag } from './conditional.js';
 import type { ConditionalWriteResult, VersionedSession, WriteCondition } from './conditional.js';
-import { indexFolder, indexKey, lockKey, safeId, sessionKey, sessionsFolder } from './keys.js';
+import { indexKey, lockKey, safeId, sessionKey, sessionKeysAround, sessionsFolder } from './keys.js';
+import { StorageIndex } from './index-layout.js';
+import type { IndexLayoutOptions } from './index-layout.js';
+import type { ListedObject, ObjectStore } from './segment-index.js';
+import type { OnCorruptSegment } from './segments.js';
 import type { StorageSpec } from './spec.js';
-import type { SessionMaintenance, SessionReader, SessionStorage, StoredDocument } from './types.js';
+import type { ListIndexOptions, SessionMaintenance, SessionReader, SessionStorage, StorageCallOptions, StoredDocument } from './types.js';
 
-export interface LocalStorageOptions {
+export interface LocalStorageOptions extends IndexLayoutOptions {
   /** Root folder; default `AMS_LOCAL_DIR` or `./ams-data`. */
   dir?: string;
   /** Key prefix inside the folder; default none. */
@@ -35,6 +39,8 @@ export interface LocalStorageOptions {
   lockStaleMs?: number;
   /** How long a conditional write waits for another writer's lock before failing (default 10,000 ms). */
   lockWaitMs?: number;
+  /** Where index segments wait when they cannot be written; default `<tmpdir>/ams-otel-spool/index-<hash of the folder>`. */
+  indexSpoolDir?: string;
   env?: Env;
 }
 
@@ -48,7 +54,7 @@ let tmpCounter = 0;
 const tmpName = (file: string): string => `${file}.${process.pid}.${INSTANCE}.${(tmpCounter++).toString(36)}.tmp`;
 
 /** writeFileAtomic's synchronous twin, for LocalStorage's default write path. */
-function writeFileAtomicSync(file: string, data: string, knownDirs: Set<string>): void {
+function writeFileAtomicSync(file: string, data: string | Buffer, knownDirs: Set<string>): void {
   const dir = path.dirname(file);
   if (!knownDirs.has(dir)) {
     mkdirSync(dir, { recursive: true });
@@ -82,7 +88,7 @@ function readJsonSync<T>(file: string): T | undefined {
 }
 
 /** Writes a file so readers never see half of it: a temp file in the same folder, then rename. */
-export async function writeFileAtomic(file: string, data: string): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Buffer): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
   const tmp = tmpName(file);
   try {
@@ -129,11 +135,8 @@ async function readJson<T>(file: string): Promise<T | undefined> {
   }
 }
 
-/** Index files read per event-loop turn by listIndex(). */
-const LIST_CHUNK = 200;
-
 /** Sessions as files under a local folder (the default storage). */
-export class LocalStorage implements SessionStorage, SessionReader, SessionMaintenance {
+export class LocalStorage implements SessionStorage, SessionReader, SessionMaintenance, ObjectStore {
   readonly dir: string;
   readonly prefix: string;
   private readonly syncWrites: boolean;
@@ -144,6 +147,8 @@ export class LocalStorage implements SessionStorage, SessionReader, SessionMaint
 
   /** The options as given, for toSpec() (private: nothing prints or serializes them). */
   readonly #options: LocalStorageOptions;
+  /** The index, in the layout AMS_INDEX_LAYOUT chooses. */
+  readonly index: StorageIndex;
 
   constructor(options: LocalStorageOptions = {}) {
     this.#options = options;
@@ -152,6 +157,8 @@ export class LocalStorage implements SessionStorage, SessionReader, SessionMaint
     this.syncWrites = options.syncWrites ?? true;
     this.lockStaleMs = options.lockStaleMs ?? 30_000;
     this.lockWaitMs = options.lockWaitMs ?? 10_000;
+    const spoolDir = options.indexSpoolDir ?? path.join(os.tmpdir(), 'ams-otel-spool', `index-${createHash('sha256').update(this.dir).update('\0').update(this.prefix).digest('hex').slice(0, 16)}`);
+    this.index = new StorageIndex(this, this.prefix, { ...options, env: options.env, spoolDir, timeoutMs: resolve(SETTINGS.storageTimeoutMs, undefined, options.env) });
   }
 
   /** This storage as data, to be built again on another thread (see storage/spec.ts). */
@@ -168,36 +175,45 @@ export class LocalStorage implements SessionStorage, SessionReader, SessionMaint
 
   async putSession(session: Session): Promise<string> {
     const key = sessionKey(this.prefix, session);
-    const idxKey = indexKey(this.prefix, session.id);
     const doc = JSON.stringify(session, null, 2) + '\n';
-    const entry = JSON.stringify(toIndexEntry(session, key)) + '\n';
+    // A rewrite whose start date moved would leave the old document behind: remove it.
+    const previous = session.revision > 1 ? await this.knownKey(session.id) : undefined;
+    if (previous && previous !== key) await this.deleteObject(previous);
     // The document first, then the index entry that points at it: a reader never follows an
     // index entry to a missing document.
-    if (this.syncWrites) {
-      if (session.revision > 1) this.removeMovedSync(idxKey, key);
-      writeFileAtomicSync(this.pathOf(key), doc, this.knownDirs);
-      writeFileAtomicSync(this.pathOf(idxKey), entry, this.knownDirs);
-    } else {
-      if (session.revision > 1) {
-        const previous = await readJson<SessionIndexEntry>(this.pathOf(idxKey));
-        if (previous && previous.key !== key) await rm(this.pathOf(previous.key), { force: true });
-      }
-      await writeFileAtomic(this.pathOf(key), doc);
-      await writeFileAtomic(this.pathOf(idxKey), entry);
-    }
+    if (this.syncWrites) writeFileAtomicSync(this.pathOf(key), doc, this.knownDirs);
+    else await writeFileAtomic(this.pathOf(key), doc);
+    await this.index.record(toIndexEntry(session, key));
     return key;
+  }
+
+  /** Where a session's document is, as far as this writer or the per-session index file knows. */
+  private async knownKey(id: string): Promise<string | undefined> {
+    return this.index.knownKey(id) ?? (this.index.writesPerSession ? (await this.index.perSessionEntry(id))?.key : undefined);
+  }
+
+  /**
+   * The key of the stored document of `id`: what this writer knows, else the per-session index
+   * file, else the keys around `startedAt` (segment layout: no per-session pointer), else undefined.
+   */
+  private locate(id: string, startedAt?: string): string | undefined {
+    const known = this.index.knownKey(id);
+    if (known && existsSync(this.pathOf(known))) return known;
+    const entry = readJsonSync<SessionIndexEntry>(this.pathOf(indexKey(this.prefix, safeId(id))));
+    if (entry && typeof entry.key === 'string' && existsSync(this.pathOf(entry.key))) return entry.key;
+    if (startedAt === undefined) return undefined;
+    return sessionKeysAround(this.prefix, id, startedAt).find((k) => existsSync(this.pathOf(k)));
   }
 
   /**
    * The stored document with its version token (`<content hash>@<key>`), read through the index
    * entry; undefined when the id has no document.
    */
-  async getSessionVersioned(id: string): Promise<VersionedSession | undefined> {
-    const entry = readJsonSync<SessionIndexEntry>(this.pathOf(indexKey(this.prefix, safeId(id))));
-    if (!entry) return undefined;
-    const text = readTextSync(this.pathOf(entry.key));
-    if (text === undefined) return undefined;
-    return { session: JSON.parse(text) as Session, etag: packEtag(entry.key, contentTag(text)) };
+  async getSessionVersioned(id: string, options?: StorageCallOptions): Promise<VersionedSession | undefined> {
+    const key = this.locate(id, options?.startedAt);
+    const text = key === undefined ? undefined : readTextSync(this.pathOf(key));
+    if (key === undefined || text === undefined) return undefined;
+    return { session: JSON.parse(text) as Session, etag: packEtag(key, contentTag(text)) };
   }
 
   /**
@@ -209,10 +225,9 @@ export class LocalStorage implements SessionStorage, SessionReader, SessionMaint
   async putSessionConditional(session: Session, condition: WriteCondition): Promise<ConditionalWriteResult> {
     const release = await this.lock(session.id);
     try {
-      const idxKey = indexKey(this.prefix, session.id);
-      const entry = readJsonSync<SessionIndexEntry>(this.pathOf(idxKey));
-      const text = entry ? readTextSync(this.pathOf(entry.key)) : undefined;
-      const current = entry && text !== undefined ? { key: entry.key, tag: contentTag(text) } : undefined;
+      const found = this.locate(session.id, session.started_at);
+      const text = found === undefined ? undefined : readTextSync(this.pathOf(found));
+      const current = found !== undefined && text !== undefined ? { key: found, tag: contentTag(text) } : undefined;
       let key: string;
       if ('ifMatch' in condition) {
         const want = unpackEtag(condition.ifMatch);
@@ -226,7 +241,7 @@ export class LocalStorage implements SessionStorage, SessionReader, SessionMaint
       }
       const doc = JSON.stringify(session, null, 2) + '\n';
       writeFileAtomicSync(this.pathOf(key), doc, this.knownDirs);
-      writeFileAtomicSync(this.pathOf(idxKey), JSON.stringify(toIndexEntry(session, key)) + '\n', this.knownDirs);
+      await this.index.record(toIndexEntry(session, key));
       return { key, etag: packEtag(key, contentTag(doc)) };
     } finally {
       release();
@@ -299,44 +314,31 @@ export class LocalStorage implements SessionStorage, SessionReader, SessionMaint
     return true;
   }
 
-  /** A rewrite whose start date moved would leave the old document behind: remove it. */
-  private removeMovedSync(idxKey: string, key: string): void {
-    const previous = readJsonSync<SessionIndexEntry>(this.pathOf(idxKey));
-    if (previous && previous.key !== key) rmSync(this.pathOf(previous.key), { force: true });
-  }
-
   /**
-   * Every index entry. Small files are read synchronously in chunks (several times faster than one
-   * thread-pool round trip per open/read/close), yielding to the event loop between chunks.
+   * Every session's newest index entry (both layouts; with `since`, only the partitions needed).
+   * Segments or lines that are not entries are skipped; `onCorrupt` hears which and where.
    */
-  async *listIndex(onCorrupt?: (object: string, problem: string) => void): AsyncIterable<SessionIndexEntry> {
-    const folder = this.pathOf(indexFolder(this.prefix));
-    let names: string[];
-    try {
-      names = (await readdir(folder)).filter((n) => n.endsWith('.json'));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-      throw err;
-    }
-    for (let i = 0; i < names.length; i += LIST_CHUNK) {
-      if (i > 0) await new Promise<void>((r) => setImmediate(r));
-      for (const name of names.slice(i, i + LIST_CHUNK)) {
-        let entry: SessionIndexEntry | undefined;
-        try {
-          entry = readJsonSync<SessionIndexEntry>(path.join(folder, name));
-        } catch (err) {
-          entry = undefined; // a foreign or half-copied file is not an entry: skip it
-          onCorrupt?.(path.join(folder, name), `not readable as JSON (${(err as Error).message})`);
-        }
-        if (entry) yield entry;
-      }
-    }
+  async *listIndex(onCorrupt?: OnCorruptSegment, options: ListIndexOptions = {}): AsyncIterable<SessionIndexEntry> {
+    yield* await this.index.list({ ...options, onCorrupt });
   }
 
   /** The document first, then its index entry (see SessionStorage.deleteSession). */
   async deleteSession(id: string, key: string): Promise<void> {
     await rm(this.pathOf(key), { force: true });
     await rm(this.pathOf(indexKey(this.prefix, id)), { force: true });
+  }
+
+  dropIndexEntries(ids: ReadonlySet<string>): Promise<void> {
+    return this.index.drop(ids);
+  }
+
+  /** Writes the index entries buffered for the next segment. */
+  flush(): Promise<void> {
+    return this.index.flush();
+  }
+
+  close(): Promise<void> {
+    return this.index.close();
   }
 
   /** Every `.json` file under `sessions/` (temp files of writes in flight are not listed). */
@@ -357,9 +359,9 @@ export class LocalStorage implements SessionStorage, SessionReader, SessionMaint
       }
     };
     for await (const file of walk(root)) {
-      const bytes = await stat(file).then((st) => st.size, () => null);
-      if (bytes === null) continue; // removed since listed
-      yield { key: path.relative(this.dir, file).split(path.sep).join('/'), bytes };
+      const st = await stat(file).catch(() => null);
+      if (st === null) continue; // removed since listed
+      yield { key: path.relative(this.dir, file).split(path.sep).join('/'), bytes: st.size, modified: st.mtimeMs };
     }
   }
 
@@ -372,12 +374,61 @@ export class LocalStorage implements SessionStorage, SessionReader, SessionMaint
     }
   }
 
-  async putIndexEntry(entry: SessionIndexEntry): Promise<void> {
-    await writeFileAtomic(this.pathOf(indexKey(this.prefix, entry.id)), JSON.stringify(entry) + '\n');
+  /** In the layout written (a segment entry waits for the next flush). */
+  putIndexEntry(entry: SessionIndexEntry): Promise<void> {
+    return this.index.record(entry);
   }
 
-  async getIndexEntry(id: string): Promise<SessionIndexEntry | undefined> {
-    return readJson<SessionIndexEntry>(this.pathOf(indexKey(this.prefix, safeId(id))));
+  getIndexEntry(id: string): Promise<SessionIndexEntry | undefined> {
+    return this.index.find(safeId(id));
+  }
+
+  // ObjectStore (segment-index.ts): keys are relative to the root folder.
+
+  async putObject(key: string, body: Buffer): Promise<void> {
+    if (this.syncWrites) writeFileAtomicSync(this.pathOf(key), body, this.knownDirs);
+    else await writeFileAtomic(this.pathOf(key), body);
+  }
+
+  async getObject(key: string): Promise<Buffer | undefined> {
+    try {
+      return await readFile(this.pathOf(key));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'EISDIR') return undefined;
+      throw err;
+    }
+  }
+
+  async listObjects(prefix: string, shallow = false): Promise<{ objects: ListedObject[]; folders: string[] }> {
+    const objects: ListedObject[] = [];
+    const folders: string[] = [];
+    const walk = async (rel: string): Promise<void> => {
+      let names: Dirent[];
+      try {
+        names = await readdir(this.pathOf(rel), { withFileTypes: true });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') return;
+        throw err;
+      }
+      for (const d of names) {
+        const key = `${rel}${d.name}`;
+        if (d.isDirectory()) {
+          if (shallow) folders.push(`${key}/`);
+          else await walk(`${key}/`);
+        } else if (d.isFile() && !d.name.endsWith('.tmp')) {
+          const st = await stat(this.pathOf(key)).catch(() => null);
+          if (st) objects.push({ key, bytes: st.size, modified: st.mtimeMs, version: `${st.mtimeMs}:${st.size}` });
+        }
+      }
+    };
+    await walk(prefix);
+    return { objects, folders };
+  }
+
+  async deleteObject(key: string): Promise<void> {
+    await rm(this.pathOf(key), { force: true });
   }
 
   async getSession(id: string): Promise<Session | undefined> {

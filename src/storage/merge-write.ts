@@ -39,7 +39,7 @@ export async function mergeAndWrite(storage: ConditionalStorage, incoming: Sessi
   let read = base === undefined;
   let conflicts = 0;
   for (let attempt = 1; ; attempt++) {
-    if (read) base = await storage.getSessionVersioned(incoming.id, { signal: options.signal });
+    if (read) base = await storage.getSessionVersioned(incoming.id, { signal: options.signal, startedAt: incoming.started_at });
     read = true;
     const merged = mergeSessions(base?.session, incoming);
     if (base && merged === base.session) {

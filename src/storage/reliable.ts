@@ -25,7 +25,7 @@ import type { ConditionalWriteResult, VersionedSession, WriteCondition } from '.
 import { safeId } from './keys.js';
 import { writeFileAtomic } from './local.js';
 import { mergeAndWrite } from './merge-write.js';
-import type { SessionReader, SessionStorage } from './types.js';
+import type { SessionReader, SessionStorage, StorageCallOptions } from './types.js';
 import { startAbortable } from './abortable.js';
 
 export interface RetryOptions {
@@ -101,7 +101,7 @@ export class ReliableStorage implements SpoolingStorage {
   private readonly ready: Promise<void>;
   private readonly o: Required<RetryOptions>;
   /** Present when the wrapped storage writes on condition: reads and writes with retry (see conditional.ts). */
-  readonly getSessionVersioned?: (id: string) => Promise<VersionedSession | undefined>;
+  readonly getSessionVersioned?: (id: string, options?: StorageCallOptions) => Promise<VersionedSession | undefined>;
   readonly putSessionConditional?: (session: Session, condition: WriteCondition) => Promise<ConditionalWriteResult>;
 
   constructor(
@@ -121,7 +121,7 @@ export class ReliableStorage implements SpoolingStorage {
     };
     this.replayDelay = this.o.replayIntervalMs;
     if (canWriteConditionally(inner)) {
-      this.getSessionVersioned = (id) => this.withRetry((signal) => inner.getSessionVersioned(id, { signal }));
+      this.getSessionVersioned = (id, o) => this.withRetry((signal) => inner.getSessionVersioned(id, { signal, startedAt: o?.startedAt }));
       this.putSessionConditional = async (session, condition) => {
         if (this.held(session.id)) throw new Error(`ams-otel: an earlier write of session ${session.id} missed its deadline and may still land; spool this one`);
         const result = await this.withRetry((signal) => inner.putSessionConditional(session, condition, { signal }), session.id);

@@ -16,12 +16,16 @@ import type { Env } from '../config/env.js';
 import type { StorageSpec } from './spec.js';
 import { toIndexEntry } from '../session/index-entry.js';
 import type { Session, SessionIndexEntry } from '../session/types.js';
-import { indexFolder, indexKey, safeId, sessionKey, sessionsFolder } from './keys.js';
+import { indexKey, safeId, sessionKey, sessionKeysAround, sessionsFolder } from './keys.js';
+import { StorageIndex } from './index-layout.js';
+import type { IndexLayoutOptions } from './index-layout.js';
+import type { ListedObject, ObjectStore } from './segment-index.js';
+import type { OnCorruptSegment } from './segments.js';
 import { packEtag, PreconditionFailedError, unpackEtag } from './conditional.js';
 import type { ConditionalWriteResult, VersionedSession, WriteCondition } from './conditional.js';
 import { ReliableStorage } from './reliable.js';
 import type { ReliableStorageStats, RetryOptions } from './reliable.js';
-import type { SessionMaintenance, SessionReader, SessionStorage, StoredDocument } from './types.js';
+import type { ListIndexOptions, SessionMaintenance, SessionReader, SessionStorage, StorageCallOptions, StoredDocument } from './types.js';
 import { optionalDependency } from './optional-dependency.js';
 
 const log = diag.createComponentLogger({ namespace: 'ams-otel/storage/s3' });
@@ -29,7 +33,7 @@ const log = diag.createComponentLogger({ namespace: 'ams-otel/storage/s3' });
 /** The AWS SDK's S3 module, imported once, on the first S3Storage operation. */
 export const loadS3Sdk = optionalDependency('@aws-sdk/client-s3', 'S3Storage', () => import('@aws-sdk/client-s3'));
 
-export interface S3StorageOptions {
+export interface S3StorageOptions extends IndexLayoutOptions {
   /** Default `AMS_S3_BUCKET`. Required one way or the other. */
   bucket?: string;
   /** Key prefix; default `AMS_S3_PREFIX` or `ams`. */
@@ -59,9 +63,11 @@ export function s3SpoolDir(options: S3StorageOptions): string {
   return resolve(SETTINGS.spoolDir, options.spoolDir, env) ?? path.join(os.tmpdir(), 'ams-otel-spool', safeId(bucket));
 }
 
-export class S3Storage implements SessionStorage, SessionReader, SessionMaintenance {
+export class S3Storage implements SessionStorage, SessionReader, SessionMaintenance, ObjectStore {
   readonly bucket: string;
   readonly prefix: string;
+  /** The index, in the layout AMS_INDEX_LAYOUT chooses. */
+  readonly index: StorageIndex;
   private readonly reliable: ReliableStorage;
   /** What the client is built from, resolved in the constructor so bad options fail there. */
   private readonly clientConfig: S3ClientConfig;
@@ -94,9 +100,10 @@ export class S3Storage implements SessionStorage, SessionReader, SessionMaintena
     };
     if (options.client) this.#client = Promise.resolve(options.client);
     const spoolDir = s3SpoolDir(options);
+    this.index = new StorageIndex(this, this.prefix, { ...options, env, spoolDir: path.join(spoolDir, 'index'), timeoutMs });
     const direct: SessionStorage = {
       putSession: (s, o) => this.putDirect(s, o?.signal),
-      getSessionVersioned: (id, o) => this.getVersionedDirect(id, o?.signal),
+      getSessionVersioned: (id, o) => this.getVersionedDirect(id, o?.signal, o?.startedAt),
       putSessionConditional: (s, c, o) => this.putConditionalDirect(s, c, o?.signal),
     };
     this.reliable = new ReliableStorage(direct, (s) => sessionKey(this.prefix, s), spoolDir, { ...options.retry, timeoutMs });
@@ -136,8 +143,8 @@ export class S3Storage implements SessionStorage, SessionReader, SessionMaintena
   }
 
   /** The stored document with its version token (`<ETag>@<key>`), read through the index entry. */
-  getSessionVersioned(id: string): Promise<VersionedSession | undefined> {
-    return this.reliable.getSessionVersioned!(id);
+  getSessionVersioned(id: string, options?: StorageCallOptions): Promise<VersionedSession | undefined> {
+    return this.reliable.getSessionVersioned!(id, options);
   }
 
   /**
@@ -150,12 +157,15 @@ export class S3Storage implements SessionStorage, SessionReader, SessionMaintena
     return this.reliable.putSessionConditional!(session, condition);
   }
 
-  flush(): Promise<void> {
-    return this.reliable.flush();
+  /** Waits for retries and spooled writes, then writes the index entries buffered. */
+  async flush(): Promise<void> {
+    await this.reliable.flush();
+    await this.index.flush();
   }
 
   async close(): Promise<void> {
     await this.reliable.close();
+    await this.index.close();
   }
 
   stats(): ReliableStorageStats {
@@ -167,34 +177,42 @@ export class S3Storage implements SessionStorage, SessionReader, SessionMaintena
     const { DeleteObjectCommand, PutObjectCommand } = await loadS3Sdk();
     const client = await this.getClient();
     const key = sessionKey(this.prefix, session);
-    const idxKey = indexKey(this.prefix, session.id);
     if (session.revision > 1) {
-      const previous = await this.getJson<SessionIndexEntry>(idxKey, signal);
-      if (previous && previous.key !== key) await client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: previous.key }), { abortSignal: signal });
+      // A rewrite whose start date moved would leave the old document behind: remove it.
+      const previous = this.index.knownKey(session.id) ?? (this.index.writesPerSession ? (await this.index.perSessionEntry(session.id, signal))?.key : undefined);
+      if (previous && previous !== key) await client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: previous }), { abortSignal: signal });
     }
     await client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(session, null, 2) + '\n', ContentType: JSON_TYPE }), { abortSignal: signal });
-    await client.send(
-      new PutObjectCommand({ Bucket: this.bucket, Key: idxKey, Body: JSON.stringify(toIndexEntry(session, key)) + '\n', ContentType: JSON_TYPE }),
-      { abortSignal: signal },
-    );
+    await this.index.record(toIndexEntry(session, key), signal);
     return key;
   }
 
   /** One read of the document and its ETag (no retry). */
-  async getVersionedDirect(id: string, signal?: AbortSignal): Promise<VersionedSession | undefined> {
+  async getVersionedDirect(id: string, signal?: AbortSignal, startedAt?: string): Promise<VersionedSession | undefined> {
     const { GetObjectCommand } = await loadS3Sdk();
     const client = await this.getClient();
-    const entry = await this.getJson<SessionIndexEntry>(indexKey(this.prefix, id), signal);
-    if (!entry) return undefined;
-    try {
-      const res = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key: entry.key }), { abortSignal: signal });
-      const body = await res.Body?.transformToString('utf8');
-      if (!body || !res.ETag) return undefined;
-      return { session: JSON.parse(body) as Session, etag: packEtag(entry.key, res.ETag) };
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
+    // Where the document may be: what this writer wrote last, the per-session index file, else
+    // (segment layout: no per-session pointer) the keys around the part's start.
+    const candidates: string[] = [];
+    const known = this.index.knownKey(id);
+    if (known) candidates.push(known);
+    const entry = await this.getJson<SessionIndexEntry>(indexKey(this.prefix, id), signal).catch((err: unknown) => {
+      if (err instanceof SyntaxError) return undefined;
       throw err;
+    });
+    if (entry && typeof entry.key === 'string') candidates.push(entry.key);
+    if (startedAt !== undefined) candidates.push(...sessionKeysAround(this.prefix, id, startedAt));
+    for (const key of new Set(candidates)) {
+      try {
+        const res = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: signal });
+        const body = await res.Body?.transformToString('utf8');
+        if (!body || !res.ETag) continue;
+        return { session: JSON.parse(body) as Session, etag: packEtag(key, res.ETag) };
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
     }
+    return undefined;
   }
 
   /**
@@ -231,6 +249,13 @@ export class S3Storage implements SessionStorage, SessionReader, SessionMaintena
       if (isConditionFailure(err) || (token && isNotFound(err))) throw new PreconditionFailedError(`session ${session.id} changed since it was read (${describeS3(err)})`);
       throw err;
     }
+    if (!etag) throw new Error(`ams-otel: the S3 server returned no ETag for ${key}`);
+    if (!this.index.writesPerSession) {
+      // Segment layout: the document's own condition decides; the entry is buffered for the segment.
+      await this.index.record(toIndexEntry(session, key), signal);
+      return { key, etag: packEtag(key, etag) };
+    }
+    if (this.index.writesSegments) await this.index.record(toIndexEntry(session, key), signal).catch(() => undefined);
     const entry = JSON.stringify(toIndexEntry(session, key)) + '\n';
     const putEntry = (conditional: boolean) =>
       client.send(new PutObjectCommand({ Bucket: this.bucket, Key: idxKey, Body: entry, ContentType: JSON_TYPE, ...(conditional ? { IfNoneMatch: '*' } : {}) }), { abortSignal: signal });
@@ -248,7 +273,6 @@ export class S3Storage implements SessionStorage, SessionReader, SessionMaintena
         await putEntry(false); // the entry names this document already, or a document that is gone
       }
     }
-    if (!etag) throw new Error(`ams-otel: the S3 server returned no ETag for ${key}`);
     await this.settleIndex(idxKey, key, etag, signal);
     return { key, etag: packEtag(key, etag) };
   }
@@ -278,37 +302,14 @@ export class S3Storage implements SessionStorage, SessionReader, SessionMaintena
     }
   }
 
-  async *listIndex(onCorrupt?: (object: string, problem: string) => void): AsyncIterable<SessionIndexEntry> {
-    const { ListObjectsV2Command } = await loadS3Sdk();
-    const client = await this.getClient();
-    let token: string | undefined;
-    do {
-      const page = await client.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: indexFolder(this.prefix), ContinuationToken: token }),
-      );
-      const keys = (page.Contents ?? []).map((o) => o.Key).filter((k): k is string => !!k && k.endsWith('.json'));
-      // Fetch a page's entries with bounded parallelism.
-      for (let i = 0; i < keys.length; i += 16) {
-        const entries = await Promise.all(keys.slice(i, i + 16).map((k) => this.getIndexObject(k, onCorrupt)));
-        for (const e of entries) if (e) yield e;
-      }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-  }
-
-  /** One listed index object as an entry; one that does not parse as an entry is reported and skipped. */
-  private async getIndexObject(key: string, onCorrupt?: (object: string, problem: string) => void): Promise<SessionIndexEntry | undefined> {
-    let entry: SessionIndexEntry | undefined;
-    try {
-      entry = await this.getJson<SessionIndexEntry>(key);
-    } catch (err) {
-      if (!(err instanceof SyntaxError)) throw err;
-      onCorrupt?.(`s3://${this.bucket}/${key}`, `not valid JSON (${err.message})`);
-      return undefined;
-    }
-    if (entry === undefined || (entry !== null && typeof entry === 'object' && typeof entry.id === 'string')) return entry;
-    onCorrupt?.(`s3://${this.bucket}/${key}`, 'not an index entry (no string id)');
-    return undefined;
+  /**
+   * Every session's newest index entry (both layouts; with `since`, only the partitions needed: a
+   * few LIST and GET requests once segments are compacted). Unreadable segments, lines or entries
+   * are skipped; `onCorrupt` hears which and where.
+   */
+  async *listIndex(onCorrupt?: OnCorruptSegment, options: ListIndexOptions = {}): AsyncIterable<SessionIndexEntry> {
+    const named: OnCorruptSegment | undefined = onCorrupt && ((object, problem, line) => onCorrupt(`s3://${this.bucket}/${object}`, problem, line));
+    yield* await this.index.list({ ...options, onCorrupt: named });
   }
 
   /** The document first, then its index entry (see SessionStorage.deleteSession); no retry, no spool. */
@@ -327,7 +328,7 @@ export class S3Storage implements SessionStorage, SessionReader, SessionMaintena
     do {
       const page = await client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: sessionsFolder(this.prefix), ContinuationToken: token }));
       for (const o of page.Contents ?? []) {
-        if (o.Key && o.Key.endsWith('.json')) yield { key: o.Key, bytes: typeof o.Size === 'number' ? o.Size : null };
+        if (o.Key && o.Key.endsWith('.json')) yield { key: o.Key, bytes: typeof o.Size === 'number' ? o.Size : null, modified: o.LastModified?.getTime() ?? null };
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -345,14 +346,62 @@ export class S3Storage implements SessionStorage, SessionReader, SessionMaintena
     }
   }
 
-  async putIndexEntry(entry: SessionIndexEntry): Promise<void> {
-    const { PutObjectCommand } = await loadS3Sdk();
-    const client = await this.getClient();
-    await client.send(new PutObjectCommand({ Bucket: this.bucket, Key: indexKey(this.prefix, entry.id), Body: JSON.stringify(entry) + '\n', ContentType: JSON_TYPE }));
+  /** In the layout written (a segment entry waits for the next flush). */
+  putIndexEntry(entry: SessionIndexEntry): Promise<void> {
+    return this.index.record(entry);
+  }
+
+  dropIndexEntries(ids: ReadonlySet<string>): Promise<void> {
+    return this.index.drop(ids);
   }
 
   getIndexEntry(id: string): Promise<SessionIndexEntry | undefined> {
-    return this.getJson<SessionIndexEntry>(indexKey(this.prefix, id));
+    return this.index.find(safeId(id));
+  }
+
+  // ObjectStore (segment-index.ts): full keys in the bucket. No retry here: the segment index retries and spools.
+
+  async putObject(key: string, body: Buffer, signal?: AbortSignal): Promise<void> {
+    const { PutObjectCommand } = await loadS3Sdk();
+    const client = await this.getClient();
+    const type = key.endsWith('.gz') ? 'application/x-ndjson' : JSON_TYPE;
+    await client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: type }), { abortSignal: signal });
+  }
+
+  async getObject(key: string, signal?: AbortSignal): Promise<Buffer | undefined> {
+    const { GetObjectCommand } = await loadS3Sdk();
+    const client = await this.getClient();
+    try {
+      const res = await client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: signal });
+      const bytes = await res.Body?.transformToByteArray();
+      return bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : Buffer.alloc(0);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async listObjects(prefix: string, shallow = false): Promise<{ objects: ListedObject[]; folders: string[] }> {
+    const { ListObjectsV2Command } = await loadS3Sdk();
+    const client = await this.getClient();
+    const objects: ListedObject[] = [];
+    const folders: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: shallow ? '/' : undefined, ContinuationToken: token }));
+      for (const o of page.Contents ?? []) {
+        if (o.Key) objects.push({ key: o.Key, bytes: typeof o.Size === 'number' ? o.Size : null, modified: o.LastModified?.getTime() ?? null, version: `${o.ETag ?? ''}:${o.Size ?? ''}` });
+      }
+      for (const p of page.CommonPrefixes ?? []) if (p.Prefix) folders.push(p.Prefix);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return { objects, folders };
+  }
+
+  async deleteObject(key: string): Promise<void> {
+    const { DeleteObjectCommand } = await loadS3Sdk();
+    const client = await this.getClient();
+    await client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
   }
 
   async getSession(id: string): Promise<Session | undefined> {

@@ -45,6 +45,11 @@ export interface SessionStorage {
 /** What a storage call may be given: the signal that aborts when the caller stops waiting for it. */
 export interface StorageCallOptions {
   signal?: AbortSignal;
+  /**
+   * A hint for reads by id: the start of the part being merged. With the segment index there is no
+   * per-session pointer; the document is looked for under the dates around it (docs/storage.md).
+   */
+  startedAt?: string;
 }
 
 /** The read side, for the CLI, the viewer and the query API. LocalStorage and S3Storage have it. */
@@ -53,17 +58,27 @@ export interface SessionReader {
    * Every index entry, in no particular order. An index object that is not an entry (corrupt,
    * truncated, foreign) is skipped; `onCorrupt`, when given, hears which one and why.
    */
-  listIndex(onCorrupt?: (object: string, problem: string) => void): AsyncIterable<SessionIndexEntry>;
+  listIndex(onCorrupt?: (object: string, problem: string) => void, options?: ListIndexOptions): AsyncIterable<SessionIndexEntry>;
   /** One index entry by session id, or undefined. */
   getIndexEntry(id: string): Promise<SessionIndexEntry | undefined>;
   /** The full document by session id, or undefined. */
   getSession(id: string): Promise<Session | undefined>;
 }
 
+/** What a listing of the index may be told. */
+export interface ListIndexOptions {
+  /** Epoch ms: entries of sessions started before may be left out (only the partitions needed are read). */
+  since?: number;
+  /** Counts requests (LIST and GET) made, for benches and tests. */
+  onRequest?(kind: 'list' | 'get'): void;
+}
+
 /** One stored session document as listed: its key and size in bytes (null when unknown). */
 export interface StoredDocument {
   key: string;
   bytes: number | null;
+  /** Epoch ms of its last write; null when unknown. */
+  modified: number | null;
 }
 
 /**
@@ -74,7 +89,11 @@ export interface SessionMaintenance {
   listDocuments(): AsyncIterable<StoredDocument>;
   /** A document's text by key, or undefined when it is gone. */
   readDocument(key: string): Promise<string | undefined>;
-  /** Writes (replaces) the index entry of `entry.id`. */
+  /** Writes (replaces) the index entry of `entry.id`, in the layout this storage writes. */
   putIndexEntry(entry: SessionIndexEntry): Promise<void>;
   deleteSession(id: string, key: string): Promise<void>;
+  /** Removes these sessions' entries from the index segments (rewriting the segments that hold them). */
+  dropIndexEntries(ids: ReadonlySet<string>): Promise<void>;
+  /** Writes what the index buffers. */
+  flush(): Promise<void>;
 }
