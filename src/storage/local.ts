@@ -13,7 +13,8 @@ import type { ConditionalWriteResult, VersionedSession, WriteCondition } from '.
 import { indexKey, lockKey, safeId, sessionKey, sessionKeysAround, sessionsFolder } from './keys.js';
 import { StorageIndex } from './index-layout.js';
 import type { IndexLayoutOptions } from './index-layout.js';
-import type { ListedObject, ObjectStore } from './segment-index.js';
+import { shallowOf } from './segment-index.js';
+import type { KeyRange, ListedObject, ObjectStore } from './segment-index.js';
 import type { OnCorruptSegment } from './segments.js';
 import type { StorageSpec } from './spec.js';
 import type { ListIndexOptions, SessionMaintenance, SessionReader, SessionStorage, StorageCallOptions, StoredDocument } from './types.js';
@@ -400,9 +401,11 @@ export class LocalStorage implements SessionStorage, SessionReader, SessionMaint
     }
   }
 
-  async listObjects(prefix: string, shallow = false): Promise<{ objects: ListedObject[]; folders: string[] }> {
+  async listObjects(prefix: string, shallow = false, range: KeyRange = {}): Promise<{ objects: ListedObject[]; folders: string[] }> {
+    const { startAfter, stopAt } = range;
     const objects: ListedObject[] = [];
-    const folders: string[] = [];
+    let stopped = false;
+    // Depth first in key order, skipping folders wholly before startAfter or at/after stopAt.
     const walk = async (rel: string): Promise<void> => {
       let names: Dirent[];
       try {
@@ -412,19 +415,25 @@ export class LocalStorage implements SessionStorage, SessionReader, SessionMaint
         if (code === 'ENOENT' || code === 'ENOTDIR') return;
         throw err;
       }
-      for (const d of names) {
-        const key = `${rel}${d.name}`;
+      const keyed = names.map((d) => ({ d, key: d.isDirectory() ? `${rel}${d.name}/` : `${rel}${d.name}` })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      for (const { d, key } of keyed) {
+        if (stopped) return;
+        if (stopAt !== undefined && key >= stopAt) {
+          stopped = true;
+          return;
+        }
         if (d.isDirectory()) {
-          if (shallow) folders.push(`${key}/`);
-          else await walk(`${key}/`);
+          if (startAfter !== undefined && key < startAfter && !startAfter.startsWith(key)) continue;
+          await walk(key);
         } else if (d.isFile() && !d.name.endsWith('.tmp')) {
+          if (startAfter !== undefined && key <= startAfter) continue;
           const st = await stat(this.pathOf(key)).catch(() => null);
           if (st) objects.push({ key, bytes: st.size, modified: st.mtimeMs, version: `${st.mtimeMs}:${st.size}` });
         }
       }
     };
     await walk(prefix);
-    return { objects, folders };
+    return shallow ? shallowOf(prefix, objects) : { objects, folders: [] };
   }
 
   async deleteObject(key: string): Promise<void> {

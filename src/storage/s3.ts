@@ -19,7 +19,8 @@ import type { Session, SessionIndexEntry } from '../session/types.js';
 import { indexKey, safeId, sessionKey, sessionKeysAround, sessionsFolder } from './keys.js';
 import { StorageIndex } from './index-layout.js';
 import type { IndexLayoutOptions } from './index-layout.js';
-import type { ListedObject, ObjectStore } from './segment-index.js';
+import { shallowOf } from './segment-index.js';
+import type { KeyRange, ListedObject, ObjectStore } from './segment-index.js';
 import type { OnCorruptSegment } from './segments.js';
 import { packEtag, PreconditionFailedError, unpackEtag } from './conditional.js';
 import type { ConditionalWriteResult, VersionedSession, WriteCondition } from './conditional.js';
@@ -381,21 +382,25 @@ export class S3Storage implements SessionStorage, SessionReader, SessionMaintena
     }
   }
 
-  async listObjects(prefix: string, shallow = false): Promise<{ objects: ListedObject[]; folders: string[] }> {
+  async listObjects(prefix: string, shallow = false, range: KeyRange = {}): Promise<{ objects: ListedObject[]; folders: string[] }> {
     const { ListObjectsV2Command } = await loadS3Sdk();
     const client = await this.getClient();
     const objects: ListedObject[] = [];
-    const folders: string[] = [];
     let token: string | undefined;
+    let stopped = false;
     do {
-      const page = await client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, Delimiter: shallow ? '/' : undefined, ContinuationToken: token }));
+      const page = await client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, StartAfter: token ? undefined : range.startAfter, ContinuationToken: token }));
       for (const o of page.Contents ?? []) {
-        if (o.Key) objects.push({ key: o.Key, bytes: typeof o.Size === 'number' ? o.Size : null, modified: o.LastModified?.getTime() ?? null, version: `${o.ETag ?? ''}:${o.Size ?? ''}` });
+        if (!o.Key) continue;
+        if (range.stopAt !== undefined && o.Key >= range.stopAt) {
+          stopped = true;
+          break;
+        }
+        objects.push({ key: o.Key, bytes: typeof o.Size === 'number' ? o.Size : null, modified: o.LastModified?.getTime() ?? null, version: `${o.ETag ?? ''}:${o.Size ?? ''}` });
       }
-      for (const p of page.CommonPrefixes ?? []) if (p.Prefix) folders.push(p.Prefix);
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      token = !stopped && page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
-    return { objects, folders };
+    return shallow ? shallowOf(prefix, objects) : { objects, folders: [] };
   }
 
   async deleteObject(key: string): Promise<void> {

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { SessionIndexEntry } from '../session/types.js';
 import { indexFolder } from './keys.js';
-import { dayStart, decodeSegment, encodeSegment, folderOfKey, HOUR_MS, LatestEntries, partitionOf, partitionStart, sanitizeWriterId, SEGMENT_SUFFIX } from './segments.js';
+import { decodeSegment, encodeSegment, folderOfKey, HOUR_MS, LatestEntries, partitionOf, partitionStart, sanitizeWriterId, SEGMENT_SUFFIX } from './segments.js';
 import type { OnCorruptSegment } from './segments.js';
 
 const log = diag.createComponentLogger({ namespace: 'ams-otel/storage/index' });
@@ -28,18 +28,40 @@ export interface ListedObject {
   version: string;
 }
 
+/** Which keys a listing wants, in S3's lexicographic key order. */
+export interface KeyRange {
+  /** Only keys after this one (S3 ListObjectsV2 StartAfter). */
+  startAfter?: string;
+  /** Stop listing at the first key at or after this one (it is not returned). */
+  stopAt?: string;
+}
+
 /** The few object operations the segment index needs; LocalStorage and S3Storage have them. */
 export interface ObjectStore {
   putObject(key: string, body: Buffer, signal?: AbortSignal): Promise<void>;
   /** The object's bytes, or undefined when there is none. */
   getObject(key: string, signal?: AbortSignal): Promise<Buffer | undefined>;
   /**
-   * Everything under `prefix` (a folder, ending in `/`); with `shallow`, only what is directly in
-   * it, and its sub-folders (each ending in `/`).
+   * Objects under `prefix` (a folder, ending in `/`) in key order, within `range`; with `shallow`,
+   * only what is directly in it, and its sub-folders (each ending in `/`). (Sub-folders are worked
+   * out from the keys, not asked of the server with a delimiter: s3rver, the S3 server the tests
+   * use, finds no common prefix more than one level down.)
    */
-  listObjects(prefix: string, shallow?: boolean): Promise<{ objects: ListedObject[]; folders: string[] }>;
+  listObjects(prefix: string, shallow?: boolean, range?: KeyRange): Promise<{ objects: ListedObject[]; folders: string[] }>;
   /** Removing what is gone is not an error. */
   deleteObject(key: string): Promise<void>;
+}
+
+/** Splits a deep listing into what is directly under `prefix` and its sub-folders. */
+export function shallowOf(prefix: string, objects: ListedObject[]): { objects: ListedObject[]; folders: string[] } {
+  const folders = new Set<string>();
+  const direct: ListedObject[] = [];
+  for (const o of objects) {
+    const slash = o.key.indexOf('/', prefix.length);
+    if (slash < 0) direct.push(o);
+    else folders.add(o.key.slice(0, slash + 1));
+  }
+  return { objects: direct, folders: [...folders] };
 }
 
 export interface SegmentIndexOptions {
@@ -266,26 +288,30 @@ export interface ReadIndexOptions {
 /** Readers take this much before `since` too: a producer's clock ahead of the writer's. */
 export const SKEW_MS = HOUR_MS;
 
-/** The segment objects of the partitions a reader needs, oldest partition first. */
+/**
+ * The segment objects of the partitions a reader needs (oldest first) and the per-session index
+ * files. Two ranged listings: the keys before `index/dt=` (per-session files named by ids, which
+ * cannot contain `=`; it stops at the first segment key, so one request when there are none), then
+ * from the first partition needed on. With `since`, the partitions before are never listed.
+ */
 export async function listSegments(store: ObjectStore, prefix: string, options: ReadIndexOptions = {}): Promise<{ segments: ListedObject[]; legacy: ListedObject[] }> {
   const root = indexFolder(prefix);
+  const partitions = `${root}dt=`;
   options.onRequest?.('list');
-  const top = await store.listObjects(root, true);
-  const legacy = top.objects.filter((o) => o.key.endsWith('.json'));
+  const before = await store.listObjects(root, false, { stopAt: partitions });
   const from = options.since === undefined ? -Infinity : Math.floor((options.since - SKEW_MS) / HOUR_MS) * HOUR_MS;
-  const days = top.folders.filter((f) => {
-    const d = dayStart(f);
-    return d !== undefined && d + 24 * HOUR_MS > from;
-  });
+  options.onRequest?.('list');
+  const rest = await store.listObjects(root, false, { startAfter: Number.isFinite(from) ? partitionOf(prefix, from) : partitions });
+  const legacy = before.objects.filter((o) => o.key.endsWith('.json') && !o.key.includes('/', root.length));
   const segments: ListedObject[] = [];
-  for (const day of days.sort()) {
-    options.onRequest?.('list');
-    const listed = await store.listObjects(day);
-    for (const o of listed.objects) {
-      if (!o.key.endsWith(SEGMENT_SUFFIX)) continue;
-      const start = partitionStart(folderOfKey(o.key));
-      if (start !== undefined && start + HOUR_MS > from) segments.push(o);
+  for (const o of rest.objects) {
+    if (!o.key.startsWith(partitions)) {
+      if (o.key.endsWith('.json') && !o.key.includes('/', root.length)) legacy.push(o);
+      continue;
     }
+    if (!o.key.endsWith(SEGMENT_SUFFIX)) continue;
+    const start = partitionStart(folderOfKey(o.key));
+    if (start !== undefined && start + HOUR_MS > from) segments.push(o);
   }
   segments.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return { segments, legacy };
