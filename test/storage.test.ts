@@ -1,6 +1,7 @@
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assembleSession, LocalStorage, S3Storage, SessionSpanProcessor, storageFromEnv } from '../src/index.js';
 import type { Session, SessionIndexEntry, SpanRecord } from '../src/index.js';
@@ -8,6 +9,7 @@ import { expectValidIndexEntry, expectValidSession } from './support/schema.js';
 import { S3_CREDENTIALS, TestS3 } from './support/s3.js';
 import { emitAgentRun } from '../src/demo/synthetic-agent.js';
 import { tempDir } from './support/tmp.js';
+import { readAllIndex } from '../src/query/scan.js';
 import { MissingDependencyError, optionalDependency } from '../src/storage/optional-dependency.js';
 
 const fixture = JSON.parse(
@@ -50,7 +52,16 @@ describe('LocalStorage', () => {
     const doc = JSON.parse(readFileSync(path.join(dir, key), 'utf8')) as Session;
     expect(doc).toEqual(session);
     expectValidSession(doc);
-    const entry = JSON.parse(readFileSync(path.join(dir, 'index', `${session.id}.json`), 'utf8')) as SessionIndexEntry;
+    // Its entry goes to the next index segment (one object per session): none before the flush,
+    // one gzip'd NDJSON segment under the hour's partition after it.
+    expect(existsSync(path.join(dir, 'index', `${session.id}.json`))).toBe(false);
+    await storage.flush();
+    const segments = filesUnder(path.join(dir, 'index')).map((f) => path.relative(path.join(dir, 'index'), f).split(path.sep).join('/'));
+    expect(segments).toHaveLength(1);
+    expect(segments[0]).toMatch(/^dt=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/[A-Za-z0-9._-]+-\d{6}\.ndjson\.gz$/);
+    const lines = gunzipSync(readFileSync(path.join(dir, 'index', segments[0]!))).toString('utf8').trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const entry = JSON.parse(lines[0]!) as SessionIndexEntry;
     expectValidIndexEntry(entry);
     expect(entry).toMatchObject({ id: session.id, key, prompt_preview: 'The nightly build fails. Why?', status: 'ok' });
     expect(filesUnder(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
@@ -128,13 +139,19 @@ describe('S3Storage against a real S3-protocol server (s3rver)', () => {
     const session = baseSession();
     const key = await storage.putSession(session);
     expect(key).toBe(`ams/sessions/2026/01/01/${session.id}.json`);
-    expect(await s3.keys('ams/')).toEqual([`ams/index/${session.id}.json`, key]);
+    // One object per session; its index entry goes to the next segment.
+    expect(await s3.keys('ams/')).toEqual([key]);
     expect(await s3.contentType(key)).toMatch(/^application\/json/);
-    expect(await s3.contentType(`ams/index/${session.id}.json`)).toMatch(/^application\/json/);
     const doc = await s3.json<Session>(key);
     expect(doc).toEqual(session);
     expectValidSession(doc);
-    const entry = await s3.json<SessionIndexEntry>(`ams/index/${session.id}.json`);
+    await storage.flush();
+    const segment = (await s3.keys('ams/index/'))[0]!;
+    expect(await s3.keys('ams/')).toEqual([segment, key]);
+    expect(segment).toMatch(/^ams\/index\/dt=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/[A-Za-z0-9._-]+-\d{6}\.ndjson\.gz$/);
+    const lines = gunzipSync(await s3.bytes(segment)).toString('utf8').trim().split('\n');
+    expect(lines).toHaveLength(1);
+    const entry = JSON.parse(lines[0]!) as SessionIndexEntry;
     expectValidIndexEntry(entry);
     expect(entry.key).toBe(key);
     const listed: SessionIndexEntry[] = [];
@@ -148,10 +165,15 @@ describe('S3Storage against a real S3-protocol server (s3rver)', () => {
   it('keeps hostile ids inside the prefix', async () => {
     const storage = s3Storage(s3, { prefix: 'tenant-a' });
     for (const id of HOSTILE_IDS) await storage.putSession(withId(id));
+    await storage.flush();
     const keys = await s3.keys();
-    const written = keys.filter((k) => k.startsWith('tenant-a/'));
-    expect(written).toHaveLength(HOSTILE_IDS.length * 2);
-    for (const k of written) expect(k).toMatch(/^tenant-a\/(sessions\/2026\/01\/01|index)\/[A-Za-z0-9][A-Za-z0-9._-]*\.json$/);
+    const written = keys.filter((k) => k.startsWith('tenant-a/sessions/'));
+    expect(written).toHaveLength(HOSTILE_IDS.length);
+    for (const k of written) expect(k).toMatch(/^tenant-a\/sessions\/2026\/01\/01\/[A-Za-z0-9][A-Za-z0-9._-]*\.json$/);
+    const index = keys.filter((k) => k.startsWith('tenant-a/index/'));
+    expect(index.length).toBeGreaterThan(0);
+    for (const k of index) expect(k).toMatch(/^tenant-a\/index\/dt=[0-9-]+\/hour=\d{2}\/[A-Za-z0-9._-]+\.ndjson\.gz$/);
+    expect((await readAllIndex(storage)).map((e) => e.id).sort()).toHaveLength(HOSTILE_IDS.length);
     expect(keys.filter((k) => !k.startsWith('tenant-a/') && !k.startsWith('ams/'))).toEqual([]);
     await storage.close();
   });
@@ -231,9 +253,11 @@ describe('an S3 outage loses nothing', () => {
       }
     };
 
+    // What a reader (another process) lists.
+    const listed = async () => (await readAllIndex(s3Storage(s3, { spoolDir: tempDir('reader-spool') }))).map((e) => e.id);
     for (let i = 0; i < 5; i++) runAgent(i);
     await processor.forceFlush();
-    expect(await s3.keys('ams/index/')).toHaveLength(5);
+    expect(await listed()).toHaveLength(5);
 
     await s3.stop(); // outage
     for (let i = 5; i < 20; i++) runAgent(i);
@@ -247,9 +271,8 @@ describe('an S3 outage loses nothing', () => {
     await provider.shutdown();
 
     expect(agentErrors).toEqual([]);
-    const index = await s3.keys('ams/index/');
-    expect(index).toHaveLength(25);
-    expect(index.map((k) => k.slice('ams/index/'.length, -'.json'.length)).sort()).toEqual([...traceIds].sort());
+    // Entries are recorded as their documents are written (the replay's included): all 25 listed.
+    expect((await listed()).sort()).toEqual([...traceIds].sort());
     const sessions = (await s3.keys('ams/sessions/')).length;
     expect(sessions).toBe(25); // exactly once: no duplicates under other keys
     expect(readdirSync(spoolDir).filter((f) => f.endsWith('.json'))).toEqual([]);
@@ -272,7 +295,7 @@ describe('an S3 outage loses nothing', () => {
     await s3.start();
     const after = s3Storage(s3, { spoolDir });
     await after.flush();
-    expect(await s3.keys('ams/index/')).toEqual(['ams/index/left-behind.json']);
+    expect((await readAllIndex(s3Storage(s3, { spoolDir: tempDir('reader') }))).map((e) => e.id)).toEqual(['left-behind']);
     expect(readdirSync(spoolDir)).toEqual([]);
     await after.close();
     await s3.stop();

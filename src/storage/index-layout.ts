@@ -11,7 +11,7 @@ import type { SessionIndexEntry } from '../session/types.js';
 import { indexKey } from './keys.js';
 import { parseLegacyEntry, readIndex, readSegments, listSegments, SegmentIndex } from './segment-index.js';
 import type { ObjectStore, ReadIndexOptions, SegmentIndexStats } from './segment-index.js';
-import { encodeSegment } from './segments.js';
+import { encodeSegment, LatestEntries } from './segments.js';
 
 export interface IndexLayoutOptions {
   /** Default AMS_INDEX_LAYOUT, else `segments`. */
@@ -89,12 +89,21 @@ export class StorageIndex {
     return body === undefined ? undefined : parseLegacyEntry(body, key);
   }
 
-  /** Every session's newest entry, both layouts, only the partitions `since` needs. */
-  list(options: ReadIndexOptions = {}): Promise<SessionIndexEntry[]> {
-    return readIndex(this.store, this.prefix, options);
+  /**
+   * Every session's newest entry, both layouts, only the partitions `since` needs; with what this
+   * instance buffers for its next segment (its own writes are read back before they are flushed).
+   */
+  async list(options: ReadIndexOptions = {}): Promise<SessionIndexEntry[]> {
+    const stored = await readIndex(this.store, this.prefix, options);
+    const buffered = this.#segments?.buffered() ?? [];
+    if (buffered.length === 0) return stored;
+    const latest = new LatestEntries();
+    for (const e of stored) latest.add(e);
+    for (const e of buffered) latest.add(e);
+    return latest.values();
   }
 
-  /** One session's newest entry: its per-session file, else the segments (read whole: a CLI lookup). */
+  /** One session's newest entry: buffered here, its per-session file, else the segments (read whole: a CLI lookup). */
   async find(id: string): Promise<SessionIndexEntry | undefined> {
     const direct = await this.perSessionEntry(id).catch(() => undefined);
     if (this.layout === 'per-session' && direct) return direct;

@@ -178,6 +178,11 @@ export class SegmentIndex {
     this.replayTimer = undefined;
   }
 
+  /** The entries buffered for the next segment (what this writer's own reads see before a flush). */
+  buffered(): readonly SessionIndexEntry[] {
+    return this.buffer;
+  }
+
   stats(): SegmentIndexStats {
     return { ...this.counters, pending: this.buffer.length };
   }

@@ -71,6 +71,11 @@ export class TestS3 {
     return JSON.parse(await res.Body!.transformToString('utf8')) as T;
   }
 
+  async bytes(key: string): Promise<Buffer> {
+    const res = await this.client().send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+    return Buffer.from(await res.Body!.transformToByteArray());
+  }
+
   async contentType(key: string): Promise<string | undefined> {
     const res = await this.client().send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
     return res.ContentType;
