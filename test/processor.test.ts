@@ -2,8 +2,6 @@ import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentel
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import type { Span, Tracer } from '@opentelemetry/api';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LocalStorage, SessionSpanProcessor } from '../src/index.js';
 import type { Session, SessionSpanProcessorOptions, SessionStorage } from '../src/index.js';
@@ -11,6 +9,7 @@ import * as sc from '../src/spans/semconv.js';
 import { expectValidIndexEntry, expectValidSession } from './support/schema.js';
 import { emitAgentRun } from '../src/demo/synthetic-agent.js';
 import { tempDir } from './support/tmp.js';
+import { readIndexSync, readSessionsSync } from './support/store.js';
 
 function setup(options: SessionSpanProcessorOptions = {}) {
   const dir = tempDir('proc');
@@ -23,10 +22,7 @@ function setup(options: SessionSpanProcessorOptions = {}) {
 }
 
 function readStore(dir: string): { index: unknown[]; sessions: Session[] } {
-  const indexDir = path.join(dir, 'index');
-  const index = existsSync(indexDir) ? readdirSync(indexDir).map((f) => JSON.parse(readFileSync(path.join(indexDir, f), 'utf8'))) : [];
-  const sessions = index.map((e) => JSON.parse(readFileSync(path.join(dir, (e as { key: string }).key), 'utf8')) as Session);
-  return { index, sessions };
+  return { index: readIndexSync(dir), sessions: readSessionsSync(dir) };
 }
 
 const agentAttrs = (name: string) => ({ [sc.GEN_AI_OPERATION_NAME]: sc.OP_INVOKE_AGENT, [sc.GEN_AI_AGENT_NAME]: name });

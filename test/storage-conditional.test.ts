@@ -76,6 +76,7 @@ describe('LocalStorage: writers on one folder', () => {
     const b = new SessionWriter({ storage: new LocalStorage({ dir, env: {} }), env: {}, spoolDir: tempDir('spool-b') });
     const outcomes = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).write(interactionBatch(turn(i + 1)))));
     expect(outcomes).toEqual(Array(12).fill('written'));
+    await Promise.all([a.settle(), b.settle()]); // their index segments, for other readers
     const doc = (await new LocalStorage({ dir, env: {} }).getSession('conv-1'))!;
     expectValidSession(doc);
     expect(doc.traces!.map((t) => t.trace_id)).toEqual(Array.from({ length: 12 }, (_, i) => trace(i + 1)));
@@ -109,6 +110,7 @@ describe('LocalStorage: writers on one folder', () => {
     const dir = tempDir('privacy');
     const writers = [0, 1].map(() => new SessionWriter({ storage: withPrivacy(new LocalStorage({ dir, env: {} }), { redact: true, env: {} }), env: {}, spoolDir: tempDir('spool') }));
     await Promise.all([1, 2, 3, 4].map((i) => writers[i % 2]!.write(interactionBatch(turn(i, 'conv-p', { prompt: `mail me at user${i}@example.com` })))));
+    await Promise.all(writers.map((w) => w.settle()));
     const doc = (await new LocalStorage({ dir, env: {} }).getSession('conv-p'))!;
     expect(doc.traces).toHaveLength(4);
     expect(prompts(doc).join(' ')).not.toMatch(/@example\.com/);
@@ -123,6 +125,7 @@ describe('LocalStorage: writers on one folder', () => {
     const third = new SessionWriter({ storage: new LocalStorage({ dir, env: {} }), env: {}, spoolDir: tempDir('spool'), onSessionWritten: (e) => events.push(e.session) });
     expect(await after.write(interactionBatch(turn(2)))).toBe('written');
     expect(await third.write(interactionBatch(turn(3)))).toBe('written');
+    await Promise.all([before, after, third].map((w) => w.settle()));
     const doc = (await new LocalStorage({ dir, env: {} }).getSession('conv-1'))!;
     expect(prompts(doc)).toEqual(['prompt 1', 'prompt 2', 'prompt 3']);
     expect(doc.revision).toBe(3);
@@ -263,6 +266,7 @@ describe('S3Storage (s3rver behind the precondition proxy)', () => {
     const refusedBefore = proxy.counts.refused;
     const outcomes = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).write(interactionBatch(turn(i + 1, 'conv-s3')))));
     expect(outcomes).toEqual(Array(10).fill('written'));
+    await Promise.all([a.settle(), b.settle()]);
     const doc = (await make({ prefix }).getSession('conv-s3'))!;
     expectValidSession(doc);
     expect(doc.traces!.map((t) => t.trace_id)).toEqual(Array.from({ length: 10 }, (_, i) => trace(i + 1)));
@@ -276,8 +280,11 @@ describe('S3Storage (s3rver behind the precondition proxy)', () => {
 
   it('a restarted writer merges with the stored document', async () => {
     const prefix = 'restart';
-    expect(await new SessionWriter({ storage: make({ prefix }), env: {} }).write(interactionBatch(turn(1, 'conv-r')))).toBe('written');
-    expect(await new SessionWriter({ storage: make({ prefix }), env: {} }).write(interactionBatch(turn(2, 'conv-r')))).toBe('written');
+    const first = new SessionWriter({ storage: make({ prefix }), env: {} });
+    expect(await first.write(interactionBatch(turn(1, 'conv-r')))).toBe('written');
+    const second = new SessionWriter({ storage: make({ prefix }), env: {} });
+    expect(await second.write(interactionBatch(turn(2, 'conv-r')))).toBe('written');
+    await Promise.all([first.settle(), second.settle()]);
     const doc = (await make({ prefix }).getSession('conv-r'))!;
     expect(prompts(doc)).toEqual(['prompt 1', 'prompt 2']);
     expect(doc.revision).toBe(2);
@@ -294,7 +301,9 @@ describe('S3Storage (s3rver behind the precondition proxy)', () => {
     await proxy.start();
 
     const newer = mergeSessions(interaction(turn(1, 'conv-o', { extraTools: 2 }), 2), interaction(turn(2, 'conv-o')));
-    await make({ prefix }).putSessionConditional(newer, { ifNoneMatch: '*' });
+    const other = make({ prefix });
+    await other.putSessionConditional(newer, { ifNoneMatch: '*' });
+    await other.flush();
     const up = make({ prefix, spoolDir });
     await up.flush();
     expect(readdirSync(spoolDir)).toEqual([]);

@@ -51,6 +51,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       written = { session, key };
       return key;
     },
+    flush: () => local.flush(),
+    close: () => local.close(),
   };
   // No context manager needed: tracedQuery parents its spans explicitly.
   const provider = new BasicTracerProvider({ spanProcessors: [new SessionSpanProcessor({ storage })] });

@@ -47,7 +47,7 @@ export function withPrivacy(storage: SessionStorage, options: WithPrivacyOptions
   if (storage.deleteSession) out.deleteSession = (id, key) => storage.deleteSession!(id, key);
   if (storage.flush) out.flush = () => storage.flush!();
   if (storage.close) out.close = () => storage.close!();
-  if (typeof reader.listIndex === 'function') out.listIndex = () => reader.listIndex!();
+  if (typeof reader.listIndex === 'function') out.listIndex = (onCorrupt, options) => reader.listIndex!(onCorrupt, options);
   if (typeof reader.getIndexEntry === 'function') out.getIndexEntry = (id: string) => reader.getIndexEntry!(id);
   if (typeof reader.getSession === 'function') out.getSession = (id: string) => reader.getSession!(id);
   return out;

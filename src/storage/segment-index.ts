@@ -113,6 +113,26 @@ function withTimeout<T>(ms: number, fn: (signal?: AbortSignal) => Promise<T>): P
   ]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * Instances with entries waiting. The flush timer does not keep a process alive (tracing never
+ * holds the agent's process open), so what waits is flushed when the event loop runs empty
+ * (`beforeExit`: a script that ends without calling shutdown still gets its index entries). A
+ * process killed or ended with process.exit() loses them from the index only: `ams compact` and
+ * the receiver's start find the documents and index them again (repair).
+ */
+const waiting = new Set<SegmentIndex>();
+let exitHook = false;
+function flushBeforeExit(index: SegmentIndex): void {
+  waiting.add(index);
+  if (exitHook) return;
+  exitHook = true;
+  process.on('beforeExit', () => {
+    const all = [...waiting];
+    waiting.clear();
+    for (const i of all) void i.flush();
+  });
+}
+
 /** Segment keys in file names of the spool: reversible and safe. */
 const spoolName = (key: string): string => `${Buffer.from(key).toString('base64url')}.seg`;
 const keyOfSpoolName = (name: string): string => Buffer.from(name.slice(0, -'.seg'.length), 'base64url').toString('utf8');
@@ -122,6 +142,8 @@ export class SegmentIndex {
   readonly writerName: string;
   private seq = 0;
   private buffer: SessionIndexEntry[] = [];
+  /** Batches taken by a flush whose segment is not written yet. */
+  private readonly inFlight = new Set<SessionIndexEntry[]>();
   private timer: NodeJS.Timeout | undefined;
   private replayTimer: NodeJS.Timeout | undefined;
   private replayDelay = REPLAY_MIN_MS;
@@ -145,6 +167,7 @@ export class SegmentIndex {
   /** Buffers one entry; the segment is written within flushMs, or now when flushEntries wait. */
   add(entry: SessionIndexEntry): void {
     this.buffer.push(entry);
+    if (this.buffer.length === 1) flushBeforeExit(this);
     if (!this.spoolChecked) {
       this.spoolChecked = true;
       this.scheduleReplay(0); // segments a crashed or cut-off run left in the spool
@@ -162,8 +185,14 @@ export class SegmentIndex {
     this.timer = undefined;
     const entries = this.buffer;
     this.buffer = [];
+    waiting.delete(this);
+    if (entries.length > 0) this.inFlight.add(entries);
     const run = this.writing.then(async () => {
-      if (entries.length > 0) await this.writeSegment(this.nextKey(), encodeSegment(entries), entries.length);
+      try {
+        if (entries.length > 0) await this.writeSegment(this.nextKey(), encodeSegment(entries), entries.length);
+      } finally {
+        this.inFlight.delete(entries);
+      }
       await this.replaySpool();
     });
     this.writing = run.catch(() => undefined);
@@ -178,9 +207,9 @@ export class SegmentIndex {
     this.replayTimer = undefined;
   }
 
-  /** The entries buffered for the next segment (what this writer's own reads see before a flush). */
+  /** The entries not yet in a written segment: buffered, or being written (what this writer's own reads add). */
   buffered(): readonly SessionIndexEntry[] {
-    return this.buffer;
+    return this.inFlight.size === 0 ? this.buffer : [...[...this.inFlight].flat(), ...this.buffer];
   }
 
   stats(): SegmentIndexStats {

@@ -1,10 +1,9 @@
 /** A real NodeTracerProvider + SessionSpanProcessor + LocalStorage, and readers for what was written. */
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { createTracing, LocalStorage, SessionSpanProcessor } from '../../src/index.js';
 import type { AgentTracing, Session, SessionEvent, SessionSpanProcessorOptions, TracingOptions } from '../../src/index.js';
 import { tempDir } from './tmp.js';
+import { readIndexSync, readSessionsSync, storeText } from './store.js';
 
 export interface Harness {
   dir: string;
@@ -39,22 +38,11 @@ export function harness(options: SessionSpanProcessorOptions = {}, tracing: Omit
   };
 }
 
-function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((d) => d.isFile())
-    .map((d) => path.join(d.parentPath, d.name));
-}
-
 export function readStore(dir: string): Stored {
-  const indexDir = path.join(dir, 'index');
-  const index = existsSync(indexDir) ? readdirSync(indexDir).map((f) => JSON.parse(readFileSync(path.join(indexDir, f), 'utf8')) as Record<string, unknown>) : [];
-  const sessions = index.map((e) => JSON.parse(readFileSync(path.join(dir, e.key as string), 'utf8')) as Session);
+  const index = readIndexSync(dir) as unknown as Array<Record<string, unknown>>;
+  const sessions = readSessionsSync(dir);
   sessions.sort((a, b) => (a.started_at < b.started_at ? -1 : a.started_at > b.started_at ? 1 : 0));
-  const rawText = filesUnder(dir)
-    .map((f) => readFileSync(f, 'utf8'))
-    .join('\n');
-  return { sessions, index, rawText };
+  return { sessions, index, rawText: storeText(dir) };
 }
 
 /** Every event, depth first (subagent and step children included). */

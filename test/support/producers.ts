@@ -9,14 +9,13 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { LocalStorage, SessionSpanProcessor } from '../../src/index.js';
 import type { Session, SpanRecord } from '../../src/index.js';
 import { fromReadableSpan } from '../../src/spans/readable.js';
 import type { ScriptedApi, ScriptedTurn } from '../../src/demo/scripted-api.js';
 import * as sc from '../../src/spans/semconv.js';
 import { tempDir } from './tmp.js';
+import { readSessionsSync } from './store.js';
 
 /** Collects every ended span as a SpanRecord (what the golden spans files hold). */
 export class RecordingProcessor implements SpanProcessor {
@@ -66,12 +65,7 @@ export function capture(extra: SpanProcessor[] = []): Capture {
 }
 
 export function readSessions(dir: string): Session[] {
-  const indexDir = path.join(dir, 'index');
-  if (!existsSync(indexDir)) return [];
-  return readdirSync(indexDir).map((f) => {
-    const e = JSON.parse(readFileSync(path.join(indexDir, f), 'utf8')) as { key: string };
-    return JSON.parse(readFileSync(path.join(dir, e.key), 'utf8')) as Session;
-  });
+  return readSessionsSync(dir);
 }
 
 /** The scripted conversation every producer runs: a tool call, then the answer. */
