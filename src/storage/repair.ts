@@ -10,12 +10,12 @@
  */
 import type { Session, SessionIndexEntry } from '../session/types.js';
 import { toIndexEntry } from '../session/index-entry.js';
-import { indexFolder, sessionsFolder } from './keys.js';
+import { sessionsFolder } from './keys.js';
 import type { StorageIndex } from './index-layout.js';
 import { listSegments, readSegments } from './segment-index.js';
 import type { ListedObject, ObjectStore } from './segment-index.js';
 import { isCompacted } from './compact.js';
-import { dayStart, folderOfKey, HOUR_MS, LatestEntries, partitionStart, SEGMENT_SUFFIX } from './segments.js';
+import { folderOfKey, HOUR_MS, LatestEntries, partitionStart } from './segments.js';
 import type { OnCorruptSegment } from './segments.js';
 import type { SessionMaintenance } from './types.js';
 
@@ -96,13 +96,13 @@ async function candidatesOf(storage: RepairableStorage, from: number, now: numbe
 }
 
 /**
- * Epoch ms of the newest index write: the newest segment of the newest day folder that has one
- * (one LIST of the index's top, then one per day folder, newest first), or of the per-session
- * files; null when the index is empty.
+ * Epoch ms of the newest index write: the newest segment of the last day's partitions, else (none
+ * there: a writer idle for a day) of all of them, or of the per-session files; null when the index
+ * is empty.
  */
-async function highWaterMark(storage: RepairableStorage): Promise<number | null> {
-  const newest = (objects: readonly ListedObject[], seed: number | null): number | null => {
-    let hwm = seed;
+async function highWaterMark(storage: RepairableStorage, now: number): Promise<number | null> {
+  const newest = (objects: readonly ListedObject[]): number | null => {
+    let hwm: number | null = null;
     for (const o of objects) {
       if (o.modified === null) continue;
       // A merged segment is written after the fact: what it holds was written by its partition's end.
@@ -112,15 +112,9 @@ async function highWaterMark(storage: RepairableStorage): Promise<number | null>
     }
     return hwm;
   };
-  const top = await storage.listObjects(indexFolder(storage.prefix), true);
-  const hwm = newest(top.objects.filter((o) => o.key.endsWith('.json')), null);
-  const days = top.folders.filter((f) => dayStart(f) !== undefined).sort().reverse();
-  for (const day of days) {
-    const segments = (await storage.listObjects(day)).objects.filter((o) => o.key.endsWith(SEGMENT_SUFFIX));
-    if (segments.length === 0) continue;
-    return newest(segments, hwm);
-  }
-  return hwm;
+  let listed = await listSegments(storage, storage.prefix, { since: now - DAY_MS });
+  if (listed.segments.length === 0) listed = await listSegments(storage, storage.prefix);
+  return newest([...listed.segments, ...listed.legacy]);
 }
 
 /**
@@ -133,7 +127,7 @@ export async function repairIndex(storage: RepairableStorage, options: RepairOpt
   const now = options.now ?? Date.now();
   // The mark: the newest index write of either layout (a store written per-session until now has
   // no segment yet, and must not be read whole on every start).
-  const hwm = await highWaterMark(storage);
+  const hwm = await highWaterMark(storage, now);
   const from = hwm === null ? -Infinity : hwm - lookback;
   const result: RepairResult = { highWaterMark: hwm, candidates: 0, documentsRead: 0, repaired: 0, corrupt: 0 };
   if (options.signal?.aborted) return result;
