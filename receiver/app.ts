@@ -156,7 +156,7 @@ export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
   ready.catch((err: unknown) => log.error(`could not start (write-ahead log or shard workers): ${String(err)}`));
   // Then, in the background, the sessions a killed run wrote but never indexed (repair-on-start.ts).
   const repairStop = new AbortController();
-  const repaired = ready.then(
+  void ready.then(
     () => repairOnStart(storage, repairStop.signal),
     () => undefined,
   );
@@ -266,8 +266,9 @@ export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
         stopping = true;
         await ready.catch(() => {});
         await pipeline.shutdown();
+        // Not awaited: a repair stuck on unreachable storage must not hold the shutdown; what it
+        // found before the abort it still records and flushes itself.
         repairStop.abort();
-        await repaired;
         if (ownsStorage) await storage.close?.();
         if (server) {
           const s = server;
