@@ -4,8 +4,8 @@
  * leaves documents no index entry names. The receiver runs this on start and `ams compact` before
  * compacting: the documents written since the index's high-water mark (the newest segment's
  * write, less a lookback) are read, and each one the index does not list at its revision gets its
- * entry. Bounded: only the date folders from two days before that mark are listed, and only the
- * partitions since it are read. A session that started earlier and was rewritten just before a
+ * entry. Bounded: only the date folders from two days before that mark are listed (every document
+ * once, when the mark is over a month old), and only the partitions since it are read. A session that started earlier and was rewritten just before a
  * crash is outside that bound: `ams reindex` (every document) finds it.
  */
 import type { Session, SessionIndexEntry } from '../session/types.js';
@@ -24,6 +24,8 @@ export const REPAIR_LOOKBACK_MS = 10 * 60_000;
 /** Documents are filed by their session's start: a session this much older than the mark is still found. */
 const START_SLACK_MS = 2 * 86_400_000;
 const DAY_MS = 86_400_000;
+/** Past this many date folders, one listing of every document is cheaper. */
+const MAX_DAY_LISTINGS = 31;
 /** Documents read at once. */
 const READ_CONCURRENCY = 16;
 
@@ -80,13 +82,16 @@ const dayKey = (ms: number): string => {
 /** The documents written at or after `from`: whole when unbounded, else the date folders it may be in. */
 async function candidatesOf(storage: RepairableStorage, from: number, now: number): Promise<Array<{ key: string; modified: number | null }>> {
   const out: Array<{ key: string; modified: number | null }> = [];
-  if (from === -Infinity) {
-    for await (const d of storage.listDocuments()) out.push({ key: d.key, modified: d.modified });
+  const first = Math.floor((from - START_SLACK_MS) / DAY_MS) * DAY_MS;
+  // One day past now: a producer's clock ahead of ours files a session under tomorrow.
+  const last = now + DAY_MS;
+  // No mark, or one so old that a listing per day costs more than one listing of everything.
+  if (from === -Infinity || (last - first) / DAY_MS > MAX_DAY_LISTINGS) {
+    for await (const d of storage.listDocuments()) if (d.modified === null || d.modified >= from) out.push({ key: d.key, modified: d.modified });
     return out;
   }
   const root = sessionsFolder(storage.prefix);
-  // One day past now: a producer's clock ahead of ours files a session under tomorrow.
-  for (let day = Math.floor((from - START_SLACK_MS) / DAY_MS) * DAY_MS; day <= now + DAY_MS; day += DAY_MS) {
+  for (let day = first; day <= last; day += DAY_MS) {
     const { objects } = await storage.listObjects(`${root}${dayKey(day)}`);
     for (const o of objects) {
       if (o.key.endsWith('.json') && (o.modified === null || o.modified >= from)) out.push({ key: o.key, modified: o.modified });
