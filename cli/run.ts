@@ -6,6 +6,7 @@ import { FilterError } from '../src/query/filter.js';
 import { EXIT_FAIL, EXIT_OK, EXIT_USAGE, isHelpExit, quiet, StoreMissingError, storeErrorMessage, UsageError, usageErrorOf } from './common.js';
 import { didYouMean } from './suggest.js';
 import type { CliContext } from './common.js';
+import { compactCommand } from './commands/compact.js';
 import { exportCommand } from './commands/export.js';
 import { lsCommand } from './commands/ls.js';
 import { pruneCommand } from './commands/prune.js';
@@ -59,6 +60,7 @@ export function program(ctx: CliContext): Command {
     runCommand(ctx),
     pruneCommand(ctx),
     reindexCommand(ctx),
+    compactCommand(ctx),
   ]) {
     ams.addCommand(cmd);
   }

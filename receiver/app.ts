@@ -36,6 +36,7 @@ import type { OtlpEncoding, OtlpSignal } from './otlp/codec.js';
 import { resolveReceiverOptions } from './options.js';
 import type { ReceiverOptions, ResolvedReceiverOptions } from './options.js';
 import { ReceiverCore, walFlags } from './pipeline.js';
+import { repairOnStart } from './repair-on-start.js';
 import type { PipelineStats } from './pipeline.js';
 
 export const TRACES_PATH = '/v1/traces';
@@ -153,6 +154,12 @@ export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
     });
   // A WAL that cannot be opened leaves the receiver not ready (503) rather than losing spans.
   ready.catch((err: unknown) => log.error(`could not start (write-ahead log or shard workers): ${String(err)}`));
+  // Then, in the background, the sessions a killed run wrote but never indexed (repair-on-start.ts).
+  const repairStop = new AbortController();
+  void ready.then(
+    () => repairOnStart(storage, repairStop.signal),
+    () => undefined,
+  );
 
   const app = express();
   app.disable('x-powered-by');
@@ -259,6 +266,9 @@ export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
         stopping = true;
         await ready.catch(() => {});
         await pipeline.shutdown();
+        // Not awaited: a repair stuck on unreachable storage must not hold the shutdown; what it
+        // found before the abort it still records and flushes itself.
+        repairStop.abort();
         if (ownsStorage) await storage.close?.();
         if (server) {
           const s = server;

@@ -112,7 +112,7 @@ describe('the error table: message and exit code', () => {
     [['show', 'a', 'b'], 'ams show: too many arguments: expected at most 1, got 2'],
     [['lst'], 'ams: unknown command "lst"; did you mean ls?'],
     [['veiw'], 'ams: unknown command "veiw"; did you mean view?'],
-    [['frobnicate'], 'ams: unknown command "frobnicate"\ncommands: ls, show, tail, export, stats, query, view, receiver, demo, run, prune, reindex'],
+    [['frobnicate'], 'ams: unknown command "frobnicate"\ncommands: ls, show, tail, export, stats, query, view, receiver, demo, run, prune, reindex, compact'],
     [['ls', '--status', 'done'], 'status must be one of ok, error, incomplete'],
   ];
   it.each(usage)('usage error (exit 2): ams %j', async (args, message) => {

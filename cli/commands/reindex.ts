@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { toIndexEntry } from '../../src/session/index-entry.js';
-import type { Session } from '../../src/session/types.js';
 import { readAllIndex } from '../../src/query/scan.js';
+import { parseSessionDocument } from '../../src/storage/repair.js';
 import { addStorageOptions, EXIT_OK, readerFor, reportSkipped } from '../common.js';
 import type { CliContext } from '../common.js';
 
@@ -22,20 +22,6 @@ export function reindexCommand(ctx: CliContext): Command {
   });
 }
 
-function problemOf(text: string): { session?: Session; problem?: string } {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (err) {
-    return { problem: `not valid JSON (${(err as Error).message})` };
-  }
-  const s = doc as Partial<Session> | null;
-  if (s === null || typeof s !== 'object' || typeof s.id !== 'string' || s.id === '' || typeof s.started_at !== 'string') {
-    return { problem: 'not a session (no string id and started_at)' };
-  }
-  return { session: s as Session };
-}
-
 async function reindex(cmd: Command, ctx: CliContext): Promise<number> {
   const store = await readerFor(cmd, ctx);
   // What the index holds now, read once: an entry already newer than a document is left alone.
@@ -48,7 +34,7 @@ async function reindex(cmd: Command, ctx: CliContext): Promise<number> {
     const text = await store.readDocument(doc.key);
     if (text === undefined) continue; // removed since listed
     read++;
-    const { session, problem } = problemOf(text);
+    const { session, problem } = parseSessionDocument(text);
     if (!session) {
       corrupt.push(doc.key);
       process.stderr.write(`skipped ${doc.key}: ${problem}\n`);
