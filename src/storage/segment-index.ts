@@ -278,14 +278,22 @@ export async function listSegments(store: ObjectStore, prefix: string, options: 
     return d !== undefined && d + 24 * HOUR_MS > from;
   });
   const segments: ListedObject[] = [];
-  for (const day of days.sort()) {
-    options.onRequest?.('list');
-    const listed = await store.listObjects(day);
-    for (const o of listed.objects) {
+  const keep = (objects: ListedObject[]): void => {
+    for (const o of objects) {
       if (!o.key.endsWith(SEGMENT_SUFFIX)) continue;
       const start = partitionStart(folderOfKey(o.key));
       if (start !== undefined && start + HOUR_MS > from) segments.push(o);
     }
+  };
+  for (const day of days.sort()) {
+    options.onRequest?.('list');
+    keep((await store.listObjects(day)).objects);
+  }
+  if (top.folders.length === 0) {
+    // Some S3-compatible servers (s3rver) leave out of a delimited listing the folders that hold
+    // only folders (dt=… holds hour=…): no folder may still mean segments. List them directly.
+    options.onRequest?.('list');
+    keep((await store.listObjects(`${root}dt=`)).objects);
   }
   segments.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return { segments, legacy };
