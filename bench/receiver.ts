@@ -281,7 +281,7 @@ async function main(): Promise<void> {
     const stopMs = performance.now() - s0;
     // Objects written per session: documents (rewrites included) + index objects.
     const indexObjects = layout === 'per-session' ? written.length : countFiles(join(dataDir, 'index'), (r) => r.endsWith('.ndjson.gz')) + (layout === 'both' ? written.length : 0);
-    const objectsPerSession = (written.length + indexObjects) / totalTraces;
+    const objectsPerSession = NULL_STORAGE ? 0 : (written.length + indexObjects) / totalTraces;
     if (!NULL_STORAGE) {
       const indexed = (await readAllIndex(new LocalStorage({ dir: dataDir, env: {} }))).length;
       if (indexed !== totalTraces) throw new Error(`the index lists ${indexed} sessions after stop, ${totalTraces} were written (${layout})`);
@@ -326,7 +326,7 @@ async function main(): Promise<void> {
 
   console.log(`\n## receiver${NULL_STORAGE ? ' (storage: none)' : ''}${RETAIN_MS !== undefined ? ` (retainMs ${RETAIN_MS})` : ''}: ${REQUESTS} OTLP/${JSON_BODIES ? 'JSON' : 'protobuf'} requests x ${spansPerRequest} spans (${TRACES_PER_REQUEST} traces of ${SPANS_PER_TRACE}), concurrency ${CONCURRENCY}`);
   console.log(
-    `full path (HTTP + WAL + decode + buffer + assembly + local storage, index layout ${LAYOUT}), ${stats.workers} worker(s): ${fmt(full.wall)} spans/s wall, ${fmt(full.cpu)} spans per CPU-second` +
+    `full path (HTTP + WAL + decode + buffer + assembly + ${NULL_STORAGE ? 'no storage' : `local storage, index layout ${LAYOUT}`}), ${stats.workers} worker(s): ${fmt(full.wall)} spans/s wall, ${fmt(full.cpu)} spans per CPU-second` +
       `  (${fmt(totalSpans)} spans, ${totalTraces} sessions in ${fmt(fullMs)} ms; posting alone ${fmt(result.ms)} ms; statuses ${JSON.stringify(result.statuses)}; 503s ${stats.rejectedFull}; rewrites ${written.filter((e) => e.revision > 1).length})`,
   );
   if (single) {
