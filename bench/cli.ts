@@ -1,6 +1,7 @@
 /**
  * CLI / query API benchmark (issue 5): a local store of 10,000 sessions, and in the same run
- *   floor         readdirSync + readFileSync + JSON.parse of every index file once (nothing else)
+ *   floor         readFileSync + decodeSegment of every index segment once (nothing else; the store
+ *                 is written in the default index layout, segments, flushed before reading)
  *   listIndex()   the storage's own sequential reader, for reference
  *   ams ls        the built CLI spawned as users run it (node start-up included), default page
  *   ams ls -q     the same with a text filter that matches few sessions
@@ -19,6 +20,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { LocalStorage } from '../src/index.js';
 import type { Session } from '../src/index.js';
+import { decodeSegment, SEGMENT_SUFFIX } from '../src/storage/segments.js';
 import { createViewerRouter } from '../src/viewer/index.js';
 import { goldenSession } from '../test/fixtures/stores/build.js';
 
@@ -62,29 +64,30 @@ async function fillStore(storage: LocalStorage): Promise<void> {
   }
 }
 
-/** The floor: the plainest full read (synchronous reads are the fastest way to read many small files). */
+/** The floor: the plainest full read of the index segments (synchronous reads, then decode). */
 function floor(dir: string): number {
   const indexDir = path.join(dir, 'index');
   let n = 0;
-  for (const name of readdirSync(indexDir)) {
-    JSON.parse(readFileSync(path.join(indexDir, name), 'utf8'));
-    n += 1;
+  for (const name of readdirSync(indexDir, { recursive: true }) as string[]) {
+    if (!name.endsWith(SEGMENT_SUFFIX)) continue;
+    n += decodeSegment(readFileSync(path.join(indexDir, name)), name).length;
   }
   return n;
 }
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'ams-bench-cli-'));
 try {
-  const storage = new LocalStorage({ dir });
+  const storage = new LocalStorage({ dir, env: {} });
   const t0 = performance.now();
   await fillStore(storage);
+  await storage.flush(); // the index segments still buffered
   const fillMs = performance.now() - t0;
 
   execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'ignore' });
   if (!existsSync(CLI)) throw new Error('npm run build did not produce dist/cli/main.js');
 
   const read = floor(dir);
-  if (read !== SESSIONS) throw new Error(`floor read ${read} index files, expected ${SESSIONS}`);
+  if (read !== SESSIONS) throw new Error(`floor read ${read} index entries, expected ${SESSIONS}`);
   const floorMs = await time(() => floor(dir));
   const listIndexMs = await time(async () => {
     for await (const e of storage.listIndex()) void e;
@@ -115,7 +118,7 @@ try {
   const row = (label: string, ms: number, note = '') =>
     console.log(`${label.padEnd(40)} ${ms.toFixed(0).padStart(6)} ms   ${(ms / floorMs).toFixed(2).padStart(5)}× floor${note ? `   ${note}` : ''}`);
   console.log(`\n## CLI and query API: local store of ${SESSIONS.toLocaleString('en-US')} sessions (written in ${(fillMs / 1000).toFixed(1)} s), medians of ${ROUNDS}`);
-  row('floor: read + parse every index file', floorMs, '(readdirSync + readFileSync + JSON.parse)');
+  row('floor: read + decode every index segment', floorMs, '(readFileSync + decodeSegment)');
   row('LocalStorage.listIndex() (sequential)', listIndexMs);
   row('ams ls (spawned, default page of 50)', lsMs, `(start-up: node ${nodeMs.toFixed(0)} ms, node + ams --help ${helpMs.toFixed(0)} ms)`);
   row('ams ls -q <text> (spawned)', lsFilteredMs);

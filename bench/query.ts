@@ -1,6 +1,7 @@
 /**
- * `ams query` benchmark (issue 13): 100,000 index entries in a local folder (today's layout, one
- * `index/{id}.json` per session), and in the same run
+ * `ams query` benchmark (issue 13): 100,000 index entries in a local folder, in the default index
+ * layout: segments of 1,000 entries (a writer's AMS_INDEX_FLUSH_ENTRIES), each in the partition of
+ * the hour its last entry was written (segments.ts), about 100 objects; and in the same run
  *   floor        readAllIndex(): the storage reader's one pass over the entries (what every query pays)
  *   load         floor + flatten + temp NDJSON + DuckDB read_json into the `sessions` table (SqlSession.open)
  *   appender     the same rows loaded through DuckDB's appender instead of read_json, for comparison
@@ -11,17 +12,20 @@
  *   npx tsx bench/query.ts      (npm run bench runs it; BENCH_QUERY_SESSIONS to change the size)
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DuckDBInstance, LIST, listValue, timestampValue, VARCHAR } from '@duckdb/node-api';
 import type { DuckDBAppender } from '@duckdb/node-api';
 import { LocalStorage } from '../src/index.js';
+import type { SessionIndexEntry } from '../src/index.js';
 import { readAllIndex } from '../src/query/scan.js';
 import { SESSION_SQL_COLUMNS, latestRevisions, sessionRow } from '../src/query/sql-rows.js';
 import { SqlSession } from '../src/query/sql.js';
 import { toIndexEntry } from '../src/session/index-entry.js';
+import { sessionKey } from '../src/storage/keys.js';
+import { encodeSegment, partitionOf, SEGMENT_SUFFIX } from '../src/storage/segments.js';
 import { goldenSession } from '../test/fixtures/stores/build.js';
 
 const SESSIONS = Number(process.env.BENCH_QUERY_SESSIONS ?? 100_000);
@@ -33,12 +37,22 @@ const CLI = path.join(root, 'dist/cli/main.js');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ms = (n: number) => `${n.toFixed(0).padStart(6)} ms`;
 
-function fillIndex(dir: string): void {
+/** Entries per segment: what a writer flushes at AMS_INDEX_FLUSH_ENTRIES' default. */
+const SEGMENT_ENTRIES = 1000;
+
+/** Writes the entries as a writer's segments; returns how many segments. */
+async function fillIndex(storage: LocalStorage): Promise<number> {
   const templates = [goldenSession('agent-with-subagent'), goldenSession('sdk-totals'), goldenSession('agentless-error')];
   const versions = ['1.0.0', '1.1.0', '1.2.0', '2.0.0', '2.1.0'];
-  const indexDir = path.join(dir, 'index');
-  mkdirSync(indexDir, { recursive: true });
   const start = Date.parse('2026-01-01T00:00:00Z');
+  let segment: SessionIndexEntry[] = [];
+  let written = 0;
+  let segments = 0;
+  const flush = async () => {
+    segments++;
+    await storage.putObject(`${partitionOf(storage.prefix, written)}bench-writer-${String(segments).padStart(6, '0')}${SEGMENT_SUFFIX}`, encodeSegment(segment));
+    segment = [];
+  };
   for (let j = 0; j < SESSIONS; j++) {
     const s = structuredClone(templates[j % templates.length]!);
     s.id = `bench-${String(j).padStart(6, '0')}`;
@@ -46,10 +60,14 @@ function fillIndex(dir: string): void {
     s.agent = { name: `agent-${j % 7}`, version: versions[j % versions.length]! };
     s.started_at = new Date(start + j * 60_000).toISOString();
     s.ended_at = new Date(start + j * 60_000 + 10_000).toISOString();
+    written = start + j * 60_000 + 11_000;
     // Every fourth session has no known cost (null, never 0).
     s.totals.cost_usd = j % 4 === 0 ? null : (j % 100) / 1000;
-    writeFileSync(path.join(indexDir, `${s.id}.json`), JSON.stringify(toIndexEntry(s, `sessions/bench/${s.id}.json`)));
+    segment.push(toIndexEntry(s, sessionKey(storage.prefix, s)));
+    if (segment.length === SEGMENT_ENTRIES) await flush();
   }
+  if (segment.length > 0) await flush();
+  return segments;
 }
 
 /** The appender variant: the same typed rows appended column by column. */
@@ -86,10 +104,10 @@ async function appenderLoad(rows: Record<string, unknown>[]): Promise<number> {
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'ams-bench-query-'));
 try {
+  const storage = new LocalStorage({ dir, env: {} });
   const t0 = performance.now();
-  fillIndex(dir);
-  console.log(`\n## ams query — ${SESSIONS} index entries in a local folder (written in ${ms(performance.now() - t0)})`);
-  const storage = new LocalStorage({ dir });
+  const segments = await fillIndex(storage);
+  console.log(`\n## ams query — ${SESSIONS} index entries in a local folder, ${segments} index segments (written in ${ms(performance.now() - t0)})`);
 
   let t = performance.now();
   const entries = await readAllIndex(storage);

@@ -17,9 +17,16 @@
  * - root received -> session written, p50/p99 (the configured waitMs excluded: it is 0 here), under
  *   the saturating load above (queueing included) and then at a steady `--rps` (default 10
  *   requests/s = 5,120 spans/s; 60 requests) with a fresh receiver.
+ * The storage writes the default index layout (AMS_INDEX_LAYOUT `segments`: one object per session,
+ * entries rolled up into segments flushed every 1,000 entries, 5 s and at stop), or the one
+ * AMS_INDEX_LAYOUT names; the full path runs once more with `per-session` (two objects per
+ * session) for contrast (protobuf runs). "Done" is every session's document written (onSessionWritten); the
+ * segments still buffered are flushed by the receiver's stop, timed apart, and the index is then
+ * read back to check it lists every session.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import type { Dirent } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -35,6 +42,10 @@ import { readRawBody } from '../receiver/http/body.js';
 import { decodeProtobufRequest, decodeTraceRequest } from '../receiver/otlp/codec.js';
 import { splitJsonByTrace, splitJsonParsed } from '../receiver/otlp/split.js';
 import { emitAgentTrace, providerWith } from '../test/fixtures/otlp/agent-trace.js';
+import { LocalStorage } from '../src/index.js';
+import { resolve, SETTINGS } from '../src/config/env.js';
+import type { IndexLayout } from '../src/config/env.js';
+import { readAllIndex } from '../src/query/scan.js';
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -53,6 +64,8 @@ const DATA_DIR = process.argv.includes('--data-dir') ? process.argv[process.argv
 const WORKERS = process.argv.includes('--workers') ? arg('workers', 0) : undefined;
 /** --json: post OTLP/JSON instead of protobuf (the JSON split by trace runs on the main thread). */
 const JSON_BODIES = process.argv.includes('--json');
+/** The index layout of the main runs: AMS_INDEX_LAYOUT, else the default (`segments`). */
+const LAYOUT: IndexLayout = resolve(SETTINGS.indexLayout, undefined, process.env);
 /** emitAgentTrace makes 2 * rounds + 4 spans: rounds sized so a request holds ~512 spans. */
 const ROUNDS = Math.max(1, Math.floor((512 / TRACES_PER_REQUEST - 4) / 2));
 const SPANS_PER_TRACE = 2 * ROUNDS + 4;
@@ -146,8 +159,9 @@ async function decodeOnlyOverHttp(file: string, totalSpans: number): Promise<Rat
   return { wall: totalSpans / (result.ms / 1000), cpu: totalSpans / (cpu / 1000) };
 }
 
-/** A receiver as the benchmark runs it; `allWritten` resolves once `totalTraces` sessions are written. */
-async function benchReceiver(dir: string, totalTraces: number, workers = WORKERS) {
+/** A receiver as the benchmark runs it; `allWritten` resolves once `totalTraces` sessions' documents are written. */
+async function benchReceiver(dir: string, totalTraces: number, workers = WORKERS, layout: IndexLayout = LAYOUT) {
+  const dataDir = DATA_DIR ? mkdtempSync(join(DATA_DIR, 'ams-bench-')) : join(dir, 'data');
   const written: SessionWrittenEvent[] = [];
   let done: () => void = () => {};
   const allWritten = new Promise<void>((resolve) => (done = resolve));
@@ -158,14 +172,14 @@ async function benchReceiver(dir: string, totalTraces: number, workers = WORKERS
     walDir: join(dir, 'wal'),
     waitMs: 0,
     retainMs: RETAIN_MS,
-    env: { AMS_LOCAL_DIR: DATA_DIR ? mkdtempSync(join(DATA_DIR, 'ams-bench-')) : join(dir, 'data') },
+    env: { AMS_LOCAL_DIR: dataDir, AMS_INDEX_LAYOUT: layout },
     onSessionWritten: (e) => {
       written.push(e);
       if (written.length === totalTraces) done();
     },
   });
   const { url } = await receiver.start({ port: 0 });
-  return { receiver, written, allWritten, url: `${url}/v1/traces` };
+  return { receiver, written, allWritten, url: `${url}/v1/traces`, dataDir };
 }
 
 /** A fresh receiver fed at a steady rate: latency without a backlog. */
@@ -179,8 +193,9 @@ async function steadyLatency(file: string, dir: string, totalTraces: number): Pr
 
 /**
  * CPU µs per atomic file create (temp file + rename, 4 KB) in a fresh folder under `base`: what
- * LocalStorage pays twice per session (document + index entry). It depends on the file system, not
- * on this code, so the run measures it next to the figures it bounds.
+ * LocalStorage pays per object it writes (a session's document; its `index/{id}.json` too in the
+ * per-session layout; one segment per 1,000 sessions in the default one). It depends on the file
+ * system, not on this code, so the run measures it next to the figures it bounds.
  */
 function fileCreateMicros(base: string): number {
   const d = mkdtempSync(join(base, 'ams-bench-calib-'));
@@ -194,6 +209,23 @@ function fileCreateMicros(base: string): number {
   const c = process.cpuUsage(c0);
   rmSync(d, { recursive: true, force: true });
   return (c.user + c.system) / n;
+}
+
+/** Files under `dir` whose relative path `match` accepts (recursive). */
+function countFiles(dir: string, match: (rel: string) => boolean, rel = ''): number {
+  let n = 0;
+  let names: Dirent[];
+  try {
+    names = readdirSync(join(dir, rel), { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const d of names) {
+    const r = rel ? `${rel}/${d.name}` : d.name;
+    if (d.isDirectory()) n += countFiles(dir, match, r);
+    else if (match(r)) n += 1;
+  }
+  return n;
 }
 
 /** CPU ms per thread of this process (Linux /proc; empty elsewhere), for profiling runs. */
@@ -233,8 +265,8 @@ async function main(): Promise<void> {
   decodeOnly(payloads.slice(0, 20));
 
   /** The full path once: `REQUESTS` posted as fast as the receiver takes them, until every session is written. */
-  const fullPath = async (sub: string, workers?: number) => {
-    const { receiver, written, allWritten, url } = await benchReceiver(join(dir, sub), totalTraces, workers);
+  const fullPath = async (sub: string, workers?: number, layout: IndexLayout = LAYOUT) => {
+    const { receiver, written, allWritten, url, dataDir } = await benchReceiver(join(dir, sub), totalTraces, workers, layout);
     const threads0 = threadCpu();
     const c0 = process.cpuUsage();
     const result = await runPoster(file, url);
@@ -244,8 +276,17 @@ async function main(): Promise<void> {
     const fullMs = Math.max(...written.map((e) => e.writtenAt)) - result.startedEpoch;
     const full: Rate = { wall: totalSpans / (fullMs / 1000), cpu: totalSpans / (fullCpuMs / 1000) };
     const stats = { ...receiver.stats(), workers: receiver.config.workers ?? 0 };
-    await receiver.stop();
-    return { full, fullMs, stats, written, result, threadsLine };
+    const s0 = performance.now();
+    await receiver.stop(); // flushes the index segments still buffered
+    const stopMs = performance.now() - s0;
+    // Objects written per session: documents (rewrites included) + index objects.
+    const indexObjects = layout === 'per-session' ? written.length : countFiles(join(dataDir, 'index'), (r) => r.endsWith('.ndjson.gz')) + (layout === 'both' ? written.length : 0);
+    const objectsPerSession = NULL_STORAGE ? 0 : (written.length + indexObjects) / totalTraces;
+    if (!NULL_STORAGE) {
+      const indexed = (await readAllIndex(new LocalStorage({ dir: dataDir, env: {} }))).length;
+      if (indexed !== totalTraces) throw new Error(`the index lists ${indexed} sessions after stop, ${totalTraces} were written (${layout})`);
+    }
+    return { full, fullMs, stats, written, result, threadsLine, stopMs, indexObjects, objectsPerSession, layout };
   };
   if (JSON_BODIES) {
     // The main thread's share of a JSON request: the split by trace (4 shards), cut from the bytes
@@ -259,7 +300,8 @@ async function main(): Promise<void> {
     const kb = payloads.reduce((n, p) => n + p.length, 0) / payloads.length / 1024;
     console.log(`JSON split by trace on the main thread (${fmt(kb)} KB requests, 4 shards): from the bytes ${splitMs(splitJsonByTrace).toFixed(2)} ms/request, from a parse ${splitMs(splitJsonParsed).toFixed(2)} ms/request`);
   }
-  const { full, fullMs, stats, written, result, threadsLine } = await fullPath('full');
+  const main = await fullPath('full');
+  const { full, fullMs, stats, written, result, threadsLine } = main;
   if (process.argv.includes('--full-only')) {
     // For profiling (node --cpu-prof): the full path alone, no baselines.
     console.log(`full path: ${fmt(full.wall)} spans/s wall, ${fmt(full.cpu)} spans per CPU-second; poster CPU ${fmt(result.cpuMs)} ms`);
@@ -272,6 +314,9 @@ async function main(): Promise<void> {
   const http = await decodeOnlyOverHttp(file, totalSpans);
   // The same run on the main thread alone, for what the workers add (unless --workers was given).
   const single = WORKERS === undefined && stats.workers > 0 ? await fullPath('single', 0) : undefined;
+  // The other layout, for contrast: two objects per session (or, when the main runs wrote per-session
+  // files, segments). Not with --json, whose point is the split on the main thread.
+  const contrast = NULL_STORAGE || JSON_BODIES ? undefined : await fullPath('contrast', undefined, LAYOUT === 'per-session' ? 'segments' : 'per-session');
   // The steady run uses the first 60 payloads (6 s at 10 requests/s).
   const steadyRequests = Math.min(REQUESTS, 60);
   const steadyFile = join(dir, 'steady.bin');
@@ -281,7 +326,7 @@ async function main(): Promise<void> {
 
   console.log(`\n## receiver${NULL_STORAGE ? ' (storage: none)' : ''}${RETAIN_MS !== undefined ? ` (retainMs ${RETAIN_MS})` : ''}: ${REQUESTS} OTLP/${JSON_BODIES ? 'JSON' : 'protobuf'} requests x ${spansPerRequest} spans (${TRACES_PER_REQUEST} traces of ${SPANS_PER_TRACE}), concurrency ${CONCURRENCY}`);
   console.log(
-    `full path (HTTP + WAL + decode + buffer + assembly + local storage), ${stats.workers} worker(s): ${fmt(full.wall)} spans/s wall, ${fmt(full.cpu)} spans per CPU-second` +
+    `full path (HTTP + WAL + decode + buffer + assembly + ${NULL_STORAGE ? 'no storage' : `local storage, index layout ${LAYOUT}`}), ${stats.workers} worker(s): ${fmt(full.wall)} spans/s wall, ${fmt(full.cpu)} spans per CPU-second` +
       `  (${fmt(totalSpans)} spans, ${totalTraces} sessions in ${fmt(fullMs)} ms; posting alone ${fmt(result.ms)} ms; statuses ${JSON.stringify(result.statuses)}; 503s ${stats.rejectedFull}; rewrites ${written.filter((e) => e.revision > 1).length})`,
   );
   if (single) {
@@ -290,19 +335,35 @@ async function main(): Promise<void> {
         `workers x${(full.wall / single.full.wall).toFixed(2)} wall`,
     );
   }
+  if (!NULL_STORAGE) {
+    console.log(
+      `  objects written: ${fmt(written.length)} documents + ${fmt(main.indexObjects)} index objects = ${main.objectsPerSession.toFixed(3)} per session; ` +
+        `stop (flushes the buffered segments) ${fmt(main.stopMs)} ms; the index read back lists all ${fmt(totalTraces)} sessions`,
+    );
+  }
+  if (contrast) {
+    console.log(
+      `full path, index layout ${contrast.layout} (for contrast), ${contrast.stats.workers} worker(s): ${fmt(contrast.full.wall)} spans/s wall, ${fmt(contrast.full.cpu)} spans per CPU-second; ` +
+        `${contrast.objectsPerSession.toFixed(3)} objects per session; stop ${fmt(contrast.stopMs)} ms`,
+    );
+  }
   console.log(`decode-only in process (protobuf -> SpanRecord): ${fmt(decode.wall)} spans/s wall, ${fmt(decode.cpu)} per CPU-second`);
   console.log(`decode-only over HTTP (same poster; read + decode + 200): ${fmt(http.wall)} spans/s wall, ${fmt(http.cpu)} per CPU-second`);
   console.log(
     `ratio full / decode-only (target >= 0.5): in process ${(full.wall / decode.wall).toFixed(2)} wall, ${(full.cpu / decode.cpu).toFixed(2)} CPU; ` +
       `over HTTP ${(full.wall / http.wall).toFixed(2)} wall, ${(full.cpu / http.cpu).toFixed(2)} CPU` +
-      (single ? `; main thread only: in process ${(single.full.wall / decode.wall).toFixed(2)}, over HTTP ${(single.full.wall / http.wall).toFixed(2)} wall` : ''),
+      (single ? `; main thread only: in process ${(single.full.wall / decode.wall).toFixed(2)}, over HTTP ${(single.full.wall / http.wall).toFixed(2)} wall` : '') +
+      (contrast ? `; ${contrast.layout}: in process ${(contrast.full.wall / decode.wall).toFixed(2)} wall, ${(contrast.full.cpu / decode.cpu).toFixed(2)} CPU` : ''),
   );
   const createUs = fileCreateMicros(DATA_DIR ?? dir);
   const budgetMs = (spansPerRequest / (0.5 * decode.wall)) * 1000;
-  const floorMs = (2 * createUs * TRACES_PER_REQUEST) / 1000;
+  const perSession = (objects: number) => createUs * objects;
+  const floorMs = (perSession(main.objectsPerSession) * TRACES_PER_REQUEST) / 1000;
   console.log(
-    `file system: an atomic file create costs ${fmt(createUs)} µs CPU here, so storing one request's ${TRACES_PER_REQUEST} sessions ` +
-      `(2 files each) costs ${floorMs.toFixed(1)} ms CPU; the whole path may take ${budgetMs.toFixed(1)} ms per request to reach 0.5 of in-process decode-only`,
+    `file system: an atomic file create costs ${fmt(createUs)} µs CPU here, so a session's file creates cost ${fmt(perSession(main.objectsPerSession))} µs ` +
+      `(${main.objectsPerSession.toFixed(3)} objects, ${LAYOUT})` +
+      (contrast ? `, ${fmt(perSession(contrast.objectsPerSession))} µs in ${contrast.layout} (${contrast.objectsPerSession.toFixed(3)} objects)` : '') +
+      `; storing one request's ${TRACES_PER_REQUEST} sessions costs ${floorMs.toFixed(1)} ms CPU; the whole path may take ${budgetMs.toFixed(1)} ms per request to reach 0.5 of in-process decode-only`,
   );
   console.log(`root received -> session written, saturated (queueing included): p50 ${pct(latencies, 50)} ms, p99 ${pct(latencies, 99)} ms  (waitMs 0)`);
   console.log(`root received -> session written, steady ${RPS} requests/s (${fmt(RPS * spansPerRequest)} spans/s): p50 ${pct(steady, 50)} ms, p99 ${pct(steady, 99)} ms  (waitMs 0)`);

@@ -17,6 +17,8 @@ const scripts: string[][] = [
   // RSS of an overloaded receiver against its byte bound (maxBufferedBytes).
   ['memory.ts'],
   ['cli.ts'],
+  // ams ls --since 1d over 100,000 sessions' compacted index segments in s3rver: time and requests.
+  ['ls-since.ts'],
   // SQL over 100,000 index entries with DuckDB (ams query).
   ['query.ts'],
 ];
