@@ -57,13 +57,16 @@ interface Store {
   deleteRaw(key: string): Promise<void>;
 }
 
+/** The per-session layout (`index/{id}.json`) these key-level assertions describe. */
+const PER_SESSION = { AMS_INDEX_LAYOUT: 'per-session' } as const;
+
 function localStore(): Store {
   const dir = tempDir('retention-local');
   const walk = (d: string): string[] =>
     existsSync(d) ? readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)])) : [];
   return {
-    env: { AMS_LOCAL_DIR: dir },
-    storage: new LocalStorage({ dir }),
+    env: { AMS_LOCAL_DIR: dir, ...PER_SESSION },
+    storage: new LocalStorage({ dir, indexLayout: 'per-session' }),
     keys: async () => walk(dir).map((f) => path.relative(dir, f).split(path.sep).join('/')).filter((k) => !k.startsWith('locks/')).sort(),
     putRaw: async (key, body) => {
       mkdirSync(path.dirname(path.join(dir, key)), { recursive: true });
@@ -76,8 +79,8 @@ function localStore(): Store {
 
 function s3Store(s3: TestS3, prefix: string): Store {
   return {
-    env: s3.cliEnv(prefix),
-    storage: new S3Storage({ bucket: s3.bucket, prefix, endpoint: s3.endpoint, credentials: S3_CREDENTIALS, spoolDir: tempDir('retention-spool') }),
+    env: { ...s3.cliEnv(prefix), ...PER_SESSION },
+    storage: new S3Storage({ bucket: s3.bucket, prefix, endpoint: s3.endpoint, credentials: S3_CREDENTIALS, spoolDir: tempDir('retention-spool'), indexLayout: 'per-session' }),
     keys: async () => (await s3.keys(`${prefix}/`)).map((k) => k.slice(prefix.length + 1)),
     putRaw: async (key, body) => {
       await s3.client().send(new PutObjectCommand({ Bucket: s3.bucket, Key: `${prefix}/${key}`, Body: body }));
@@ -104,7 +107,7 @@ afterAll(async () => {
 describe.each([
   ['local folder', () => localStore()],
   ['s3', () => s3Store(s3, `r${Math.random().toString(36).slice(2, 8)}`)],
-])('prune and reindex on a %s', (_name, make) => {
+])('prune and reindex on a %s (per-session index layout)', (_name, make) => {
   let store: Store;
   beforeAll(async () => {
     store = make();
@@ -161,6 +164,58 @@ describe.each([
     // Nothing older is left: a second run deletes nothing.
     const again = await ams(['prune', '--older-than', '2026-11-01'], store.env);
     expect(again.stderr).toContain('deleted 0 of 3 sessions');
+  });
+});
+
+describe.each([
+  ['local folder', () => ({ env: { AMS_LOCAL_DIR: tempDir('retention-seg') } as Record<string, string> })],
+  ['s3', () => ({ env: s3.cliEnv(`g${Math.random().toString(36).slice(2, 8)}`) })],
+])('prune and reindex on a %s (segment index layout, the default)', (_name, make) => {
+  let env: Record<string, string>;
+  let storage: LocalStorage | S3Storage;
+  const reader = () => (env.AMS_S3_BUCKET ? new S3Storage({ env, credentials: S3_CREDENTIALS, spoolDir: tempDir('seg-reader') }) : new LocalStorage({ dir: env.AMS_LOCAL_DIR }));
+  const listed = async () => {
+    const out: SessionIndexEntry[] = [];
+    for await (const e of reader().listIndex()) out.push(e);
+    return out.sort((a, b) => (a.id < b.id ? -1 : 1));
+  };
+  const documents = async () => {
+    const out: string[] = [];
+    for await (const d of reader().listDocuments()) out.push(d.key);
+    return out.sort();
+  };
+  beforeAll(async () => {
+    env = make().env;
+    storage = reader();
+    for (const s of SESSIONS) await storage.putSession(s);
+    await storage.flush();
+  });
+
+  it('prune: --dry-run deletes nothing; then exactly the old sessions go, documents and their lines in the segments', async () => {
+    const before = await documents();
+    expect(before).toHaveLength(6);
+    const dry = await ams(['prune', '--older-than', '2026-11-01', '--dry-run'], env);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout.trim().split('\n').sort()).toEqual([...GONE].sort());
+    expect(await documents()).toEqual(before);
+    expect((await listed()).map((e) => e.id)).toEqual([...GONE, ...KEPT].sort());
+
+    const r = await ams(['prune', '--older-than', '2026-11-01'], env);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/deleted 3 of 6 sessions/);
+    expect(await documents()).toEqual(before.filter((k) => KEPT.some((id) => k.endsWith(`/${id}.json`))));
+    // The segments no longer name them: not listed, and not in any line.
+    expect((await listed()).map((e) => e.id)).toEqual([...KEPT].sort());
+  });
+
+  it('reindex restores an entry missing from the segments (as after a crash before the flush)', async () => {
+    const lost = SESSIONS.find((s) => s.id === 'new-1')!;
+    await storage.dropIndexEntries(new Set([lost.id]));
+    expect((await listed()).map((e) => e.id)).not.toContain(lost.id);
+    const r = await ams(['reindex'], env);
+    expect(r.code).toBe(0);
+    const prefixed = (k: string) => (env.AMS_S3_PREFIX ? `${env.AMS_S3_PREFIX}/${k}` : k);
+    expect((await listed()).find((e) => e.id === lost.id)).toEqual(toIndexEntry(lost, prefixed(docKey(lost))));
   });
 });
 

@@ -4,7 +4,7 @@
  * the JSON Schema, export line counts, and tail printing a session written after it started.
  */
 import { execFile, spawn } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, realpathSync, symlinkSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -326,8 +326,9 @@ describe('ams on a store with hostile ids and fields (control characters)', () =
     const storage = new LocalStorage({ dir });
     await storage.putSession(session);
     // A second index entry whose id itself is hostile (a store anyone could write to).
-    const entry = JSON.parse(readFileSync(path.join(dir, 'index', `${session.id}.json`), 'utf8')) as SessionIndexEntry;
-    writeFileSync(path.join(dir, 'index', 'ctl-fixture-0002.json'), JSON.stringify({ ...entry, id: hostileId }));
+    const entry = (await storage.getIndexEntry(session.id))!;
+    await storage.putIndexEntry({ ...entry, id: hostileId });
+    await storage.flush();
     env = { AMS_LOCAL_DIR: dir };
   });
 

@@ -65,7 +65,12 @@ describe('OTLP exporters -> receiver -> S3', () => {
     // No field differs between the two paths for these spans (see README, "Collector-side capture").
     expect(fromS3).toEqual(inProcess[0]);
     expect(fromS3.events.map((e) => e.type)).toEqual(['user_prompt', 'llm_message', 'tool_call', 'llm_message', 'tool_call', 'tool_call', 'subagent', 'notification']);
-    expect(await s3.keys('ams/index/')).toContain(`ams/index/${traceId}.json`);
+    // Its index entry is in the segment the receiver's flush writes (one object per session).
+    await receiver.flush();
+    const listed: string[] = [];
+    for await (const e of storage.listIndex()) listed.push(e.id);
+    expect(listed).toContain(traceId);
+    expect(await s3.keys('ams/index/')).not.toContain(`ams/index/${traceId}.json`);
   });
 });
 

@@ -33,6 +33,7 @@ import { OTLP_TRACE_PROTO } from '../receiver/otlp/proto-source.js';
 import { isGenAiRecord } from '../src/processor/describe.js';
 import { logRecordToSpanRecord, syntheticTraceId } from '../src/spans/log-record.js';
 import { LocalStorage } from '../src/storage/local.js';
+import type { Session } from '../src/session/types.js';
 import { emitAgentTrace, providerWith } from './fixtures/otlp/agent-trace.js';
 import { WrittenSessions, post } from './fixtures/otlp/http.js';
 import type { Reply } from './fixtures/otlp/http.js';
@@ -51,7 +52,8 @@ interface Running {
   listening: ListeningReceiver;
   url: string;
   written: WrittenSessions;
-  storage: LocalStorage;
+  /** A stored session as another process reads it, once the receiver has flushed its index segment. */
+  read(id: string): Promise<Session | undefined>;
 }
 
 const running: ReceiverApp[] = [];
@@ -76,7 +78,12 @@ async function start(options: ReceiverOptions = {}): Promise<Running> {
   });
   running.push(receiver);
   const listening = await receiver.start({ port: 0 });
-  return { receiver, listening, url: listening.url, written, storage: new LocalStorage({ dir: data, env: {} }) };
+  const reader = new LocalStorage({ dir: data, env: {} });
+  const read = async (id: string) => {
+    await receiver.flush();
+    return reader.getSession(id);
+  };
+  return { receiver, listening, url: listening.url, written, read };
 }
 
 /** A log exporter that remembers each export's result (the SDK's processors only log failures). */
@@ -170,7 +177,7 @@ describe('POST /v1/logs with the real exporters', () => {
     // The buffered records of the trace: its 8 spans and the 3 log records.
     expect(event.spans).toBe(spans.length + 3);
     expect(event.session).toMatchObject({ id: traceId, trace_id: traceId });
-    expect(await r.storage.getSession(traceId)).toMatchObject({ id: traceId, revision: 1 });
+    expect(await r.read(traceId)).toMatchObject({ id: traceId, revision: 1 });
     await provider.shutdown();
   });
 
@@ -182,7 +189,7 @@ describe('POST /v1/logs with the real exporters', () => {
     ok(await sendLogs(r.url, 'protobuf', [{ name: 'api_request', traceId, spanId: rootSpanId, attributes: { cost_usd: 0.01 } }]));
     const second = await r.written.next((e) => e.traceId === traceId);
     expect(second).toMatchObject({ revision: 2, spans: spans + 1 });
-    expect(await r.storage.getSession(traceId)).toMatchObject({ id: traceId, revision: 2 });
+    expect(await r.read(traceId)).toMatchObject({ id: traceId, revision: 2 });
   });
 
   it('logs without spans (no trace context) are written after the idle timeout, under the trace derived from session.id + prompt.id', async () => {
@@ -193,7 +200,7 @@ describe('POST /v1/logs with the real exporters', () => {
     expect(event.spans).toBe(3);
     expect(event.session.trace_id).toBe(traceId);
     expect(r.receiver.stats()).toMatchObject({ logRecordsReceived: 3, logRecordsRejected: 0, sessionsSkippedNotGenAi: 0 });
-    expect(await r.storage.getSession(event.session.id)).toBeDefined();
+    expect(await r.read(event.session.id)).toBeDefined();
   });
 
   it('with shard workers, logs and spans of one trace meet in one shard', async () => {

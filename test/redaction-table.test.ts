@@ -13,7 +13,7 @@ import { context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReceiver } from '../receiver/index.js';
@@ -22,6 +22,7 @@ import type { AgentTracing, JsonValue, Session } from '../src/index.js';
 import { WrittenSessions } from './fixtures/otlp/http.js';
 import { harness, ofType } from './support/generic-harness.js';
 import { tempDir } from './support/tmp.js';
+import { readIndexSync } from './support/store.js';
 
 interface Item {
   kind: string;
@@ -104,11 +105,9 @@ interface Written {
 
 function readByAgent(dir: string): Map<string, Written> {
   const out = new Map<string, Written>();
-  const indexDir = path.join(dir, 'index');
-  if (!existsSync(indexDir)) return out;
-  for (const f of readdirSync(indexDir)) {
-    const indexBytes = readFileSync(path.join(indexDir, f), 'utf8');
-    const entry = JSON.parse(indexBytes) as { key: string };
+  for (const entry of readIndexSync(dir)) {
+    // The entry as stored: its line in the (decompressed) segment, or its per-session file.
+    const indexBytes = JSON.stringify(entry);
     const sessionBytes = readFileSync(path.join(dir, entry.key), 'utf8');
     const session = JSON.parse(sessionBytes) as Session;
     out.set(session.agent.name, { session, sessionBytes, indexBytes });

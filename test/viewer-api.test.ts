@@ -94,6 +94,7 @@ describe('GET /api/sessions', () => {
     const before = (await list('')).total;
     const extra = { ...goldenSession('agentless-error'), id: 'late-arrival' };
     await storage.putSession(extra);
+    await storage.flush(); // its index segment, which the API's reader lists
     expect((await list('')).total).toBe(before + 1);
     expect((await list('?q=late-arrival')).sessions.map((e) => e.id)).toEqual(['late-arrival']);
   });
