@@ -129,6 +129,8 @@ export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
   // One core either way: `workers: 0` is one in-thread shard writing to `storage`. Privacy
   // (AMS_REDACT, AMS_CAPTURE_*, options.privacy) is applied by each shard's SessionWriter before
   // anything is written, as in-process.
+  // Stops a running index repair at shutdown (repair-on-start.ts).
+  const repairStop = new AbortController();
   const pipeline = new ReceiverCore(config, {
     workers,
     storage,
@@ -137,6 +139,8 @@ export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
     privacy: options.privacy,
     pricing: options.pricing,
     onSessionWritten: options.onSessionWritten,
+    // A worker that died took its unflushed index entries with it: index its documents again.
+    onWorkerReplaced: () => void repairOnStart(storage, repairStop.signal),
   });
   const limits: BodyLimits = { maxBodyBytes: config.maxBodyBytes, maxDecompressedBytes: config.maxDecompressedBytes };
   const checkToken = bearerChecker(config.token);
@@ -155,7 +159,6 @@ export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
   // A WAL that cannot be opened leaves the receiver not ready (503) rather than losing spans.
   ready.catch((err: unknown) => log.error(`could not start (write-ahead log or shard workers): ${String(err)}`));
   // Then, in the background, the sessions a killed run wrote but never indexed (repair-on-start.ts).
-  const repairStop = new AbortController();
   void ready.then(
     () => repairOnStart(storage, repairStop.signal),
     () => undefined,

@@ -167,6 +167,11 @@ export interface ReceiverCoreOptions {
   privacy?: PrivacyOptions;
   pricing?: PricingOptions;
   onSessionWritten?(event: SessionWrittenEvent): void;
+  /**
+   * A dead worker was replaced. Its index entries not yet flushed died with it: the app runs the
+   * index repair then (the documents are written; repair-on-start.ts).
+   */
+  onWorkerReplaced?(index: number): void;
 }
 
 type Part = { shard: Shard; id: number; decoded: Extract<DecodeReply, { t: 'decoded' }> };
@@ -556,6 +561,7 @@ export class ReceiverCore {
           });
         }
         this.log.info(`shard worker ${i} replaced; ${replayed} request(s) replayed from the write-ahead log`);
+        this.opts.onWorkerReplaced?.(i);
         done = true;
         break;
       } catch (err) {

@@ -99,6 +99,14 @@ describe('split by trace id', () => {
   });
 });
 
+/** Session ids the bucket's index lists (segments and per-session files), as another process reads them. */
+async function indexedIds(s3: TestS3): Promise<string[]> {
+  const reader = new S3Storage({ bucket: s3.bucket, endpoint: s3.endpoint, region: 'us-east-1', credentials: S3_CREDENTIALS, spoolDir: mkdtempSync(join(tmpdir(), 'ams-reader-')), env: {} });
+  const ids: string[] = [];
+  for await (const e of reader.listIndex()) ids.push(e.id);
+  return ids;
+}
+
 describe('receiver with shard workers -> S3 (configured through the environment)', () => {
   let s3: TestS3;
   let receiver: ReceiverApp;
@@ -148,7 +156,9 @@ describe('receiver with shard workers -> S3 (configured through the environment)
     expect(r.status).toBe(200);
     const events = await Promise.all(traceIds.map((id) => written.next((e) => e.traceId === id)));
     expect(events.map((e) => e.spans)).toEqual(traceIds.map(() => 8));
-    for (const id of traceIds) expect(await s3.keys('ams/index/')).toContain(`ams/index/${id}.json`);
+    await receiver.flush(); // the workers' index segments
+    const indexed = await indexedIds(s3);
+    for (const id of traceIds) expect(indexed).toContain(id);
     // Both shards did work (16 random ids over 2 shards).
     expect(new Set(traceIds.map((id) => shardOfTraceIdHex(id, 2))).size).toBe(2);
     await receiver.flush();
@@ -193,6 +203,7 @@ describe('receiver workers: defaults and fallbacks', () => {
       const { spans, traceIds } = await agentRuns(1);
       expect((await post(`${url}/v1/traces`, Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!), { 'content-type': 'application/x-protobuf' })).status).toBe(200);
       await written.next((e) => e.traceId === traceIds[0]);
+      await r.flush();
       expect((await new LocalStorage({ dir: join(dir, 'own'), env: {} }).getSession(traceIds[0]!))?.spans).toEqual({ kept: 8, dropped: 0 });
     } finally {
       await Promise.all(receivers.map((r) => r.stop()));
@@ -335,11 +346,11 @@ describe('shard workers: a worker that dies, shutdown, per-worker bounds', () =>
       await s3.start(); // back
       // Replay reads, merges and writes each session; a request that meets the S3 server still
       // starting stays spooled for the next replay tick, so wait for the outcome, not one flush.
-      const expected = [...traceIds, 'left-by-shard-3'].map((id) => `ams/index/${id}.json`);
+      const expected = [...traceIds, 'left-by-shard-3'];
       await expect
         .poll(async () => {
           await receiver.flush();
-          const index = await s3.keys('ams/index/');
+          const index = await indexedIds(s3);
           return expected.filter((k) => !index.includes(k));
         }, { timeout: 20_000 })
         .toEqual([]);

@@ -14,8 +14,9 @@ import { TraceBuffer } from '../../src/processor/trace-buffer.js';
 import type { SessionBatch } from '../../src/processor/trace-buffer.js';
 import type { Session } from '../../src/session/types.js';
 import type { SpanRecord } from '../../src/spans/record.js';
-import { canWriteConditionally } from '../../src/storage/conditional.js';
-import type { SessionReader, SessionStorage } from '../../src/storage/types.js';
+import { canWriteConditionally, unpackEtag } from '../../src/storage/conditional.js';
+import type { SessionMaintenance, SessionReader, SessionStorage } from '../../src/storage/types.js';
+import { toIndexEntry } from '../../src/session/index-entry.js';
 import { SessionWriter } from '../../src/writer/SessionWriter.js';
 import type { SessionWriterOptions } from '../../src/writer/types.js';
 import { HttpError } from '../http/errors.js';
@@ -237,17 +238,21 @@ export class InThreadShard implements Shard {
     const reader = this.storage as SessionStorage & Partial<SessionReader>;
     if (!canWriteConditionally(this.storage) && typeof reader.getSession !== 'function') return true;
     // By id near the trace's start (the segment index has no per-session pointer), else through the index.
-    const stored = canWriteConditionally(this.storage)
-      ? (await this.storage.getSessionVersioned(session.id, { startedAt: session.started_at }).catch(() => undefined))?.session
-      : typeof reader.getSession === 'function'
-        ? await reader.getSession(session.id).catch(() => undefined)
-        : undefined;
+    const versioned = canWriteConditionally(this.storage) ? await this.storage.getSessionVersioned(session.id, { startedAt: session.started_at }).catch(() => undefined) : undefined;
+    const stored = versioned ? versioned.session : typeof reader.getSession === 'function' ? await reader.getSession(session.id).catch(() => undefined) : undefined;
     if (!stored) return true;
     // Compare with this trace's own part: in a session of several traces (Claude Code
     // interactions) the stored document's counts are every interaction's together.
     const part = splitSession(stored).find((p) => p.header.trace_id === session.trace_id);
     if (!part) return true;
-    if (part.header.spans.kept >= session.spans.kept) return false;
+    if (part.header.spans.kept >= session.spans.kept) {
+      // Written whole by the worker that died, whose index entry may have died with it (an
+      // index segment not yet flushed): record it again; a duplicate is harmless.
+      const key = versioned ? unpackEtag(versioned.etag)?.key : undefined;
+      const index = this.storage as SessionStorage & Partial<SessionMaintenance>;
+      if (key && typeof index.putIndexEntry === 'function') await index.putIndexEntry(toIndexEntry(stored, key)).catch(() => undefined);
+      return false;
+    }
     session.revision = Math.max(session.revision, part.header.revision + 1);
     return true;
   }

@@ -573,11 +573,14 @@ export class SessionWriter {
     }
   }
 
-  /** Waits for every write, then storage's (and the overflow spool's) own flush. */
+  /**
+   * Waits for every write, then the overflow spool's replay, then storage's own flush (last: the
+   * replay's writes add index entries that storage's flush writes out).
+   */
   async settle(): Promise<void> {
     await this.drain();
-    await this.storage.flush?.();
     await this.overflow?.flush?.();
+    await this.storage.flush?.();
   }
 
   /**
