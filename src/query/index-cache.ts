@@ -83,6 +83,8 @@ export class IndexCache {
     }
     const latest = new LatestEntries();
     for (const { entries } of this.byKey.values()) for (const e of entries) latest.add(e);
+    // What this very storage wrote and has not flushed yet (a viewer mounted on the writer's storage).
+    for (const e of storage.index.buffered()) latest.add(e);
     return latest.values();
   }
 }

@@ -95,12 +95,17 @@ export class StorageIndex {
    */
   async list(options: ReadIndexOptions = {}): Promise<SessionIndexEntry[]> {
     const stored = await readIndex(this.store, this.prefix, options);
-    const buffered = this.#segments?.buffered() ?? [];
+    const buffered = this.buffered();
     if (buffered.length === 0) return stored;
     const latest = new LatestEntries();
     for (const e of stored) latest.add(e);
     for (const e of buffered) latest.add(e);
     return latest.values();
+  }
+
+  /** Entries this instance has not written to a segment yet (its own reads include them). */
+  buffered(): readonly SessionIndexEntry[] {
+    return this.#segments?.buffered() ?? [];
   }
 
   /** One session's newest entry: buffered here, its per-session file, else the segments (read whole: a CLI lookup). */
