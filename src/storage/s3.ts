@@ -365,7 +365,9 @@ export class S3Storage implements SessionStorage, SessionReader, SessionMaintena
   async putObject(key: string, body: Buffer, signal?: AbortSignal): Promise<void> {
     const { PutObjectCommand } = await loadS3Sdk();
     const client = await this.getClient();
-    const type = key.endsWith('.gz') ? 'application/x-ndjson' : JSON_TYPE;
+    // Segments are gzip'd NDJSON, stored as gzip files (not Content-Encoding: gzip, which some
+    // clients would undo on download): DuckDB, Athena and ClickHouse read them by their extension.
+    const type = key.endsWith('.gz') ? 'application/gzip' : JSON_TYPE;
     await client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: type }), { abortSignal: signal });
   }
 
