@@ -28,6 +28,8 @@ import { shardOfTraceIdHex, splitJsonByTrace, splitProtobufByTrace } from '../re
 import { emitAgentTrace, providerWith } from './fixtures/otlp/agent-trace.js';
 import { WrittenSessions, exportAgentRunBothWays, post } from './fixtures/otlp/http.js';
 import { S3_CREDENTIALS, TestS3 } from './support/s3.js';
+import { repairOnStart } from '../receiver/repair-on-start.js';
+import { readIndexSync } from './support/store.js';
 
 /** Finished spans of `n` agent runs (distinct trace ids), in one batch. */
 async function agentRuns(n: number): Promise<{ spans: ReadableSpan[]; traceIds: string[] }> {
@@ -281,6 +283,39 @@ describe('shard workers: a worker that dies, shutdown, per-worker bounds', () =>
     await pipeline.flush();
     expect((await local.getSession(x.traceId))?.spans).toEqual({ kept: 8, dropped: 0 });
     expect(written.events.filter((e) => e.traceId === x.traceId)).toHaveLength(1);
+  });
+
+  it('a worker that dies takes its unflushed index entries with it: the repair run when it is replaced indexes its written sessions', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ams-recv-shard-repair-'));
+    const data = join(dir, 'data');
+    const o = resolveReceiverOptions({ walDir: join(dir, 'wal'), waitMs: 20, idleMs: 60_000, env: {} });
+    const written = new WrittenSessions();
+    const repairs: Array<Promise<void>> = [];
+    const main = new LocalStorage({ dir: data, env: {} });
+    // The workers flush their index segments only at stop: a death loses what they buffered.
+    const pipeline = new ReceiverCore(o, {
+      workers: 2,
+      env: { AMS_LOCAL_DIR: data, AMS_INDEX_FLUSH_MS: '600000' },
+      onSessionWritten: written.onSessionWritten,
+      // What createReceiver wires (receiver/app.ts): the repair of repair-on-start.ts.
+      onWorkerReplaced: () => repairs.push(repairOnStart(main, new AbortController().signal)),
+    });
+    started.push({ pipeline, dir });
+    await pipeline.start({ maxBodyBytes: o.maxBodyBytes, maxDecompressedBytes: o.maxDecompressedBytes });
+    const { spans, traceIds } = await agentRuns(6);
+    const body = pb(spans);
+    await pipeline.acceptBody(body, body, 'protobuf', 0);
+    await Promise.all(traceIds.map((id) => written.next((e) => e.traceId === id)));
+    expect(readIndexSync(data)).toEqual([]); // documents written, entries still in the workers
+    const victim = shardOfTraceIdHex(traceIds[0]!, 2);
+    await pipeline.terminateWorker(victim);
+    await expect.poll(() => repairs.length, { timeout: 10_000 }).toBe(1);
+    await repairs[0];
+    const indexed = readIndexSync(data).map((e) => e.id);
+    for (const id of traceIds.filter((t) => shardOfTraceIdHex(t, 2) === victim)) expect(indexed).toContain(id);
+    // The survivor's entries are written by its own flush, as usual.
+    await pipeline.flush();
+    expect(readIndexSync(data).map((e) => e.id).sort()).toEqual([...traceIds].sort());
   });
 
   it('stopping while a worker is being replaced still writes every acknowledged trace', async () => {
