@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { SessionIndexEntry } from '../session/types.js';
 import { indexFolder } from './keys.js';
-import { dayStart, decodeSegment, encodeSegment, folderOfKey, HOUR_MS, LatestEntries, partitionOf, partitionStart, sanitizeWriterId, SEGMENT_SUFFIX } from './segments.js';
+import { dayFolderOf, dayStart, decodeSegment, encodeSegment, folderOfKey, HOUR_MS, LatestEntries, partitionOf, partitionStart, sanitizeWriterId, SEGMENT_SUFFIX } from './segments.js';
 import type { OnCorruptSegment } from './segments.js';
 
 const log = diag.createComponentLogger({ namespace: 'ams-otel/storage/index' });
@@ -266,25 +266,51 @@ export interface ReadIndexOptions {
 /** Readers take this much before `since` too: a producer's clock ahead of the writer's. */
 export const SKEW_MS = HOUR_MS;
 
-/** The segment objects of the partitions a reader needs, oldest partition first. */
+const DAY_MS = 24 * HOUR_MS;
+/** Past this many days a reader lists index/ whole (fewer requests than a listing per day). */
+const MAX_DAYS_LISTED = 31;
+
+/**
+ * The segment objects of the partitions a reader needs, oldest partition first, and the
+ * per-session files (`index/{id}.json`). Without `since` (or one more than MAX_DAYS_LISTED days
+ * back): one listing of everything under index/. With it: a shallow listing of index/ (per-session files, day folders), then one listing per day
+ * folder from `since`'s day on. The day folders listed are those the shallow listing names and,
+ * as well, every day from `since` to tomorrow: some S3-protocol servers (s3rver) leave folders
+ * two levels deep out of a delimited listing, and a missing day must not hide its sessions.
+ */
 export async function listSegments(store: ObjectStore, prefix: string, options: ReadIndexOptions = {}): Promise<{ segments: ListedObject[]; legacy: ListedObject[] }> {
   const root = indexFolder(prefix);
-  options.onRequest?.('list');
-  const top = await store.listObjects(root, true);
-  const legacy = top.objects.filter((o) => o.key.endsWith('.json'));
+  const isLegacy = (key: string) => key.endsWith('.json') && !key.slice(root.length).includes('/');
   const from = options.since === undefined ? -Infinity : Math.floor((options.since - SKEW_MS) / HOUR_MS) * HOUR_MS;
-  const days = top.folders.filter((f) => {
-    const d = dayStart(f);
-    return d !== undefined && d + 24 * HOUR_MS > from;
-  });
   const segments: ListedObject[] = [];
-  for (const day of days.sort()) {
-    options.onRequest?.('list');
-    const listed = await store.listObjects(day);
-    for (const o of listed.objects) {
+  const keep = (objects: readonly ListedObject[]) => {
+    for (const o of objects) {
       if (!o.key.endsWith(SEGMENT_SUFFIX)) continue;
       const start = partitionStart(folderOfKey(o.key));
       if (start !== undefined && start + HOUR_MS > from) segments.push(o);
+    }
+  };
+  let legacy: ListedObject[];
+  if (options.since === undefined || Date.now() - from > MAX_DAYS_LISTED * DAY_MS) {
+    options.onRequest?.('list');
+    const all = await store.listObjects(root);
+    legacy = all.objects.filter((o) => isLegacy(o.key));
+    keep(all.objects);
+  } else {
+    options.onRequest?.('list');
+    const top = await store.listObjects(root, true);
+    legacy = top.objects.filter((o) => isLegacy(o.key));
+    const days = new Set(
+      top.folders.filter((f) => {
+        const d = dayStart(f);
+        return d !== undefined && d + DAY_MS > from;
+      }),
+    );
+    const last = Date.now() + DAY_MS;
+    for (let t = Math.floor(from / DAY_MS) * DAY_MS; t <= last; t += DAY_MS) days.add(dayFolderOf(prefix, t));
+    for (const day of [...days].sort()) {
+      options.onRequest?.('list');
+      keep((await store.listObjects(day)).objects);
     }
   }
   segments.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
