@@ -19,7 +19,7 @@ import { DuckDBInstance, LIST, listValue, timestampValue, VARCHAR } from '@duckd
 import type { DuckDBAppender } from '@duckdb/node-api';
 import { LocalStorage } from '../src/index.js';
 import { readAllIndex } from '../src/query/scan.js';
-import { SESSION_SQL_COLUMNS, latestRevisions, sessionRow } from '../src/query/sql-rows.js';
+import { SESSION_SQL_COLUMNS, sessionRow } from '../src/query/sql-rows.js';
 import { SqlSession } from '../src/query/sql.js';
 import { toIndexEntry } from '../src/session/index-entry.js';
 import { goldenSession } from '../test/fixtures/stores/build.js';
@@ -97,7 +97,7 @@ try {
   if (entries.length !== SESSIONS) throw new Error(`read ${entries.length} entries, wrote ${SESSIONS}`);
 
   t = performance.now();
-  const rows = latestRevisions(entries).map(sessionRow);
+  const rows = entries.map(sessionRow);
   const flatten = performance.now() - t;
   t = performance.now();
   const db = await SqlSession.open([{ name: 'sessions', columns: SESSION_SQL_COLUMNS, rows }]);
