@@ -214,6 +214,29 @@ describe.each(['local', 's3'] as const)('index segments over a %s store', (kind)
     expect((JSON.parse(r.stdout) as SessionIndexEntry[]).map((e) => `${e.id}@${e.revision}`).sort()).toEqual(['m-a@2', 'm-b@3', 'm-c@1', 'm-d@1']);
   });
 
+  it('migration both ways with ams reindex: per-session entries rolled into segments (then index/*.json deleted), and back', async () => {
+    const p = place(kind);
+    const old = p.open({ AMS_INDEX_LAYOUT: 'per-session' });
+    for (const id of ['mig-1', 'mig-2', 'mig-3']) await old.putSession(session(id));
+    await old.close();
+    const perSession = ['index/mig-1.json', 'index/mig-2.json', 'index/mig-3.json'];
+    expect((await p.keys()).filter((k) => k.startsWith('index/'))).toEqual(perSession);
+
+    const toSegments = await ams(['reindex'], p.cliEnv); // the default layout
+    expect(toSegments.code, toSegments.stderr).toBe(0);
+    expect(toSegments.stdout).toContain('wrote 3 index entries');
+    const raw = p.open();
+    for (const k of perSession) await raw.deleteObject(p.full(k));
+    expect((await p.keys()).filter((k) => k.startsWith('index/')).every((k) => SEGMENT.test(k))).toBe(true);
+    const ls = await ams(['ls', '--json', '--limit', '0'], p.cliEnv);
+    expect((JSON.parse(ls.stdout) as SessionIndexEntry[]).map((e) => e.id).sort()).toEqual(['mig-1', 'mig-2', 'mig-3']);
+
+    const back = await ams(['reindex'], { ...p.cliEnv, AMS_INDEX_LAYOUT: 'per-session' });
+    expect(back.code, back.stderr).toBe(0);
+    expect((await p.keys()).filter((k) => /^index\/[^/]+\.json$/.test(k))).toEqual(perSession);
+    expect((await p.open().index.perSessionEntry('mig-2'))?.id).toBe('mig-2');
+  });
+
   it('a session of several traces (one ams.session.id) is one document with every trace merged, found by id near its start across midnight', async () => {
     const p = place(kind);
     const midnight = Math.floor(Date.now() / DAY) * DAY;
