@@ -501,3 +501,42 @@ describe('readers read only the partitions they need (S3, requests counted)', ()
     }
   });
 });
+
+describe('DuckDB over the partitions of a local folder (the read_ndjson view of docs/query.md)', () => {
+  it('reads the segments with hive partitioning; the view keeps the highest revision; the example questions answer', async () => {
+    const dir = tempDir('seg-duckdb');
+    const storage = new LocalStorage({ dir, env: {} });
+    const now = Date.now();
+    const made = [0, 1, 2].map((i) => interaction({ traceId: trace(700 + i), at: now - (i + 1) * 60_000, sessionId: `dk-${i}`, prompt: 'p', tool: i === 1 ? 'Bash' : 'Read', toolError: i === 1 ? 'exit 1' : undefined }));
+    for (const s of made) await storage.putSession(s);
+    await storage.flush();
+    await storage.putSession({ ...made[0]!, revision: 2, agent: { name: 'bot', version: '2.0' } });
+    await storage.close();
+
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const db = await DuckDBInstance.create(':memory:');
+    const c = await db.connect();
+    const rows = async (sql: string) => (await c.runAndReadAll(sql)).getRowObjectsJson();
+    try {
+      // As written in docs/query.md ("DuckDB on a folder"), with the folder filled in.
+      await c.run(
+        `CREATE VIEW sessions AS SELECT * FROM read_ndjson('${dir}/index/dt=*/hour=*/*.ndjson.gz', hive_partitioning = true, union_by_name = true)
+         QUALIFY row_number() OVER (PARTITION BY id ORDER BY revision DESC) = 1`,
+      );
+      expect(await rows(`SELECT id, revision, agent.version AS version, typeof(dt) AS dt FROM sessions ORDER BY id`)).toEqual([
+        { id: 'dk-0', revision: '2', version: '2.0', dt: 'DATE' },
+        { id: 'dk-1', revision: '1', version: null, dt: 'DATE' },
+        { id: 'dk-2', revision: '1', version: null, dt: 'DATE' },
+      ]);
+      expect(await rows(`SELECT agent.version AS agent_version, count(*) AS sessions, sum(totals.cost_usd) AS cost FROM sessions GROUP BY ALL ORDER BY ALL NULLS LAST`)).toEqual([
+        { agent_version: '2.0', sessions: '1', cost: 0.01 },
+        { agent_version: null, sessions: '2', cost: 0.02 },
+      ]);
+      expect(await rows(`SELECT id, failed_tools FROM sessions WHERE len(failed_tools) > 0`)).toEqual([{ id: 'dk-1', failed_tools: ['Bash'] }]);
+      expect(await rows(`SELECT count(*) AS n FROM read_ndjson('${dir}/index/dt=*/hour=*/*.ndjson.gz', hive_partitioning = true) WHERE dt >= current_date - 1`)).toEqual([{ n: '4' }]);
+    } finally {
+      c.closeSync();
+      db.closeSync();
+    }
+  });
+});
