@@ -19,7 +19,8 @@ export function tailCommand(ctx: CliContext): Command {
       [
         'Prints the last sessions (-n, default 10, oldest first), then follows new ones as they are',
         'written, one line each (like tail -f); Ctrl-C stops. -n 0: only new sessions.',
-        'Local storage: file watching. S3: listing with backoff (--poll-ms first, up to 15 s while idle).',
+        'Polls the newest index partitions (--poll-ms first, up to 15 s while idle); a session shows',
+        'up once its writer writes its index segment (AMS_INDEX_FLUSH_MS, default 5 s).',
         'A session rewritten with late spans (receiver revisions) is printed again.',
       ].join('\n'),
     )
