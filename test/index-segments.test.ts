@@ -436,6 +436,22 @@ describe('readers read only the partitions they need (S3, requests counted)', ()
       expect(gets.filter((k) => oldSegments.includes(k))).toEqual([]);
       expect(log.lists(from)).toBeLessThanOrEqual(4);
     }
+    // --full: the documents read at their entries' keys, each segment read once.
+    const from = log.requests.length;
+    const full = await ams(['export', '--full', '--since', '1d'], env);
+    expect(full.code, full.stderr).toBe(0);
+    expect(full.stdout.trim().split('\n').map((l) => (JSON.parse(l) as Session).id).sort()).toEqual(['new-1', 'new-2']);
+    const gets = log.gets(from);
+    expect(gets.filter((k) => k.startsWith(`${p.full('sessions/')}`))).toHaveLength(2);
+    expect(gets.filter((k) => k.endsWith('.ndjson.gz'))).toHaveLength(1);
+    // ams show: one pass over the index for the id, then the document (not a second pass).
+    const shown = log.requests.length;
+    const show = await ams(['show', 'new-2', '--json'], env);
+    expect(show.code, show.stderr).toBe(0);
+    expect((JSON.parse(show.stdout) as Session).id).toBe('new-2');
+    const segmentGets = log.gets(shown).filter((k) => k.endsWith('.ndjson.gz'));
+    expect(new Set(segmentGets).size).toBe(segmentGets.length);
+    expect(log.gets(shown).filter((k) => k.startsWith(`${p.full('sessions/')}`))).toHaveLength(1);
     // Without --since: every partition is read (the canary shows up, the old sessions too).
     const whole = await ams(['ls', '--json', '--limit', '0'], env);
     expect((JSON.parse(whole.stdout) as SessionIndexEntry[]).map((e) => e.id).sort()).toEqual(['canary', 'new-1', 'new-2', 'old-10d', 'old-3d', 'old-5d']);
@@ -496,6 +512,12 @@ describe('readers read only the partitions they need (S3, requests counted)', ()
       const gets = log.gets(from);
       expect(gets).toHaveLength(1); // the new segment only
       expect(gets.filter((k) => oldSegments.includes(k))).toEqual([]);
+      // Opening a session: the cached index (nothing new to read) and its document at the entry's key.
+      const opened = log.requests.length;
+      const res = await fetch(`${base}/api/sessions/new-1`);
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as Session).id).toBe('new-1');
+      expect(log.gets(opened)).toEqual([second.sessions.find((e) => e.id === 'new-1')!.key]);
     } finally {
       await new Promise<void>((r) => server.close(() => r()));
     }

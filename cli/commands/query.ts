@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { sessionOf } from '../../src/query/lookup.js';
 import { readAllIndex } from '../../src/query/scan.js';
 import { EVENT_SQL_COLUMNS, eventRows, SESSION_SQL_COLUMNS, sessionRow } from '../../src/query/sql-rows.js';
 import { loadSqlEngine, SqlError, SqlSession } from '../../src/query/sql.js';
@@ -72,7 +73,7 @@ async function readDocuments(reader: StoreReader, entries: readonly SessionIndex
     const docs = await Promise.all(
       batch.map(async (e) => {
         try {
-          const doc = await reader.getSession(e.id);
+          const doc = await sessionOf(reader, e);
           if (!doc || !Array.isArray(doc.events)) skipped(e.key, doc ? 'not a session document (no events)' : 'the session document is missing');
           return doc && Array.isArray(doc.events) ? doc : undefined;
         } catch (err) {

@@ -435,6 +435,10 @@ export class LocalStorage implements SessionStorage, SessionReader, SessionMaint
 
   async getSession(id: string): Promise<Session | undefined> {
     const entry = await this.getIndexEntry(id);
-    return entry ? readJson<Session>(this.pathOf(entry.key)) : undefined;
+    return entry ? this.getSessionOf(entry) : undefined;
+  }
+
+  getSessionOf(entry: SessionIndexEntry): Promise<Session | undefined> {
+    return readJson<Session>(this.pathOf(entry.key));
   }
 }
