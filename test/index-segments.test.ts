@@ -475,6 +475,10 @@ describe('readers read only the partitions they need (S3, requests counted)', ()
       child.kill();
     }
     expect(stdout.trim().split('\n').map((l) => (JSON.parse(l) as SessionIndexEntry).id)).toEqual(['tailed']);
+    // Each poll: index/ (per-session files), then hour folders only (not days, not the prefix).
+    const prefixes = new Set(log.requests.slice(from).flatMap((r) => (r.includes('list-type=') ? [/[?&]prefix=([^&]*)/.exec(r)?.[1] ?? ''] : [])));
+    expect(prefixes.size).toBeGreaterThan(1);
+    for (const prefix of prefixes) expect(prefix).toMatch(new RegExp(`^${p.full('index/')}(dt=\\d{4}-\\d{2}-\\d{2}/hour=\\d{2}/)?$`));
     const gets = log.gets(from);
     expect(gets.filter((k) => oldSegments.includes(k))).toEqual([]);
     expect(gets.every((k) => k.endsWith('.ndjson.gz'))).toBe(true);

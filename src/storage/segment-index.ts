@@ -269,14 +269,19 @@ export const SKEW_MS = HOUR_MS;
 const DAY_MS = 24 * HOUR_MS;
 /** Past this many days a reader lists index/ whole (fewer requests than a listing per day). */
 const MAX_DAYS_LISTED = 31;
+/** Up to this many hours a reader lists hour folders, not day folders (ams tail: a busy day holds thousands of segments). */
+const MAX_HOURS_LISTED = 6;
 
 /**
  * The segment objects of the partitions a reader needs, oldest partition first, and the
  * per-session files (`index/{id}.json`). Without `since` (or one more than MAX_DAYS_LISTED days
- * back): one listing of everything under index/. With it: a shallow listing of index/ (per-session files, day folders), then one listing per day
- * folder from `since`'s day on. The day folders listed are those the shallow listing names and,
- * as well, every day from `since` to tomorrow: some S3-protocol servers (s3rver) leave folders
- * two levels deep out of a delimited listing, and a missing day must not hide its sessions.
+ * back): one listing of everything under index/. With it: a shallow listing of index/
+ * (per-session files, day folders), then one listing per partition folder from `since`'s hour
+ * (less SKEW_MS) on: the hour folders up to the next hour when that is at most MAX_HOURS_LISTED
+ * of them (what `ams tail` polls), else the day folders up to tomorrow. Day folders are those
+ * the shallow listing names and, as well, every day of the range: some S3-protocol servers
+ * (s3rver) leave folders two levels deep out of a delimited listing, and a missing day must not
+ * hide its sessions.
  */
 export async function listSegments(store: ObjectStore, prefix: string, options: ReadIndexOptions = {}): Promise<{ segments: ListedObject[]; legacy: ListedObject[] }> {
   const root = indexFolder(prefix);
@@ -300,17 +305,20 @@ export async function listSegments(store: ObjectStore, prefix: string, options: 
     options.onRequest?.('list');
     const top = await store.listObjects(root, true);
     legacy = top.objects.filter((o) => isLegacy(o.key));
-    const days = new Set(
-      top.folders.filter((f) => {
+    const nextHour = Math.floor(Date.now() / HOUR_MS) * HOUR_MS + HOUR_MS;
+    const folders = new Set<string>();
+    if ((nextHour - from) / HOUR_MS < MAX_HOURS_LISTED) {
+      for (let t = from; t <= nextHour; t += HOUR_MS) folders.add(partitionOf(prefix, t));
+    } else {
+      for (const f of top.folders) {
         const d = dayStart(f);
-        return d !== undefined && d + DAY_MS > from;
-      }),
-    );
-    const last = Date.now() + DAY_MS;
-    for (let t = Math.floor(from / DAY_MS) * DAY_MS; t <= last; t += DAY_MS) days.add(dayFolderOf(prefix, t));
-    for (const day of [...days].sort()) {
+        if (d !== undefined && d + DAY_MS > from) folders.add(f);
+      }
+      for (let t = Math.floor(from / DAY_MS) * DAY_MS; t <= Date.now() + DAY_MS; t += DAY_MS) folders.add(dayFolderOf(prefix, t));
+    }
+    for (const folder of [...folders].sort()) {
       options.onRequest?.('list');
-      keep((await store.listObjects(day)).objects);
+      keep((await store.listObjects(folder)).objects);
     }
   }
   segments.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
