@@ -25,6 +25,7 @@ import { SessionWriter } from '../src/writer/SessionWriter.js';
 import { BUILT_CLI, cleanEnv, runCli } from './support/ams-cli.js';
 import { interaction, interactionBatch } from './support/interaction.js';
 import { S3_CREDENTIALS, TestS3 } from './support/s3.js';
+import { ConditionalS3Proxy } from './support/s3-conditional.js';
 import { tempDir } from './support/tmp.js';
 
 const HOUR = 3_600_000;
@@ -237,14 +238,14 @@ describe.each(['local', 's3'] as const)('index segments over a %s store', (kind)
     expect((await p.open().index.perSessionEntry('mig-2'))?.id).toBe('mig-2');
   });
 
-  it('a session of several traces (one ams.session.id) is one document with every trace merged, found by id near its start across midnight', async () => {
+  it.each(['segments', 'both', 'per-session'])('a session of several traces (one ams.session.id) is one document with every trace merged, found by id near its start across midnight (%s)', async (layout) => {
     const p = place(kind);
     const midnight = Math.floor(Date.now() / DAY) * DAY;
     // Three interactions: before midnight, just after, and later; each by a new writer (a restart:
     // nothing cached), so each finds the stored document by id around its own start.
     const starts = [midnight - 30_000, midnight + 30_000, midnight + 90_000].map((t) => t - DAY);
     for (const [i, at] of starts.entries()) {
-      const storage = p.open();
+      const storage = p.open({ AMS_INDEX_LAYOUT: layout });
       const writer = new SessionWriter({ storage, env: {}, spoolDir: tempDir('seg-writer-spool') });
       expect(await writer.write(interactionBatch({ traceId: trace(900 + i), at, sessionId: 'multi', prompt: `turn ${i}` }))).toBe('written');
       await writer.settle();
@@ -252,7 +253,8 @@ describe.each(['local', 's3'] as const)('index segments over a %s store', (kind)
     }
     const keys = await p.keys();
     expect(keys.filter((k) => k.startsWith('sessions/'))).toEqual([sessionKey('', { id: 'multi', started_at: new Date(starts[0]!).toISOString() })]);
-    expect(keys.filter((k) => /^index\/[^/]+\.json$/.test(k))).toEqual([]);
+    expect(keys.filter((k) => /^index\/[^/]+\.json$/.test(k))).toEqual(layout === 'segments' ? [] : ['index/multi.json']);
+    expect(keys.some((k) => SEGMENT.test(k))).toBe(layout !== 'per-session');
     const reader = p.open();
     const doc = (await reader.getSession('multi'))!;
     expect(doc.traces!.map((t) => t.trace_id)).toEqual([trace(900), trace(901), trace(902)]);
@@ -293,6 +295,37 @@ describe.each(['local', 's3'] as const)('index segments over a %s store', (kind)
     expect(q.stderr).toContain(`ams query: skipped ${name(truncated)}: not a whole gzip stream`);
     expect(q.stderr).toContain(`ams query: skipped ${name(lines)} line 2: not valid JSON`);
     expect(q.stderr).toContain(`ams query: skipped ${name(lines)} line 3: not an index entry`);
+  });
+});
+
+describe('a session of several traces written by two writers at once (S3 with enforced preconditions, segment layout)', () => {
+  it('one document, every trace merged, one listed entry at the highest revision', async () => {
+    const proxy = await new ConditionalS3Proxy(s3).start();
+    const p = place('s3');
+    try {
+      const at = Date.now() - HOUR;
+      const writers = [0, 1].map(() => {
+        const storage = p.open({}, { endpoint: proxy.endpoint });
+        return { storage, writer: new SessionWriter({ storage, env: {}, spoolDir: tempDir('seg-race-spool') }) };
+      });
+      const outcomes = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => writers[i % 2]!.writer.write(interactionBatch({ traceId: trace(800 + i), at: at + i * 1000, sessionId: 'race', prompt: `turn ${i}` }))),
+      );
+      expect(outcomes).toEqual(Array(8).fill('written'));
+      for (const w of writers) {
+        await w.writer.settle();
+        await w.storage.close();
+      }
+      expect(proxy.counts.conditional).toBeGreaterThanOrEqual(8);
+      expect((await p.keys()).filter((k) => k.startsWith('sessions/'))).toHaveLength(1);
+      const reader = p.open();
+      const doc = (await reader.getSession('race'))!;
+      expect(doc.traces!.map((t) => t.trace_id).sort()).toEqual(Array.from({ length: 8 }, (_, i) => trace(800 + i)));
+      expect(doc.revision).toBe(8);
+      expect((await listed(reader)).map((e) => [e.id, e.revision])).toEqual([['race', 8]]);
+    } finally {
+      await proxy.stop();
+    }
   });
 });
 
