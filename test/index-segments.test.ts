@@ -372,6 +372,29 @@ describe('the segment writer when storage fails', () => {
   });
 });
 
+describe('ams reindex when the index cannot be written', () => {
+  it('exits 1 saying so (not a success line), and a run once the store takes writes restores the index', async () => {
+    const p = place('local');
+    const dir = p.cliEnv.AMS_LOCAL_DIR!;
+    const writer = p.open();
+    for (const id of ['ri-1', 'ri-2']) await writer.putSession(session(id));
+    await writer.close();
+    rmSync(path.join(dir, 'index'), { recursive: true });
+    writeFileSync(path.join(dir, 'index'), 'a file where the index folder goes');
+    // The CLI's index spool is under the temp folder: one of this test's own.
+    const env = { ...p.cliEnv, TMPDIR: tempDir('seg-reindex-tmp') };
+    const refused = await ams(['reindex'], env);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toContain(`ams reindex: 1 index segment(s) could not be written to ${dir}`);
+    rmSync(path.join(dir, 'index'));
+    const again = await ams(['reindex'], env);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toContain('wrote 2 index entries');
+    expect(ids(await listed(p.open()))).toEqual(['ri-1', 'ri-2']);
+  });
+});
+
 /** A loopback proxy in front of s3rver that records every request (method and decoded path, query). */
 class RequestLog {
   private server?: Server;

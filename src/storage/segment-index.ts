@@ -66,6 +66,8 @@ export interface SegmentIndexStats {
   entriesDropped: number;
   /** Entries buffered now. */
   pending: number;
+  /** Segments not written yet that wait in the spool (on disk, or in memory when the disk failed too). */
+  segmentsWaiting: number;
 }
 
 const ATTEMPTS = 3;
@@ -157,7 +159,13 @@ export class SegmentIndex {
   }
 
   stats(): SegmentIndexStats {
-    return { ...this.counters, pending: this.buffer.length };
+    let onDisk = 0;
+    try {
+      onDisk = readdirSync(this.spoolDir).filter((n) => n.endsWith('.seg')).length;
+    } catch {
+      // no spool folder: nothing waits on disk
+    }
+    return { ...this.counters, pending: this.buffer.length, segmentsWaiting: this.held.length + onDisk };
   }
 
   private nextKey(): string {
