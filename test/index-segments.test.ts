@@ -478,14 +478,17 @@ describe('readers read only the partitions they need (S3, requests counted)', ()
     expect(all).toEqual({ list: 1, get: 4 });
   });
 
-  it('ams ls --since 1d and ams export --since 1d: the recent sessions, no old segment read', async () => {
+  it('ams ls, export and stats --since 1d: the recent sessions, no old segment read', async () => {
     const env = { ...p.cliEnv, AMS_S3_ENDPOINT_URL: log.endpoint };
-    for (const args of [['ls', '--json', '--since', '1d'], ['export', '--since', '1d']]) {
+    for (const args of [['ls', '--json', '--since', '1d'], ['export', '--since', '1d'], ['stats', '--json', '--since', '1d']]) {
       const from = log.requests.length;
       const r = await ams(args, env);
       expect(r.code, r.stderr).toBe(0);
-      const entries = args[0] === 'ls' ? (JSON.parse(r.stdout) as SessionIndexEntry[]) : r.stdout.trim().split('\n').map((l) => JSON.parse(l) as SessionIndexEntry);
-      expect(entries.map((e) => e.id).sort()).toEqual(['new-1', 'new-2']);
+      if (args[0] === 'stats') expect((JSON.parse(r.stdout) as { total: { sessions: number } }).total.sessions).toBe(2);
+      else {
+        const entries = args[0] === 'ls' ? (JSON.parse(r.stdout) as SessionIndexEntry[]) : r.stdout.trim().split('\n').map((l) => JSON.parse(l) as SessionIndexEntry);
+        expect(entries.map((e) => e.id).sort()).toEqual(['new-1', 'new-2']);
+      }
       const gets = log.gets(from);
       expect(gets).toHaveLength(1);
       expect(gets[0]).toMatch(/\.ndjson\.gz$/);

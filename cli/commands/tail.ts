@@ -5,7 +5,7 @@ import { querySessions } from '../../src/query/query.js';
 import { describeReader } from '../../src/query/reader.js';
 import { readAllIndex } from '../../src/query/scan.js';
 import type { SessionIndexEntry } from '../../src/session/types.js';
-import { addStorageOptions, addFilterOptions, EXIT_FAIL, EXIT_OK, filterFrom, intFlag, readerFor, storeErrorMessage } from '../common.js';
+import { addStorageOptions, addFilterOptions, EXIT_FAIL, EXIT_OK, filterFrom, intFlag, readerFor, reportSkipped, storeErrorMessage } from '../common.js';
 import type { CliContext, Values } from '../common.js';
 import { entryLine, toJson } from '../format.js';
 
@@ -61,7 +61,7 @@ async function tail(cmd: Command, ctx: CliContext, v: Values, words: string[]): 
   const printedInBacklog = new Set<string>();
   const printBacklog = async (): Promise<void> => {
     try {
-      const recent = querySessions(await readAllIndex(reader), filter, { limit: backlog }).sessions.reverse();
+      const recent = querySessions(await readAllIndex(reader, undefined, reportSkipped('tail'), { since: filter.since }), filter, { limit: backlog }).sessions.reverse();
       for (const e of recent) {
         const text = line(e);
         printedInBacklog.add(text);
