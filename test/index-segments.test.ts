@@ -372,6 +372,27 @@ describe('the segment writer when storage fails', () => {
   });
 });
 
+describe('a segment spooled hours ago (a writer that died during an outage)', () => {
+  it('is replayed by the next writer into the current partition, where ams tail looks', async () => {
+    const p = place('local');
+    const stranded = session('held', Date.now() - 5 * HOUR);
+    const oldKey = `${partitionOf('', Date.now() - 5 * HOUR)}crashed-writer-mx0-000001.ndjson.gz`;
+    mkdirSync(p.spool, { recursive: true });
+    writeFileSync(path.join(p.spool, `${Buffer.from(oldKey).toString('base64url')}.seg`), encodeSegment([toIndexEntry(stranded, 'sessions/x/held.json')]));
+    const writer = p.open();
+    await writer.putSession(session('next'));
+    const before = Date.now();
+    await writer.close();
+    const index = (await p.keys()).filter((k) => k.startsWith('index/'));
+    expect(index).not.toContain(oldKey);
+    expect(index).toContainEqual(expect.stringMatching(/\/crashed-writer-mx0-000001\.ndjson\.gz$/));
+    expect([partitionOf('', before), partitionOf('', Date.now())]).toContain(index.find((k) => k.includes('crashed-writer'))!.replace(/[^/]+$/, ''));
+    expect(readdirSync(p.spool)).toEqual([]);
+    // What a tail polls (the last hours): the replayed entry is there.
+    expect(ids(await listed(p.open(), { since: Date.now() }))).toEqual(['held', 'next']);
+  });
+});
+
 describe('ams reindex when the index cannot be written', () => {
   it('exits 1 saying so (not a success line), and a run once the store takes writes restores the index', async () => {
     const p = place('local');
