@@ -596,6 +596,17 @@ describe('readers read only the partitions they need (S3, requests counted)', ()
       const gets = log.gets(from);
       expect(gets).toHaveLength(1); // the new segment only
       expect(gets.filter((k) => oldSegments.includes(k))).toEqual([]);
+      // The refresh listed index/ (per-session files, delimited) and recent hour folders, not the whole index.
+      const listings = log.requests.slice(from).filter((r) => r.includes('list-type='));
+      expect(listings.length).toBeGreaterThan(1);
+      for (const r of listings) {
+        const prefix = /[?&]prefix=([^&]*)/.exec(r)?.[1] ?? '';
+        if (prefix === p.full('index/')) expect(r).toMatch(/[?&]delimiter=\//);
+        else expect(prefix).toMatch(new RegExp(`^${p.full('index/')}dt=\\d{4}-\\d{2}-\\d{2}/hour=\\d{2}/$`));
+      }
+      // A session dropped from the index (ams prune rewrites or removes its segment) leaves the list.
+      await p.open().dropIndexEntries(new Set(['viewer-new']));
+      expect((await get(`?since=${since}`)).sessions.map((e) => e.id)).not.toContain('viewer-new');
       // Opening a session: the cached index (nothing new to read) and its document at the entry's key.
       const opened = log.requests.length;
       const res = await fetch(`${base}/api/sessions/new-1`);
