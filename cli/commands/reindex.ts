@@ -66,8 +66,8 @@ async function reindex(cmd: Command, ctx: CliContext): Promise<number> {
   }
   await store.flush();
   // A segment the store refused is spooled, not written: say so instead of reporting success.
-  const waiting = store.index.stats()?.segmentsWaiting ?? 0;
-  if (waiting > 0) {
+  const waiting = store.index.stats()?.segmentsWaiting;
+  if (waiting) {
     process.stderr.write(`ams reindex: ${waiting} index segment(s) could not be written to ${describeReader(store)} (the store refused them); the documents are unchanged: run ams reindex again once the store takes writes\n`);
     return EXIT_FAIL;
   }
