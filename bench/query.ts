@@ -21,7 +21,7 @@ import type { DuckDBAppender } from '@duckdb/node-api';
 import { LocalStorage } from '../src/index.js';
 import type { SessionIndexEntry } from '../src/index.js';
 import { readAllIndex } from '../src/query/scan.js';
-import { SESSION_SQL_COLUMNS, latestRevisions, sessionRow } from '../src/query/sql-rows.js';
+import { SESSION_SQL_COLUMNS, sessionRow } from '../src/query/sql-rows.js';
 import { SqlSession } from '../src/query/sql.js';
 import { toIndexEntry } from '../src/session/index-entry.js';
 import { sessionKey } from '../src/storage/keys.js';
@@ -115,7 +115,7 @@ try {
   if (entries.length !== SESSIONS) throw new Error(`read ${entries.length} entries, wrote ${SESSIONS}`);
 
   t = performance.now();
-  const rows = latestRevisions(entries).map(sessionRow);
+  const rows = entries.map(sessionRow);
   const flatten = performance.now() - t;
   t = performance.now();
   const db = await SqlSession.open([{ name: 'sessions', columns: SESSION_SQL_COLUMNS, rows }]);

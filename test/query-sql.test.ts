@@ -4,7 +4,7 @@
  * real S3-protocol server (s3rver).
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalStorage, S3Storage } from '../src/index.js';
@@ -113,6 +113,7 @@ describe.each(['local', 's3'] as const)('ams query over a %s store', (kind) => {
       env = { AMS_LOCAL_DIR: dir };
     }
     for (const s of SESSIONS) await storage.putSession(s);
+    await storage.flush?.(); // the index entries' segment
   });
   afterAll(async () => {
     await storage.close?.();
@@ -149,6 +150,7 @@ describe('ams query (local store)', () => {
   beforeAll(async () => {
     const storage = new LocalStorage({ dir });
     for (const s of SESSIONS) await storage.putSession(s);
+    await storage.close();
   });
 
   it('prints an aligned table by default (NULL for unknown), the row count on stderr', async () => {
@@ -223,9 +225,11 @@ describe('revisions', () => {
     const dir = tempDir('query-revisions');
     const storage = new LocalStorage({ dir });
     for (const s of SESSIONS) await storage.putSession(s);
-    // A second index object for q-1 (as a copy or a future segment layout could leave): revision 3 wins.
-    const later = { ...JSON.parse(readFileSync(path.join(dir, 'index', 'q-1.json'), 'utf8')), revision: 3, agent: { name: 'bot', version: '9.9' } };
-    writeFileSync(path.join(dir, 'index', 'q-1.copy.json'), JSON.stringify(later));
+    await storage.flush();
+    // q-1 rewritten at revision 3: its entry is in a later segment, the first one still lists revision 1.
+    await storage.putSession({ ...SESSIONS[0]!, revision: 3, agent: { name: 'bot', version: '9.9' } });
+    await storage.close();
+    expect((await storage.listObjects('index/')).objects.map((o) => o.key)).toEqual([expect.stringMatching(/\.ndjson\.gz$/), expect.stringMatching(/\.ndjson\.gz$/)]);
     const rows = await jsonOf(["SELECT count(*) AS n, count(DISTINCT id) AS ids, max(revision) FILTER (id = 'q-1') AS rev, any_value(agent_version) FILTER (id = 'q-1') AS version FROM sessions"], { AMS_LOCAL_DIR: dir });
     expect(rows).toEqual([{ n: 5, ids: 5, rev: 3, version: '9.9' }]);
   });
@@ -242,6 +246,8 @@ describe('a corrupt index entry', () => {
         await local.putSession(s);
         await remote.putSession(s);
       }
+      await local.flush();
+      await remote.flush();
       writeFileSync(path.join(dir, 'index', 'broken.json'), '{"id": "q-9", "revis');
       const { PutObjectCommand } = await import('@aws-sdk/client-s3');
       await s3.client().send(new PutObjectCommand({ Bucket: s3.bucket, Key: 'ams/index/broken.json', Body: '{"id": "q-9", "revis' }));
@@ -251,7 +257,7 @@ describe('a corrupt index entry', () => {
       expect(JSON.parse(l.stdout)).toEqual([{ n: 5 }]);
       expect(l.stderr).toContain(`ams query: skipped ${path.join(dir, 'index', 'broken.json')}: not valid JSON`);
       // --full: a truncated full document is reported and skipped too; the other sessions' events remain.
-      const q1 = JSON.parse(readFileSync(path.join(dir, 'index', 'q-1.json'), 'utf8')) as { key: string };
+      const q1 = (await local.getIndexEntry('q-1'))!;
       writeFileSync(local.pathOf(q1.key), '{"id": "q-1", "eve');
       const full = await ams(['--json', '--full', "SELECT count(DISTINCT session_id) AS sessions, count(*) FILTER (type = 'tool_call') AS tools FROM events"], { AMS_LOCAL_DIR: dir });
       expect(full.code, full.stderr).toBe(0);

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { createWriteStream } from 'node:fs';
+import { sessionOf } from '../../src/query/lookup.js';
 import { querySessions } from '../../src/query/query.js';
 import { readAllIndex } from '../../src/query/scan.js';
 import { addStorageOptions, addFilterOptions, EXIT_FAIL, EXIT_OK, UsageError, filterFrom, readerFor, reportSkipped, write } from '../common.js';
@@ -64,7 +65,7 @@ async function exportSessions(cmd: Command, ctx: CliContext, v: Values, words: s
     }
   } else {
     for (let i = 0; i < entries.length; i += FETCH_CONCURRENCY) {
-      const batch = await Promise.all(entries.slice(i, i + FETCH_CONCURRENCY).map((e) => reader.getSession(e.id)));
+      const batch = await Promise.all(entries.slice(i, i + FETCH_CONCURRENCY).map((e) => sessionOf(reader, e)));
       for (const s of batch) {
         if (s) await write(out, `${toJson(s)}\n`);
         else missing += 1;

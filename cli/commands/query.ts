@@ -1,6 +1,7 @@
 import { Command } from 'commander';
+import { sessionOf } from '../../src/query/lookup.js';
 import { readAllIndex } from '../../src/query/scan.js';
-import { EVENT_SQL_COLUMNS, eventRows, latestRevisions, SESSION_SQL_COLUMNS, sessionRow } from '../../src/query/sql-rows.js';
+import { EVENT_SQL_COLUMNS, eventRows, SESSION_SQL_COLUMNS, sessionRow } from '../../src/query/sql-rows.js';
 import { loadSqlEngine, SqlError, SqlSession } from '../../src/query/sql.js';
 import type { SqlResult, SqlTable } from '../../src/query/sql.js';
 import type { StoreReader } from '../../src/query/reader.js';
@@ -39,7 +40,8 @@ async function query(cmd: Command, ctx: CliContext, v: Values, sql: string): Pro
   await loadSqlEngine();
   const reader = await readerFor(cmd, ctx);
   const skipped = reportSkipped('query');
-  const entries = latestRevisions(await readAllIndex(reader, undefined, skipped));
+  // The storage keeps each session's highest revision (both index layouts): one row per session.
+  const entries = await readAllIndex(reader, undefined, skipped);
   const tables: SqlTable[] = [{ name: 'sessions', columns: SESSION_SQL_COLUMNS, rows: entries.map(sessionRow) }];
   if (v.full) tables.push({ name: 'events', columns: EVENT_SQL_COLUMNS, rows: (await readDocuments(reader, entries, skipped)).flatMap(eventRows) });
   const db = await SqlSession.open(tables);
@@ -71,7 +73,7 @@ async function readDocuments(reader: StoreReader, entries: readonly SessionIndex
     const docs = await Promise.all(
       batch.map(async (e) => {
         try {
-          const doc = await reader.getSession(e.id);
+          const doc = await sessionOf(reader, e);
           if (!doc || !Array.isArray(doc.events)) skipped(e.key, doc ? 'not a session document (no events)' : 'the session document is missing');
           return doc && Array.isArray(doc.events) ? doc : undefined;
         } catch (err) {

@@ -2,7 +2,8 @@ import { Command } from 'commander';
 import { toIndexEntry } from '../../src/session/index-entry.js';
 import { readAllIndex } from '../../src/query/scan.js';
 import { parseSessionDocument } from '../../src/storage/repair.js';
-import { addStorageOptions, EXIT_OK, readerFor, reportSkipped } from '../common.js';
+import { describeReader } from '../../src/query/reader.js';
+import { addStorageOptions, EXIT_FAIL, EXIT_OK, readerFor, reportSkipped } from '../common.js';
 import type { CliContext } from '../common.js';
 
 /**
@@ -50,6 +51,12 @@ async function reindex(cmd: Command, ctx: CliContext): Promise<number> {
     written++;
   }
   await store.flush();
+  // A segment the store refused is spooled, not written: say so instead of reporting success.
+  const waiting = store.index.stats()?.segmentsWaiting;
+  if (waiting) {
+    process.stderr.write(`ams reindex: ${waiting} index segment(s) could not be written to ${describeReader(store)} (the store refused them); the documents are unchanged: run ams reindex again once the store takes writes\n`);
+    return EXIT_FAIL;
+  }
   process.stdout.write(`read ${read} documents, wrote ${written} index entries, skipped ${corrupt.length} corrupt${corrupt.length ? `: ${corrupt.join(', ')}` : ''}\n`);
   return EXIT_OK;
 }

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { readAllIndex } from '../../src/query/scan.js';
 import { computeStats, DEFAULT_GROUP_BY } from '../../src/query/stats.js';
 import type { StatsGroup } from '../../src/query/stats.js';
-import { addStorageOptions, addFilterOptions, EXIT_OK, filterFrom, readerFor, write } from '../common.js';
+import { addStorageOptions, addFilterOptions, EXIT_OK, filterFrom, readerFor, reportSkipped, write } from '../common.js';
 import type { CliContext, Values } from '../common.js';
 import { clean, fmtCost, fmtDuration, fmtTokens, table, toJson } from '../format.js';
 import type { Column } from '../format.js';
@@ -44,7 +44,7 @@ async function stats(cmd: Command, ctx: CliContext, v: Values, words: string[]):
   const filter = filterFrom(v, words);
   const groupBy = typeof v.groupBy === 'string' && v.groupBy.trim() !== '' ? v.groupBy : DEFAULT_GROUP_BY;
   const reader = await readerFor(cmd, ctx);
-  const entries = await readAllIndex(reader);
+  const entries = await readAllIndex(reader, undefined, reportSkipped('stats'), { since: filter.since });
   const result = computeStats(entries, filter, groupBy);
   if (v.json) {
     await write(process.stdout, `${toJson(result, 2)}\n`);

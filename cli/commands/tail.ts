@@ -5,7 +5,7 @@ import { querySessions } from '../../src/query/query.js';
 import { describeReader } from '../../src/query/reader.js';
 import { readAllIndex } from '../../src/query/scan.js';
 import type { SessionIndexEntry } from '../../src/session/types.js';
-import { addStorageOptions, addFilterOptions, EXIT_FAIL, EXIT_OK, filterFrom, intFlag, readerFor, storeErrorMessage } from '../common.js';
+import { addStorageOptions, addFilterOptions, EXIT_FAIL, EXIT_OK, filterFrom, intFlag, readerFor, reportSkipped, storeErrorMessage } from '../common.js';
 import type { CliContext, Values } from '../common.js';
 import { entryLine, toJson } from '../format.js';
 
@@ -19,7 +19,8 @@ export function tailCommand(ctx: CliContext): Command {
       [
         'Prints the last sessions (-n, default 10, oldest first), then follows new ones as they are',
         'written, one line each (like tail -f); Ctrl-C stops. -n 0: only new sessions.',
-        'Local storage: file watching. S3: listing with backoff (--poll-ms first, up to 15 s while idle).',
+        'Polls the newest index partitions (--poll-ms first, up to 15 s while idle); a session shows',
+        'up once its writer writes its index segment (AMS_INDEX_FLUSH_MS, default 5 s).',
         'A session rewritten with late spans (receiver revisions) is printed again.',
       ].join('\n'),
     )
@@ -60,7 +61,7 @@ async function tail(cmd: Command, ctx: CliContext, v: Values, words: string[]): 
   const printedInBacklog = new Set<string>();
   const printBacklog = async (): Promise<void> => {
     try {
-      const recent = querySessions(await readAllIndex(reader), filter, { limit: backlog }).sessions.reverse();
+      const recent = querySessions(await readAllIndex(reader, undefined, reportSkipped('tail'), { since: filter.since }), filter, { limit: backlog }).sessions.reverse();
       for (const e of recent) {
         const text = line(e);
         printedInBacklog.add(text);

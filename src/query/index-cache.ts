@@ -1,19 +1,24 @@
 /**
  * The index kept in memory for a long-running reader (the viewer, the receiver's /ui). A refresh
  * re-reads what may have changed and nothing else:
- *   - LocalStorage and S3Storage: one listing of the index partitions; only segments (and
- *     per-session files) whose version is new are read, so a refresh costs a few LIST requests
- *     and the segments written since the last one;
+ *   - LocalStorage and S3Storage: a listing of the partitions written since the last refresh (the
+ *     hour folders, as `ams tail` polls), and at most every FULL_LISTING_MS one of the whole
+ *     index (segments rewritten or removed in old partitions: prune, compaction); only segments
+ *     (and per-session files) whose version is new are read, so a refresh costs a few LIST
+ *     requests and the segments written since the last one, however many partitions there are;
  *   - any other SessionReader: listIndex().
  * Concurrent callers share one refresh; entries are served for maxAgeMs before the next.
  */
 import type { SessionIndexEntry } from '../session/types.js';
 import { LocalStorage } from '../storage/local.js';
 import type { S3Storage } from '../storage/s3.js';
-import { listSegments, parseLegacyEntry, readSegments } from '../storage/segment-index.js';
-import { LatestEntries } from '../storage/segments.js';
+import { listSegments, parseLegacyEntry, readSegments, SKEW_MS } from '../storage/segment-index.js';
+import { folderOfKey, HOUR_MS, LatestEntries, partitionStart } from '../storage/segments.js';
 import type { SessionReader } from '../storage/types.js';
 import { readAllIndex } from './scan.js';
+
+/** Longest time between two listings of the whole index (between them, only recent partitions are listed). */
+export const FULL_LISTING_MS = 60_000;
 
 export interface IndexCacheStats {
   /** Refreshes done. */
@@ -27,6 +32,9 @@ export class IndexCache {
   private at = -Infinity;
   private refreshing?: Promise<SessionIndexEntry[]>;
   private readonly byKey = new Map<string, { version: string; entries: SessionIndexEntry[] }>();
+  /** When the last listing of the whole index started, and the last listing of any kind. */
+  private fullAt = -Infinity;
+  private listedAt = -Infinity;
   private readonly counters: IndexCacheStats = { refreshes: 0, fetched: 0 };
 
   constructor(
@@ -68,9 +76,23 @@ export class IndexCache {
   }
 
   private async refreshStore(storage: LocalStorage | S3Storage): Promise<SessionIndexEntry[]> {
-    const { segments, legacy } = await listSegments(storage, storage.prefix);
+    const started = Date.now();
+    const full = started - this.fullAt >= FULL_LISTING_MS;
+    // Between full listings: the partitions written since the last listing (listSegments takes
+    // an hour more), and every per-session file (they have no partitions).
+    const since = full ? undefined : this.listedAt;
+    const { segments, legacy } = await listSegments(storage, storage.prefix, { since });
     const listed = new Map([...segments, ...legacy].map((o) => [o.key, o.version]));
-    for (const key of this.byKey.keys()) if (!listed.has(key)) this.byKey.delete(key);
+    const from = since === undefined ? -Infinity : Math.floor((since - SKEW_MS) / HOUR_MS) * HOUR_MS;
+    for (const key of this.byKey.keys()) {
+      if (listed.has(key)) continue;
+      // Gone, if it is a per-session file or in a partition this listing covered (a partition
+      // ahead of this clock may not have been: the next full listing settles it).
+      const start = partitionStart(folderOfKey(key));
+      if (start === undefined || (start + HOUR_MS > from && start <= started)) this.byKey.delete(key);
+    }
+    if (full) this.fullAt = started;
+    this.listedAt = started;
     const staleSegments = segments.filter((o) => this.byKey.get(o.key)?.version !== o.version);
     const contents = await readSegments(storage, staleSegments);
     staleSegments.forEach((o, i) => this.byKey.set(o.key, { version: o.version, entries: contents[i] }));

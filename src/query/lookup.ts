@@ -26,7 +26,8 @@ export async function lookupEntry(reader: SessionReader, ref: string, entries?: 
   const want = ref.trim();
   if (!want) return { candidates: [] };
   if (isSafeId(want)) {
-    const direct = await reader.getIndexEntry(want);
+    // An index already read answers; else the storage's lookup (in the segment layout, a read of the index).
+    const direct = entries ? entries.find((e) => e.id === want) : await reader.getIndexEntry(want);
     if (direct && direct.id === want) return { entry: direct, matchedBy: 'id', candidates: [direct] };
   }
   const all = entries ?? (await readAllIndex(reader));
@@ -54,6 +55,11 @@ function uniquePrefix(all: SessionIndexEntry[], prefix: string): Lookup | undefi
 export async function lookupSession(reader: SessionReader, ref: string, entries?: SessionIndexEntry[]): Promise<Lookup & { session?: Session }> {
   const found = await lookupEntry(reader, ref, entries);
   if (!found.entry) return found;
-  const session = await reader.getSession(found.entry.id);
+  const session = await sessionOf(reader, found.entry);
   return { ...found, session };
+}
+
+/** The full document of an index entry: read at its key when the storage can, else by id. */
+export function sessionOf(reader: SessionReader, entry: SessionIndexEntry): Promise<Session | undefined> {
+  return reader.getSessionOf ? reader.getSessionOf(entry) : reader.getSession(entry.id);
 }

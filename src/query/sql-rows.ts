@@ -108,16 +108,6 @@ export function sessionRow(e: SessionIndexEntry): Row {
   };
 }
 
-/** The highest revision of each session id (a later revision replaces an earlier one). */
-export function latestRevisions(entries: Iterable<SessionIndexEntry>): SessionIndexEntry[] {
-  const byId = new Map<string, SessionIndexEntry>();
-  for (const e of entries) {
-    const seen = byId.get(e.id);
-    if (!seen || (num(e.revision) ?? 0) > (num(seen.revision) ?? 0)) byId.set(e.id, e);
-  }
-  return [...byId.values()];
-}
-
 function eventName(e: SessionEvent): string | null {
   const r = e as unknown as Row;
   return str(r.name) ?? str(r.agent_type) ?? null;

@@ -320,7 +320,9 @@ export class LocalStorage implements SessionStorage, SessionReader, SessionMaint
    * Segments or lines that are not entries are skipped; `onCorrupt` hears which and where.
    */
   async *listIndex(onCorrupt?: OnCorruptSegment, options: ListIndexOptions = {}): AsyncIterable<SessionIndexEntry> {
-    yield* await this.index.list({ ...options, onCorrupt });
+    // Named by their path on disk, as S3Storage names them s3://bucket/key.
+    const named: OnCorruptSegment | undefined = onCorrupt && ((object, problem, line) => onCorrupt(this.pathOf(object), problem, line));
+    yield* await this.index.list({ ...options, onCorrupt: named });
   }
 
   /** The document first, then its index entry (see SessionStorage.deleteSession). */
@@ -442,6 +444,10 @@ export class LocalStorage implements SessionStorage, SessionReader, SessionMaint
 
   async getSession(id: string): Promise<Session | undefined> {
     const entry = await this.getIndexEntry(id);
-    return entry ? readJson<Session>(this.pathOf(entry.key)) : undefined;
+    return entry ? this.getSessionOf(entry) : undefined;
+  }
+
+  getSessionOf(entry: SessionIndexEntry): Promise<Session | undefined> {
+    return readJson<Session>(this.pathOf(entry.key));
   }
 }

@@ -413,7 +413,11 @@ export class S3Storage implements SessionStorage, SessionReader, SessionMaintena
 
   async getSession(id: string): Promise<Session | undefined> {
     const entry = await this.getIndexEntry(id);
-    return entry ? this.getJson<Session>(entry.key) : undefined;
+    return entry ? this.getSessionOf(entry) : undefined;
+  }
+
+  getSessionOf(entry: SessionIndexEntry): Promise<Session | undefined> {
+    return this.getJson<Session>(entry.key);
   }
 
   private async getJson<T>(key: string, signal?: AbortSignal): Promise<T | undefined> {

@@ -88,6 +88,8 @@ export interface SegmentIndexStats {
   entriesDropped: number;
   /** Entries buffered now. */
   pending: number;
+  /** Segments not written yet that wait in the spool (on disk, or in memory when the disk failed too). */
+  segmentsWaiting: number;
 }
 
 const ATTEMPTS = 3;
@@ -136,6 +138,15 @@ function flushBeforeExit(index: SegmentIndex): void {
 /** Segment keys in file names of the spool: reversible and safe. */
 const spoolName = (key: string): string => `${Buffer.from(key).toString('base64url')}.seg`;
 const keyOfSpoolName = (name: string): string => Buffer.from(name.slice(0, -'.seg'.length), 'base64url').toString('utf8');
+
+/**
+ * A spooled segment's key moved to the partition of `now`: the invariant allows any partition from
+ * the one first chosen on (it only says "at or after the write"), and readers that watch the
+ * newest hours (`ams tail`) then see what an outage held back. The prefix and file name stay.
+ */
+export function replayKey(key: string, now: number): string {
+  return key.replace(/index\/dt=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/(?=[^/]+$)/, partitionOf('', now));
+}
 
 export class SegmentIndex {
   /** `<writer>-<start>`: unique per instance, so two processes of one writer id never share a key. */
@@ -213,7 +224,13 @@ export class SegmentIndex {
   }
 
   stats(): SegmentIndexStats {
-    return { ...this.counters, pending: this.buffer.length };
+    let onDisk = 0;
+    try {
+      onDisk = readdirSync(this.spoolDir).filter((n) => n.endsWith('.seg')).length;
+    } catch {
+      // no spool folder: nothing waits on disk
+    }
+    return { ...this.counters, pending: this.buffer.length, segmentsWaiting: this.held.length + onDisk };
   }
 
   private nextKey(): string {
@@ -272,7 +289,7 @@ export class SegmentIndex {
     let failed = false;
     for (const seg of [...this.held]) {
       try {
-        await withTimeout(this.options.timeoutMs, (signal) => this.store.putObject(seg.key, seg.body, signal));
+        await withTimeout(this.options.timeoutMs, (signal) => this.store.putObject(replayKey(seg.key, Date.now()), seg.body, signal));
         this.held.splice(this.held.indexOf(seg), 1);
         this.counters.segmentsWritten += 1;
         this.counters.entriesWritten += seg.entries;
@@ -296,7 +313,7 @@ export class SegmentIndex {
         continue; // another writer replayed it
       }
       try {
-        await withTimeout(this.options.timeoutMs, (signal) => this.store.putObject(keyOfSpoolName(name), body, signal));
+        await withTimeout(this.options.timeoutMs, (signal) => this.store.putObject(replayKey(keyOfSpoolName(name), Date.now()), body, signal));
         rmSync(file, { force: true });
         this.counters.segmentsWritten += 1;
       } catch {

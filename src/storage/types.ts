@@ -63,6 +63,12 @@ export interface SessionReader {
   getIndexEntry(id: string): Promise<SessionIndexEntry | undefined>;
   /** The full document by session id, or undefined. */
   getSession(id: string): Promise<Session | undefined>;
+  /**
+   * Optional (LocalStorage and S3Storage have it): the full document an index entry names, read
+   * at its key without looking the id up in the index again (in the segment layout a lookup by id
+   * reads the index). Undefined when the document is gone.
+   */
+  getSessionOf?(entry: SessionIndexEntry): Promise<Session | undefined>;
 }
 
 /** What a listing of the index may be told. */

@@ -182,7 +182,9 @@ export function createViewerRouter(options: ViewerOptions): Router {
 
   router.get('/api/sessions/:id', async (req, res) => {
     const ref = String(req.params.id);
-    const found = await lookupSession(reader, ref, cache.fresh());
+    // The cached index (a refresh reads only new segments), not a lookup by id: with index
+    // segments that would read every segment, and the trace-id fallback would read them again.
+    const found = await lookupSession(reader, ref, await cache.get());
     if (!found.session) {
       const why = found.candidates.length > 1 ? `"${ref}" is the start of ${found.candidates.length} session ids` : `no session with id, trace id or conversation id "${ref}"`;
       throw new ApiError(404, why);
