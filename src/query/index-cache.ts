@@ -1,8 +1,8 @@
 /**
  * The index kept in memory for a long-running reader (the viewer, the receiver's /ui). A refresh
  * re-reads what may have changed and nothing else:
- *   - LocalStorage and S3Storage: a listing of the partitions written since the last refresh (the
- *     hour folders, as `ams tail` polls), and at most every FULL_LISTING_MS one of the whole
+ *   - LocalStorage and S3Storage: a listing of the partitions written since the last refresh (two
+ *     ranged LISTs, as `ams tail` polls), and at most every FULL_LISTING_MS one of the whole
  *     index (segments rewritten or removed in old partitions: prune, compaction); only segments
  *     (and per-session files) whose version is new are read, so a refresh costs a few LIST
  *     requests and the segments written since the last one, however many partitions there are;
