@@ -1445,7 +1445,7 @@ export const sessionIndexSchema = {
   "additionalProperties": false,
   "$id": "https://ams-otel.dev/schema/session-index.v1.json",
   "title": "ams-otel session index entry",
-  "description": "A compact projection of a session, one small file per session under `{prefix}/index/`.",
+  "description": "A compact projection of a session: one line of an index segment under `{prefix}/index/dt=…/hour=…/` (or, in the `per-session` layout, one small file `{prefix}/index/{id}.json`).",
   "definitions": {
     "agent": {
       "type": "object",

@@ -31,5 +31,5 @@ export type AgentInfo = z.infer<typeof m.AgentInfoModel>;
 export type Session = z.infer<typeof m.SessionModel>;
 /** One trace of a session that spans several (`Session.traces`): the header that trace's own document had. */
 export type SessionTrace = z.infer<typeof m.SessionTraceModel>;
-/** A compact projection of a session, one small file per session under `{prefix}/index/`. */
+/** A compact projection of a session: one line of an index segment under `{prefix}/index/dt=…/hour=…/` (or, in the `per-session` layout, one small file `{prefix}/index/{id}.json`). */
 export type SessionIndexEntry = z.infer<typeof m.SessionIndexEntryModel>;

@@ -8,8 +8,13 @@
  * from S's hour on (readers take an hour more for skew); a day's compaction goes to the day's
  * last hour. Several revisions of one session may be listed: readers keep the highest.
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { createRequire } from 'node:module';
+import type * as Zlib from 'node:zlib';
 import type { SessionIndexEntry } from '../session/types.js';
+
+/** node:zlib, loaded on the first segment encoded or decoded (not by `import 'ams-otel'`). */
+let zlibModule: typeof Zlib | undefined;
+const zlib = (): typeof Zlib => (zlibModule ??= createRequire(import.meta.url)('node:zlib') as typeof Zlib);
 
 /** Segment objects end with this; anything else under index/dt=… is not read. */
 export const SEGMENT_SUFFIX = '.ndjson.gz';
@@ -66,7 +71,7 @@ export function sanitizeWriterId(raw: string): string {
 export function encodeSegment(entries: readonly SessionIndexEntry[]): Buffer {
   let text = '';
   for (const e of entries) text += JSON.stringify(e) + '\n';
-  return gzipSync(text);
+  return zlib().gzipSync(text);
 }
 
 /** Told about what could not be read: the object, and the line (1-based) when one line is bad. */
@@ -80,13 +85,13 @@ export type OnCorruptSegment = (object: string, problem: string, line?: number) 
 export function decodeSegment(bytes: Uint8Array, object: string, onCorrupt?: OnCorruptSegment): SessionIndexEntry[] {
   let text: string;
   try {
-    text = gunzipSync(bytes).toString('utf8');
+    text = zlib().gunzipSync(bytes).toString('utf8');
   } catch (err) {
     // A truncated gzip still holds whole lines before the cut: keep those (finishFlush decodes
     // what is there instead of failing on the missing end).
     onCorrupt?.(object, `not a whole gzip stream (${(err as Error).message})`);
     try {
-      text = gunzipSync(bytes, { finishFlush: 2 /* Z_SYNC_FLUSH */ }).toString('utf8');
+      text = zlib().gunzipSync(bytes, { finishFlush: 2 /* Z_SYNC_FLUSH */ }).toString('utf8');
       const cut = text.lastIndexOf('\n');
       text = cut >= 0 ? text.slice(0, cut + 1) : '';
     } catch {
