@@ -19,6 +19,7 @@ import { LocalStorage, S3Storage } from '../src/index.js';
 import type { Session, SessionIndexEntry } from '../src/index.js';
 import { toIndexEntry } from '../src/session/index-entry.js';
 import { sessionKey } from '../src/storage/keys.js';
+import { mergeAndWrite } from '../src/storage/merge-write.js';
 import { encodeSegment, partitionOf } from '../src/storage/segments.js';
 import { createViewerRouter } from '../src/viewer/index.js';
 import { SessionWriter } from '../src/writer/SessionWriter.js';
@@ -325,6 +326,31 @@ describe('a session of several traces written by two writers at once (S3 with en
       expect((await listed(reader)).map((e) => [e.id, e.revision])).toEqual([['race', 8]]);
     } finally {
       await proxy.stop();
+    }
+  });
+});
+
+describe('a document stored by a write abandoned at its deadline (stored, never indexed)', () => {
+  it.each([['local'], ['s3']] as const)('%s: the merge that finds it complete records its index entry', async (kind) => {
+    const s3 = kind === 's3' ? await new TestS3('ams-abandoned').start() : undefined;
+    try {
+      const dir = tempDir('abandoned');
+      const make = () =>
+        s3 ? new S3Storage({ bucket: s3.bucket, endpoint: s3.endpoint, region: 'us-east-1', credentials: S3_CREDENTIALS, spoolDir: tempDir('spool'), env: {} }) : new LocalStorage({ dir, env: {} });
+      const session = interaction({ traceId: trace(900), at: Date.now() - 60_000, sessionId: 'abandoned-1', prompt: 'p' });
+      const first = make();
+      const key = sessionKey(first.prefix, session);
+      // What an abandoned write leaves: the document, no entry (its response came after the deadline).
+      await first.putObject(key, Buffer.from(JSON.stringify(session, null, 2) + '\n'));
+      const retry = make();
+      const result = await mergeAndWrite(retry, session);
+      expect(result.changed).toBe(false);
+      await retry.flush();
+      const listed: string[] = [];
+      for await (const e of make().listIndex()) listed.push(e.id);
+      expect(listed).toEqual(['abandoned-1']);
+    } finally {
+      await s3?.stop();
     }
   });
 });

@@ -9,6 +9,7 @@ import type { SessionReader, SessionStorage } from '../storage/types.js';
 import type { PrivacyOptions, ResolvedPrivacy } from './options.js';
 import { resolvePrivacy } from './options.js';
 import { applyPrivacy } from './redact.js';
+import type { ConditionalStorage } from '../storage/conditional.js';
 
 export interface WithPrivacyOptions extends PrivacyOptions {
   /** Environment to read AMS_REDACT / AMS_CAPTURE_* from (default process.env); options win. */
@@ -43,6 +44,9 @@ export function withPrivacy(storage: SessionStorage, options: WithPrivacyOptions
   if (typeof storage.getSessionVersioned === 'function' && typeof storage.putSessionConditional === 'function') {
     out.getSessionVersioned = (id, o) => storage.getSessionVersioned!(id, o);
     out.putSessionConditional = async (session, condition) => storage.putSessionConditional!(applyPrivacy(session, privacy), condition);
+    const indexed = (storage as Partial<ConditionalStorage>).indexStored;
+    // The stored document was written through this decorator already: its entry as it is.
+    if (typeof indexed === 'function') (out as Partial<ConditionalStorage>).indexStored = (session, key) => indexed.call(storage, session, key);
   }
   if (storage.deleteSession) out.deleteSession = (id, key) => storage.deleteSession!(id, key);
   if (storage.flush) out.flush = () => storage.flush!();

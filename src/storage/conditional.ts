@@ -28,6 +28,13 @@ export interface ConditionalWriteResult {
 export interface ConditionalStorage extends SessionStorage {
   getSessionVersioned(id: string, options?: StorageCallOptions): Promise<VersionedSession | undefined>;
   putSessionConditional(session: Session, condition: WriteCondition, options?: StorageCallOptions): Promise<ConditionalWriteResult>;
+  /**
+   * Optional: makes sure the index lists a stored document that a merge found already complete.
+   * A write abandoned at its deadline may have stored the document without its index entry; the
+   * retry then finds nothing to add and writes nothing (LocalStorage and S3Storage record it again:
+   * a duplicate entry is harmless).
+   */
+  indexStored?(session: Session, key: string): Promise<void>;
 }
 
 export function canWriteConditionally(storage: SessionStorage): storage is ConditionalStorage {

@@ -249,6 +249,11 @@ export class LocalStorage implements SessionStorage, SessionReader, SessionMaint
     }
   }
 
+  /** See ConditionalStorage.indexStored: the entry of a document found complete, recorded again. */
+  indexStored(session: Session, key: string): Promise<void> {
+    return this.index.record(toIndexEntry(session, key));
+  }
+
   /**
    * Takes the id's lock file (O_EXCL create: atomic on local file systems, across processes).
    * A lock left by a crashed writer is broken: at once when its process is gone on this host, else

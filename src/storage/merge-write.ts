@@ -43,7 +43,11 @@ export async function mergeAndWrite(storage: ConditionalStorage, incoming: Sessi
     read = true;
     const merged = mergeSessions(base?.session, incoming);
     if (base && merged === base.session) {
-      return { session: base.session, etag: base.etag, key: unpackEtag(base.etag)?.key, changed: false, conflicts };
+      const key = unpackEtag(base.etag)?.key;
+      // Read (not this writer's cache): it may be the document of an abandoned write whose index
+      // entry was never recorded.
+      if (read && key !== undefined) await storage.indexStored?.(base.session, key);
+      return { session: base.session, etag: base.etag, key, changed: false, conflicts };
     }
     try {
       options.signal?.throwIfAborted();

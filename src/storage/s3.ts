@@ -23,7 +23,7 @@ import { shallowOf } from './segment-index.js';
 import type { KeyRange, ListedObject, ObjectStore } from './segment-index.js';
 import type { OnCorruptSegment } from './segments.js';
 import { packEtag, PreconditionFailedError, unpackEtag } from './conditional.js';
-import type { ConditionalWriteResult, VersionedSession, WriteCondition } from './conditional.js';
+import type { ConditionalStorage, ConditionalWriteResult, VersionedSession, WriteCondition } from './conditional.js';
 import { ReliableStorage } from './reliable.js';
 import type { ReliableStorageStats, RetryOptions } from './reliable.js';
 import type { ListIndexOptions, SessionMaintenance, SessionReader, SessionStorage, StorageCallOptions, StoredDocument } from './types.js';
@@ -102,10 +102,11 @@ export class S3Storage implements SessionStorage, SessionReader, SessionMaintena
     if (options.client) this.#client = Promise.resolve(options.client);
     const spoolDir = s3SpoolDir(options);
     this.index = new StorageIndex(this, this.prefix, { ...options, env, spoolDir: path.join(spoolDir, 'index'), timeoutMs });
-    const direct: SessionStorage = {
+    const direct: ConditionalStorage = {
       putSession: (s, o) => this.putDirect(s, o?.signal),
       getSessionVersioned: (id, o) => this.getVersionedDirect(id, o?.signal, o?.startedAt),
       putSessionConditional: (s, c, o) => this.putConditionalDirect(s, c, o?.signal),
+      indexStored: (s, key) => this.indexStored(s, key),
     };
     this.reliable = new ReliableStorage(direct, (s) => sessionKey(this.prefix, s), spoolDir, { ...options.retry, timeoutMs });
   }
@@ -156,6 +157,11 @@ export class S3Storage implements SessionStorage, SessionReader, SessionMaintena
    */
   putSessionConditional(session: Session, condition: WriteCondition): Promise<ConditionalWriteResult> {
     return this.reliable.putSessionConditional!(session, condition);
+  }
+
+  /** See ConditionalStorage.indexStored: the entry of a document found complete, recorded again. */
+  indexStored(session: Session, key: string): Promise<void> {
+    return this.index.record(toIndexEntry(session, key));
   }
 
   /** Waits for retries and spooled writes, then writes the index entries buffered. */

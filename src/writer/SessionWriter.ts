@@ -43,6 +43,7 @@ import { capRecordValues } from './cap-values.js';
 import { mergeSessions } from '../session/merge.js';
 import type { Session } from '../session/types.js';
 import { canWriteConditionally, isPreconditionFailed } from '../storage/conditional.js';
+import type { ConditionalStorage } from '../storage/conditional.js';
 import { sessionKey } from '../storage/keys.js';
 import { mergeAndWrite } from '../storage/merge-write.js';
 import { canSpool, ReliableStorage, StorageTimeoutError } from '../storage/reliable.js';
@@ -543,6 +544,7 @@ export class SessionWriter {
       if (canWriteConditionally(storage)) {
         direct.getSessionVersioned = (id, o) => quiet(() => storage.getSessionVersioned(id, o));
         direct.putSessionConditional = (s, c, o) => quiet(() => storage.putSessionConditional(s, c, o));
+        if (storage.indexStored) (direct as ConditionalStorage).indexStored = (s, key) => quiet(() => storage.indexStored!(s, key));
       }
       const reader = storage as { getSession?: (id: string) => Promise<Session | undefined> };
       if (typeof reader.getSession === 'function') {
