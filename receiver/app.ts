@@ -129,8 +129,9 @@ export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
   // One core either way: `workers: 0` is one in-thread shard writing to `storage`. Privacy
   // (AMS_REDACT, AMS_CAPTURE_*, options.privacy) is applied by each shard's SessionWriter before
   // anything is written, as in-process.
-  // Stops a running index repair at shutdown (repair-on-start.ts).
+  // Stops a running index repair at shutdown (repair-on-start.ts); the start is its mark's bound.
   const repairStop = new AbortController();
+  const startedAt = Date.now();
   const pipeline = new ReceiverCore(config, {
     workers,
     storage,
@@ -160,7 +161,7 @@ export function createReceiver(options: ReceiverOptions = {}): ReceiverApp {
   ready.catch((err: unknown) => log.error(`could not start (write-ahead log or shard workers): ${String(err)}`));
   // Then, in the background, the sessions a killed run wrote but never indexed (repair-on-start.ts).
   void ready.then(
-    () => repairOnStart(storage, repairStop.signal),
+    () => repairOnStart(storage, repairStop.signal, startedAt),
     () => undefined,
   );
 

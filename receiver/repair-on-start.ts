@@ -14,10 +14,12 @@ import type { SessionStorage } from '../src/storage/types.js';
 const log = diag.createComponentLogger({ namespace: 'ams-otel/receiver' });
 
 /** Starts the repair of `storage` (LocalStorage / S3Storage only; any other is left alone); never rejects. */
-export function repairOnStart(storage: SessionStorage, signal: AbortSignal): Promise<void> {
+export function repairOnStart(storage: SessionStorage, signal: AbortSignal, startedAt?: number): Promise<void> {
   if (!(storage instanceof LocalStorage) && !(storage instanceof S3Storage)) return Promise.resolve();
   return repairIndex(storage, {
     signal,
+    // On start: this run's own segments (flushed before the repair lists) do not move the mark.
+    ignoreWritesSince: startedAt,
     onCorrupt: (object, problem, line) => log.warn(`index repair skipped ${describeCorrupt(object, problem, line)}`),
   }).then(
     (r) => {

@@ -93,7 +93,7 @@ function place(kind: Kind): Place {
     keys: async () => (await s3.keys(`${prefix}/`)).map((k) => k.slice(prefix.length + 1)),
     full: (rel) => `${prefix}/${rel}`,
     cliEnv: s3.cliEnv(prefix),
-    spool: path.join(spool, 'index'),
+    spool: path.join(spool, 'index', s3.bucket),
   };
 }
 
@@ -352,6 +352,21 @@ describe('a document stored by a write abandoned at its deadline (stored, never 
     } finally {
       await s3?.stop();
     }
+  });
+});
+
+describe('an entry recorded after close (a write that landed after shutdown)', () => {
+  it('is written at once, not left in a buffer nothing flushes', async () => {
+    const dir = tempDir('after-close');
+    const storage = new LocalStorage({ dir, env: { AMS_INDEX_FLUSH_MS: '600000' } });
+    await storage.close();
+    await storage.putSession(session('late-landing'));
+    const listed = async () => {
+      const out: string[] = [];
+      for await (const e of new LocalStorage({ dir, env: {} }).listIndex()) out.push(e.id);
+      return out;
+    };
+    await expect.poll(listed).toEqual(['late-landing']);
   });
 });
 

@@ -77,6 +77,8 @@ export class IndexCache {
 
   private async refreshStore(storage: LocalStorage | S3Storage): Promise<SessionIndexEntry[]> {
     const started = Date.now();
+    // This storage's own unflushed entries, taken before listing too (a flush meanwhile would hide them).
+    const pending = [...storage.index.buffered()];
     const full = started - this.fullAt >= FULL_LISTING_MS;
     // Between full listings: the partitions written since the last listing (listSegments takes
     // an hour more), and every per-session file (they have no partitions).
@@ -106,7 +108,7 @@ export class IndexCache {
     const latest = new LatestEntries();
     for (const { entries } of this.byKey.values()) for (const e of entries) latest.add(e);
     // What this very storage wrote and has not flushed yet (a viewer mounted on the writer's storage).
-    for (const e of storage.index.buffered()) latest.add(e);
+    for (const e of [...pending, ...storage.index.buffered()]) latest.add(e);
     return latest.values();
   }
 }

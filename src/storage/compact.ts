@@ -86,7 +86,11 @@ function groupsOf(segments: readonly ListedObject[], scope: 'hour' | 'day', cut:
       groups.set(target, g);
     }
   }
-  return [...groups.values()].filter((g) => g.segments.length >= 2 || (g.segments.length === 1 && !(isCompacted(g.segments[0].key) && folderOfKey(g.segments[0].key) === g.target)));
+  // An hour already down to one segment has nothing to merge (not even read again); a day's single
+  // segment still moves to the day's merge unless it is that merge already.
+  return [...groups.values()].filter(
+    (g) => g.segments.length >= 2 || (scope === 'day' && g.segments.length === 1 && !(isCompacted(g.segments[0].key) && folderOfKey(g.segments[0].key) === g.target)),
+  );
 }
 
 /**

@@ -82,6 +82,25 @@ export class StorageIndex {
     if (this.writesSegments) this.segments().add(entry);
   }
 
+  /** Adds the entry to the next segment only (layouts that write segments); no per-session file. */
+  addToSegments(entry: SessionIndexEntry): void {
+    this.remember(entry.id, entry.key);
+    if (this.writesSegments) this.segments().add(entry);
+  }
+
+  /**
+   * The entry of a document found stored and complete (an abandoned write's, see
+   * ConditionalStorage.indexStored): a segment line, and the per-session file only where it is
+   * missing or older, so an entry of a newer revision written meanwhile is never replaced.
+   */
+  async recordStored(entry: SessionIndexEntry): Promise<void> {
+    this.addToSegments(entry);
+    if (!this.writesPerSession) return;
+    const current = await this.perSessionEntry(entry.id).catch(() => undefined);
+    const revision = (e: SessionIndexEntry) => (typeof e.revision === 'number' ? e.revision : 0);
+    if (!current || revision(current) < revision(entry)) await this.store.putObject(indexKey(this.prefix, entry.id), Buffer.from(JSON.stringify(entry) + '\n'));
+  }
+
   /** The per-session file of an id, when that layout has one. */
   async perSessionEntry(id: string, signal?: AbortSignal): Promise<SessionIndexEntry | undefined> {
     const key = indexKey(this.prefix, id);
@@ -94,8 +113,10 @@ export class StorageIndex {
    * instance buffers for its next segment (its own writes are read back before they are flushed).
    */
   async list(options: ReadIndexOptions = {}): Promise<SessionIndexEntry[]> {
+    // Taken before listing too: a flush between the listing and the end would otherwise hide them.
+    const before = [...this.buffered()];
     const stored = await readIndex(this.store, this.prefix, options);
-    const buffered = this.buffered();
+    const buffered = [...before, ...this.buffered()];
     if (buffered.length === 0) return stored;
     const latest = new LatestEntries();
     for (const e of stored) latest.add(e);
@@ -141,8 +162,9 @@ export class StorageIndex {
     return this.#segments?.flush() ?? Promise.resolve();
   }
 
+  /** Flushes and stops the timers; an entry recorded later (a write landing late) is written at once. */
   close(): Promise<void> {
-    return this.#segments?.close() ?? Promise.resolve();
+    return this.writesSegments ? this.segments().close() : Promise.resolve();
   }
 
   stats(): SegmentIndexStats | undefined {

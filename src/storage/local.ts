@@ -251,7 +251,7 @@ export class LocalStorage implements SessionStorage, SessionReader, SessionMaint
 
   /** See ConditionalStorage.indexStored: the entry of a document found complete, recorded again. */
   indexStored(session: Session, key: string): Promise<void> {
-    return this.index.record(toIndexEntry(session, key));
+    return this.index.recordStored(toIndexEntry(session, key));
   }
 
   /**

@@ -39,6 +39,7 @@ export async function mergeAndWrite(storage: ConditionalStorage, incoming: Sessi
   let read = base === undefined;
   let conflicts = 0;
   for (let attempt = 1; ; attempt++) {
+    const fresh = read;
     if (read) base = await storage.getSessionVersioned(incoming.id, { signal: options.signal, startedAt: incoming.started_at });
     read = true;
     const merged = mergeSessions(base?.session, incoming);
@@ -46,7 +47,7 @@ export async function mergeAndWrite(storage: ConditionalStorage, incoming: Sessi
       const key = unpackEtag(base.etag)?.key;
       // Read (not this writer's cache): it may be the document of an abandoned write whose index
       // entry was never recorded.
-      if (read && key !== undefined) await storage.indexStored?.(base.session, key);
+      if (fresh && key !== undefined) await storage.indexStored?.(base.session, key);
       return { session: base.session, etag: base.etag, key, changed: false, conflicts };
     }
     try {

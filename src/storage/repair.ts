@@ -43,6 +43,12 @@ export interface RepairOptions {
   signal?: AbortSignal;
   /** The clock (epoch ms; default now): the last date folder listed is the day after it. */
   now?: number;
+  /**
+   * Index writes at or after this time do not count for the mark (epoch ms): the caller's own
+   * (a receiver started at this time may flush segments before its repair lists them, which would
+   * move the mark past the documents its crashed predecessor left unindexed).
+   */
+  ignoreWritesSince?: number;
 }
 
 export interface RepairResult {
@@ -105,11 +111,11 @@ async function candidatesOf(storage: RepairableStorage, from: number, now: numbe
  * there: a writer idle for a day) of all of them, or of the per-session files; null when the index
  * is empty.
  */
-async function highWaterMark(storage: RepairableStorage, now: number): Promise<number | null> {
+async function highWaterMark(storage: RepairableStorage, now: number, ignoreSince = Infinity): Promise<number | null> {
   const newest = (objects: readonly ListedObject[]): number | null => {
     let hwm: number | null = null;
     for (const o of objects) {
-      if (o.modified === null) continue;
+      if (o.modified === null || o.modified >= ignoreSince) continue;
       // A merged segment is written after the fact: what it holds was written by its partition's end.
       const start = partitionStart(folderOfKey(o.key));
       const at = isCompacted(o.key) && start !== undefined ? Math.min(o.modified, start + HOUR_MS) : o.modified;
@@ -132,7 +138,7 @@ export async function repairIndex(storage: RepairableStorage, options: RepairOpt
   const now = options.now ?? Date.now();
   // The mark: the newest index write of either layout (a store written per-session until now has
   // no segment yet, and must not be read whole on every start).
-  const hwm = await highWaterMark(storage, now);
+  const hwm = await highWaterMark(storage, now, options.ignoreWritesSince);
   const from = hwm === null ? -Infinity : hwm - lookback;
   const result: RepairResult = { highWaterMark: hwm, candidates: 0, documentsRead: 0, repaired: 0, corrupt: 0 };
   if (options.signal?.aborted) return result;

@@ -101,7 +101,7 @@ export class S3Storage implements SessionStorage, SessionReader, SessionMaintena
     };
     if (options.client) this.#client = Promise.resolve(options.client);
     const spoolDir = s3SpoolDir(options);
-    this.index = new StorageIndex(this, this.prefix, { ...options, env, spoolDir: path.join(spoolDir, 'index'), timeoutMs });
+    this.index = new StorageIndex(this, this.prefix, { ...options, env, spoolDir: path.join(spoolDir, 'index', safeId(bucket)), timeoutMs });
     const direct: ConditionalStorage = {
       putSession: (s, o) => this.putDirect(s, o?.signal),
       getSessionVersioned: (id, o) => this.getVersionedDirect(id, o?.signal, o?.startedAt),
@@ -161,7 +161,7 @@ export class S3Storage implements SessionStorage, SessionReader, SessionMaintena
 
   /** See ConditionalStorage.indexStored: the entry of a document found complete, recorded again. */
   indexStored(session: Session, key: string): Promise<void> {
-    return this.index.record(toIndexEntry(session, key));
+    return this.index.recordStored(toIndexEntry(session, key));
   }
 
   /** Waits for retries and spooled writes, then writes the index entries buffered. */
@@ -262,7 +262,6 @@ export class S3Storage implements SessionStorage, SessionReader, SessionMaintena
       await this.index.record(toIndexEntry(session, key), signal);
       return { key, etag: packEtag(key, etag) };
     }
-    if (this.index.writesSegments) await this.index.record(toIndexEntry(session, key), signal).catch(() => undefined);
     const entry = JSON.stringify(toIndexEntry(session, key)) + '\n';
     const putEntry = (conditional: boolean) =>
       client.send(new PutObjectCommand({ Bucket: this.bucket, Key: idxKey, Body: entry, ContentType: JSON_TYPE, ...(conditional ? { IfNoneMatch: '*' } : {}) }), { abortSignal: signal });
@@ -281,6 +280,8 @@ export class S3Storage implements SessionStorage, SessionReader, SessionMaintena
       }
     }
     await this.settleIndex(idxKey, key, etag, signal);
+    // Layout `both`: the segment entry once the per-session arbitration has kept this document.
+    this.index.addToSegments(toIndexEntry(session, key));
     return { key, etag: packEtag(key, etag) };
   }
 

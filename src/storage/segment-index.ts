@@ -183,8 +183,9 @@ export class SegmentIndex {
       this.spoolChecked = true;
       this.scheduleReplay(0); // segments a crashed or cut-off run left in the spool
     }
-    if (this.buffer.length >= this.options.flushEntries) void this.flush();
-    else if (!this.timer && !this.closed) {
+    // After close (a write abandoned at shutdown that landed late): written at once, no timer.
+    if (this.buffer.length >= this.options.flushEntries || this.closed) void this.flush();
+    else if (!this.timer) {
       this.timer = setTimeout(() => void this.flush(), this.options.flushMs);
       this.timer.unref?.();
     }
