@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { toIndexEntry } from '../../src/session/index-entry.js';
 import { readAllIndex } from '../../src/query/scan.js';
 import { parseSessionDocument } from '../../src/storage/repair.js';
+import { revisionOf } from '../../src/storage/segments.js';
 import { describeReader } from '../../src/query/reader.js';
 import { addStorageOptions, EXIT_FAIL, EXIT_OK, readerFor, reportSkipped } from '../common.js';
 import type { CliContext } from '../common.js';
@@ -41,11 +42,11 @@ async function reindex(cmd: Command, ctx: CliContext): Promise<number> {
       process.stderr.write(`skipped ${doc.key}: ${problem}\n`);
       continue;
     }
-    const revision = typeof session.revision === 'number' ? session.revision : 0;
+    const revision = revisionOf(session);
     const seen = best.get(session.id);
     if (seen !== undefined && seen >= revision) continue;
     const current = indexed.get(session.id);
-    if (current && typeof current.revision === 'number' && current.revision > revision) continue;
+    if (current && revisionOf(current) > revision) continue;
     best.set(session.id, revision);
     await store.putIndexEntry(toIndexEntry(session, doc.key));
     written++;

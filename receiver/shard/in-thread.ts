@@ -15,8 +15,7 @@ import type { SessionBatch } from '../../src/processor/trace-buffer.js';
 import type { Session } from '../../src/session/types.js';
 import type { SpanRecord } from '../../src/spans/record.js';
 import { canWriteConditionally, unpackEtag } from '../../src/storage/conditional.js';
-import type { SessionMaintenance, SessionReader, SessionStorage } from '../../src/storage/types.js';
-import { toIndexEntry } from '../../src/session/index-entry.js';
+import type { SessionReader, SessionStorage } from '../../src/storage/types.js';
 import { SessionWriter } from '../../src/writer/SessionWriter.js';
 import type { SessionWriterOptions } from '../../src/writer/types.js';
 import { HttpError } from '../http/errors.js';
@@ -249,8 +248,7 @@ export class InThreadShard implements Shard {
       // Written whole by the worker that died, whose index entry may have died with it (an
       // index segment not yet flushed): record it again; a duplicate is harmless.
       const key = versioned ? unpackEtag(versioned.etag)?.key : undefined;
-      const index = this.storage as SessionStorage & Partial<SessionMaintenance>;
-      if (key && typeof index.putIndexEntry === 'function') await index.putIndexEntry(toIndexEntry(stored, key)).catch(() => undefined);
+      if (key && canWriteConditionally(this.storage)) await this.storage.indexStored?.(stored, key).catch(() => undefined);
       return false;
     }
     session.revision = Math.max(session.revision, part.header.revision + 1);

@@ -10,8 +10,8 @@
 import type { SessionIndexEntry } from '../session/types.js';
 import { LocalStorage } from '../storage/local.js';
 import type { S3Storage } from '../storage/s3.js';
-import { listSegments, parseLegacyEntry, readSegments } from '../storage/segment-index.js';
-import type { ListedObject } from '../storage/segment-index.js';
+import { listSegments, readSegments } from '../storage/segment-index.js';
+import { revisionOf } from '../storage/segments.js';
 import type { SessionReader } from '../storage/types.js';
 
 export interface FollowOptions {
@@ -54,9 +54,6 @@ export async function followIndex(reader: SessionReader, o: FollowOptions): Prom
   return followGeneric(reader, o);
 }
 
-/** Revision of an entry as a number (entries of old writers may lack it). */
-const revisionOf = (e: SessionIndexEntry): number => (typeof e.revision === 'number' ? e.revision : 0);
-
 async function followStore(storage: LocalStorage | S3Storage, o: FollowOptions): Promise<void> {
   const base = o.pollMs ?? 1000;
   const max = o.maxPollMs ?? 15_000;
@@ -69,17 +66,8 @@ async function followStore(storage: LocalStorage | S3Storage, o: FollowOptions):
       const { segments, legacy } = await listSegments(storage, storage.prefix, { since: Date.now(), onRequest: o.onRequest });
       const fresh = [...segments, ...legacy].filter((obj) => seenObjects.get(obj.key) !== obj.version);
       const entries: SessionIndexEntry[] = [];
-      if (ready) {
-        const segs = fresh.filter((obj) => !obj.key.endsWith('.json'));
-        for (const list of await readSegments(storage, segs, { onRequest: o.onRequest })) entries.push(...list);
-        for (const obj of fresh.filter((x) => x.key.endsWith('.json'))) {
-          o.onRequest?.('get');
-          const body = await storage.getObject(obj.key);
-          const e = body === undefined ? undefined : parseLegacyEntry(body, obj.key);
-          if (e) entries.push(e);
-        }
-      }
-      for (const obj of fresh) seenObjects.set(obj.key, (obj as ListedObject).version);
+      if (ready) for (const list of await readSegments(storage, fresh, { onRequest: o.onRequest })) entries.push(...list);
+      for (const obj of fresh) seenObjects.set(obj.key, obj.version);
       const news = entries.filter((e) => {
         const had = reported.get(e.id);
         if (had !== undefined && had >= revisionOf(e)) return false;

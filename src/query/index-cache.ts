@@ -12,7 +12,7 @@
 import type { SessionIndexEntry } from '../session/types.js';
 import { LocalStorage } from '../storage/local.js';
 import type { S3Storage } from '../storage/s3.js';
-import { listSegments, parseLegacyEntry, readSegments, SKEW_MS } from '../storage/segment-index.js';
+import { listSegments, readSegments, SKEW_MS } from '../storage/segment-index.js';
 import { folderOfKey, HOUR_MS, LatestEntries, partitionStart } from '../storage/segments.js';
 import type { SessionReader } from '../storage/types.js';
 import { readAllIndex } from './scan.js';
@@ -95,16 +95,10 @@ export class IndexCache {
     }
     if (full) this.fullAt = started;
     this.listedAt = started;
-    const staleSegments = segments.filter((o) => this.byKey.get(o.key)?.version !== o.version);
-    const contents = await readSegments(storage, staleSegments);
-    staleSegments.forEach((o, i) => this.byKey.set(o.key, { version: o.version, entries: contents[i] }));
-    this.counters.fetched += staleSegments.length;
-    for (const o of legacy.filter((x) => this.byKey.get(x.key)?.version !== x.version)) {
-      const body = await storage.getObject(o.key);
-      const e = body === undefined ? undefined : parseLegacyEntry(body, o.key);
-      this.counters.fetched += 1;
-      this.byKey.set(o.key, { version: o.version, entries: e ? [e] : [] });
-    }
+    const stale = [...segments, ...legacy].filter((o) => this.byKey.get(o.key)?.version !== o.version);
+    const contents = await readSegments(storage, stale);
+    stale.forEach((o, i) => this.byKey.set(o.key, { version: o.version, entries: contents[i] }));
+    this.counters.fetched += stale.length;
     const latest = new LatestEntries();
     for (const { entries } of this.byKey.values()) for (const e of entries) latest.add(e);
     // What this very storage wrote and has not flushed yet (a viewer mounted on the writer's storage).

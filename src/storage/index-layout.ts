@@ -11,7 +11,7 @@ import type { SessionIndexEntry } from '../session/types.js';
 import { indexKey } from './keys.js';
 import { parseLegacyEntry, readIndex, readSegments, listSegments, SegmentIndex } from './segment-index.js';
 import type { ObjectStore, ReadIndexOptions, SegmentIndexStats } from './segment-index.js';
-import { encodeSegment, LatestEntries } from './segments.js';
+import { encodeSegment, LatestEntries, revisionOf } from './segments.js';
 
 export interface IndexLayoutOptions {
   /** Default AMS_INDEX_LAYOUT, else `segments`. */
@@ -65,6 +65,14 @@ export class StorageIndex {
     return this.recent.get(id);
   }
 
+  /**
+   * Where a session's document was before this write (to remove it when a rewrite moves it to
+   * another date): what this writer knows, else the per-session file where that layout is written.
+   */
+  async previousKey(id: string, signal?: AbortSignal): Promise<string | undefined> {
+    return this.knownKey(id) ?? (this.writesPerSession ? (await this.perSessionEntry(id, signal))?.key : undefined);
+  }
+
   /** Remembers where a session's document is. */
   remember(id: string, key: string): void {
     this.recent.delete(id);
@@ -97,8 +105,7 @@ export class StorageIndex {
     this.addToSegments(entry);
     if (!this.writesPerSession) return;
     const current = await this.perSessionEntry(entry.id).catch(() => undefined);
-    const revision = (e: SessionIndexEntry) => (typeof e.revision === 'number' ? e.revision : 0);
-    if (!current || revision(current) < revision(entry)) await this.store.putObject(indexKey(this.prefix, entry.id), Buffer.from(JSON.stringify(entry) + '\n'));
+    if (!current || revisionOf(current) < revisionOf(entry)) await this.store.putObject(indexKey(this.prefix, entry.id), Buffer.from(JSON.stringify(entry) + '\n'));
   }
 
   /** The per-session file of an id, when that layout has one. */

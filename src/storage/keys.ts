@@ -18,13 +18,17 @@ export function safeId(id: string): string {
   return isSafeId(id) ? id : sanitizeId(id);
 }
 
-export function sessionKey(prefix: string, session: Pick<Session, 'id' | 'started_at'>): string {
-  const d = new Date(session.started_at);
-  const date = Number.isNaN(d.getTime()) ? new Date(0) : d;
+/** The date folder (`{prefix}/sessions/YYYY/MM/DD/`, UTC) of the sessions started at `ms`. */
+export function sessionsDayFolder(prefix: string, ms: number): string {
+  const date = new Date(Number.isNaN(ms) ? 0 : ms);
   const yyyy = String(date.getUTCFullYear()).padStart(4, '0');
   const mm = String(date.getUTCMonth() + 1).padStart(2, '0');
   const dd = String(date.getUTCDate()).padStart(2, '0');
-  return join(prefix, `sessions/${yyyy}/${mm}/${dd}/${safeId(session.id)}.json`);
+  return join(prefix, `sessions/${yyyy}/${mm}/${dd}/`);
+}
+
+export function sessionKey(prefix: string, session: Pick<Session, 'id' | 'started_at'>): string {
+  return `${sessionsDayFolder(prefix, new Date(session.started_at).getTime())}${safeId(session.id)}.json`;
 }
 
 const DAY = 86_400_000;

@@ -178,7 +178,7 @@ export class LocalStorage implements SessionStorage, SessionReader, SessionMaint
     const key = sessionKey(this.prefix, session);
     const doc = JSON.stringify(session, null, 2) + '\n';
     // A rewrite whose start date moved would leave the old document behind: remove it.
-    const previous = session.revision > 1 ? await this.knownKey(session.id) : undefined;
+    const previous = session.revision > 1 ? await this.index.previousKey(session.id) : undefined;
     if (previous && previous !== key) await this.deleteObject(previous);
     // The document first, then the index entry that points at it: a reader never follows an
     // index entry to a missing document.
@@ -186,11 +186,6 @@ export class LocalStorage implements SessionStorage, SessionReader, SessionMaint
     else await writeFileAtomic(this.pathOf(key), doc);
     await this.index.record(toIndexEntry(session, key));
     return key;
-  }
-
-  /** Where a session's document is, as far as this writer or the per-session index file knows. */
-  private async knownKey(id: string): Promise<string | undefined> {
-    return this.index.knownKey(id) ?? (this.index.writesPerSession ? (await this.index.perSessionEntry(id))?.key : undefined);
   }
 
   /**

@@ -10,12 +10,12 @@
  */
 import type { Session, SessionIndexEntry } from '../session/types.js';
 import { toIndexEntry } from '../session/index-entry.js';
-import { sessionsFolder } from './keys.js';
+import { sessionsDayFolder } from './keys.js';
 import type { StorageIndex } from './index-layout.js';
 import { listSegments, readSegments } from './segment-index.js';
 import type { ListedObject, ObjectStore } from './segment-index.js';
 import { isCompacted } from './compact.js';
-import { folderOfKey, HOUR_MS, LatestEntries, partitionStart } from './segments.js';
+import { folderOfKey, HOUR_MS, LatestEntries, partitionStart, revisionOf } from './segments.js';
 import type { OnCorruptSegment } from './segments.js';
 import type { SessionMaintenance } from './types.js';
 
@@ -79,11 +79,6 @@ export function parseSessionDocument(text: string): { session?: Session; problem
   return { session: s as Session };
 }
 
-const revisionOf = (r: unknown): number => (typeof r === 'number' ? r : 0);
-const dayKey = (ms: number): string => {
-  const iso = new Date(ms).toISOString();
-  return `${iso.slice(0, 4)}/${iso.slice(5, 7)}/${iso.slice(8, 10)}/`;
-};
 
 /** The documents written at or after `from`: whole when unbounded, else the date folders it may be in. */
 async function candidatesOf(storage: RepairableStorage, from: number, now: number): Promise<Array<{ key: string; modified: number | null }>> {
@@ -96,9 +91,8 @@ async function candidatesOf(storage: RepairableStorage, from: number, now: numbe
     for await (const d of storage.listDocuments()) if (d.modified === null || d.modified >= from) out.push({ key: d.key, modified: d.modified });
     return out;
   }
-  const root = sessionsFolder(storage.prefix);
   for (let day = first; day <= last; day += DAY_MS) {
-    const { objects } = await storage.listObjects(`${root}${dayKey(day)}`);
+    const { objects } = await storage.listObjects(sessionsDayFolder(storage.prefix, day));
     for (const o of objects) {
       if (o.key.endsWith('.json') && (o.modified === null || o.modified >= from)) out.push({ key: o.key, modified: o.modified });
     }
@@ -170,10 +164,10 @@ export async function repairIndex(storage: RepairableStorage, options: RepairOpt
       // This process wrote it: its entry is buffered, or already flushed.
       if (storage.index.knownKey(session.id) !== undefined) continue;
       const have = indexed.get(session.id);
-      if (have && revisionOf(have.revision) >= revisionOf(session.revision)) continue;
+      if (have && revisionOf(have) >= revisionOf(session)) continue;
       // The older layout's file, when there is one (read only for what the segments lack).
       const legacy = await storage.index.perSessionEntry(session.id).catch(() => undefined);
-      if (legacy && revisionOf(legacy.revision) >= revisionOf(session.revision)) continue;
+      if (legacy && revisionOf(legacy) >= revisionOf(session)) continue;
       found.push({ session, key: batch[j].key });
     }
   }
@@ -182,7 +176,7 @@ export async function repairIndex(storage: RepairableStorage, options: RepairOpt
   const best = new Map<string, { session: Session; key: string }>();
   for (const f of found) {
     const seen = best.get(f.session.id);
-    if (!seen || revisionOf(f.session.revision) > revisionOf(seen.session.revision)) best.set(f.session.id, f);
+    if (!seen || revisionOf(f.session) > revisionOf(seen.session)) best.set(f.session.id, f);
   }
   for (const { session, key } of best.values()) {
     let entry: SessionIndexEntry;

@@ -186,7 +186,7 @@ export class S3Storage implements SessionStorage, SessionReader, SessionMaintena
     const key = sessionKey(this.prefix, session);
     if (session.revision > 1) {
       // A rewrite whose start date moved would leave the old document behind: remove it.
-      const previous = this.index.knownKey(session.id) ?? (this.index.writesPerSession ? (await this.index.perSessionEntry(session.id, signal))?.key : undefined);
+      const previous = await this.index.previousKey(session.id, signal);
       if (previous && previous !== key) await client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: previous }), { abortSignal: signal });
     }
     await client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: JSON.stringify(session, null, 2) + '\n', ContentType: JSON_TYPE }), { abortSignal: signal });

@@ -372,7 +372,10 @@ export async function listSegments(store: ObjectStore, prefix: string, options: 
 /** Objects fetched at once. */
 const READ_CONCURRENCY = 16;
 
-/** The entries of some segments, in the order given; unreadable ones are reported and skipped. */
+/**
+ * The entries of some index objects, in the order given: segments, and per-session files (`.json`,
+ * one entry each); unreadable ones are reported and skipped.
+ */
 export async function readSegments(store: ObjectStore, segments: readonly ListedObject[], options: ReadIndexOptions = {}): Promise<SessionIndexEntry[][]> {
   const out: SessionIndexEntry[][] = new Array(segments.length);
   for (let i = 0; i < segments.length; i += READ_CONCURRENCY) {
@@ -380,7 +383,12 @@ export async function readSegments(store: ObjectStore, segments: readonly Listed
       segments.slice(i, i + READ_CONCURRENCY).map(async (o, j) => {
         options.onRequest?.('get');
         const body = await store.getObject(o.key);
-        out[i + j] = body === undefined ? [] : decodeSegment(body, o.key, options.onCorrupt);
+        if (body === undefined) out[i + j] = [];
+        else if (o.key.endsWith(SEGMENT_SUFFIX)) out[i + j] = decodeSegment(body, o.key, options.onCorrupt);
+        else {
+          const e = parseLegacyEntry(body, o.key, options.onCorrupt);
+          out[i + j] = e ? [e] : [];
+        }
       }),
     );
   }
@@ -407,18 +415,6 @@ export function parseLegacyEntry(body: Buffer, object: string, onCorrupt?: OnCor
 export async function readIndex(store: ObjectStore, prefix: string, options: ReadIndexOptions = {}): Promise<SessionIndexEntry[]> {
   const { segments, legacy } = await listSegments(store, prefix, options);
   const latest = new LatestEntries();
-  for (let i = 0; i < legacy.length; i += READ_CONCURRENCY) {
-    const bodies = await Promise.all(
-      legacy.slice(i, i + READ_CONCURRENCY).map((o) => {
-        options.onRequest?.('get');
-        return store.getObject(o.key);
-      }),
-    );
-    bodies.forEach((b, j) => {
-      const e = b === undefined ? undefined : parseLegacyEntry(b, legacy[i + j].key, options.onCorrupt);
-      if (e) latest.add(e);
-    });
-  }
-  for (const entries of await readSegments(store, segments, options)) for (const e of entries) latest.add(e);
+  for (const entries of await readSegments(store, [...legacy, ...segments], options)) for (const e of entries) latest.add(e);
   return latest.values();
 }

@@ -33,24 +33,11 @@ export function partitionOf(prefix: string, ms: number): string {
   return joinKey(prefix, `index/dt=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}/`);
 }
 
-/** The day folder (`index/dt=YYYY-MM-DD/`) of `ms`. */
-export function dayFolderOf(prefix: string, ms: number): string {
-  return joinKey(prefix, `index/dt=${new Date(ms).toISOString().slice(0, 10)}/`);
-}
-
 /** Epoch ms of the start of a partition folder's hour, or undefined when `folder` is not one. */
 export function partitionStart(folder: string): number | undefined {
   const m = PARTITION.exec(folder);
   if (!m) return undefined;
   const t = Date.parse(`${m[1]}T${m[2]}:00:00.000Z`);
-  return Number.isNaN(t) ? undefined : t;
-}
-
-/** Epoch ms of the start of a day folder (`…/index/dt=YYYY-MM-DD/`), or undefined. */
-export function dayStart(folder: string): number | undefined {
-  const m = /(?:^|\/)dt=(\d{4}-\d{2}-\d{2})\/$/.exec(folder);
-  if (!m) return undefined;
-  const t = Date.parse(`${m[1]}T00:00:00.000Z`);
   return Number.isNaN(t) ? undefined : t;
 }
 
@@ -119,8 +106,8 @@ export function decodeSegment(bytes: Uint8Array, object: string, onCorrupt?: OnC
   return out;
 }
 
-/** Revision of an entry as a number (entries of old writers may lack it: they count as 0). */
-const revisionOf = (e: SessionIndexEntry): number => (typeof e.revision === 'number' ? e.revision : 0);
+/** Revision of an entry or document as a number (entries of old writers may lack it: they count as 0). */
+export const revisionOf = (e: { revision?: unknown }): number => (typeof e.revision === 'number' ? e.revision : 0);
 
 /**
  * Keeps the highest revision per session id; on a tie the one seen last (a later segment, or
